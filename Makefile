@@ -1,0 +1,61 @@
+# Antrean: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+PORT ?= 8000
+# Extra arguments for pytest, e.g. `make test ARGS="-k healthz -x"`.
+ARGS ?=
+
+.PHONY: run test lint format stack stack-check smoke-run bench clean
+
+# Serve on http://127.0.0.1:$(PORT) with SQLite and in-process tasks: no server needed.
+run: export DJANGO_DEBUG := true
+run: $(VENV)/.installed-run
+	$(MANAGE) migrate --noinput
+	$(MANAGE) compilemessages --ignore=$(VENV) -v 0
+	$(MANAGE) create_demo_accounts
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# The whole suite against throwaway PostgreSQL and Redis servers and a Celery worker.
+test: export DJANGO_DEBUG := true
+test: $(VENV)/.installed-dev
+	$(MANAGE) compilemessages --ignore=$(VENV) -v 0
+	scripts/with-services $(BIN)/pytest $(ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# The deployment shape on this machine without Docker: PostgreSQL, Redis, gunicorn,
+# a Celery worker and beat. Ctrl-C stops everything.
+stack: $(VENV)/.installed-run
+	scripts/with-services scripts/stack
+
+# The same, started, probed end to end, and stopped (CI runs this).
+stack-check: $(VENV)/.installed-run
+	scripts/with-services scripts/stack --check
+
+# `make run` from a fresh clone of this repository's HEAD, probed and stopped.
+smoke-run:
+	scripts/smoke-run
+
+bench: $(VENV)/.installed-dev
+	@echo "make bench: the benchmarks arrive with the benchmark issue (bench/README.md)."
+
+$(VENV)/.installed-run: requirements.txt
+	scripts/venv $(PYTHON) $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt
+	scripts/venv $(PYTHON) $(VENV)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Admin for bookings: querysets scoped to the officer's office, transitions via services."""

@@ -1,0 +1,117 @@
+"""Fixtures shared by every app's tests.
+
+The suite runs against the real servers `make test` starts (scripts/with-services):
+PostgreSQL through DATABASE_URL and Redis through REDIS_URL. It refuses to run on
+anything less, so a green run always means the real parts were exercised.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent
+
+
+def pytest_configure(config):
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL must point at PostgreSQL")
+    if not settings.REDIS_URL:
+        problems.append("REDIS_URL must point at a Redis server")
+    # Tests serve static files from the finders, as `make run` does; a collected tree
+    # (STATIC_ROOT) exists only in deployments.
+    settings.STATIC_ROOT = None
+    if problems:
+        pytest.exit(
+            "The suite needs real servers ("
+            + "; ".join(problems)
+            + "). Run it with `make test`, or `scripts/with-services .venv/bin/pytest`.",
+            returncode=4,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _locmem_whatsapp(settings):
+    """No test talks to a real WhatsApp provider; messages land in locmem.outbox."""
+    from notifications.backends import locmem
+
+    settings.WHATSAPP_BACKEND = "notifications.backends.locmem.LocmemBackend"
+    locmem.outbox.clear()
+    yield
+    locmem.outbox.clear()
+
+
+def _database_url(db_settings: dict) -> str:
+    user = db_settings["USER"]
+    password = f":{db_settings['PASSWORD']}" if db_settings.get("PASSWORD") else ""
+    host = db_settings["HOST"] or "127.0.0.1"
+    port = db_settings["PORT"] or "5432"
+    return f"postgres://{user}{password}@{host}:{port}/{db_settings['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery worker` process on the test Redis broker and the test database.
+
+    Tests that rely on it see data the worker wrote only if they commit: mark them
+    `django_db(transaction=True)`.
+    """
+    from django.db import connection
+
+    from immigration.celery import app
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DJANGO_DEBUG": "true",
+        "DJANGO_SETTINGS_MODULE": "immigration.settings",
+    }
+    hostname = f"pytest-{os.getpid()}@localhost"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "immigration",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            hostname,
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[hostname], timeout=1):
+            if process.poll() is not None:
+                pytest.fail(f"celery worker exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                pytest.fail("celery worker did not answer ping within 60 s")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def unused_tcp_port() -> int:
+    """A loopback port nothing listens on (bound, read, released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,36 @@
+"""The Celery app: configured from Django settings (CELERY_ namespace), tasks found in
+each app's `tasks.py`, and the beat schedule, kept here in one static table so a
+reader sees every periodic job of the system in one place."""
+
+import os
+
+from celery import Celery
+from celery.signals import task_postrun, task_prerun
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "immigration.settings")
+
+app = Celery("immigration")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Lets /healthz-style probes and `make stack` see that beat and a worker are alive.
+    "heartbeat": {"task": "immigration.tasks.heartbeat", "schedule": 30.0},
+}
+
+
+@task_prerun.connect
+def _bind_request_id(task_id=None, task=None, **kwargs):
+    """Tag a task's log lines with its task id, as requests are tagged with theirs."""
+    from immigration.logging import request_id_var
+
+    task.request.request_id_token = request_id_var.set(task_id)
+
+
+@task_postrun.connect
+def _unbind_request_id(task=None, **kwargs):
+    from immigration.logging import request_id_var
+
+    token = getattr(task.request, "request_id_token", None)
+    if token is not None:
+        request_id_var.reset(token)

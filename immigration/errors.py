@@ -1,0 +1,73 @@
+"""Domain errors and the one error shape of the API.
+
+Services raise `DomainError` with a stable machine code and a translatable message;
+each caller maps it to its medium: the API to an HTTP status and JSON body, the
+WhatsApp handler to a reply in the applicant's language, pages to a form error.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class DomainError(Exception):
+    """A business rule said no. `code` is stable API; `message` is for people."""
+
+    http_status = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, *, code: str, message, fields: dict | None = None):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+
+    def __str__(self) -> str:
+        return f"{self.code}: {force_str(self.message)}"
+
+
+class ConflictError(DomainError):
+    """The request is valid but the state of things refuses it (full slot, duplicate)."""
+
+    http_status = status.HTTP_409_CONFLICT
+
+
+class NotFoundError(DomainError):
+    http_status = status.HTTP_404_NOT_FOUND
+
+
+def error_body(code: str, message, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": force_str(message), "fields": fields or {}}}
+
+
+def _drf_code(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    if isinstance(codes, str):
+        return codes
+    return "invalid"
+
+
+def api_exception_handler(exc, context):
+    """Render every API error as `{"error": {"code", "message", "fields"}}`."""
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        # Unexpected errors propagate to Django's 500 handling (and the logs).
+        return None
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body = error_body("invalid", _("Some fields are invalid."), detail)
+    else:
+        body = error_body(_drf_code(exc), exc.detail)
+    response.data = body
+    return response

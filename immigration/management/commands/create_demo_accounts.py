@@ -1,0 +1,48 @@
+"""Create (or reset) the demo staff accounts that `make run` prints.
+
+Demo only: the passwords are printed to the terminal, so the command refuses to run
+unless DEBUG is on. Each run sets fresh random passwords.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+# username, group, superuser?  Groups are the staff roles of an office.
+DEMO_ACCOUNTS = [
+    ("admin", None, True),
+    ("loket", "Petugas loket", False),
+    ("supervisor", "Supervisor", False),
+    ("inspektur", "Inspektur", False),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo staff accounts with random passwords (DEBUG only)."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "Demo accounts are refused when DEBUG is off (akun demo ditolak bila DEBUG mati)."
+            )
+        User = get_user_model()
+        rows = []
+        with transaction.atomic():
+            for username, group_name, is_superuser in DEMO_ACCOUNTS:
+                user, _ = User.objects.get_or_create(username=username)
+                password = secrets.token_urlsafe(9)
+                user.set_password(password)
+                user.is_staff = True
+                user.is_superuser = is_superuser
+                user.save()
+                if group_name:
+                    group, _ = Group.objects.get_or_create(name=group_name)
+                    user.groups.add(group)
+                rows.append((username, password, group_name or "superuser"))
+        self.stdout.write("Demo accounts (akun demo) for http://127.0.0.1:8000/admin/:")
+        for username, password, role in rows:
+            self.stdout.write(f"  {username:<11} {password:<14} {role}")

@@ -1,0 +1,43 @@
+"""Celery: a real worker process on the real Redis broker."""
+
+import time
+
+import pytest
+from django.core.cache import cache
+
+from immigration.celery import app
+from immigration.tasks import HEARTBEAT_CACHE_KEY, heartbeat, ping
+
+
+def test_ping_round_trips_through_a_real_worker_on_redis(celery_worker_process):
+    result = ping.delay()
+    assert result.get(timeout=30) == "pong"
+    assert app.conf.broker_url.startswith("redis://")
+
+
+def test_heartbeat_run_by_the_worker_is_visible_through_the_shared_cache(
+    celery_worker_process,
+):
+    cache.delete(HEARTBEAT_CACHE_KEY)
+    heartbeat.delay()
+    deadline = time.monotonic() + 30
+    while cache.get(HEARTBEAT_CACHE_KEY) is None:
+        assert time.monotonic() < deadline, "the worker never ran heartbeat"
+        time.sleep(0.1)
+
+
+def test_every_beat_job_names_a_registered_task():
+    app.loader.import_default_modules()
+    for name, entry in app.conf.beat_schedule.items():
+        assert entry["task"] in app.tasks, name
+
+
+def test_tasks_use_json_and_have_time_limits():
+    assert app.conf.task_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+    assert app.conf.task_time_limit > app.conf.task_soft_time_limit > 0
+
+
+@pytest.mark.parametrize("setting", ["task_acks_late", "task_reject_on_worker_lost"])
+def test_a_killed_worker_leaves_its_task_queued(setting):
+    assert app.conf[setting] is True

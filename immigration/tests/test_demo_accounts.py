@@ -1,0 +1,43 @@
+import re
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def _passwords(output: str) -> dict[str, str]:
+    return dict(re.findall(r"^\s+(\w+)\s+(\S+)\s+", output, flags=re.MULTILINE))
+
+
+def test_demo_accounts_are_refused_when_debug_is_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="refused when DEBUG is off"):
+        call_command("create_demo_accounts")
+    assert not get_user_model().objects.exists()
+
+
+def test_demo_accounts_are_created_with_the_printed_passwords(settings, capsys):
+    settings.DEBUG = True
+    call_command("create_demo_accounts")
+    passwords = _passwords(capsys.readouterr().out)
+    assert set(passwords) == {"admin", "loket", "supervisor", "inspektur"}
+    for username, password in passwords.items():
+        user = authenticate(username=username, password=password)
+        assert user is not None
+        assert user.is_staff
+    assert get_user_model().objects.get(username="admin").is_superuser
+    assert not get_user_model().objects.get(username="loket").is_superuser
+
+
+def test_running_again_resets_passwords_instead_of_failing(settings, capsys):
+    settings.DEBUG = True
+    call_command("create_demo_accounts")
+    first = _passwords(capsys.readouterr().out)
+    call_command("create_demo_accounts")
+    second = _passwords(capsys.readouterr().out)
+    assert get_user_model().objects.count() == 4
+    assert first["loket"] != second["loket"]
+    assert authenticate(username="loket", password=second["loket"]) is not None
+    assert authenticate(username="loket", password=first["loket"]) is None

@@ -1,0 +1,82 @@
+"""The settings contract: real servers in tests, and a production mode that is safe."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "k8#Vt2!pQz9@Lm4$Rw7^Xc1&Nb6*Hj3(Ds5)Fg0_Ya8+Ue2=Io4?Ks6",
+    "DJANGO_ALLOWED_HOSTS": "antrean.imigrasi.go.id",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://antrean.imigrasi.go.id",
+    "DJANGO_SECURE_HSTS_PRELOAD": "true",
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.django_db
+def test_suite_runs_on_postgresql():
+    assert connection.vendor == "postgresql"
+
+
+def test_redis_backs_the_cache_and_the_celery_broker():
+    assert settings.REDIS_URL.startswith("redis://")
+    assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+    assert settings.CELERY_BROKER_URL == settings.REDIS_URL
+    assert settings.CELERY_TASK_ALWAYS_EAGER is False
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {**PRODUCTION_ENV}
+    del env["DJANGO_SECRET_KEY"]
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_without_redis_tasks_run_in_process_and_cache_is_local():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'],"
+        " s.DATABASES['default']['ENGINE'])"
+    )
+    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, "DJANGO_DEBUG": "true", "DJANGO_SETTINGS_MODULE": "immigration.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.split() == [
+        "True",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.db.backends.sqlite3",
+    ]

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+
+from immigration.health import healthz
+
+admin.site.site_header = _("Antrean: Immigration front desk")
+admin.site.site_title = _("Antrean")
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(("immigration.api_urls", "api"), namespace="api")),
+    path("admin/", admin.site.urls),
+]

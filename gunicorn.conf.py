@@ -1,0 +1,35 @@
+"""gunicorn settings (read automatically from the working directory)."""
+
+import multiprocessing
+import os
+
+# Loopback unless told otherwise: a container sets GUNICORN_BIND=0.0.0.0:8000.
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+# Threads let a worker overlap requests waiting on PostgreSQL row locks.
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 20
+# Access lines come from RequestIdMiddleware as JSON without query strings; gunicorn's
+# own would repeat them with the query string (which may hold personal data).
+accesslog = None
+# gunicorn's own lines as JSON on stdout too, like the application's.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "immigration.logging.JsonFormatter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": "INFO"},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
+}
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

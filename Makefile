@@ -7,7 +7,7 @@ PORT ?= 8000
 # Extra arguments for pytest, e.g. `make test ARGS="-k healthz -x"`.
 ARGS ?=
 
-.PHONY: run test lint format stack stack-check smoke-run bench clean
+.PHONY: run test lint format messages stack stack-check smoke-run bench clean
 
 # Serve on http://127.0.0.1:$(PORT) with SQLite and in-process tasks: no server needed.
 run: export DJANGO_DEBUG := true
@@ -26,6 +26,12 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DJANGO_DEBUG=true $(MANAGE) makemigrations --check --dry-run
+	scripts/check-translations
+
+# Refresh the Indonesian catalogue after changing texts; then translate what is new.
+messages: $(VENV)/.installed-dev
+	DJANGO_DEBUG=true $(MANAGE) makemessages -l id --ignore=$(VENV) --ignore=staticfiles --no-obsolete
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

@@ -16,6 +16,9 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Lets /healthz-style probes and `make stack` see that beat and a worker are alive.
     "heartbeat": {"task": "immigration.tasks.heartbeat", "schedule": 30.0},
+    # Days open for booking at each office's release time; rows appear within minutes
+    # (bookings also create them on demand, so a late run loses nothing).
+    "release-due-slots": {"task": "offices.tasks.release_due_slots", "schedule": 600.0},
 }
 
 

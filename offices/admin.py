@@ -1,1 +1,282 @@
-"""Admin for offices: querysets scoped to the officer's office, transitions via services."""
+"""Admin for offices: officers see only their own office; headquarters sees all.
+
+Changes to hours, overrides and closures are checked against the slots already
+booked before they are saved, and the existing slot rows are then re-planned through
+the services, so the admin can never leave a booked applicant without a place.
+"""
+
+import datetime as dt
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from immigration.errors import DomainError
+from offices import schedule
+from offices.models import CapacityOverride, Closure, Office, OfficerProfile, OpeningHours, Slot
+from offices.scoping import offices_for_user, scope_to_user, sees_all_offices
+from offices.selectors import office_calendar
+from offices.services import capacity_conflicts, closure_create, office_resync_slots
+
+
+class OfficeScopedAdminMixin:
+    """For admins of models that belong to an office: list and edit only the rows of
+    the officer's office, and offer only that office in office choices."""
+
+    office_lookup = "office"
+
+    def get_queryset(self, request):
+        return scope_to_user(super().get_queryset(request), request.user, self.office_lookup)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Office:
+            kwargs["queryset"] = offices_for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _kept_instances(formset) -> list:
+    return [
+        form.instance
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
+
+
+class _CalendarFormSet(BaseInlineFormSet):
+    """Refuses hours or overrides that would shrink or remove booked slots."""
+
+    def proposed_calendar(self, kept) -> schedule.OfficeCalendar:
+        raise NotImplementedError
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:
+            return
+        calendar = self.proposed_calendar(_kept_instances(self))
+        conflicts = capacity_conflicts(calendar=calendar)
+        if conflicts:
+            raise ValidationError(
+                _("This change would leave booked applicants without a place: %(list)s"),
+                params={"list": "; ".join(c.describe(self.instance) for c in conflicts)},
+            )
+
+
+def _current_calendar(office: Office) -> schedule.OfficeCalendar:
+    return office_calendar(office=office, start=dt.date.min, end=dt.date.max)
+
+
+class OpeningHoursFormSet(_CalendarFormSet):
+    def proposed_calendar(self, kept):
+        current = _current_calendar(self.instance)
+        hours = {h.weekday: h for h in kept}
+        for hours_row in hours.values():
+            hours_row.office = self.instance
+        return schedule.OfficeCalendar(self.instance, hours, current.overrides, current.closures)
+
+
+class CapacityOverrideFormSet(_CalendarFormSet):
+    def clean(self):
+        kept = [form.cleaned_data for form in self.forms if form.cleaned_data]
+        kept = [c for c in kept if not c.get("DELETE") and c.get("starts_on") and c.get("ends_on")]
+        for index, first in enumerate(kept):
+            for second in kept[index + 1 :]:
+                if (
+                    first["starts_on"] <= second["ends_on"]
+                    and second["starts_on"] <= first["ends_on"]
+                ):
+                    raise ValidationError(_("Capacity overrides must not overlap."))
+        super().clean()
+
+    def proposed_calendar(self, kept):
+        current = _current_calendar(self.instance)
+        return schedule.OfficeCalendar(self.instance, current.hours, tuple(kept), current.closures)
+
+
+class ClosureFormSet(BaseInlineFormSet):
+    """Checks new closures as `closure_create` will, so refusals show on the form."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:
+            return
+        today = schedule.local_today(self.instance, timezone.now())
+        for form in self.extra_forms:
+            data = form.cleaned_data
+            if not data or data.get("DELETE"):
+                continue
+            if data["date"] < today:
+                form.add_error("date", _("A day in the past cannot be closed."))
+                continue
+            booked = Slot.objects.filter(office=self.instance, date=data["date"], booked__gt=0)
+            if booked.exists():
+                form.add_error(
+                    "date",
+                    _(
+                        "This day has bookings. Cancelling them with a notice to each "
+                        "applicant is not possible yet, so the day cannot be closed."
+                    ),
+                )
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    formset = OpeningHoursFormSet
+    extra = 0
+    max_num = 7
+
+
+class CapacityOverrideInline(admin.TabularInline):
+    model = CapacityOverride
+    formset = CapacityOverrideFormSet
+    extra = 0
+
+
+class ClosureInline(admin.TabularInline):
+    """Closures are added here (through `closure_create`) and reopened by deleting."""
+
+    model = Closure
+    formset = ClosureFormSet
+    extra = 0
+    fields = ["date", "reason", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        # A closure is a fact with a date; change it by deleting and adding.
+        return False
+
+
+@admin.register(Office)
+class OfficeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "city", "province", "timezone", "is_active"]
+    list_filter = ["is_active", "timezone", "province", "office_class"]
+    search_fields = ["name", "code", "city", "province"]
+    inlines = [OpeningHoursInline, CapacityOverrideInline, ClosureInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "office_class", "is_active"]}),
+        (_("Location"), {"fields": ["address", "city", "province", "timezone", "phone"]}),
+        (
+            _("WhatsApp"),
+            {
+                "fields": [
+                    "whatsapp_number",
+                    "whatsapp_number_is_placeholder",
+                    "whatsapp_phone_number_id",
+                ]
+            },
+        ),
+        (
+            _("Booking"),
+            {
+                "fields": [
+                    "slot_minutes",
+                    "priority_quota",
+                    "booking_window_days",
+                    "release_time",
+                    "same_day_cutoff",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return scope_to_user(super().get_queryset(request), request.user, "pk")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only headquarters renames offices or moves them between zones: codes are in
+        # URLs and API clients, and the zone decides every booking time.
+        if obj is not None and not sees_all_offices(request.user):
+            return ["code", "name", "office_class", "timezone", "whatsapp_phone_number_id"]
+        return []
+
+    def has_add_permission(self, request):
+        return sees_all_offices(request.user) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return sees_all_offices(request.user) and super().has_delete_permission(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Closure:
+            return super().save_formset(request, form, formset, change)
+        new_closures = formset.save(commit=False)  # fills deleted_objects, saves nothing
+        for closure in formset.deleted_objects:
+            closure.delete()
+        for closure in new_closures:
+            try:
+                closure_create(
+                    office=form.instance,
+                    date=closure.date,
+                    reason=closure.reason,
+                    created_by=request.user,
+                )
+            except DomainError as exc:
+                raise _AdminRefusal(exc.message) from exc
+        return None
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        try:
+            office_resync_slots(office=form.instance)
+        except DomainError as exc:
+            raise _AdminRefusal(exc.message) from exc
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _AdminRefusal as refusal:
+            # Only a booking racing this save gets here (the formsets checked first);
+            # the admin's transaction has rolled back, so nothing of this save was kept.
+            self.message_user(request, refusal.message, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+
+class _AdminRefusal(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+@admin.register(Slot)
+class SlotAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: slots change only through the calendar services and bookings."""
+
+    list_display = ["office", "date", "starts_at", "capacity", "booked"]
+    list_filter = ["office", "date"]
+    list_select_related = ["office"]
+    date_hierarchy = "date"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OfficerProfile)
+class OfficerProfileAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["user", "office", "is_headquarters"]
+    list_filter = ["is_headquarters", "office"]
+    list_select_related = ["user", "office"]
+    autocomplete_fields = ["user", "office"]
+    search_fields = ["user__username", "office__name"]
+
+    # Only headquarters assigns officers to offices.
+    def has_module_permission(self, request):
+        return sees_all_offices(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return sees_all_offices(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return sees_all_offices(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return sees_all_offices(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return sees_all_offices(request.user) and super().has_delete_permission(request, obj)

@@ -12,12 +12,15 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-# username, group, superuser?  Groups are the staff roles of an office.
+from offices.models import Office, OfficerProfile
+
+# username, group, superuser?, office code (None: headquarters).
+DEMO_OFFICE = "tangerang"
 DEMO_ACCOUNTS = [
-    ("admin", None, True),
-    ("loket", "Petugas loket", False),
-    ("supervisor", "Supervisor", False),
-    ("inspektur", "Inspektur", False),
+    ("admin", None, True, None),
+    ("loket", "Petugas loket", False, DEMO_OFFICE),
+    ("supervisor", "Supervisor", False, DEMO_OFFICE),
+    ("inspektur", "Inspektur", False, None),
 ]
 
 
@@ -32,7 +35,7 @@ class Command(BaseCommand):
         User = get_user_model()
         rows = []
         with transaction.atomic():
-            for username, group_name, is_superuser in DEMO_ACCOUNTS:
+            for username, group_name, is_superuser, office_code in DEMO_ACCOUNTS:
                 user, _ = User.objects.get_or_create(username=username)
                 password = secrets.token_urlsafe(9)
                 user.set_password(password)
@@ -42,7 +45,12 @@ class Command(BaseCommand):
                 if group_name:
                     group, _ = Group.objects.get_or_create(name=group_name)
                     user.groups.add(group)
-                rows.append((username, password, group_name or "superuser"))
+                office = Office.objects.get(code=office_code) if office_code else None
+                OfficerProfile.objects.update_or_create(
+                    user=user, defaults={"office": office, "is_headquarters": office is None}
+                )
+                where = office.code if office else "HQ"
+                rows.append((username, password, f"{group_name or 'superuser'} ({where})"))
         self.stdout.write("Demo accounts (akun demo) for http://127.0.0.1:8000/admin/:")
         for username, password, role in rows:
             self.stdout.write(f"  {username:<11} {password:<14} {role}")

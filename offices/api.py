@@ -1,0 +1,79 @@
+"""`/api/v1/offices/`: the public list of offices, one office, and its availability."""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from offices import schedule
+from offices.models import OpeningHours
+from offices.selectors import active_offices, office_availability
+from offices.serializers import (
+    AvailabilityQuerySerializer,
+    AvailabilitySerializer,
+    OfficeDetailSerializer,
+    OfficeSerializer,
+)
+
+ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+
+
+class OfficeViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [AllowAny]
+    lookup_field = "code"
+    lookup_value_regex = r"[a-z0-9-]+"
+    pagination_class = None
+
+    def get_queryset(self):
+        return active_offices().prefetch_related(
+            Prefetch("opening_hours", queryset=OpeningHours.objects.select_related("office"))
+        )
+
+    def get_serializer_class(self):
+        return OfficeDetailSerializer if self.action == "retrieve" else OfficeSerializer
+
+    @extend_schema(summary="All active offices")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="One office with its hours and slot plan",
+        responses={200: OfficeDetailSerializer, 404: ERROR},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Days and slots of an office",
+        description=(
+            "Each day's state (open, closed with the reason, full, not_released with the "
+            "release time, past) and each slot's start (ISO 8601 with the office's UTC "
+            "offset), capacity and remaining places. Give `date`, or `start` and `end` "
+            "(at most 62 days)."
+        ),
+        parameters=[AvailabilityQuerySerializer],
+        responses={200: AvailabilitySerializer, 400: ERROR, 404: ERROR},
+    )
+    @action(detail=True, methods=["get"])
+    def availability(self, request, code=None):
+        office = get_object_or_404(active_offices(), code=code)
+        query = AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        days = office_availability(
+            office=office, start=query.validated_data["start"], end=query.validated_data["end"]
+        )
+        # DRF renders datetimes in the current zone: make it the office's own.
+        with timezone.override(schedule.office_zone(office)):
+            data = AvailabilitySerializer(
+                {
+                    "office": office.code,
+                    "timezone": office.timezone,
+                    "zone": office.zone_label,
+                    "days": days,
+                }
+            ).data
+        return Response(data)

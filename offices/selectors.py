@@ -1,0 +1,146 @@
+"""Reads about offices that need thought: the calendar and availability of an office.
+
+`office_availability` answers a month for one office in four queries (hours,
+overrides, closures, slots), whatever the number of days or slots.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from immigration.errors import DomainError
+from offices import schedule
+from offices.models import Office, Slot
+
+MAX_RANGE_DAYS = 62
+
+
+class DayState:
+    OPEN = "open"
+    CLOSED = "closed"
+    FULL = "full"
+    NOT_RELEASED = "not_released"
+    PAST = "past"
+
+
+@dataclass(frozen=True)
+class SlotAvailability:
+    starts_at: dt.datetime  # aware, in the office's zone
+    ends_at: dt.datetime
+    capacity: int
+    remaining: int
+    slot_id: int | None = None  # None until the day's slots are rows
+
+
+@dataclass(frozen=True)
+class DayAvailability:
+    date: dt.date
+    state: str
+    reason: str | None = None
+    release_at: dt.datetime | None = None
+    capacity: int = 0
+    remaining: int = 0
+    slots: list[SlotAvailability] = field(default_factory=list)
+
+
+def active_offices() -> QuerySet[Office]:
+    return Office.objects.filter(is_active=True)
+
+
+def office_calendar(*, office: Office, start: dt.date, end: dt.date) -> schedule.OfficeCalendar:
+    """Load what the calendar of `office` depends on between `start` and `end`."""
+    return schedule.OfficeCalendar(
+        office=office,
+        hours={hours.weekday: hours for hours in office.opening_hours.all()},
+        overrides=tuple(office.capacity_overrides.filter(starts_on__lte=end, ends_on__gte=start)),
+        closures={c.date: c for c in office.closures.filter(date__range=(start, end))},
+    )
+
+
+def validate_range(start: dt.date, end: dt.date) -> None:
+    if end < start:
+        raise DomainError(
+            code="invalid_range",
+            message=_("The end date is before the start date."),
+            fields={"end": [_("Must be on or after the start date.")]},
+        )
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise DomainError(
+            code="range_too_long",
+            message=_("Ask for at most %(days)d days at a time.") % {"days": MAX_RANGE_DAYS},
+            fields={
+                "end": [_("At most %(days)d days after the start.") % {"days": MAX_RANGE_DAYS}]
+            },
+        )
+
+
+def office_availability(
+    *, office: Office, start: dt.date, end: dt.date, now: dt.datetime | None = None
+) -> list[DayAvailability]:
+    """Each day's state and each slot's remaining places, in the office's zone.
+
+    A day is `past` before today, and today once the same-day cut-off has passed or
+    every slot has started; `closed` on holidays, closures and weekdays without hours;
+    `not_released` before its release time; `full` when no place is left; else `open`.
+    A slot that has started is never offered.
+    """
+    validate_range(start, end)
+    now = now or timezone.now()
+    calendar = office_calendar(office=office, start=start, end=end)
+    rows_by_day: dict[dt.date, list[Slot]] = {}
+    for slot in Slot.objects.filter(office=office, date__range=(start, end)).order_by("starts_at"):
+        rows_by_day.setdefault(slot.date, []).append(slot)
+
+    today = schedule.local_today(office, now)
+    last_released = schedule.last_released_day(office, now)
+    zone = calendar.zone
+    result = []
+    for day in schedule.days(start, end):
+        if day < today or (day == today and schedule.same_day_closed(office, now)):
+            result.append(DayAvailability(day, DayState.PAST))
+            continue
+        plan = schedule.plan_day(calendar, day)
+        if not plan.is_open:
+            result.append(DayAvailability(day, DayState.CLOSED, reason=plan.closed_reason))
+            continue
+        if day > last_released:
+            result.append(
+                DayAvailability(
+                    day,
+                    DayState.NOT_RELEASED,
+                    release_at=schedule.release_at(office, day),
+                    capacity=plan.capacity,
+                    remaining=plan.capacity,
+                )
+            )
+            continue
+        rows = rows_by_day.get(day)
+        if rows is not None:
+            slots = [
+                SlotAvailability(
+                    s.starts_at.astimezone(zone),
+                    s.ends_at.astimezone(zone),
+                    s.capacity,
+                    s.remaining,
+                    s.pk,
+                )
+                for s in rows
+            ]
+        else:
+            slots = [
+                SlotAvailability(p.starts_at, p.ends_at, p.capacity, p.capacity) for p in plan.slots
+            ]
+        capacity = sum(s.capacity for s in slots)
+        upcoming = [s for s in slots if s.starts_at > now]
+        if not upcoming:
+            result.append(DayAvailability(day, DayState.PAST, capacity=capacity))
+            continue
+        remaining = sum(s.remaining for s in upcoming)
+        state = DayState.OPEN if remaining > 0 else DayState.FULL
+        result.append(
+            DayAvailability(day, state, capacity=capacity, remaining=remaining, slots=upcoming)
+        )
+    return result

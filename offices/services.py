@@ -1,0 +1,210 @@
+"""Changes to an office's calendar and to its slot rows.
+
+Slot rows are the one place bookings count against, so every change that moves or
+shrinks them goes through here: a change that would leave a booked place without a
+slot, or a slot with fewer places than it has bookings, is refused.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from immigration.errors import ConflictError, DomainError
+from offices import schedule
+from offices.models import Closure, Office, Slot
+from offices.selectors import office_calendar
+
+
+@dataclass(frozen=True)
+class SlotConflict:
+    slot: Slot
+    new_capacity: int  # 0 when the change removes the slot or closes the day
+
+    def describe(self, office: Office) -> str:
+        local = self.slot.starts_at.astimezone(schedule.office_zone(office))
+        return _("%(when)s %(zone)s: %(booked)d booked, new capacity %(capacity)d") % {
+            "when": f"{date_format(local.date(), 'SHORT_DATE_FORMAT')} {local:%H:%M}",
+            "zone": office.zone_label,
+            "booked": self.slot.booked,
+            "capacity": self.new_capacity,
+        }
+
+
+def _conflicts_for_day(calendar: schedule.OfficeCalendar, day: dt.date, booked: list[Slot]):
+    plan = schedule.plan_day(calendar, day)
+    planned = {p.starts_at: p.capacity for p in plan.slots}
+    for slot in booked:
+        new_capacity = planned.get(slot.starts_at, 0)
+        if new_capacity < slot.booked:
+            yield SlotConflict(slot, new_capacity)
+
+
+def capacity_conflicts(
+    *, calendar: schedule.OfficeCalendar, now: dt.datetime | None = None
+) -> list[SlotConflict]:
+    """The booked slots that `calendar` (a proposed set of hours, overrides and
+    closures) would remove or shrink below their bookings, from today on."""
+    office = calendar.office
+    today = schedule.local_today(office, now or timezone.now())
+    booked_by_day: dict[dt.date, list[Slot]] = {}
+    for slot in Slot.objects.filter(office=office, date__gte=today, booked__gt=0).order_by(
+        "starts_at"
+    ):
+        booked_by_day.setdefault(slot.date, []).append(slot)
+    conflicts = []
+    for day, booked in booked_by_day.items():
+        conflicts.extend(_conflicts_for_day(calendar, day, booked))
+    return conflicts
+
+
+def _refuse(office: Office, conflicts: list[SlotConflict]) -> None:
+    if conflicts:
+        raise ConflictError(
+            code="capacity_below_booked",
+            message=_("This change would leave booked applicants without a place: %(list)s")
+            % {"list": "; ".join(c.describe(office) for c in conflicts)},
+        )
+
+
+@transaction.atomic
+def slots_ensure(*, office: Office, day: dt.date) -> list[Slot]:
+    """The slot rows of `day`, created from the office's plan if there are none yet.
+
+    Safe to call from several processes at once: the unique (office, starts_at)
+    constraint makes the losers' inserts no-ops. A closed day has no slots.
+    """
+    existing = list(Slot.objects.filter(office=office, date=day).order_by("starts_at"))
+    if existing:
+        return existing
+    plan = schedule.plan_day(office_calendar(office=office, start=day, end=day), day)
+    if not plan.is_open:
+        return []
+    Slot.objects.bulk_create(
+        [
+            Slot(
+                office=office,
+                date=day,
+                starts_at=p.starts_at,
+                ends_at=p.ends_at,
+                capacity=p.capacity,
+            )
+            for p in plan.slots
+        ],
+        ignore_conflicts=True,
+    )
+    return list(Slot.objects.filter(office=office, date=day).order_by("starts_at"))
+
+
+@transaction.atomic
+def slots_sync(*, office: Office, day: dt.date) -> list[Slot]:
+    """Bring the existing slot rows of `day` in line with the office's current plan.
+
+    Locks the day's slot rows (SELECT ... FOR UPDATE) so no booking lands between the
+    check and the change. Unbooked slots that the plan no longer has are deleted, new
+    ones created, capacities updated. Raises ConflictError, changing nothing, if a
+    booked slot would disappear or shrink below its bookings.
+    """
+    rows = {
+        s.starts_at: s for s in Slot.objects.select_for_update().filter(office=office, date=day)
+    }
+    plan = schedule.plan_day(office_calendar(office=office, start=day, end=day), day)
+    planned = {p.starts_at: p for p in plan.slots}
+    conflicts = [
+        SlotConflict(slot, planned[start].capacity if start in planned else 0)
+        for start, slot in rows.items()
+        if slot.booked > (planned[start].capacity if start in planned else 0)
+    ]
+    _refuse(office, conflicts)
+    Slot.objects.filter(pk__in=[s.pk for start, s in rows.items() if start not in planned]).delete()
+    for start, p in planned.items():
+        slot = rows.get(start)
+        if slot is None:
+            Slot.objects.create(
+                office=office,
+                date=day,
+                starts_at=p.starts_at,
+                ends_at=p.ends_at,
+                capacity=p.capacity,
+            )
+        elif slot.capacity != p.capacity or slot.ends_at != p.ends_at:
+            slot.capacity, slot.ends_at = p.capacity, p.ends_at
+            slot.save(update_fields=["capacity", "ends_at"])
+    return list(Slot.objects.filter(office=office, date=day).order_by("starts_at"))
+
+
+@transaction.atomic
+def office_resync_slots(*, office: Office, now: dt.datetime | None = None) -> int:
+    """After hours, overrides or closures changed: re-plan every future day that
+    already has slot rows. Returns the number of days re-planned."""
+    today = schedule.local_today(office, now or timezone.now())
+    dates = (
+        Slot.objects.filter(office=office, date__gte=today)
+        .values_list("date", flat=True)
+        .distinct()
+        .order_by("date")
+    )
+    count = 0
+    for day in list(dates):
+        slots_sync(office=office, day=day)
+        count += 1
+    return count
+
+
+def slots_release_due(*, now: dt.datetime | None = None) -> int:
+    """Create the slot rows of every released day that has none yet, for every active
+    office (the beat job; bookings also create them lazily). Returns days created."""
+    now = now or timezone.now()
+    created = 0
+    for office in Office.objects.filter(is_active=True):
+        today = schedule.local_today(office, now)
+        last = schedule.last_released_day(office, now)
+        have = set(
+            Slot.objects.filter(office=office, date__range=(today, last))
+            .values_list("date", flat=True)
+            .distinct()
+        )
+        for day in schedule.days(today, last):
+            if day not in have and slots_ensure(office=office, day=day):
+                created += 1
+    return created
+
+
+@transaction.atomic
+def closure_create(
+    *, office: Office, date: dt.date, reason: str, created_by=None, now: dt.datetime | None = None
+) -> Closure:
+    """Close an office for a day. Refused for past days and, until bookings can be
+    cancelled with a notice to each applicant, for days that have bookings."""
+    now = now or timezone.now()
+    if date < schedule.local_today(office, now):
+        raise DomainError(
+            code="closure_in_past",
+            message=_("A day in the past cannot be closed."),
+            fields={"date": [_("Choose today or a later day.")]},
+        )
+    if not reason.strip():
+        raise DomainError(
+            code="closure_reason_required",
+            message=_("Say why the office is closed."),
+            fields={"reason": [_("This field is required.")]},
+        )
+    if Closure.objects.filter(office=office, date=date).exists():
+        raise ConflictError(
+            code="closure_exists",
+            message=_("The office is already closed on that day."),
+            fields={"date": [_("Already closed.")]},
+        )
+    booked = list(
+        Slot.objects.select_for_update()
+        .filter(office=office, date=date, booked__gt=0)
+        .order_by("starts_at")
+    )
+    _refuse(office, [SlotConflict(slot, 0) for slot in booked])
+    Slot.objects.filter(office=office, date=date).delete()
+    return Closure.objects.create(
+        office=office, date=date, reason=reason.strip(), created_by=created_by
+    )

@@ -71,3 +71,12 @@ def test_api_is_closed_unless_a_view_opens_it(client):
     response = Closed.as_view()(APIRequestFactory().get("/closed"))
     assert response.status_code == 403
     assert response.data["error"]["code"] == "not_authenticated"
+
+
+def test_the_openapi_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
+    )
+    assert (tmp_path / "schema.yml").read_text().startswith("openapi: 3")

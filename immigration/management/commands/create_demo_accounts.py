@@ -51,6 +51,6 @@ class Command(BaseCommand):
                 )
                 where = office.code if office else "HQ"
                 rows.append((username, password, f"{group_name or 'superuser'} ({where})"))
-        self.stdout.write("Demo accounts (akun demo) for http://127.0.0.1:8000/admin/:")
+        self.stdout.write("Demo accounts (akun demo) for /admin/:")
         for username, password, role in rows:
             self.stdout.write(f"  {username:<11} {password:<14} {role}")

@@ -1,5 +1,277 @@
-"""Slots and bookings: allocation, codes, queue numbers and the booking lifecycle.
+"""Bookings, their history, walk-in priority tickets and the passport fee table.
 
-The models arrive with the bookings issue; this module exists so the app is complete
-and migrations have a home.
+A booking holds one place in one slot while its status is one of HOLDING_STATUSES;
+the slot's `booked` counter counts exactly those, and the database refuses a second
+holding booking for the same person at the same office on the same day.
 """
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from bookings.codes import display
+from offices.models import Office, Slot
+
+
+class ServiceType(models.TextChoices):
+    NEW = "new", _("New passport")
+    RENEWAL = "renewal", _("Renewal")
+    REPLACEMENT = "replacement", _("Replacement (lost or damaged)")
+
+
+class BookingStatus(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    CHECKED_IN = "checked_in", _("Checked in")
+    SUBMITTED = "submitted", _("Documents submitted")
+    PAID = "paid", _("Paid")
+    READY = "ready", _("Passport ready")
+    COLLECTED = "collected", _("Collected")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired (no-show)")
+
+
+# Holding a place in the slot (counted by Slot.booked); cancelled and expired do not.
+HOLDING_STATUSES = [
+    BookingStatus.BOOKED,
+    BookingStatus.CHECKED_IN,
+    BookingStatus.SUBMITTED,
+    BookingStatus.PAID,
+    BookingStatus.READY,
+    BookingStatus.COLLECTED,
+]
+_HOLDING = Q(status__in=HOLDING_STATUSES)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    WHATSAPP = "whatsapp", "WhatsApp"
+    API = "api", "API"
+    ADMIN = "admin", _("Admin")
+    DESK = "desk", _("Front desk")
+    SYSTEM = "system", _("System")
+
+
+class ActorKind(models.TextChoices):
+    APPLICANT = "applicant", _("Applicant")
+    STAFF = "staff", _("Staff")
+    API_CLIENT = "api_client", _("API client")
+    SYSTEM = "system", _("System")
+
+
+class Booking(models.Model):
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("office")
+    )
+    slot = models.ForeignKey(
+        Slot, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("slot")
+    )
+    date = models.DateField(_("date"), help_text=_("The office's local date of the visit."))
+    code = models.CharField(_("booking code"), max_length=8, unique=True)
+    queue_seq = models.PositiveIntegerField(_("queue number"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=BookingStatus.choices, default=BookingStatus.BOOKED
+    )
+    service = models.CharField(
+        _("service"), max_length=12, choices=ServiceType.choices, default=ServiceType.NEW
+    )
+
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Normalised: uppercase, single spaces.")
+    )
+    birth_date = models.DateField(_("birth date"))
+    nik = models.CharField(_("NIK"), max_length=16, null=True, blank=True)
+    phone = models.CharField(
+        _("WhatsApp number"), max_length=15, help_text=_("E.164 digits without +.")
+    )
+    language = models.CharField(_("language"), max_length=5, default="id")
+    channel = models.CharField(_("booked via"), max_length=10, choices=Channel.choices)
+    # The members of one family request share it; the first member's code.
+    group_code = models.CharField(_("family group"), max_length=8, blank=True)
+    rescheduled_from = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rescheduled_to",
+        verbose_name=_("rescheduled from"),
+    )
+
+    expires_at = models.DateTimeField(
+        _("expires at"), help_text=_("Forfeited if not checked in by then.")
+    )
+    fee = models.ForeignKey(
+        "Fee",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("fee"),
+    )
+    fee_amount = models.PositiveIntegerField(_("fee (Rp)"), null=True, blank=True)
+    billing_code = models.CharField(
+        _("billing code"),
+        max_length=15,
+        blank=True,
+        validators=[RegexValidator(r"^\d{15}$", _("A billing code has 15 digits."))],
+    )
+    created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        ordering = ["date", "queue_seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "date", "name", "birth_date"],
+                condition=_HOLDING,
+                name="booking_one_per_person_office_day",
+            ),
+            models.UniqueConstraint(
+                fields=["office", "date", "nik"],
+                condition=_HOLDING & Q(nik__isnull=False),
+                name="booking_one_per_nik_office_day",
+            ),
+            models.UniqueConstraint(
+                fields=["office", "date", "queue_seq"],
+                condition=_HOLDING,
+                name="booking_unique_queue_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(queue_seq__gte=1), name="booking_queue_seq_positive"
+            ),
+        ]
+        indexes = [
+            # Serves: the no-show sweep (booked and past their expiry).
+            models.Index(
+                fields=["expires_at"], condition=Q(status="booked"), name="booking_expiry_idx"
+            ),
+            # Serves: per-phone limits and "my bookings" by WhatsApp number.
+            models.Index(fields=["phone", "status"], name="booking_phone_status_idx"),
+            # Serves: a person's bookings on a day at any office, and their no-show history.
+            models.Index(fields=["name", "birth_date", "date"], name="booking_person_date_idx"),
+            # Serves: an office's list for a day (desk, admin).
+            models.Index(fields=["office", "date", "status"], name="booking_office_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_code
+
+    @property
+    def display_code(self) -> str:
+        return display(self.code)
+
+    @property
+    def queue_number(self) -> str:
+        return f"A-{self.queue_seq:03d}"
+
+    @property
+    def slot_start(self):
+        return self.slot.starts_at
+
+    @property
+    def arrive_by(self) -> dt.datetime:
+        return self.slot.starts_at - dt.timedelta(minutes=settings.BOOKING_ARRIVE_BEFORE_MINUTES)
+
+
+class BookingEvent(models.Model):
+    """One move of a booking: who, through which channel, when, from and to. Written
+    only by the services, never changed."""
+
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, related_name="events", verbose_name=_("booking")
+    )
+    from_status = models.CharField(
+        _("from"), max_length=12, choices=BookingStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=12, choices=BookingStatus.choices)
+    actor_kind = models.CharField(_("by"), max_length=12, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff user"),
+    )
+    actor_label = models.CharField(_("actor"), max_length=100, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("booking event")
+        verbose_name_plural = _("booking events")
+        ordering = ["booking", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class PriorityCategory(models.TextChoices):
+    ELDERLY = "elderly", _("Elderly (60+)")
+    DISABLED = "disabled", _("Disabled")
+    CHILD = "child", _("Small child (under 5)")
+    PREGNANT = "pregnant", _("Pregnant")
+
+
+class PriorityTicket(models.Model):
+    """A walk-in ticket of the priority lane, issued by staff at the door."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="priority_tickets", verbose_name=_("office")
+    )
+    date = models.DateField(_("date"))
+    seq = models.PositiveIntegerField(_("number"))
+    category = models.CharField(_("category"), max_length=10, choices=PriorityCategory.choices)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("priority ticket")
+        verbose_name_plural = _("priority tickets")
+        ordering = ["office", "date", "seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "date", "seq"], name="priority_ticket_unique_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"P-{self.seq:03d}"
+
+
+class Fee(models.Model):
+    """A passport fee as set by regulation, kept as data: fees change by decree."""
+
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=150)
+    amount = models.PositiveIntegerField(_("amount (Rp)"))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    regulation = models.CharField(_("regulation"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("fee")
+        verbose_name_plural = _("fees")
+        ordering = ["code", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "valid_from"], name="fee_one_per_code_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: Rp{self.amount:,}".replace(",", ".")

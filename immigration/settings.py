@@ -134,6 +134,23 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 
+# --- Booking rules (policy; each can be tuned per deployment) -----------------------
+# One request books at most this many people (a family) from one phone.
+BOOKING_FAMILY_MAX = env.int("BOOKING_FAMILY_MAX", default=5)
+# Anti-calo: upcoming bookings one phone number may hold at once.
+BOOKING_PHONE_MAX_ACTIVE = env.int("BOOKING_PHONE_MAX_ACTIVE", default=5)
+# Anti-calo: this many no-shows within the window block new bookings for a while.
+BOOKING_NO_SHOW_LIMIT = env.int("BOOKING_NO_SHOW_LIMIT", default=2)
+BOOKING_NO_SHOW_WINDOW_DAYS = env.int("BOOKING_NO_SHOW_WINDOW_DAYS", default=60)
+BOOKING_NO_SHOW_BLOCK_DAYS = env.int("BOOKING_NO_SHOW_BLOCK_DAYS", default=30)
+# Come this many minutes before the slot; forfeited this many minutes after it starts.
+BOOKING_ARRIVE_BEFORE_MINUTES = env.int("BOOKING_ARRIVE_BEFORE_MINUTES", default=30)
+BOOKING_LATE_AFTER_MINUTES = env.int("BOOKING_LATE_AFTER_MINUTES", default=30)
+# The door accepts a booking from this many minutes before its slot.
+BOOKING_CHECK_IN_OPENS_MINUTES = env.int("BOOKING_CHECK_IN_OPENS_MINUTES", default=120)
+# How often a booking may be moved to another day (M-Paspor allows once).
+BOOKING_RESCHEDULE_MAX = env.int("BOOKING_RESCHEDULE_MAX", default=1)
+
 # --- WhatsApp ------------------------------------------------------------------------
 WHATSAPP_BACKEND = env("WHATSAPP_BACKEND", default="notifications.backends.console.ConsoleBackend")
 

@@ -243,6 +243,9 @@ class Slot(models.Model):
     ends_at = models.DateTimeField(_("ends at"))
     capacity = models.PositiveIntegerField(_("capacity"))
     booked = models.PositiveIntegerField(_("booked"), default=0)
+    # Queue numbers follow slot order: this slot's bookings are numbered from
+    # queue_base + 1 (the places of the earlier slots of the day come first).
+    queue_base = models.PositiveIntegerField(_("first queue number - 1"), default=0)
 
     class Meta:
         verbose_name = _("slot")

@@ -61,6 +61,14 @@ def capacity_conflicts(
     return conflicts
 
 
+def _queue_bases(plan: schedule.DayPlan) -> list[int]:
+    bases, total = [], 0
+    for planned in plan.slots:
+        bases.append(total)
+        total += planned.capacity
+    return bases
+
+
 def _refuse(office: Office, conflicts: list[SlotConflict]) -> None:
     if conflicts:
         raise ConflictError(
@@ -91,8 +99,9 @@ def slots_ensure(*, office: Office, day: dt.date) -> list[Slot]:
                 starts_at=p.starts_at,
                 ends_at=p.ends_at,
                 capacity=p.capacity,
+                queue_base=base,
             )
-            for p in plan.slots
+            for p, base in zip(plan.slots, _queue_bases(plan), strict=True)
         ],
         ignore_conflicts=True,
     )
@@ -120,7 +129,7 @@ def slots_sync(*, office: Office, day: dt.date) -> list[Slot]:
     ]
     _refuse(office, conflicts)
     Slot.objects.filter(pk__in=[s.pk for start, s in rows.items() if start not in planned]).delete()
-    for start, p in planned.items():
+    for (start, p), base in zip(planned.items(), _queue_bases(plan), strict=True):
         slot = rows.get(start)
         if slot is None:
             Slot.objects.create(
@@ -129,10 +138,11 @@ def slots_sync(*, office: Office, day: dt.date) -> list[Slot]:
                 starts_at=p.starts_at,
                 ends_at=p.ends_at,
                 capacity=p.capacity,
+                queue_base=base,
             )
-        elif slot.capacity != p.capacity or slot.ends_at != p.ends_at:
-            slot.capacity, slot.ends_at = p.capacity, p.ends_at
-            slot.save(update_fields=["capacity", "ends_at"])
+        elif (slot.capacity, slot.ends_at, slot.queue_base) != (p.capacity, p.ends_at, base):
+            slot.capacity, slot.ends_at, slot.queue_base = p.capacity, p.ends_at, base
+            slot.save(update_fields=["capacity", "ends_at", "queue_base"])
     return list(Slot.objects.filter(office=office, date=day).order_by("starts_at"))
 
 

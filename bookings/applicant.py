@@ -1,0 +1,149 @@
+"""Who an applicant is: names, birth dates, phone numbers and NIK, as people type them.
+
+A person is identified by their normalised name and birth date (and NIK when given);
+the same rules are applied on every channel so "siti  nur'aini" on WhatsApp and
+"SITI NUR'AINI" on the web are one person.
+"""
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from immigration.errors import DomainError
+
+NAME_MAX_LENGTH = 100
+MAX_AGE_YEARS = 120
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
+
+
+def normalise_name(raw: str) -> str:
+    """Trim, collapse spaces, uppercase; keep apostrophes, dots and hyphens."""
+    text = unicodedata.normalize("NFC", raw or "").translate(_APOSTROPHES)
+    return re.sub(r"\s+", " ", text).strip().upper()
+
+
+def validate_name(raw: str) -> str:
+    name = normalise_name(raw)
+    if not name:
+        raise DomainError(
+            code="invalid_name",
+            message=_("Enter the applicant's name."),
+            fields={"name": [_("Required.")]},
+        )
+    if len(name) > NAME_MAX_LENGTH:
+        raise DomainError(
+            code="invalid_name",
+            message=_("The name is too long (at most %(max)d characters).")
+            % {"max": NAME_MAX_LENGTH},
+            fields={"name": [_("Too long.")]},
+        )
+    # Letters (any script), spaces, and the punctuation Indonesian names carry.
+    if not all(ch.isalpha() or ch in " '.-," for ch in name) or not any(
+        ch.isalpha() for ch in name
+    ):
+        raise DomainError(
+            code="invalid_name",
+            message=_("A name may contain only letters, spaces, apostrophes, dots and hyphens."),
+            fields={"name": [_("Letters only.")]},
+        )
+    return name
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def validate_birth_date(birth_date: dt.date, *, today: dt.date) -> dt.date:
+    if birth_date > today:
+        raise DomainError(
+            code="invalid_birth_date",
+            message=_("The birth date is in the future."),
+            fields={"birth_date": [_("In the future.")]},
+        )
+    if age_on(birth_date, today) >= MAX_AGE_YEARS:
+        raise DomainError(
+            code="invalid_birth_date",
+            message=_("The birth date is more than %(years)d years ago.")
+            % {"years": MAX_AGE_YEARS},
+            fields={"birth_date": [_("Too long ago.")]},
+        )
+    return birth_date
+
+
+def normalise_phone(raw: str) -> str:
+    """A phone number as WhatsApp writes it: E.164 digits without "+" (62812...).
+
+    People type 0812-3456-7890, +62 812 3456 7890 or 62812...; all become
+    6281234567890. Numbers abroad must be typed with their "+" and country code.
+    """
+    text = (raw or "").strip()
+    plus = text.startswith("+")
+    digits = re.sub(r"[\s().-]", "", text.lstrip("+"))
+    if not digits.isdigit():
+        raise _bad_phone()
+    if not plus and digits.startswith("0"):
+        digits = "62" + digits[1:]
+    if digits.startswith("62"):
+        if not re.fullmatch(r"62[1-9]\d{7,11}", digits):
+            raise _bad_phone()
+    elif not (plus and re.fullmatch(r"[1-9]\d{7,14}", digits)):
+        raise _bad_phone()
+    return digits
+
+
+def _bad_phone() -> DomainError:
+    return DomainError(
+        code="invalid_phone",
+        message=_("Enter a WhatsApp number such as 0812 3456 7890 or +62 812 3456 7890."),
+        fields={"phone": [_("Not a phone number.")]},
+    )
+
+
+def validate_nik(nik: str | None, *, birth_date: dt.date) -> str | None:
+    """A 16-digit NIK whose birth-date digits (DDMMYY, +40 on the day for women) match
+    the birth date given: a broker's made-up NIK usually does not."""
+    if nik is None or not str(nik).strip():
+        return None
+    nik = re.sub(r"[\s.-]", "", str(nik))
+    if not re.fullmatch(r"\d{16}", nik):
+        raise DomainError(
+            code="invalid_nik",
+            message=_("A NIK has 16 digits."),
+            fields={"nik": [_("16 digits.")]},
+        )
+    day, month, year = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
+    if day > 40:
+        day -= 40
+    if (day, month, year) != (birth_date.day, birth_date.month, birth_date.year % 100):
+        raise DomainError(
+            code="invalid_nik",
+            message=_("The NIK does not match the birth date."),
+            fields={"nik": [_("Does not match the birth date.")]},
+        )
+    return nik
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """One person to book, as given; `validated` returns the normalised form."""
+
+    name: str
+    birth_date: dt.date
+    nik: str | None = None
+
+    def validated(self, *, today: dt.date) -> "Applicant":
+        birth_date = validate_birth_date(self.birth_date, today=today)
+        return Applicant(
+            name=validate_name(self.name),
+            birth_date=birth_date,
+            nik=validate_nik(self.nik, birth_date=birth_date),
+        )
+
+    @property
+    def key(self) -> str:
+        """Stable identity for locks and limits (never logged)."""
+        return f"{self.name}|{self.birth_date.isoformat()}"

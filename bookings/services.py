@@ -1,0 +1,726 @@
+"""The booking lifecycle: book, cancel, reschedule, check in, expire, and the
+passport's path from submission to collection.
+
+Every state change goes through `_transition`, which checks the transition table,
+keeps the slot's `booked` counter equal to its holding bookings, and writes a
+BookingEvent. Locks, in the order they are taken (so no two paths deadlock):
+advisory locks on the phone and the persons (immigration.locks), then slot rows in
+start order, then booking rows.
+"""
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from bookings import codes
+from bookings.applicant import Applicant, normalise_phone
+from bookings.models import (
+    HOLDING_STATUSES,
+    ActorKind,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    Channel,
+    Fee,
+    PriorityCategory,
+    PriorityTicket,
+    ServiceType,
+)
+from immigration.errors import ConflictError, DomainError, NotFoundError
+from immigration.locks import advisory_xact_lock
+from offices import schedule
+from offices.models import Office, Slot
+from offices.selectors import office_calendar
+from offices.services import slots_ensure
+
+S = BookingStatus
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.BOOKED: {S.CHECKED_IN, S.CANCELLED, S.EXPIRED},
+    S.CHECKED_IN: {S.SUBMITTED, S.CANCELLED},
+    S.SUBMITTED: {S.PAID, S.CANCELLED},
+    S.PAID: {S.READY},
+    S.READY: {S.COLLECTED},
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who moves a booking, and through which channel; recorded on every event."""
+
+    kind: str
+    channel: str
+    user: object = None
+    label: str = ""
+
+    @classmethod
+    def applicant(cls, channel: str) -> "Actor":
+        return cls(ActorKind.APPLICANT, channel)
+
+    @classmethod
+    def staff(cls, user, channel: str = Channel.DESK) -> "Actor":
+        return cls(ActorKind.STAFF, channel, user=user, label=user.get_username())
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls(ActorKind.SYSTEM, Channel.SYSTEM)
+
+    @classmethod
+    def api_client(cls, label: str) -> "Actor":
+        return cls(ActorKind.API_CLIENT, Channel.API, label=label)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _day_text(day: dt.date) -> str:
+    """ "Senin, 7 Desember 2026" in the active language: unambiguous in a message."""
+    return date_format(day, "l, j F Y")
+
+
+def _minutes(value: int) -> dt.timedelta:
+    return dt.timedelta(minutes=value)
+
+
+def _local_time(office: Office, instant: dt.datetime) -> str:
+    return f"{instant.astimezone(schedule.office_zone(office)):%H:%M} {office.zone_label}"
+
+
+def _record(booking: Booking, from_status: str, actor: Actor, note: str = "") -> None:
+    BookingEvent.objects.create(
+        booking=booking,
+        from_status=from_status,
+        to_status=booking.status,
+        actor_kind=actor.kind,
+        actor_user=actor.user,
+        actor_label=actor.label[:100],
+        channel=actor.channel,
+        note=note[:200],
+    )
+
+
+def _lock(booking: Booking) -> Booking:
+    return Booking.objects.select_for_update().select_related("slot", "office").get(pk=booking.pk)
+
+
+def _transition(booking: Booking, to: str, actor: Actor, note: str = "", **fields) -> Booking:
+    """Move a locked booking to `to`, or refuse. Frees its place when it stops holding one."""
+    if to not in TRANSITIONS.get(booking.status, set()):
+        raise ConflictError(
+            code="invalid_transition",
+            message=_("A booking that is %(status)s cannot become %(to)s.")
+            % {"status": S(booking.status).label.lower(), "to": S(to).label.lower()},
+        )
+    from_status = booking.status
+    if from_status in HOLDING_STATUSES and to not in HOLDING_STATUSES:
+        Slot.objects.filter(pk=booking.slot_id).update(booked=F("booked") - 1)
+    booking.status = to
+    for name, value in fields.items():
+        setattr(booking, name, value)
+    booking.save(update_fields=["status", "updated_at", *fields])
+    _record(booking, from_status, actor, note)
+    return booking
+
+
+# --- booking -----------------------------------------------------------------------------
+
+
+def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
+    """Refuse a day that cannot be booked now, saying why."""
+    if not office.is_active:
+        raise DomainError(code="office_inactive", message=_("This office does not take bookings."))
+    today = schedule.local_today(office, now)
+    if day < today:
+        raise DomainError(
+            code="date_past",
+            message=_("That day has passed."),
+            fields={"date": [_("In the past.")]},
+        )
+    if day == today and schedule.same_day_closed(office, now):
+        raise DomainError(
+            code="same_day_closed",
+            message=_("Booking for today has closed; choose another day."),
+            fields={"date": [_("Booking for today has closed.")]},
+        )
+    plan = schedule.plan_day(office_calendar(office=office, start=day, end=day), day)
+    if not plan.is_open:
+        raise DomainError(
+            code="day_closed",
+            message=_("The office is closed on %(date)s: %(reason)s.")
+            % {"date": _day_text(day), "reason": plan.closed_reason},
+            fields={"date": [plan.closed_reason]},
+        )
+    if day > schedule.last_released_day(office, now):
+        release = schedule.release_at(office, day).astimezone(schedule.office_zone(office))
+        raise DomainError(
+            code="not_released",
+            message=_("Booking for %(date)s opens on %(release)s.")
+            % {
+                "date": _day_text(day),
+                "release": f"{_day_text(release.date())} {release:%H:%M} {office.zone_label}",
+            },
+            fields={"date": [_("Not open for booking yet.")]},
+        )
+
+
+def _check_limits(
+    *, office: Office, day: dt.date, applicants: list[Applicant], phone: str, today: dt.date
+) -> None:
+    """The anti-calo rules. The caller holds the phone and person locks."""
+    upcoming = Booking.objects.filter(phone=phone, status=S.BOOKED).count()
+    if upcoming + len(applicants) > settings.BOOKING_PHONE_MAX_ACTIVE:
+        raise ConflictError(
+            code="limit_reached",
+            message=_(
+                "One WhatsApp number may hold at most %(max)d upcoming bookings; it holds %(count)d."
+            )
+            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE, "count": upcoming},
+        )
+
+    same_person = Q()
+    for person in applicants:
+        same_person |= Q(name=person.name, birth_date=person.birth_date)
+        if person.nik:
+            same_person |= Q(nik=person.nik)
+    clash = (
+        Booking.objects.filter(same_person, date=day, status__in=HOLDING_STATUSES)
+        .select_related("office")
+        .first()
+    )
+    if clash is not None:
+        if clash.office_id == office.pk:
+            message = _("%(name)s already has a booking at this office on that day.")
+        else:
+            message = _("%(name)s already has a booking at %(office)s on that day.")
+        raise ConflictError(
+            code="duplicate_booking",
+            message=message % {"name": clash.name, "office": clash.office.name},
+        )
+
+    window_start = today - dt.timedelta(days=settings.BOOKING_NO_SHOW_WINDOW_DAYS)
+    for person in applicants:
+        no_shows = list(
+            Booking.objects.filter(
+                name=person.name,
+                birth_date=person.birth_date,
+                status=S.EXPIRED,
+                date__gte=window_start,
+            )
+            .order_by("-date")
+            .values_list("date", flat=True)
+        )
+        if len(no_shows) >= settings.BOOKING_NO_SHOW_LIMIT:
+            until = no_shows[0] + dt.timedelta(days=settings.BOOKING_NO_SHOW_BLOCK_DAYS)
+            if today <= until:
+                raise ConflictError(
+                    code="no_show_blocked",
+                    message=_(
+                        "%(name)s missed %(count)d bookings in the last %(days)d days and "
+                        "cannot book until %(until)s."
+                    )
+                    % {
+                        "name": person.name,
+                        "count": len(no_shows),
+                        "days": settings.BOOKING_NO_SHOW_WINDOW_DAYS,
+                        "until": _day_text(until),
+                    },
+                )
+
+
+def _day_full(office: Office, day: dt.date, count: int) -> ConflictError:
+    if count > 1:
+        message = _("There are not %(count)d places left at %(office)s on %(date)s.")
+    else:
+        message = _("%(office)s is fully booked on %(date)s.")
+    return ConflictError(
+        code="day_full",
+        message=message % {"count": count, "office": office.name, "date": _day_text(day)},
+    )
+
+
+def _lock_earliest_with_room(candidates) -> Slot | None:
+    """The earliest slot with room, locked. Concurrent bookers skip each other's locked
+    slots instead of queueing on one row, so a rush spreads over the day's slots: the
+    result is the earliest slot with room that nobody else is booking this instant."""
+    with_room = candidates.filter(booked__lt=F("capacity")).order_by("starts_at")
+    for _attempt in range(5):
+        slot = with_room.select_for_update(skip_locked=True).first()
+        if slot is not None:
+            return slot
+        if not with_room.exists():
+            return None
+        # Every slot with room is being booked right now: wait for the earliest. After
+        # the wait PostgreSQL re-checks `booked < capacity` and may find it full.
+        slot = with_room.select_for_update().first()
+        if slot is not None and slot.booked < slot.capacity:
+            return slot
+    return None
+
+
+def _allocate(
+    *, office: Office, day: dt.date, count: int, slot_id: int | None, now: dt.datetime
+) -> list[Slot]:
+    """Lock and return one slot per place (a slot repeats for several places in it).
+    A family fills consecutive places: the chosen (or earliest) slot, then the next."""
+    candidates = Slot.objects.filter(office=office, date=day, starts_at__gt=now)
+    if slot_id is not None:
+        chosen = candidates.select_for_update().filter(pk=slot_id).first()
+        if chosen is None:
+            raise DomainError(
+                code="invalid_slot",
+                message=_("That time is not on offer on this day; choose another."),
+                fields={"slot": [_("Not available.")]},
+            )
+        if count == 1:
+            if chosen.booked >= chosen.capacity:
+                raise ConflictError(
+                    code="slot_full",
+                    message=_(
+                        "The %(time)s slot is full; choose another time or take the earliest."
+                    )
+                    % {"time": _local_time(office, chosen.starts_at)},
+                )
+            return [chosen]
+        candidates = candidates.filter(starts_at__gte=chosen.starts_at)
+    elif count == 1:
+        slot = _lock_earliest_with_room(candidates)
+        if slot is None:
+            raise _day_full(office, day, count)
+        return [slot]
+
+    # A family: lock the day's slots in start order (the same order as everyone else).
+    allocated: list[Slot] = []
+    for slot in candidates.select_for_update().order_by("starts_at"):
+        room = slot.capacity - slot.booked
+        take = min(room, count - len(allocated))
+        allocated.extend([slot] * max(take, 0))
+        if len(allocated) == count:
+            return allocated
+    raise _day_full(office, day, count)
+
+
+def _queue_seqs(office: Office, day: dt.date, slot: Slot, how_many: int) -> list[int]:
+    """The lowest free queue numbers in the slot's range; numbers follow slot order."""
+    first, last = slot.queue_base + 1, slot.queue_base + slot.capacity
+    taken = set(
+        Booking.objects.filter(
+            office=office, date=day, status__in=HOLDING_STATUSES, queue_seq__range=(first, last)
+        ).values_list("queue_seq", flat=True)
+    )
+    free = [n for n in range(first, last + 1) if n not in taken][:how_many]
+    if len(free) < how_many:
+        # The day was re-planned and ranges moved: number after the day's last.
+        top = (
+            Booking.objects.filter(office=office, date=day, status__in=HOLDING_STATUSES)
+            .order_by("-queue_seq")
+            .values_list("queue_seq", flat=True)
+            .first()
+            or last
+        )
+        free += list(range(top + 1, top + 1 + how_many - len(free)))
+    return free
+
+
+def _insert(booking: Booking) -> Booking:
+    """Save with a fresh code, retrying the (astronomically rare) code collision. A
+    person clash that slipped past the locks (SQLite) becomes a clean refusal."""
+    for _attempt in range(5):
+        booking.code = codes.new_code()
+        try:
+            with transaction.atomic():
+                booking.save()
+            return booking
+        except IntegrityError as exc:
+            text = str(exc)
+            if (
+                "booking_one_per" in text
+                or "UNIQUE constraint failed: bookings_booking.office_id" in text
+            ):
+                raise ConflictError(
+                    code="duplicate_booking",
+                    message=_("%(name)s already has a booking at this office on that day.")
+                    % {"name": booking.name},
+                ) from exc
+            if "code" not in text:
+                raise
+    raise RuntimeError("could not draw a free booking code")
+
+
+@transaction.atomic
+def booking_create_family(
+    *,
+    office: Office,
+    date: dt.date,
+    applicants: list[Applicant],
+    phone: str,
+    actor: Actor,
+    service: str = ServiceType.NEW,
+    slot_id: int | None = None,
+    language: str = "id",
+    now: dt.datetime | None = None,
+    rescheduled_from: Booking | None = None,
+) -> list[Booking]:
+    """Book every applicant at `office` on `date` from one phone: all or nothing, in
+    consecutive places where possible, the first in slot `slot_id` if given (else the
+    earliest with room). Raises DomainError/ConflictError with a code, changing nothing.
+
+    Takes advisory locks on the phone and each person, then slot row locks.
+    """
+    now = now or timezone.now()
+    if not applicants:
+        raise DomainError(code="no_applicants", message=_("Add at least one applicant."))
+    if len(applicants) > settings.BOOKING_FAMILY_MAX:
+        raise DomainError(
+            code="family_too_large",
+            message=_("One request books at most %(max)d people.")
+            % {"max": settings.BOOKING_FAMILY_MAX},
+            fields={"family": [_("Too many people.")]},
+        )
+    if service not in ServiceType.values:
+        raise DomainError(
+            code="invalid_service",
+            message=_("Unknown service."),
+            fields={"service": [_("Unknown.")]},
+        )
+    today = schedule.local_today(office, now)
+    people = [person.validated(today=today) for person in applicants]
+    if len({person.key for person in people}) < len(people) or len(
+        [p.nik for p in people if p.nik]
+    ) != len({p.nik for p in people if p.nik}):
+        raise DomainError(
+            code="duplicate_applicant", message=_("The same person appears twice in this request.")
+        )
+    phone = normalise_phone(phone)
+    _check_day(office, date, now)
+
+    advisory_xact_lock(f"phone:{phone}", *(f"person:{p.key}" for p in people))
+    _check_limits(office=office, day=date, applicants=people, phone=phone, today=today)
+
+    slots_ensure(office=office, day=date)
+    allocated = _allocate(office=office, day=date, count=len(people), slot_id=slot_id, now=now)
+
+    per_slot = Counter(slot.pk for slot in allocated)
+    seqs: dict[int, list[int]] = {}
+    for slot in {s.pk: s for s in allocated}.values():
+        Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + per_slot[slot.pk])
+        seqs[slot.pk] = _queue_seqs(office, date, slot, per_slot[slot.pk])
+
+    late = _minutes(settings.BOOKING_LATE_AFTER_MINUTES)
+    bookings: list[Booking] = []
+    for person, slot in zip(people, allocated, strict=True):
+        booking = _insert(
+            Booking(
+                office=office,
+                slot=slot,
+                date=date,
+                queue_seq=seqs[slot.pk].pop(0),
+                service=service,
+                name=person.name,
+                birth_date=person.birth_date,
+                nik=person.nik,
+                phone=phone,
+                language=language,
+                channel=actor.channel,
+                rescheduled_from=rescheduled_from,
+                expires_at=slot.starts_at + late,
+            )
+        )
+        _record(booking, "", actor, note=_("rescheduled") if rescheduled_from else "")
+        bookings.append(booking)
+    if len(bookings) > 1:
+        Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(group_code=bookings[0].code)
+        for booking in bookings:
+            booking.group_code = bookings[0].code
+    return bookings
+
+
+def booking_create(*, applicant: Applicant, **kwargs) -> Booking:
+    """Book one applicant; see `booking_create_family` for the rules and locks."""
+    return booking_create_family(applicants=[applicant], **kwargs)[0]
+
+
+# --- applicant's own changes ----------------------------------------------------------
+
+
+def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
+    """The booking with this code and birth date; NotFoundError for a wrong code or
+    birth date alike, so a code alone reveals nothing."""
+    canonical = codes.canonical(code)
+    booking = (
+        Booking.objects.select_related("office", "slot")
+        .filter(code=canonical, birth_date=birth_date)
+        .first()
+        if canonical
+        else None
+    )
+    if booking is None:
+        raise NotFoundError(
+            code="booking_not_found",
+            message=_("No booking matches this code and birth date."),
+        )
+    return booking
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, actor: Actor, note: str = "") -> Booking:
+    """Cancel and free the place at once. Locks the booking row."""
+    booking = _lock(booking)
+    if booking.status not in (S.BOOKED, S.CHECKED_IN, S.SUBMITTED):
+        raise ConflictError(
+            code="not_cancellable",
+            message=_("A booking that is %(status)s cannot be cancelled.")
+            % {"status": S(booking.status).label.lower()},
+        )
+    return _transition(booking, S.CANCELLED, actor, note)
+
+
+@transaction.atomic
+def booking_reschedule(
+    *,
+    booking: Booking,
+    date: dt.date,
+    actor: Actor,
+    slot_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Move a booking to another day (or time) at the same office: cancel and book in
+    one transaction, so the old booking is kept if the new place is gone. Allowed up
+    to the day before the visit, BOOKING_RESCHEDULE_MAX times."""
+    now = now or timezone.now()
+    booking = _lock(booking)
+    if booking.status != S.BOOKED:
+        raise ConflictError(
+            code="not_reschedulable", message=_("Only a booking not yet used can be moved.")
+        )
+    if schedule.local_today(booking.office, now) >= booking.date:
+        raise ConflictError(
+            code="reschedule_too_late",
+            message=_("A booking can be moved up to the day before the visit."),
+        )
+    moves, previous = 0, booking
+    while previous.rescheduled_from_id:
+        moves += 1
+        previous = previous.rescheduled_from
+    if moves >= settings.BOOKING_RESCHEDULE_MAX:
+        raise ConflictError(
+            code="reschedule_limit",
+            message=_(
+                "This booking has already been moved %(count)d time(s); cancel it and book again."
+            )
+            % {"count": moves},
+        )
+    _transition(booking, S.CANCELLED, actor, note=_("rescheduled"))
+    return booking_create(
+        office=booking.office,
+        date=date,
+        applicant=Applicant(booking.name, booking.birth_date, booking.nik),
+        phone=booking.phone,
+        actor=actor,
+        service=booking.service,
+        slot_id=slot_id,
+        language=booking.language,
+        now=now,
+        rescheduled_from=booking,
+    )
+
+
+# --- door and desk ----------------------------------------------------------------------
+
+
+def booking_check_in(
+    *, office: Office, code: str, actor: Actor, now: dt.datetime | None = None
+) -> Booking:
+    """Admit a booking at the door of `office`, or refuse with the reason.
+
+    A late booking is forfeited here and now (committed before the refusal is
+    raised), whether or not the no-show sweep has run.
+    """
+    now = now or timezone.now()
+    canonical = codes.canonical(code)
+    if canonical is None:
+        raise NotFoundError(code="booking_not_found", message=_("This is not a booking code."))
+    with transaction.atomic():
+        booking = (
+            Booking.objects.select_for_update()
+            .select_related("slot", "office")
+            .filter(code=canonical)
+            .first()
+        )
+        if booking is None:
+            raise NotFoundError(code="booking_not_found", message=_("No booking has this code."))
+        refusal = _door_refusal(booking, office, now)
+        if refusal is None:
+            return _transition(booking, S.CHECKED_IN, actor)
+        if refusal.code == "too_late":
+            _transition(booking, S.EXPIRED, Actor.system(), note=_("late at the door"))
+    raise refusal
+
+
+def _door_refusal(booking: Booking, office: Office, now: dt.datetime) -> DomainError | None:
+    if booking.office_id != office.pk:
+        return ConflictError(
+            code="wrong_office",
+            message=_("This booking is for %(office)s.") % {"office": booking.office.name},
+        )
+    if booking.status == S.CANCELLED:
+        return ConflictError(code="cancelled", message=_("This booking was cancelled."))
+    if booking.status == S.EXPIRED:
+        return ConflictError(
+            code="expired",
+            message=_("This booking was forfeited: the applicant did not come in time."),
+        )
+    if booking.status != S.BOOKED:
+        return ConflictError(
+            code="already_checked_in", message=_("This booking has already been checked in.")
+        )
+    today = schedule.local_today(office, now)
+    if booking.date != today:
+        return ConflictError(
+            code="wrong_day",
+            message=_("This booking is for %(date)s, not today.")
+            % {"date": _day_text(booking.date)},
+        )
+    opens = booking.slot.starts_at - _minutes(settings.BOOKING_CHECK_IN_OPENS_MINUTES)
+    if now < opens:
+        return ConflictError(
+            code="too_early",
+            message=_("Too early: entry opens at %(time)s.") % {"time": _local_time(office, opens)},
+        )
+    if now > booking.expires_at:
+        return ConflictError(
+            code="too_late",
+            message=_("Too late: the %(time)s booking was forfeited at %(expired)s.")
+            % {
+                "time": _local_time(office, booking.slot.starts_at),
+                "expired": _local_time(office, booking.expires_at),
+            },
+        )
+    return None
+
+
+def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
+    """Forfeit every booking still `booked` after its expiry time, in batches.
+
+    Idempotent, and safe with several workers at once: each batch locks its rows with
+    SKIP LOCKED, so two sweeps take disjoint batches and none expires a booking twice.
+    Returns how many bookings were expired.
+    """
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Booking.objects.select_for_update(skip_locked=True)
+                .filter(status=S.BOOKED, expires_at__lte=now)
+                .order_by("expires_at")
+                .values_list("pk", "slot_id")[:batch_size]
+            )
+            if not batch:
+                return total
+            ids = [pk for pk, _slot in batch]
+            Booking.objects.filter(pk__in=ids).update(status=S.EXPIRED, updated_at=now)
+            for slot_id, count in Counter(slot for _pk, slot in batch).items():
+                Slot.objects.filter(pk=slot_id).update(booked=F("booked") - count)
+            BookingEvent.objects.bulk_create(
+                BookingEvent(
+                    booking_id=pk,
+                    from_status=S.BOOKED,
+                    to_status=S.EXPIRED,
+                    actor_kind=ActorKind.SYSTEM,
+                    channel=Channel.SYSTEM,
+                    note="no-show",
+                )
+                for pk in ids
+            )
+            total += len(ids)
+        if len(batch) < batch_size:
+            return total
+
+
+@transaction.atomic
+def priority_ticket_issue(
+    *, office: Office, category: str, actor: Actor, now: dt.datetime | None = None
+) -> PriorityTicket:
+    """A walk-in ticket of the priority lane, within the office's daily quota.
+    Locks the office row, so two doors cannot issue the last ticket twice."""
+    if category not in PriorityCategory.values:
+        raise DomainError(
+            code="invalid_category",
+            message=_("Unknown category."),
+            fields={"category": [_("Unknown.")]},
+        )
+    office = Office.objects.select_for_update().get(pk=office.pk)
+    today = schedule.local_today(office, now or timezone.now())
+    issued = PriorityTicket.objects.filter(office=office, date=today).count()
+    if issued >= office.priority_quota:
+        raise ConflictError(
+            code="priority_quota_reached",
+            message=_("Today's %(quota)d priority tickets have all been issued.")
+            % {"quota": office.priority_quota},
+        )
+    return PriorityTicket.objects.create(
+        office=office, date=today, seq=issued + 1, category=category, issued_by=actor.user
+    )
+
+
+def fee_current(*, code: str, on: dt.date) -> Fee:
+    fee = (
+        Fee.objects.filter(code=code, valid_from__lte=on)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        .order_by("-valid_from")
+        .first()
+    )
+    if fee is None:
+        raise DomainError(
+            code="unknown_fee",
+            message=_("No such fee is in force."),
+            fields={"fee": [_("Unknown.")]},
+        )
+    return fee
+
+
+@transaction.atomic
+def booking_record_submission(
+    *,
+    booking: Booking,
+    fee_code: str,
+    billing_code: str,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Documents, photo and interview done: record the fee in force and the 15-digit
+    billing code the applicant pays at a bank or post office (never at the counter)."""
+    booking = _lock(booking)
+    billing_code = (billing_code or "").replace(" ", "")
+    if not (billing_code.isdigit() and len(billing_code) == 15):
+        raise DomainError(
+            code="invalid_billing_code",
+            message=_("A billing code has 15 digits."),
+            fields={"billing_code": [_("15 digits.")]},
+        )
+    fee = fee_current(code=fee_code, on=schedule.local_today(booking.office, now or timezone.now()))
+    return _transition(
+        booking, S.SUBMITTED, actor, fee=fee, fee_amount=fee.amount, billing_code=billing_code
+    )
+
+
+@transaction.atomic
+def booking_confirm_payment(*, booking: Booking, actor: Actor) -> Booking:
+    return _transition(_lock(booking), S.PAID, actor)
+
+
+@transaction.atomic
+def booking_mark_ready(*, booking: Booking, actor: Actor) -> Booking:
+    return _transition(_lock(booking), S.READY, actor)
+
+
+@transaction.atomic
+def booking_mark_collected(*, booking: Booking, actor: Actor) -> Booking:
+    return _transition(_lock(booking), S.COLLECTED, actor)

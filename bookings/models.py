@@ -83,7 +83,7 @@ class Booking(models.Model):
         _("name"), max_length=100, help_text=_("Normalised: uppercase, single spaces.")
     )
     birth_date = models.DateField(_("birth date"))
-    nik = models.CharField(_("NIK"), max_length=16, null=True, blank=True)
+    nik = models.CharField(_("NIK"), max_length=16, blank=True)
     phone = models.CharField(
         _("WhatsApp number"), max_length=15, help_text=_("E.164 digits without +.")
     )
@@ -133,7 +133,7 @@ class Booking(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["office", "date", "nik"],
-                condition=_HOLDING & Q(nik__isnull=False),
+                condition=_HOLDING & ~Q(nik=""),
                 name="booking_one_per_nik_office_day",
             ),
             models.UniqueConstraint(

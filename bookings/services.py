@@ -179,7 +179,8 @@ def _check_limits(
         raise ConflictError(
             code="limit_reached",
             message=_(
-                "One WhatsApp number may hold at most %(max)d upcoming bookings; it holds %(count)d."
+                "One WhatsApp number may hold at most %(max)d upcoming bookings; "
+                "it holds %(count)d."
             )
             % {"max": settings.BOOKING_PHONE_MAX_ACTIVE, "count": upcoming},
         )
@@ -424,7 +425,7 @@ def booking_create_family(
                 service=service,
                 name=person.name,
                 birth_date=person.birth_date,
-                nik=person.nik,
+                nik=person.nik or "",
                 phone=phone,
                 language=language,
                 channel=actor.channel,
@@ -520,7 +521,7 @@ def booking_reschedule(
     return booking_create(
         office=booking.office,
         date=date,
-        applicant=Applicant(booking.name, booking.birth_date, booking.nik),
+        applicant=Applicant(booking.name, booking.birth_date, booking.nik or None),
         phone=booking.phone,
         actor=actor,
         service=booking.service,

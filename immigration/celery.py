@@ -19,6 +19,9 @@ app.conf.beat_schedule = {
     # Days open for booking at each office's release time; rows appear within minutes
     # (bookings also create them on demand, so a late run loses nothing).
     "release-due-slots": {"task": "offices.tasks.release_due_slots", "schedule": 600.0},
+    # No-shows are forfeited 30 minutes after their slot starts; check-in enforces the
+    # same rule itself, so a late run never lets a late applicant in.
+    "expire-no-shows": {"task": "bookings.tasks.expire_no_shows", "schedule": 60.0},
 }
 
 

@@ -1,0 +1,98 @@
+"""Races on real PostgreSQL: separate connections, released together by a barrier."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+
+from bookings.models import Booking, BookingEvent
+from bookings.services import bookings_expire_no_shows
+from bookings.tests.factories import DAY, NOW, applicant, book, office
+from immigration.errors import DomainError
+from offices.models import Slot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _race(calls):
+    """Run each call in its own thread and connection at the same instant; return
+    (results, errors)."""
+    barrier = threading.Barrier(len(calls))
+    results, errors = [], []
+    lock = threading.Lock()
+
+    def run(call):
+        try:
+            barrier.wait()
+            outcome = call()
+            with lock:
+                results.append(outcome)
+        except Exception as exc:  # collected for the assertions
+            with lock:
+                errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors
+
+
+def test_fifty_concurrent_bookings_of_a_five_place_slot_give_exactly_five():
+    place = office(hours__daily_capacity=70)  # five places a slot
+    slot = book(place).slot
+    Booking.objects.all().delete()
+    Slot.objects.filter(pk=slot.pk).update(booked=0)
+    results, errors = _race([lambda: book(place, slot_id=slot.pk) for _ in range(50)])
+    assert len(results) == 5
+    assert len(errors) == 45
+    assert all(isinstance(e, DomainError) and e.code == "slot_full" for e in errors), errors[:3]
+    slot.refresh_from_db()
+    assert slot.booked == 5
+    assert Booking.objects.filter(slot=slot).count() == 5
+    assert sorted(b.queue_seq for b in results) == [1, 2, 3, 4, 5]
+
+
+def test_a_rush_on_a_day_never_overbooks_any_slot():
+    place = office(hours__daily_capacity=28)  # two places in each of 14 slots
+    results, errors = _race([lambda: book(place) for _ in range(40)])
+    assert len(results) == 28
+    assert {e.code for e in errors} == {"day_full"}
+    for slot in Slot.objects.filter(office=place):
+        assert slot.booked == slot.capacity == slot.bookings.count()
+    seqs = list(Booking.objects.values_list("queue_seq", flat=True))
+    assert sorted(seqs) == list(range(1, 29))
+
+
+def test_the_same_person_racing_twice_gets_one_booking():
+    place = office()
+    person = applicant("JOJO", dt.date(1978, 6, 27))
+    results, errors = _race([lambda: book(place, person=person) for _ in range(8)])
+    assert len(results) == 1
+    assert {e.code for e in errors} == {"duplicate_booking"}
+
+
+def test_the_same_person_racing_at_two_offices_gets_one_booking():
+    first, second = office(), office()
+    person = applicant("JOJO", dt.date(1978, 6, 27))
+    calls = [lambda p=p: book(p, person=person) for p in (first, second) * 4]
+    results, errors = _race(calls)
+    assert len(results) == 1
+    assert {e.code for e in errors} == {"duplicate_booking"}
+
+
+def test_two_sweeps_at_once_expire_each_no_show_once():
+    place = office()
+    for _ in range(30):
+        book(place)
+    later = dt.datetime(2026, 12, 7, 20, 0, tzinfo=NOW.tzinfo)
+    results, errors = _race([lambda: bookings_expire_no_shows(now=later, batch_size=7) for _ in range(2)])
+    assert errors == []
+    assert sum(results) == 30
+    assert Booking.objects.filter(status="expired").count() == 30
+    assert BookingEvent.objects.filter(to_status="expired").count() == 30
+    assert sum(Slot.objects.filter(office=place, date=DAY).values_list("booked", flat=True)) == 0

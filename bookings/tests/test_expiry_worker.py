@@ -1,0 +1,26 @@
+"""The no-show sweep through a real Celery worker on the real Redis broker."""
+
+import datetime as dt
+import time
+
+import pytest
+from django.utils import timezone
+
+from bookings.models import Booking
+from bookings.tasks import expire_no_shows
+from bookings.tests.factories import book, office
+from offices.models import Slot
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_expires_a_late_booking(celery_worker_process):
+    place = office()
+    late, upcoming = book(place), book(place)
+    Booking.objects.filter(pk=late.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    expire_no_shows.delay()
+    deadline = time.monotonic() + 30
+    while Booking.objects.get(pk=late.pk).status != "expired":
+        assert time.monotonic() < deadline, "the worker did not expire the booking"
+        time.sleep(0.2)
+    assert Booking.objects.get(pk=upcoming.pk).status == "booked"
+    assert Slot.objects.get(pk=late.slot_id).booked == 1  # only the upcoming one holds it

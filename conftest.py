@@ -36,6 +36,15 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: throttle counters must not leak between
+    tests through the shared Redis."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _locmem_whatsapp(settings):
     """No test talks to a real WhatsApp provider; messages land in locmem.outbox."""
     from notifications.backends import locmem

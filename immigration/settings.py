@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "rest_framework_api_key",
     # The project package is an app too: it holds the management commands, tasks and
     # templates that every app shares.
     "immigration",
@@ -231,6 +232,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="30/min"),
         "user": env("API_THROTTLE_USER", default="120/min"),
+        # Per client (IP or user): booking and rescheduling, and lookups by code.
+        "booking": env("API_THROTTLE_BOOKING", default="10/min"),
+        "lookup": env("API_THROTTLE_LOOKUP", default="30/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "immigration.errors.api_exception_handler",

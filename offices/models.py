@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey
 
 e164_validator = RegexValidator(
     r"^\+[1-9]\d{7,14}$",
@@ -305,3 +306,34 @@ class OfficerProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.office or 'HQ'}"
+
+
+class ApiScope(models.TextChoices):
+    WHATSAPP_INBOUND = "whatsapp:inbound", _("WhatsApp gateway: deliver inbound messages")
+    BOOKINGS_READ = "bookings:read", _("Read an office's bookings")
+    DESK = "desk", _("Front desk: check in, walk-in tickets, passport steps")
+    PAYMENTS_CONFIRM = "payments:confirm", _("Confirm payments")
+
+
+class ApiClient(AbstractAPIKey):
+    """An integrator's key (WhatsApp gateway, bank, kiosk). Only a hash is stored; the
+    key is shown once when created. A key may be tied to one office."""
+
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_clients",
+        verbose_name=_("office"),
+        help_text=_("Empty: every office."),
+    )
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes

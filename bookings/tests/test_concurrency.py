@@ -90,7 +90,9 @@ def test_two_sweeps_at_once_expire_each_no_show_once():
     for _ in range(30):
         book(place)
     later = dt.datetime(2026, 12, 7, 20, 0, tzinfo=NOW.tzinfo)
-    results, errors = _race([lambda: bookings_expire_no_shows(now=later, batch_size=7) for _ in range(2)])
+    results, errors = _race(
+        [lambda: bookings_expire_no_shows(now=later, batch_size=7) for _ in range(2)]
+    )
     assert errors == []
     assert sum(results) == 30
     assert Booking.objects.filter(status="expired").count() == 30

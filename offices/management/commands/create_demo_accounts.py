@@ -8,19 +8,19 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from offices.models import Office, OfficerProfile
+from offices.roles import DESK, INSPECTOR, ROLE_GROUPS, SUPERVISOR, ensure_role_groups
 
-# username, group, superuser?, office code (None: headquarters).
+# username, role, superuser?, office code (None: headquarters).
 DEMO_OFFICE = "tangerang"
 DEMO_ACCOUNTS = [
     ("admin", None, True, None),
-    ("loket", "Petugas loket", False, DEMO_OFFICE),
-    ("supervisor", "Supervisor", False, DEMO_OFFICE),
-    ("inspektur", "Inspektur", False, None),
+    ("loket", DESK, False, DEMO_OFFICE),
+    ("supervisor", SUPERVISOR, False, DEMO_OFFICE),
+    ("inspektur", INSPECTOR, False, None),
 ]
 
 
@@ -35,22 +35,24 @@ class Command(BaseCommand):
         User = get_user_model()
         rows = []
         with transaction.atomic():
-            for username, group_name, is_superuser, office_code in DEMO_ACCOUNTS:
+            groups = ensure_role_groups()
+            for username, role, is_superuser, office_code in DEMO_ACCOUNTS:
                 user, _ = User.objects.get_or_create(username=username)
                 password = secrets.token_urlsafe(9)
                 user.set_password(password)
                 user.is_staff = True
                 user.is_superuser = is_superuser
                 user.save()
-                if group_name:
-                    group, _ = Group.objects.get_or_create(name=group_name)
-                    user.groups.add(group)
+                if role:
+                    user.groups.add(groups[role])
                 office = Office.objects.get(code=office_code) if office_code else None
                 OfficerProfile.objects.update_or_create(
                     user=user, defaults={"office": office, "is_headquarters": office is None}
                 )
                 where = office.code if office else "HQ"
-                rows.append((username, password, f"{group_name or 'superuser'} ({where})"))
+                rows.append(
+                    (username, password, f"{ROLE_GROUPS[role] if role else 'superuser'} ({where})")
+                )
         self.stdout.write("Demo accounts (akun demo) for /admin/:")
         for username, password, role in rows:
             self.stdout.write(f"  {username:<11} {password:<14} {role}")

@@ -1,0 +1,344 @@
+"""`/api/v1/bookings/...` and the staff's `/api/v1/offices/{code}/...` endpoints.
+
+Thin views: parse, call a service, render. Applicants prove a code is theirs with the
+birth date; staff and integrators act only for the offices in their reach.
+"""
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bookings import codes
+from bookings.applicant import Applicant
+from bookings.models import Booking, Channel
+from bookings.qr import qr_png, qr_svg
+from bookings.serializers import (
+    BirthDateSerializer,
+    BookingCreateSerializer,
+    BookingSerializer,
+    CheckInSerializer,
+    DayQuerySerializer,
+    PriorityTicketCreateSerializer,
+    PriorityTicketSerializer,
+    RescheduleSerializer,
+    StaffBookingSerializer,
+    SubmissionSerializer,
+)
+from bookings.services import (
+    Actor,
+    booking_cancel,
+    booking_check_in,
+    booking_confirm_payment,
+    booking_create_family,
+    booking_for_applicant,
+    booking_mark_collected,
+    booking_mark_ready,
+    booking_record_submission,
+    booking_reschedule,
+    priority_ticket_issue,
+)
+from immigration.errors import DomainError
+from offices import schedule
+from offices.access import staff_or_key
+from offices.models import ApiScope, Office
+from offices.selectors import active_offices
+
+ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+ERRORS = {400: ERROR, 404: ERROR, 409: ERROR, 429: ERROR}
+
+
+def _render(serializer_class, bookings, *, many=False) -> dict | list:
+    """Times in the office's own zone (all bookings of a call share one office)."""
+    first = bookings[0] if many else bookings
+    with timezone.override(schedule.office_zone(first.office)):
+        return serializer_class(bookings, many=many).data
+
+
+def _language(request) -> str:
+    return "en" if (getattr(request, "LANGUAGE_CODE", "id") or "id").startswith("en") else "id"
+
+
+def _actor(request) -> Actor:
+    caller = request.caller
+    if caller.user is not None:
+        return Actor.staff(caller.user, Channel.API)
+    return Actor.api_client(caller.client.name)
+
+
+class BookingCreateView(APIView):
+    permission_classes = [AllowAny]
+    throttle_scope = "booking"
+
+    @extend_schema(
+        summary="Book a place (one applicant, or a family from one phone)",
+        request=BookingCreateSerializer,
+        responses={201: BookingSerializer(many=True), **ERRORS},
+        description=(
+            "Returns a list: the applicant first, then the family members. Conflicts are "
+            "409 with codes such as slot_full, day_full, duplicate_booking, limit_reached, "
+            "no_show_blocked."
+        ),
+    )
+    def post(self, request):
+        data = BookingCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        office = get_object_or_404(active_offices(), code=values["office"])
+        people = [Applicant(values["name"], values["birth_date"], values.get("nik"))] + [
+            Applicant(m["name"], m["birth_date"], m.get("nik")) for m in values.get("family", [])
+        ]
+        bookings = booking_create_family(
+            office=office,
+            date=values["date"],
+            applicants=people,
+            phone=values["phone"],
+            actor=Actor.applicant(Channel.API),
+            service=values["service"],
+            slot_id=values.get("slot"),
+            language=_language(request),
+        )
+        return Response(
+            _render(BookingSerializer, bookings, many=True), status=status.HTTP_201_CREATED
+        )
+
+
+BIRTH_DATE = OpenApiParameter(
+    "birth_date", OpenApiTypes.DATE, required=True, description="YYYY-MM-DD"
+)
+
+
+class BookingDetailView(APIView):
+    permission_classes = [AllowAny]
+    throttle_scope = "lookup"
+
+    @extend_schema(
+        summary="An applicant's booking",
+        parameters=[BIRTH_DATE],
+        responses={200: BookingSerializer, **ERRORS},
+    )
+    def get(self, request, code):
+        query = BirthDateSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        booking = booking_for_applicant(code=code, birth_date=query.validated_data["birth_date"])
+        return Response(_render(BookingSerializer, booking))
+
+
+class BookingCancelView(APIView):
+    permission_classes = [AllowAny]
+    throttle_scope = "lookup"
+
+    @extend_schema(
+        summary="Cancel (frees the place at once)",
+        request=BirthDateSerializer,
+        responses={200: BookingSerializer, **ERRORS},
+    )
+    def post(self, request, code):
+        data = BirthDateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = booking_for_applicant(code=code, birth_date=data.validated_data["birth_date"])
+        booking = booking_cancel(booking=booking, actor=Actor.applicant(Channel.API))
+        return Response(_render(BookingSerializer, booking))
+
+
+class BookingRescheduleView(APIView):
+    permission_classes = [AllowAny]
+    throttle_scope = "booking"
+
+    @extend_schema(
+        summary="Move to another day or time (the old booking is kept if the new place is gone)",
+        request=RescheduleSerializer,
+        responses={200: BookingSerializer, **ERRORS},
+    )
+    def post(self, request, code):
+        data = RescheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        booking = booking_for_applicant(code=code, birth_date=values["birth_date"])
+        moved = booking_reschedule(
+            booking=booking,
+            date=values["date"],
+            slot_id=values.get("slot"),
+            actor=Actor.applicant(Channel.API),
+        )
+        return Response(_render(BookingSerializer, moved))
+
+
+class BookingQrView(APIView):
+    """The QR image of a code; it encodes the code only, so it needs no birth date."""
+
+    permission_classes = [AllowAny]
+    throttle_scope = "lookup"
+
+    @extend_schema(
+        summary="QR code of a booking code (PNG or SVG)",
+        responses={
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "image/svg+xml"): OpenApiTypes.BINARY,
+            404: ERROR,
+        },
+    )
+    def get(self, request, code, fmt):
+        canonical = codes.canonical(code)
+        if canonical is None or not Booking.objects.filter(code=canonical).exists():
+            raise Http404
+        if fmt == "svg":
+            response = HttpResponse(qr_svg(canonical), content_type="image/svg+xml")
+        else:
+            response = HttpResponse(qr_png(canonical), content_type="image/png")
+        response["Cache-Control"] = "private, max-age=86400"
+        return response
+
+
+# --- staff and integrators -------------------------------------------------------------
+
+
+def _staff_booking(request, code: str) -> Booking:
+    canonical = codes.canonical(code)
+    booking = (
+        Booking.objects.select_related("office", "slot")
+        .filter(code=canonical, office__in=request.caller.offices())
+        .first()
+        if canonical
+        else None
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+class CheckInView(APIView):
+    permission_classes = [staff_or_key(ApiScope.DESK)]
+
+    @extend_schema(
+        summary="Check a booking in at the door (staff)",
+        request=CheckInSerializer,
+        responses={200: StaffBookingSerializer, **ERRORS},
+    )
+    def post(self, request, code):
+        data = CheckInSerializer(data={**request.data, "code": code})
+        data.is_valid(raise_exception=True)
+        office = _acting_office(request, data.validated_data.get("office"))
+        booking = booking_check_in(
+            office=office, code=data.validated_data["code"], actor=_actor(request)
+        )
+        return Response(_render(StaffBookingSerializer, booking))
+
+
+def _acting_office(request, code: str | None) -> Office:
+    """The office a door/desk call acts for: the caller's only office, or the one named."""
+    offices = request.caller.offices()
+    if code:
+        return request.caller.office_for(code)
+    only = list(offices[:2])
+    if len(only) != 1:
+        raise DomainError(
+            code="office_required",
+            message=_("Say which office this is for."),
+            fields={"office": [_("Required for staff of several offices.")]},
+        )
+    return only[0]
+
+
+class SubmissionView(APIView):
+    permission_classes = [staff_or_key(ApiScope.DESK)]
+
+    @extend_schema(
+        summary="Record the fee and billing code after the interview (staff)",
+        request=SubmissionSerializer,
+        responses={200: StaffBookingSerializer, **ERRORS},
+    )
+    def post(self, request, code):
+        data = SubmissionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = booking_record_submission(
+            booking=_staff_booking(request, code),
+            fee_code=data.validated_data["fee"],
+            billing_code=data.validated_data["billing_code"],
+            actor=_actor(request),
+        )
+        return Response(_render(StaffBookingSerializer, booking))
+
+
+def _step_view(service, scope: str, summary: str):
+    class StepView(APIView):
+        permission_classes = [staff_or_key(scope)]
+
+        @extend_schema(
+            summary=summary, request=None, responses={200: StaffBookingSerializer, **ERRORS}
+        )
+        def post(self, request, code):
+            booking = service(booking=_staff_booking(request, code), actor=_actor(request))
+            return Response(_render(StaffBookingSerializer, booking))
+
+    StepView.__name__ = f"{service.__name__.title().replace('_', '')}View"
+    return StepView
+
+
+PaymentView = _step_view(
+    booking_confirm_payment, ApiScope.PAYMENTS_CONFIRM, "Confirm the payment (staff or bank)"
+)
+ReadyView = _step_view(
+    booking_mark_ready, ApiScope.DESK, "The passport is printed and ready (staff)"
+)
+CollectedView = _step_view(
+    booking_mark_collected, ApiScope.DESK, "The passport was collected (staff)"
+)
+
+
+class StaffCancelView(APIView):
+    permission_classes = [staff_or_key(ApiScope.DESK)]
+
+    @extend_schema(
+        summary="Cancel a booking of your office (staff)",
+        request=None,
+        responses={200: StaffBookingSerializer, **ERRORS},
+    )
+    def post(self, request, code):
+        booking = booking_cancel(booking=_staff_booking(request, code), actor=_actor(request))
+        return Response(_render(StaffBookingSerializer, booking))
+
+
+class OfficeBookingsView(APIView):
+    permission_classes = [staff_or_key(ApiScope.BOOKINGS_READ)]
+
+    @extend_schema(
+        summary="An office's bookings of a day (its own staff and keys only)",
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, required=True)],
+        responses={200: StaffBookingSerializer(many=True), **ERRORS},
+    )
+    def get(self, request, code):
+        office = request.caller.office_for(code)
+        query = DayQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        bookings = list(
+            Booking.objects.filter(office=office, date=query.validated_data["date"])
+            .select_related("office", "slot")
+            .order_by("queue_seq")
+        )
+        with timezone.override(schedule.office_zone(office)):
+            return Response(StaffBookingSerializer(bookings, many=True).data)
+
+
+class PriorityTicketView(APIView):
+    permission_classes = [staff_or_key(ApiScope.DESK)]
+
+    @extend_schema(
+        summary="Issue a walk-in priority ticket (staff)",
+        request=PriorityTicketCreateSerializer,
+        responses={201: PriorityTicketSerializer, **ERRORS},
+    )
+    def post(self, request, code):
+        office = request.caller.office_for(code)
+        data = PriorityTicketCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = priority_ticket_issue(
+            office=office, category=data.validated_data["category"], actor=_actor(request)
+        )
+        return Response(PriorityTicketSerializer(ticket).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,127 @@
+"""Input and output shapes of the bookings API."""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from bookings.models import Booking, PriorityCategory, PriorityTicket, ServiceType
+
+
+class FamilyMemberSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    birth_date = serializers.DateField()
+    nik = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    office = serializers.SlugField(help_text="Office code, e.g. tangerang.")
+    date = serializers.DateField(
+        help_text="The day of the visit (YYYY-MM-DD), in the office's zone."
+    )
+    name = serializers.CharField(max_length=200)
+    birth_date = serializers.DateField()
+    phone = serializers.CharField(
+        max_length=32, help_text="WhatsApp number: 0812..., +62812... or 62812..."
+    )
+    nik = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    service = serializers.ChoiceField(choices=ServiceType.choices, default=ServiceType.NEW)
+    slot = serializers.IntegerField(
+        required=False, help_text="A slot id from availability; default: earliest."
+    )
+    family = FamilyMemberSerializer(
+        many=True,
+        required=False,
+        help_text="Other people booked from the same phone (all or nothing).",
+    )
+
+    def validate_family(self, members):
+        if len(members) + 1 > settings.BOOKING_FAMILY_MAX:
+            raise serializers.ValidationError(
+                _("One request books at most %(max)d people.")
+                % {"max": settings.BOOKING_FAMILY_MAX}
+            )
+        return members
+
+
+class BirthDateSerializer(serializers.Serializer):
+    birth_date = serializers.DateField(
+        help_text="The applicant's birth date: proves the code is theirs."
+    )
+
+
+class DayQuerySerializer(serializers.Serializer):
+    date = serializers.DateField()
+
+
+class RescheduleSerializer(BirthDateSerializer):
+    date = serializers.DateField()
+    slot = serializers.IntegerField(required=False)
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    code = serializers.CharField(source="display_code")
+    office = serializers.CharField(source="office.code")
+    office_name = serializers.CharField(source="office.name")
+    zone = serializers.CharField(source="office.zone_label")
+    queue_number = serializers.CharField()
+    slot_start = serializers.DateTimeField()
+    arrive_by = serializers.DateTimeField()
+    qr_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Booking
+        fields = [
+            "code",
+            "status",
+            "office",
+            "office_name",
+            "zone",
+            "date",
+            "service",
+            "name",
+            "queue_number",
+            "slot_start",
+            "arrive_by",
+            "expires_at",
+            "qr_url",
+        ]
+
+    def get_qr_url(self, booking: Booking) -> str:
+        return reverse("api:booking-qr", kwargs={"code": booking.code, "fmt": "png"})
+
+
+class StaffBookingSerializer(BookingSerializer):
+    """What the desk sees: the applicant's phone and the passport's path too."""
+
+    class Meta(BookingSerializer.Meta):
+        fields = [*BookingSerializer.Meta.fields, "phone", "fee_amount", "billing_code"]
+
+
+class CheckInSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        max_length=20, help_text="As scanned or typed: XXXX-XXXX, any case."
+    )
+    office = serializers.SlugField(
+        required=False, help_text="Only for headquarters staff and keys valid at every office."
+    )
+
+
+class SubmissionSerializer(serializers.Serializer):
+    fee = serializers.SlugField(help_text="Fee code, e.g. paspor-biasa-48.")
+    billing_code = serializers.CharField(
+        max_length=32, help_text="The 15-digit billing code (kode billing)."
+    )
+
+
+class PriorityTicketCreateSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=PriorityCategory.choices)
+
+
+class PriorityTicketSerializer(serializers.ModelSerializer):
+    number = serializers.CharField()
+    office = serializers.CharField(source="office.code")
+
+    class Meta:
+        model = PriorityTicket
+        fields = ["number", "office", "date", "category", "issued_at"]

@@ -1,0 +1,294 @@
+"""The bookings API: applicants with code + birth date; staff and keys for their office."""
+
+import datetime as dt
+import io
+
+import pytest
+import qrcode
+import time_machine
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from PIL import Image
+
+from bookings.codes import display
+from bookings.models import Booking
+from bookings.tests.factories import book
+from offices.models import ApiClient, Office, OfficerProfile
+
+pytestmark = pytest.mark.django_db
+
+# 30 November 2026, 09:00 WIB: Monday 7 December has been released.
+NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
+DOOR = dt.datetime(2026, 12, 7, 0, 45, tzinfo=dt.UTC)  # 07:45 WIB on the day
+
+
+def _payload(**overrides):
+    body = {
+        "office": "tangerang",
+        "date": "2026-12-07",
+        "name": "Siti Nur'aini",
+        "birth_date": "1978-06-17",
+        "phone": "0812-3456-7890",
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def api(client):
+    def post(path, body=None, **extra):
+        return client.post(path, body or {}, content_type="application/json", **extra)
+
+    client.post_json = post
+    return client
+
+
+@time_machine.travel(NOW, tick=False)
+def test_booking_returns_201_with_code_queue_number_times_and_qr(api):
+    response = api.post_json("/api/v1/bookings/", _payload())
+    assert response.status_code == 201, response.json()
+    [booking] = response.json()
+    assert booking["status"] == "booked"
+    assert booking["name"] == "SITI NUR'AINI"
+    assert booking["office"] == "tangerang"
+    assert booking["queue_number"] == "A-001"
+    assert booking["slot_start"] == "2026-12-07T08:00:00+07:00"
+    assert booking["arrive_by"] == "2026-12-07T07:30:00+07:00"
+    assert booking["expires_at"] == "2026-12-07T08:30:00+07:00"
+    assert booking["code"][4] == "-"
+    assert booking["qr_url"] == f"/api/v1/bookings/{booking['code'].replace('-', '')}/qr.png"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_family_is_booked_in_one_request(api):
+    body = _payload(
+        family=[
+            {"name": "Budi", "birth_date": "2012-03-04"},
+            {"name": "Ani", "birth_date": "2015-05-06"},
+        ]
+    )
+    response = api.post_json("/api/v1/bookings/", body)
+    assert response.status_code == 201
+    assert [b["queue_number"] for b in response.json()] == ["A-001", "A-002", "A-003"]
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    ("overrides", "status", "code"),
+    [
+        ({"date": "2026-12-06"}, 400, "day_closed"),
+        ({"date": "2026-11-27"}, 400, "date_past"),
+        ({"date": "2027-01-04"}, 400, "not_released"),
+        ({"date": "2026-02-30"}, 400, "invalid"),
+        ({"name": "1234"}, 400, "invalid_name"),
+        ({"phone": "12"}, 400, "invalid_phone"),
+        ({"birth_date": "2030-01-01"}, 400, "invalid_birth_date"),
+        ({"office": "atlantis"}, 404, "not_found"),
+        ({"slot": 999999}, 400, "invalid_slot"),
+    ],
+)
+def test_bad_requests_get_a_clear_error_and_change_nothing(api, overrides, status, code):
+    response = api.post_json("/api/v1/bookings/", _payload(**overrides))
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
+    assert not Booking.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_missing_fields_are_listed(api):
+    response = api.post_json("/api/v1/bookings/", {"office": "tangerang"})
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) >= {"date", "name", "birth_date", "phone"}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_duplicate_is_409(api):
+    api.post_json("/api/v1/bookings/", _payload())
+    response = api.post_json("/api/v1/bookings/", _payload(phone="0813-0000-0000"))
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "duplicate_booking"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_booking_is_throttled_per_client(api, settings):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    limit = int(rates["booking"].split("/")[0])
+    statuses = [
+        api.post_json(
+            "/api/v1/bookings/", _payload(name=f"Orang {chr(65 + i)}", phone=f"08130000{i:04d}")
+        ).status_code
+        for i in range(limit + 1)
+    ]
+    assert statuses[:limit] == [201] * limit
+    assert statuses[limit] == 429
+    assert (
+        api.post_json("/api/v1/bookings/", _payload(name="Lagi")).json()["error"]["code"]
+        == "throttled"
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_booking_is_shown_only_with_the_right_birth_date(api):
+    code = api.post_json("/api/v1/bookings/", _payload()).json()[0]["code"]
+    ok = api.get(f"/api/v1/bookings/{code.lower()}/?birth_date=1978-06-17")
+    assert ok.status_code == 200
+    assert ok.json()["code"] == code
+    for query in ("?birth_date=1978-06-18", "", "?birth_date=junk"):
+        response = api.get(f"/api/v1/bookings/{code}/{query}")
+        assert response.status_code in (400, 404)
+        assert "SITI" not in response.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_cancel_and_reschedule_by_the_applicant(api):
+    code = api.post_json("/api/v1/bookings/", _payload()).json()[0]["code"]
+    wrong = api.post_json(f"/api/v1/bookings/{code}/cancel/", {"birth_date": "1978-06-18"})
+    assert wrong.status_code == 404
+    moved = api.post_json(
+        f"/api/v1/bookings/{code}/reschedule/", {"birth_date": "1978-06-17", "date": "2026-12-08"}
+    )
+    assert moved.status_code == 200
+    new_code = moved.json()["code"]
+    assert moved.json()["slot_start"].startswith("2026-12-08T08:00")
+    cancelled = api.post_json(f"/api/v1/bookings/{new_code}/cancel/", {"birth_date": "1978-06-17"})
+    assert cancelled.json()["status"] == "cancelled"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_qr_code_encodes_the_booking_code_only(api):
+    booking = book(Office.objects.get(code="tangerang"), now=NOW)
+    png = api.get(f"/api/v1/bookings/{booking.code}/qr.png")
+    assert png["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(png.content)).convert("1")
+    expected = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4
+    )
+    expected.add_data(display(booking.code))
+    expected.make(fit=True)
+    matrix = expected.get_matrix()
+    assert image.size == (len(matrix) * 8, len(matrix) * 8)
+    decoded = [
+        [image.getpixel((x * 8 + 4, y * 8 + 4)) == 0 for x in range(len(matrix))]
+        for y in range(len(matrix))
+    ]
+    assert decoded == matrix
+    svg = api.get(f"/api/v1/bookings/{booking.display_code}/qr.svg")
+    assert svg["Content-Type"] == "image/svg+xml"
+    assert booking.name.encode() not in svg.content
+    assert api.get("/api/v1/bookings/ZZZZZZZZ/qr.png").status_code == 404
+
+
+def _staff(username, office_code):
+    user = User.objects.create_user(username, password="x", is_staff=True)
+    OfficerProfile.objects.create(user=user, office=Office.objects.get(code=office_code))
+    return user
+
+
+def test_staff_check_in_at_their_own_office_only(api):
+    with time_machine.travel(NOW, tick=False):
+        booking = book(Office.objects.get(code="tangerang"), now=NOW)
+    with time_machine.travel(DOOR, tick=False):
+        api.force_login(_staff("batam-desk", "batam"))
+        refused = api.post_json(f"/api/v1/bookings/{booking.code}/check-in/")
+        assert refused.status_code == 409
+        assert refused.json()["error"]["code"] == "wrong_office"
+        api.force_login(_staff("tgr-desk", "tangerang"))
+        admitted = api.post_json(f"/api/v1/bookings/{booking.display_code.lower()}/check-in/")
+        assert admitted.status_code == 200
+        assert admitted.json()["status"] == "checked_in"
+
+
+def test_the_staff_api_is_closed_to_the_public_and_to_staff_without_an_office(api):
+    with time_machine.travel(NOW, tick=False):
+        booking = book(Office.objects.get(code="tangerang"), now=NOW)
+    assert api.post_json(f"/api/v1/bookings/{booking.code}/check-in/").status_code == 403
+    api.force_login(User.objects.create_user("nobody", is_staff=True))
+    assert api.post_json(f"/api/v1/bookings/{booking.code}/check-in/").status_code == 403
+    assert api.get("/api/v1/offices/tangerang/bookings/?date=2026-12-07").status_code == 403
+
+
+def test_an_office_lists_its_own_bookings_and_cannot_see_anothers(api):
+    with time_machine.travel(NOW, tick=False):
+        book(Office.objects.get(code="tangerang"), now=NOW)
+    api.force_login(_staff("tgr", "tangerang"))
+    own = api.get("/api/v1/offices/tangerang/bookings/?date=2026-12-07")
+    assert own.status_code == 200
+    assert len(own.json()) == 1
+    assert own.json()[0]["phone"].startswith("62")
+    assert api.get("/api/v1/offices/batam/bookings/?date=2026-12-07").status_code == 404
+
+
+def test_a_bank_key_confirms_payment_and_nothing_else(api):
+    tangerang = Office.objects.get(code="tangerang")
+    with time_machine.travel(NOW, tick=False):
+        booking = book(tangerang, now=NOW)
+    desk = _staff("tgr", "tangerang")
+    with time_machine.travel(DOOR, tick=False):
+        api.force_login(desk)
+        api.post_json(f"/api/v1/bookings/{booking.code}/check-in/")
+        submitted = api.post_json(
+            f"/api/v1/bookings/{booking.code}/submission/",
+            {"fee": "paspor-biasa-48", "billing_code": "820261234567890"},
+        )
+        assert submitted.json()["fee_amount"] == 350_000
+        api.logout()
+    _client, key = ApiClient.objects.create_key(name="bank", scopes=["payments:confirm"])
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
+    assert api.post_json(f"/api/v1/bookings/{booking.code}/ready/", **auth).status_code == 403
+    paid = api.post_json(f"/api/v1/bookings/{booking.code}/payment/", **auth)
+    assert paid.status_code == 200
+    assert paid.json()["status"] == "paid"
+    assert ApiClient.objects.get(name="bank").last_used_at is not None
+    event = Booking.objects.get(pk=booking.pk).events.order_by("pk").last()
+    assert (event.actor_kind, event.actor_label, event.channel) == ("api_client", "bank", "api")
+    assert (
+        api.post_json(
+            f"/api/v1/bookings/{booking.code}/payment/", HTTP_AUTHORIZATION="Api-Key wrong"
+        ).status_code
+        == 403
+    )
+
+
+def test_a_key_tied_to_one_office_cannot_reach_another(api):
+    with time_machine.travel(NOW, tick=False):
+        booking = book(Office.objects.get(code="tangerang"), now=NOW)
+    _client, key = ApiClient.objects.create_key(
+        name="batam-kiosk",
+        office=Office.objects.get(code="batam"),
+        scopes=["bookings:read", "desk"],
+    )
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
+    assert api.get("/api/v1/offices/tangerang/bookings/?date=2026-12-07", **auth).status_code == 404
+    assert api.post_json(f"/api/v1/bookings/{booking.code}/ready/", **auth).status_code == 404
+
+
+def test_priority_tickets_from_the_desk(api):
+    api.force_login(_staff("tgr", "tangerang"))
+    first = api.post_json("/api/v1/offices/tangerang/priority-tickets/", {"category": "elderly"})
+    assert first.status_code == 201
+    assert first.json()["number"] == "P-001"
+    assert (
+        api.post_json("/api/v1/offices/tangerang/priority-tickets/", {"category": "x"}).status_code
+        == 400
+    )
+
+
+def test_operators_create_staff_and_api_clients_from_the_command_line(capsys):
+    call_command("create_staff", "budi", "--office", "batam", "--role", "desk")
+    out = capsys.readouterr().out
+    assert "Password (shown once):" in out
+    user = User.objects.get(username="budi")
+    assert user.officer_profile.office.code == "batam"
+    assert user.groups.get().name == "Petugas loket"
+    assert user.has_perm("bookings.view_booking")
+    call_command("create_api_client", "gateway", "--office", "batam", "--scope", "whatsapp:inbound")
+    out = capsys.readouterr().out
+    key = out.strip().splitlines()[-1]
+    client = ApiClient.objects.get_from_key(key)
+    assert (client.name, client.office.code, client.scopes) == (
+        "gateway",
+        "batam",
+        ["whatsapp:inbound"],
+    )
+    assert key not in str(ApiClient.objects.values_list("hashed_key", flat=True))

@@ -1,1 +1,172 @@
-"""Admin for bookings: querysets scoped to the officer's office, transitions via services."""
+"""Admin for bookings: scoped to the officer's office, read-only, moved only by
+actions that call the services (so every move is checked and recorded)."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from bookings import codes
+from bookings.models import Booking, BookingEvent, Channel, Fee, PriorityTicket
+from bookings.services import Actor, booking_cancel, booking_mark_collected, booking_mark_ready
+from immigration.errors import DomainError
+from offices import schedule
+from offices.admin import OfficeScopedAdminMixin
+from offices.scoping import sees_all_offices
+
+
+class BookingEventInline(admin.TabularInline):
+    """The history: written by the services, never edited."""
+
+    model = BookingEvent
+    extra = 0
+    can_delete = False
+    fields = [
+        "created_at",
+        "from_status",
+        "to_status",
+        "actor_kind",
+        "actor_label",
+        "channel",
+        "note",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _run(modeladmin, request, queryset, service, done_message):
+    actor = Actor.staff(request.user, Channel.ADMIN)
+    moved = 0
+    for booking in queryset:
+        try:
+            service(booking=booking, actor=actor)
+            moved += 1
+        except DomainError as exc:
+            modeladmin.message_user(
+                request, f"{booking.display_code}: {exc.message}", messages.WARNING
+            )
+    if moved:
+        modeladmin.message_user(request, done_message(moved), messages.SUCCESS)
+
+
+@admin.action(description=_("Cancel the selected bookings (frees their places)"))
+def cancel_bookings(modeladmin, request, queryset):
+    _run(
+        modeladmin,
+        request,
+        queryset,
+        booking_cancel,
+        lambda n: ngettext("%(n)d booking cancelled.", "%(n)d bookings cancelled.", n) % {"n": n},
+    )
+
+
+@admin.action(description=_("Mark the passports ready for collection"))
+def mark_ready(modeladmin, request, queryset):
+    _run(
+        modeladmin,
+        request,
+        queryset,
+        booking_mark_ready,
+        lambda n: ngettext("%(n)d passport ready.", "%(n)d passports ready.", n) % {"n": n},
+    )
+
+
+@admin.action(description=_("Mark the passports collected"))
+def mark_collected(modeladmin, request, queryset):
+    _run(
+        modeladmin,
+        request,
+        queryset,
+        booking_mark_collected,
+        lambda n: ngettext("%(n)d passport collected.", "%(n)d passports collected.", n) % {"n": n},
+    )
+
+
+@admin.register(Booking)
+class BookingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "display_code",
+        "queue_number",
+        "office",
+        "date",
+        "slot_time",
+        "status",
+        "service",
+        "name",
+    ]
+    list_filter = ["status", "date", "service", "channel", "office"]
+    list_select_related = ["office", "slot"]
+    search_fields = ["code", "name", "phone"]
+    date_hierarchy = "date"
+    ordering = ["-date", "queue_seq"]
+    inlines = [BookingEventInline]
+    actions = [cancel_bookings, mark_ready, mark_collected]
+    fieldsets = [
+        (None, {"fields": ["code", "status", "office", "date", "slot", "queue_seq", "expires_at"]}),
+        (_("Applicant"), {"fields": ["name", "birth_date", "nik", "phone", "language", "service"]}),
+        (_("Passport"), {"fields": ["fee", "fee_amount", "billing_code"]}),
+        (
+            _("Origin"),
+            {"fields": ["channel", "group_code", "rescheduled_from", "created_at", "updated_at"]},
+        ),
+    ]
+
+    @admin.display(description=_("booking code"), ordering="code")
+    def display_code(self, booking):
+        return booking.display_code
+
+    @admin.display(description=_("time"), ordering="slot__starts_at")
+    def slot_time(self, booking):
+        local = booking.slot.starts_at.astimezone(schedule.office_zone(booking.office))
+        return f"{local:%H:%M} {booking.office.zone_label}"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+
+    def get_search_results(self, request, queryset, search_term):
+        # A code is searched as typed or scanned: with or without the dash, any case.
+        canonical = codes.canonical(search_term)
+        if canonical:
+            return queryset.filter(code=canonical), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PriorityTicket)
+class PriorityTicketAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "office", "date", "category", "issued_by", "issued_at"]
+    list_filter = ["date", "category", "office"]
+    list_select_related = ["office", "issued_by"]
+    readonly_fields = ["office", "date", "seq", "category", "issued_by", "issued_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Fee)
+class FeeAdmin(admin.ModelAdmin):
+    """Fees are national: headquarters keeps the table, offices read it."""
+
+    list_display = ["name", "code", "amount", "valid_from", "valid_until", "regulation"]
+    list_filter = ["code"]
+
+    def has_add_permission(self, request):
+        return sees_all_offices(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return sees_all_offices(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -13,10 +13,20 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from immigration.errors import DomainError
 from offices import schedule
-from offices.models import CapacityOverride, Closure, Office, OfficerProfile, OpeningHours, Slot
+from offices.models import (
+    ApiClient,
+    CapacityOverride,
+    Closure,
+    Office,
+    OfficerProfile,
+    OpeningHours,
+    Slot,
+)
 from offices.scoping import offices_for_user, scope_to_user, sees_all_offices
 from offices.selectors import office_calendar
 from offices.services import capacity_conflicts, closure_create, office_resync_slots
@@ -280,3 +290,21 @@ class OfficerProfileAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return sees_all_offices(request.user) and super().has_delete_permission(request, obj)
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(APIKeyModelAdmin):
+    """Integrators' keys: the key is shown once on creation; revoke rather than delete."""
+
+    list_display = [*APIKeyModelAdmin.list_display, "office", "scopes", "last_used_at"]
+    list_filter = [*APIKeyModelAdmin.list_filter, "office"]
+
+    def has_module_permission(self, request):
+        return sees_all_offices(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return sees_all_offices(request.user) and super().has_view_permission(request, obj)
+
+
+# The library's own key model is unused: integrators' keys are ApiClient rows.
+admin.site.unregister(APIKey)

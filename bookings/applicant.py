@@ -26,6 +26,10 @@ def normalise_name(raw: str) -> str:
     return re.sub(r"\s+", " ", text).strip().upper()
 
 
+def _is_latin_letter(ch: str) -> bool:
+    return ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN ")
+
+
 def validate_name(raw: str) -> str:
     name = normalise_name(raw)
     if not name:
@@ -41,9 +45,11 @@ def validate_name(raw: str) -> str:
             % {"max": NAME_MAX_LENGTH},
             fields={"name": [_("Too long.")]},
         )
-    # Letters (any script), spaces, and the punctuation Indonesian names carry.
-    if not all(ch.isalpha() or ch in " '.-," for ch in name) or not any(
-        ch.isalpha() for ch in name
+    # Latin letters (with accents), spaces, and the punctuation Indonesian names carry.
+    # Other scripts are refused: their look-alike letters would let one person pass as
+    # two under the one-booking-per-person rule.
+    if not all(_is_latin_letter(ch) or ch in " '.-," for ch in name) or not any(
+        _is_latin_letter(ch) for ch in name
     ):
         raise DomainError(
             code="invalid_name",
@@ -83,14 +89,15 @@ def normalise_phone(raw: str) -> str:
     text = (raw or "").strip()
     plus = text.startswith("+")
     digits = re.sub(r"[\s().-]", "", text.lstrip("+"))
-    if not digits.isdigit():
+    # ASCII digits only: other scripts' digits would make one number look like two.
+    if not re.fullmatch(r"[0-9]+", digits):
         raise _bad_phone()
     if not plus and digits.startswith("0"):
         digits = "62" + digits[1:]
     if digits.startswith("62"):
-        if not re.fullmatch(r"62[1-9]\d{7,11}", digits):
+        if not re.fullmatch(r"62[1-9][0-9]{7,11}", digits):
             raise _bad_phone()
-    elif not (plus and re.fullmatch(r"[1-9]\d{7,14}", digits)):
+    elif not (plus and re.fullmatch(r"[1-9][0-9]{7,14}", digits)):
         raise _bad_phone()
     return digits
 
@@ -109,7 +116,7 @@ def validate_nik(nik: str | None, *, birth_date: dt.date) -> str | None:
     if nik is None or not str(nik).strip():
         return None
     nik = re.sub(r"[\s.-]", "", str(nik))
-    if not re.fullmatch(r"\d{16}", nik):
+    if not re.fullmatch(r"[0-9]{16}", nik):
         raise DomainError(
             code="invalid_nik",
             message=_("A NIK has 16 digits."),
@@ -144,6 +151,9 @@ class Applicant:
         )
 
     @property
-    def key(self) -> str:
-        """Stable identity for locks and limits (never logged)."""
-        return f"{self.name}|{self.birth_date.isoformat()}"
+    def lock_keys(self) -> list[str]:
+        """The advisory-lock keys of this person: name + birth date, and NIK (never logged)."""
+        keys = [f"person:{self.name}|{self.birth_date.isoformat()}"]
+        if self.nik:
+            keys.append(f"nik:{self.nik}")
+        return keys

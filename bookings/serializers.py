@@ -99,9 +99,8 @@ class StaffBookingSerializer(BookingSerializer):
 
 
 class CheckInSerializer(serializers.Serializer):
-    code = serializers.CharField(
-        max_length=20, help_text="As scanned or typed: XXXX-XXXX, any case."
-    )
+    """The code comes from the URL, as scanned or typed (XXXX-XXXX, any case)."""
+
     office = serializers.SlugField(
         required=False, help_text="Only for headquarters staff and keys valid at every office."
     )

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -33,8 +34,8 @@ from bookings.models import (
     PriorityTicket,
     ServiceType,
 )
-from immigration.errors import ConflictError, DomainError, NotFoundError
-from immigration.locks import advisory_xact_lock
+from immigration.errors import ConflictError, DomainError, NotFoundError, TooManyAttemptsError
+from immigration.locks import advisory_xact_lock, office_day_key
 from offices import schedule
 from offices.models import Office, Slot
 from offices.selectors import office_calendar
@@ -170,6 +171,12 @@ def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
         )
 
 
+def _lock_phone_and_people(phone: str, people: list[Applicant]) -> None:
+    """The anti-calo rules span rows that may not exist yet; these locks serialise the
+    bookings of one phone and of one person (by name + birth date, and by NIK)."""
+    advisory_xact_lock(f"phone:{phone}", *(key for person in people for key in person.lock_keys))
+
+
 def _check_limits(
     *, office: Office, day: dt.date, applicants: list[Applicant], phone: str, today: dt.date
 ) -> None:
@@ -178,11 +185,8 @@ def _check_limits(
     if upcoming + len(applicants) > settings.BOOKING_PHONE_MAX_ACTIVE:
         raise ConflictError(
             code="limit_reached",
-            message=_(
-                "One WhatsApp number may hold at most %(max)d upcoming bookings; "
-                "it holds %(count)d."
-            )
-            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE, "count": upcoming},
+            message=_("One WhatsApp number may hold at most %(max)d upcoming bookings.")
+            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
         )
 
     same_person = Q()
@@ -192,18 +196,23 @@ def _check_limits(
             same_person |= Q(nik=person.nik)
     clash = (
         Booking.objects.filter(same_person, date=day, status__in=HOLDING_STATUSES)
-        .select_related("office")
+        .values("office_id", "name", "birth_date", "nik")
         .first()
     )
     if clash is not None:
-        if clash.office_id == office.pk:
+        # Name the person as the request gave them, never the stored holder: a known
+        # NIK must not reveal whose it is or where they booked.
+        person = next(
+            p
+            for p in applicants
+            if (p.name, p.birth_date) == (clash["name"], clash["birth_date"])
+            or (p.nik and p.nik == clash["nik"])
+        )
+        if clash["office_id"] == office.pk:
             message = _("%(name)s already has a booking at this office on that day.")
         else:
-            message = _("%(name)s already has a booking at %(office)s on that day.")
-        raise ConflictError(
-            code="duplicate_booking",
-            message=message % {"name": clash.name, "office": clash.office.name},
-        )
+            message = _("%(name)s already has a booking at another office on that day.")
+        raise ConflictError(code="duplicate_booking", message=message % {"name": person.name})
 
     window_start = today - dt.timedelta(days=settings.BOOKING_NO_SHOW_WINDOW_DAYS)
     for person in applicants:
@@ -318,21 +327,27 @@ def _queue_seqs(office: Office, day: dt.date, slot: Slot, how_many: int) -> list
     free = [n for n in range(first, last + 1) if n not in taken][:how_many]
     if len(free) < how_many:
         # The day was re-planned and ranges moved: number after the day's last.
-        top = (
-            Booking.objects.filter(office=office, date=day, status__in=HOLDING_STATUSES)
-            .order_by("-queue_seq")
-            .values_list("queue_seq", flat=True)
-            .first()
-            or last
-        )
+        top = max(_day_top_seq(office, day), last)
         free += list(range(top + 1, top + 1 + how_many - len(free)))
     return free
 
 
+def _day_top_seq(office: Office, day: dt.date) -> int:
+    return (
+        Booking.objects.filter(office=office, date=day, status__in=HOLDING_STATUSES)
+        .order_by("-queue_seq")
+        .values_list("queue_seq", flat=True)
+        .first()
+        or 0
+    )
+
+
 def _insert(booking: Booking) -> Booking:
-    """Save with a fresh code, retrying the (astronomically rare) code collision. A
-    person clash that slipped past the locks (SQLite) becomes a clean refusal."""
-    for _attempt in range(5):
+    """Save with a fresh code. Retries the (astronomically rare) code collision, and a
+    queue number taken by a concurrent booking in another slot (possible only after a
+    re-plan moved the ranges) with the day's next free number. A person clash that
+    slipped past the locks (SQLite has none) becomes a clean refusal."""
+    for _attempt in range(10):
         booking.code = codes.new_code()
         try:
             with transaction.atomic():
@@ -340,18 +355,17 @@ def _insert(booking: Booking) -> Booking:
             return booking
         except IntegrityError as exc:
             text = str(exc)
-            if (
-                "booking_one_per" in text
-                or "UNIQUE constraint failed: bookings_booking.office_id" in text
-            ):
+            if "booking_unique_queue_number" in text or "bookings_booking.queue_seq" in text:
+                booking.queue_seq = _day_top_seq(booking.office, booking.date) + 1
+            elif "booking_one_per" in text or "bookings_booking.name" in text:
                 raise ConflictError(
                     code="duplicate_booking",
                     message=_("%(name)s already has a booking at this office on that day.")
                     % {"name": booking.name},
                 ) from exc
-            if "code" not in text:
+            elif "code" not in text:
                 raise
-    raise RuntimeError("could not draw a free booking code")
+    raise RuntimeError("could not insert the booking after 10 attempts")
 
 
 @transaction.atomic
@@ -392,7 +406,7 @@ def booking_create_family(
         )
     today = schedule.local_today(office, now)
     people = [person.validated(today=today) for person in applicants]
-    if len({person.key for person in people}) < len(people) or len(
+    if len({person.lock_keys[0] for person in people}) < len(people) or len(
         [p.nik for p in people if p.nik]
     ) != len({p.nik for p in people if p.nik}):
         raise DomainError(
@@ -401,7 +415,10 @@ def booking_create_family(
     phone = normalise_phone(phone)
     _check_day(office, date, now)
 
-    advisory_xact_lock(f"phone:{phone}", *(f"person:{p.key}" for p in people))
+    _lock_phone_and_people(phone, people)
+    # Shared: bookings of the day run together; a closure of the day waits for them.
+    advisory_xact_lock(office_day_key(office.pk, date), shared=True)
+    _check_day(office, date, now)  # again, now that no closure can slip in
     _check_limits(office=office, day=date, applicants=people, phone=phone, today=today)
 
     slots_ensure(office=office, day=date)
@@ -450,10 +467,24 @@ def booking_create(*, applicant: Applicant, **kwargs) -> Booking:
 # --- applicant's own changes ----------------------------------------------------------
 
 
+LOOKUP_FAILURES_ALLOWED = 10
+LOOKUP_LOCKOUT_SECONDS = 3600
+
+
 def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
     """The booking with this code and birth date; NotFoundError for a wrong code or
-    birth date alike, so a code alone reveals nothing."""
+    birth date alike, so a code alone reveals nothing.
+
+    A code whose birth date has been guessed wrong 10 times is locked for an hour,
+    whoever asks: a code seen on a photographed QR cannot be paired with a birth date
+    by trying them all from many addresses."""
     canonical = codes.canonical(code)
+    failures_key = f"lookup-failures:{canonical}"
+    if canonical and (cache.get(failures_key) or 0) >= LOOKUP_FAILURES_ALLOWED:
+        raise TooManyAttemptsError(
+            code="too_many_attempts",
+            message=_("Too many wrong birth dates for this code; try again in an hour."),
+        )
     booking = (
         Booking.objects.select_related("office", "slot")
         .filter(code=canonical, birth_date=birth_date)
@@ -462,6 +493,9 @@ def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
         else None
     )
     if booking is None:
+        if canonical:
+            cache.add(failures_key, 0, timeout=LOOKUP_LOCKOUT_SECONDS)
+            cache.incr(failures_key)
         raise NotFoundError(
             code="booking_not_found",
             message=_("No booking matches this code and birth date."),
@@ -470,14 +504,24 @@ def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
 
 
 @transaction.atomic
-def booking_cancel(*, booking: Booking, actor: Actor, note: str = "") -> Booking:
-    """Cancel and free the place at once. Locks the booking row."""
+def booking_cancel(
+    *, booking: Booking, actor: Actor, note: str = "", now: dt.datetime | None = None
+) -> Booking:
+    """Cancel and free the place at once. Locks the booking row.
+
+    An applicant may cancel until the slot starts; after that a missed booking is a
+    no-show, which counts against the person (staff can still cancel)."""
     booking = _lock(booking)
     if booking.status not in (S.BOOKED, S.CHECKED_IN, S.SUBMITTED):
         raise ConflictError(
             code="not_cancellable",
             message=_("A booking that is %(status)s cannot be cancelled.")
             % {"status": S(booking.status).label.lower()},
+        )
+    if actor.kind == ActorKind.APPLICANT and (now or timezone.now()) >= booking.slot.starts_at:
+        raise ConflictError(
+            code="cancel_too_late",
+            message=_("The booked time has begun; the booking can no longer be cancelled."),
         )
     return _transition(booking, S.CANCELLED, actor, note)
 
@@ -495,6 +539,10 @@ def booking_reschedule(
     one transaction, so the old booking is kept if the new place is gone. Allowed up
     to the day before the visit, BOOKING_RESCHEDULE_MAX times."""
     now = now or timezone.now()
+    # Lock order as in booking_create_family: phone and person first, then rows.
+    _lock_phone_and_people(
+        booking.phone, [Applicant(booking.name, booking.birth_date, booking.nik or None)]
+    )
     booking = _lock(booking)
     if booking.status != S.BOOKED:
         raise ConflictError(
@@ -627,7 +675,8 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
                 return total
             ids = [pk for pk, _slot in batch]
             Booking.objects.filter(pk__in=ids).update(status=S.EXPIRED, updated_at=now)
-            for slot_id, count in Counter(slot for _pk, slot in batch).items():
+            # Slots in id order: two sweeps never wait on each other's slots crosswise.
+            for slot_id, count in sorted(Counter(slot for _pk, slot in batch).items()):
                 Slot.objects.filter(pk=slot_id).update(booked=F("booked") - count)
             BookingEvent.objects.bulk_create(
                 BookingEvent(

@@ -39,6 +39,10 @@ class NotFoundError(DomainError):
     http_status = status.HTTP_404_NOT_FOUND
 
 
+class TooManyAttemptsError(DomainError):
+    http_status = status.HTTP_429_TOO_MANY_REQUESTS
+
+
 def error_body(code: str, message, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": force_str(message), "fields": fields or {}}}
 

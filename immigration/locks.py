@@ -16,11 +16,21 @@ def _lock_id(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-def advisory_xact_lock(*keys: str) -> None:
+def advisory_xact_lock(*keys: str, shared: bool = False) -> None:
     """Take the locks of `keys` in a fixed (sorted) order, so two transactions locking
-    overlapping sets cannot deadlock. Must be called inside a transaction."""
+    overlapping sets cannot deadlock. Must be called inside a transaction.
+
+    Shared locks do not block each other, only an exclusive lock on the same key: many
+    bookings of one office-day proceed together while a closure of that day waits for
+    them (and they for it)."""
     if connection.vendor != "postgresql":
         return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     with connection.cursor() as cursor:
         for lock_id in sorted({_lock_id(key) for key in keys}):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+            cursor.execute(f"SELECT {function}(%s)", [lock_id])
+
+
+def office_day_key(office_id: int, day) -> str:
+    """The lock that orders bookings (shared) against changes to a day's plan (exclusive)."""
+    return f"office-day:{office_id}:{day.isoformat()}"

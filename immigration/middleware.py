@@ -7,6 +7,17 @@ import uuid
 
 from immigration.logging import redact, request_id_var
 
+# Booking and tracking codes in paths are bearer-like: keep only their first letters.
+_CODE_IN_PATH = re.compile(
+    r"(?:(?<=/bookings/)|(?<=/complaints/))([2-9A-HJ-NP-Z]{2})[2-9A-HJ-NP-Z]{2}-?[2-9A-HJ-NP-Z]{4}(?=/|\.|$)",
+    re.IGNORECASE,
+)
+
+
+def _loggable_path(path: str) -> str:
+    return _CODE_IN_PATH.sub(r"\1**-****", redact(path))
+
+
 logger = logging.getLogger("immigration.access")
 
 # A proxy's id is kept so lines can be joined across hops, but only if it is harmless.
@@ -33,11 +44,11 @@ class RequestIdMiddleware:
             logger.info(
                 "%s %s %s",
                 request.method,
-                redact(request.path),
+                _loggable_path(request.path),
                 response.status_code,
                 extra={
                     "method": request.method,
-                    "path": redact(request.path),
+                    "path": _loggable_path(request.path),
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },

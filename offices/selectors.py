@@ -91,7 +91,9 @@ def office_availability(
     now = now or timezone.now()
     calendar = office_calendar(office=office, start=start, end=end)
     rows_by_day: dict[dt.date, list[Slot]] = {}
-    for slot in Slot.objects.filter(office=office, date__range=(start, end)).order_by("starts_at"):
+    # Retired slots (capacity 0, kept for the history of their bookings) are not offered.
+    offered = Slot.objects.filter(office=office, date__range=(start, end), capacity__gt=0)
+    for slot in offered.order_by("starts_at"):
         rows_by_day.setdefault(slot.date, []).append(slot)
 
     today = schedule.local_today(office, now)

@@ -8,12 +8,14 @@ slot, or a slot with fewer places than it has bookings, is refused.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from immigration.errors import ConflictError, DomainError
+from immigration.locks import advisory_xact_lock, office_day_key
 from offices import schedule
 from offices.models import Closure, Office, Slot
 from offices.selectors import office_calendar
@@ -47,11 +49,12 @@ def capacity_conflicts(
     *, calendar: schedule.OfficeCalendar, now: dt.datetime | None = None
 ) -> list[SlotConflict]:
     """The booked slots that `calendar` (a proposed set of hours, overrides and
-    closures) would remove or shrink below their bookings, from today on."""
+    closures) would remove or shrink below their bookings. Changes apply from tomorrow:
+    today is under way and keeps its slots."""
     office = calendar.office
     today = schedule.local_today(office, now or timezone.now())
     booked_by_day: dict[dt.date, list[Slot]] = {}
-    for slot in Slot.objects.filter(office=office, date__gte=today, booked__gt=0).order_by(
+    for slot in Slot.objects.filter(office=office, date__gt=today, booked__gt=0).order_by(
         "starts_at"
     ):
         booked_by_day.setdefault(slot.date, []).append(slot)
@@ -69,6 +72,17 @@ def _queue_bases(plan: schedule.DayPlan) -> list[int]:
     return bases
 
 
+def _retire(slots: list[Slot]) -> None:
+    """Remove slots from a day's offer. A slot still referenced by a cancelled or
+    expired booking keeps its row (the history points at it) with capacity 0."""
+    for slot in slots:
+        try:
+            with transaction.atomic():
+                slot.delete()
+        except ProtectedError:
+            Slot.objects.filter(pk=slot.pk).update(capacity=0)
+
+
 def _refuse(office: Office, conflicts: list[SlotConflict]) -> None:
     if conflicts:
         raise ConflictError(
@@ -83,8 +97,10 @@ def slots_ensure(*, office: Office, day: dt.date) -> list[Slot]:
     """The slot rows of `day`, created from the office's plan if there are none yet.
 
     Safe to call from several processes at once: the unique (office, starts_at)
-    constraint makes the losers' inserts no-ops. A closed day has no slots.
+    constraint makes the losers' inserts no-ops. A closed day has no slots. Holds the
+    office-day lock shared, so it never plans a day while a closure is being entered.
     """
+    advisory_xact_lock(office_day_key(office.pk, day), shared=True)
     existing = list(Slot.objects.filter(office=office, date=day).order_by("starts_at"))
     if existing:
         return existing
@@ -112,13 +128,18 @@ def slots_ensure(*, office: Office, day: dt.date) -> list[Slot]:
 def slots_sync(*, office: Office, day: dt.date) -> list[Slot]:
     """Bring the existing slot rows of `day` in line with the office's current plan.
 
-    Locks the day's slot rows (SELECT ... FOR UPDATE) so no booking lands between the
-    check and the change. Unbooked slots that the plan no longer has are deleted, new
-    ones created, capacities updated. Raises ConflictError, changing nothing, if a
-    booked slot would disappear or shrink below its bookings.
+    Takes the office-day lock exclusively (bookings hold it shared) and locks the day's
+    slot rows in start order, so no booking lands between the check and the change.
+    Unbooked slots that the plan no longer has are retired, new ones created,
+    capacities updated. Raises ConflictError, changing nothing, if a booked slot would
+    disappear or shrink below its bookings.
     """
+    advisory_xact_lock(office_day_key(office.pk, day))
     rows = {
-        s.starts_at: s for s in Slot.objects.select_for_update().filter(office=office, date=day)
+        s.starts_at: s
+        for s in Slot.objects.select_for_update()
+        .filter(office=office, date=day)
+        .order_by("starts_at")
     }
     plan = schedule.plan_day(office_calendar(office=office, start=day, end=day), day)
     planned = {p.starts_at: p for p in plan.slots}
@@ -128,7 +149,7 @@ def slots_sync(*, office: Office, day: dt.date) -> list[Slot]:
         if slot.booked > (planned[start].capacity if start in planned else 0)
     ]
     _refuse(office, conflicts)
-    Slot.objects.filter(pk__in=[s.pk for start, s in rows.items() if start not in planned]).delete()
+    _retire([slot for start, slot in rows.items() if start not in planned])
     for (start, p), base in zip(planned.items(), _queue_bases(plan), strict=True):
         slot = rows.get(start)
         if slot is None:
@@ -148,11 +169,12 @@ def slots_sync(*, office: Office, day: dt.date) -> list[Slot]:
 
 @transaction.atomic
 def office_resync_slots(*, office: Office, now: dt.datetime | None = None) -> int:
-    """After hours, overrides or closures changed: re-plan every future day that
-    already has slot rows. Returns the number of days re-planned."""
+    """After hours, overrides or closures changed: re-plan every day from tomorrow on
+    that already has slot rows (today is under way and keeps its plan). Returns the
+    number of days re-planned."""
     today = schedule.local_today(office, now or timezone.now())
     dates = (
-        Slot.objects.filter(office=office, date__gte=today)
+        Slot.objects.filter(office=office, date__gt=today)
         .values_list("date", flat=True)
         .distinct()
         .order_by("date")
@@ -202,19 +224,29 @@ def closure_create(
             message=_("Say why the office is closed."),
             fields={"reason": [_("This field is required.")]},
         )
+    # Exclusive: waits for bookings of the day in progress, and holds new ones back.
+    advisory_xact_lock(office_day_key(office.pk, date))
     if Closure.objects.filter(office=office, date=date).exists():
-        raise ConflictError(
-            code="closure_exists",
-            message=_("The office is already closed on that day."),
-            fields={"date": [_("Already closed.")]},
-        )
+        raise _closure_exists()
     booked = list(
         Slot.objects.select_for_update()
         .filter(office=office, date=date, booked__gt=0)
         .order_by("starts_at")
     )
     _refuse(office, [SlotConflict(slot, 0) for slot in booked])
-    Slot.objects.filter(office=office, date=date).delete()
-    return Closure.objects.create(
-        office=office, date=date, reason=reason.strip(), created_by=created_by
+    _retire(list(Slot.objects.filter(office=office, date=date)))
+    try:
+        with transaction.atomic():
+            return Closure.objects.create(
+                office=office, date=date, reason=reason.strip(), created_by=created_by
+            )
+    except IntegrityError as exc:  # the same closure entered twice at once (SQLite)
+        raise _closure_exists() from exc
+
+
+def _closure_exists() -> ConflictError:
+    return ConflictError(
+        code="closure_exists",
+        message=_("The office is already closed on that day."),
+        fields={"date": [_("Already closed.")]},
     )

@@ -176,7 +176,9 @@ def test_the_qr_code_encodes_the_booking_code_only(api):
     svg = api.get(f"/api/v1/bookings/{booking.display_code}/qr.svg")
     assert svg["Content-Type"] == "image/svg+xml"
     assert booking.name.encode() not in svg.content
-    assert api.get("/api/v1/bookings/ZZZZZZZZ/qr.png").status_code == 404
+    # Drawn from the code alone: the answer never tells whether a code exists.
+    assert api.get("/api/v1/bookings/ZZZZZZZZ/qr.png").status_code == 200
+    assert api.get("/api/v1/bookings/ZZZZ-ZZZ0/qr.png").status_code == 404
 
 
 def _staff(username, office_code):
@@ -292,3 +294,19 @@ def test_operators_create_staff_and_api_clients_from_the_command_line(capsys):
         ["whatsapp:inbound"],
     )
     assert key not in str(ApiClient.objects.values_list("hashed_key", flat=True))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_code_is_locked_after_ten_wrong_birth_dates(api):
+    code = api.post_json("/api/v1/bookings/", _payload()).json()[0]["code"]
+    for day in range(1, 11):
+        assert api.get(f"/api/v1/bookings/{code}/?birth_date=1978-06-{day:02d}").status_code == 404
+    locked = api.get(f"/api/v1/bookings/{code}/?birth_date=1978-06-17")
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "too_many_attempts"
+
+
+def test_a_check_in_body_that_is_not_an_object_is_400(api):
+    api.force_login(_staff("tgr", "tangerang"))
+    response = api.post_json("/api/v1/bookings/ABCDEFGH/check-in/", ["x"])
+    assert response.status_code == 400

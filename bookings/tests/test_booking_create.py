@@ -269,3 +269,29 @@ def test_allocation_invariants_hold_for_any_sequence(operations):
     assert len(seqs) == len(set(seqs))
     Booking.objects.filter(office=place).delete()
     place.slots.all().delete()
+
+
+def test_a_duplicate_names_the_person_as_asked_never_the_stored_holder():
+    place = office()
+    book(office(), person=applicant("SITI AMINAH", dt.date(1978, 6, 17), nik="3171065706780001"))
+    probe = applicant("NAMA KARANGAN", dt.date(1978, 6, 17), nik="3171065706780001")
+    with pytest.raises(DomainError) as caught:
+        book(place, person=probe)
+    message = str(caught.value.message)
+    assert caught.value.code == "duplicate_booking"
+    assert "NAMA KARANGAN" in message
+    assert "AMINAH" not in message
+    assert "Uji" not in message  # nor the other office
+
+
+@pytest.mark.parametrize(
+    ("person", "number"),
+    [
+        (applicant("\u0406WAN", dt.date(1990, 1, 1)), None),  # Cyrillic I: a look-alike
+        (applicant(), "0812\u0663\u0664\u0665\u0666\u0667\u0668\u0669"),  # Arabic-Indic digits
+    ],
+)
+def test_look_alike_letters_and_foreign_digits_are_refused(person, number):
+    with pytest.raises(DomainError):
+        book(office(), person=person, phone_number=number or phone())
+    assert not Booking.objects.exists()

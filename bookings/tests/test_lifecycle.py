@@ -292,3 +292,11 @@ def test_priority_tickets_are_numbered_within_the_daily_quota(clerk):
     )
     assert next_day.number == "P-001"
     assert PriorityTicket.objects.count() == 3
+
+
+def test_an_applicant_cannot_cancel_once_the_slot_has_begun_but_staff_can(clerk):
+    booking = book(office())  # 08:00
+    with pytest.raises(DomainError) as caught:
+        booking_cancel(booking=booking, actor=APPLICANT, now=_at(8, 0))
+    assert caught.value.code == "cancel_too_late"
+    assert booking_cancel(booking=booking, actor=clerk, now=_at(8, 5)).status == "cancelled"

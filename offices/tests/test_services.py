@@ -166,3 +166,90 @@ def test_closing_a_day_twice_is_refused():
     closure_create(office=office, date=MONDAY, reason="Banjir", now=NOW)
     with pytest.raises(ConflictError):
         closure_create(office=office, date=MONDAY, reason="Banjir lagi", now=NOW)
+
+
+def test_closing_a_day_whose_slots_hold_only_cancelled_bookings_keeps_their_rows():
+    from bookings.services import Actor, booking_cancel
+    from bookings.tests.factories import book
+
+    office = OfficeFactory()
+    booking = book(office, day=MONDAY, now=NOW)
+    booking_cancel(booking=booking, actor=Actor.system(), now=NOW)
+    closure_create(office=office, date=MONDAY, reason="Banjir", now=NOW)
+    kept = Slot.objects.get(office=office, date=MONDAY)
+    assert (kept.pk, kept.capacity, kept.booked) == (booking.slot_id, 0, 0)
+    from offices.selectors import office_availability
+
+    day = office_availability(office=office, start=MONDAY, end=MONDAY, now=NOW)[0]
+    assert (day.state, day.slots) == ("closed", [])
+
+
+def test_shorter_hours_retire_a_slot_with_only_cancelled_bookings():
+    from bookings.services import Actor, booking_cancel
+    from bookings.tests.factories import book
+
+    office = OfficeFactory()
+    last = (
+        Slot.objects.get(
+            office=office,
+            date=MONDAY,
+            starts_at=dt.datetime(2026, 12, 7, 15, 30, tzinfo=ZoneInfo("Asia/Jakarta")),
+        )
+        if slots_ensure(office=office, day=MONDAY)
+        else None
+    )
+    booking_cancel(
+        booking=book(office, day=MONDAY, now=NOW, slot_id=last.pk), actor=Actor.system(), now=NOW
+    )
+    OpeningHours.objects.filter(office=office).update(closes_at=dt.time(15, 0))
+    office_resync_slots(office=office, now=NOW)
+    last.refresh_from_db()
+    assert last.capacity == 0
+    assert Slot.objects.filter(office=office, date=MONDAY, capacity__gt=0).count() == 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_closure_racing_bookings_never_leaves_a_booking_on_a_closed_day():
+    from bookings.tests.factories import applicant, book
+
+    office = OfficeFactory()
+    barrier = threading.Barrier(9)
+    outcomes = []
+
+    def booker():
+        try:
+            barrier.wait()
+            book(office, day=MONDAY, now=NOW, person=applicant())
+            outcomes.append("booked")
+        except DomainError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    def closer():
+        try:
+            barrier.wait()
+            closure_create(office=office, date=MONDAY, reason="Banjir", now=NOW)
+            outcomes.append("closed")
+        except DomainError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=booker) for _ in range(8)] + [
+        threading.Thread(target=closer)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    close_old_connections()
+    from bookings.models import Booking
+
+    holding = Booking.objects.filter(office=office, date=MONDAY, status="booked").count()
+    if Closure.objects.filter(office=office, date=MONDAY).exists():
+        assert holding == 0
+        assert set(outcomes) <= {"closed", "day_closed"}
+    else:
+        assert "capacity_below_booked" in outcomes
+        assert holding >= 1

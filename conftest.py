@@ -79,6 +79,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "DATABASE_URL": _database_url(connection.settings_dict),
         "DJANGO_DEBUG": "true",
         "DJANGO_SETTINGS_MODULE": "immigration.settings",
+        # The worker sends through the in-memory backend; tests read the outbox rows.
+        "WHATSAPP_BACKEND": "notifications.backends.locmem.LocmemBackend",
     }
     hostname = f"pytest-{os.getpid()}@localhost"
     process = subprocess.Popen(

@@ -1,5 +1,98 @@
-"""The outbox of WhatsApp messages and their delivery status.
+"""The outbox of WhatsApp messages, and the inbound messages already handled.
 
-The models arrive with the WhatsApp issue; this module exists so the app is complete
-and migrations have a home.
+Every notice is an OutboundMessage row written in the same transaction as the change
+that causes it; a Celery task sends it after commit. A row is the promise: if Redis,
+the worker or the provider is down, the row waits and the sweep sends it later.
 """
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    FAILED = "failed", _("Failed")
+
+
+class OutboundMessage(models.Model):
+    to = models.CharField(_("to"), max_length=15, help_text=_("E.164 digits without +."))
+    sender = models.CharField(
+        _("from"), max_length=16, blank=True, help_text=_("The office's number.")
+    )
+    phone_number_id = models.CharField(
+        _("WhatsApp Cloud API phone-number id"), max_length=32, blank=True
+    )
+    kind = models.CharField(_("kind"), max_length=40, help_text=_("e.g. booking_confirmed"))
+    language = models.CharField(_("language"), max_length=5, default="id")
+    text = models.TextField(_("text"))
+    image_png = models.BinaryField(_("image (PNG)"), null=True, blank=True)
+    # Outside WhatsApp's 24-hour window only an approved template may be sent.
+    template_name = models.CharField(_("template"), max_length=64, blank=True)
+    template_params = models.JSONField(_("template parameters"), default=list, blank=True)
+    # What the message is about, e.g. "booking:ABCD2345": the conversation of a booking.
+    subject = models.CharField(_("about"), max_length=64, blank=True, db_index=True)
+    # The same notice is never queued twice (e.g. the day-before reminder).
+    dedupe_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(
+        _("provider message id"), max_length=128, unique=True, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        ordering = ["-created_at"]
+        indexes = [
+            # Serves: the sweep of messages waiting (queued) or stuck (sending).
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="outbox_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class InboundMessage(models.Model):
+    """A message received (webhook or gateway), kept with the reply it got, so a
+    provider's second delivery of the same id is answered the same way."""
+
+    provider_message_id = models.CharField(_("provider message id"), max_length=128, unique=True)
+    sender = models.CharField(_("from"), max_length=15)
+    office_code = models.SlugField(_("office"), max_length=40, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    reply = models.TextField(_("reply"), blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        ordering = ["-received_at"]
+        indexes = [
+            # Serves: the 24-hour window (last message from a number) and rate limits.
+            models.Index(fields=["sender", "received_at"], name="inbound_sender_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.received_at:%Y-%m-%d %H:%M}"

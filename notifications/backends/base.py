@@ -15,6 +15,14 @@ class OutgoingMessage:
     sender: str | None = None
     # Stable key that lets a provider (or a retry) drop a duplicate send.
     idempotency_key: str | None = None
+    # The Cloud API routes a send through the office's phone-number id.
+    phone_number_id: str | None = None
+    # WhatsApp allows free-form text only within 24 hours of the recipient's last
+    # message; outside it a backend that can sends this approved template instead.
+    session_open: bool = True
+    template_name: str = ""
+    template_params: tuple = ()
+    language: str = "id"
     metadata: dict = field(default_factory=dict)
 
 

@@ -1,0 +1,204 @@
+"""The outbox: queue a message in the caller's transaction, send it after commit,
+retry what failed for a passing reason, and sweep up what is stuck.
+
+Claiming a row is a conditional UPDATE (queued -> sending), so a task that runs twice
+sends once. The one window that cannot be closed: a worker killed after the provider
+accepted a message but before the row says so; the sweep then sends it again after
+STUCK_AFTER. Providers' ids make such a repeat visible in the admin.
+"""
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from immigration.logging import redact
+from notifications.backends import get_backend
+from notifications.backends.base import OutgoingMessage, PermanentSendError, TransientSendError
+from notifications.models import InboundMessage, MessageStatus, OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+STUCK_AFTER = dt.timedelta(minutes=10)
+# A queued row nobody has picked up for this long had its task lost (broker down).
+UNDISPATCHED_AFTER = dt.timedelta(minutes=1)
+SESSION_WINDOW = dt.timedelta(hours=24)
+
+S = MessageStatus
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min ... capped at an hour."""
+    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _dispatch(message_id: int, countdown: float | None = None) -> None:
+    from notifications.tasks import send_outbound_message
+
+    try:
+        send_outbound_message.apply_async((message_id,), countdown=countdown)
+    except Exception as exc:  # the broker is down: the row waits for the sweep
+        logger.warning(
+            "outbox #%s not dispatched (%s); the sweep will send it", message_id, type(exc).__name__
+        )
+
+
+def outbox_enqueue(
+    *,
+    to: str,
+    text: str,
+    kind: str,
+    language: str = "id",
+    sender: str = "",
+    phone_number_id: str = "",
+    image_png: bytes | None = None,
+    template_name: str = "",
+    template_params: list | tuple = (),
+    subject: str = "",
+    dedupe_key: str | None = None,
+) -> OutboundMessage | None:
+    """Queue a message in the current transaction; it is sent after commit. Returns
+    None when a message with the same `dedupe_key` was queued before."""
+    try:
+        with transaction.atomic():
+            message = OutboundMessage.objects.create(
+                to=to,
+                text=text,
+                kind=kind,
+                language=language,
+                sender=sender,
+                phone_number_id=phone_number_id or "",
+                image_png=image_png,
+                template_name=template_name,
+                template_params=list(template_params),
+                subject=subject,
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        if dedupe_key and OutboundMessage.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    transaction.on_commit(lambda: _dispatch(message.pk))
+    return message
+
+
+def session_open(phone: str, now: dt.datetime) -> bool:
+    """Whether the recipient wrote to us in the last 24 hours (free-form allowed)."""
+    return InboundMessage.objects.filter(
+        sender=phone, received_at__gte=now - SESSION_WINDOW
+    ).exists()
+
+
+def outbox_send(*, message_id: int, now: dt.datetime | None = None) -> str:
+    """Send one queued message through the configured backend. Returns what happened:
+    "sent", "retry", "failed" or "skipped" (not queued, or not due yet)."""
+    now = now or timezone.now()
+    claimed = (
+        OutboundMessage.objects.filter(pk=message_id, status=S.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return "skipped"
+    message = OutboundMessage.objects.get(pk=message_id)
+    outgoing = OutgoingMessage(
+        to=message.to,
+        text=message.text,
+        image_png=bytes(message.image_png) if message.image_png else None,
+        sender=message.sender or None,
+        idempotency_key=f"outbox-{message.pk}",
+        phone_number_id=message.phone_number_id or None,
+        session_open=session_open(message.to, now),
+        template_name=message.template_name,
+        template_params=tuple(message.template_params),
+        language=message.language,
+    )
+    try:
+        result = get_backend().send(outgoing)
+    except TransientSendError as exc:
+        if message.attempts >= MAX_ATTEMPTS:
+            _fail(message, f"gave up after {message.attempts} attempts: {exc}", now)
+            return "failed"
+        delay = backoff(message.attempts)
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            status=S.QUEUED, next_attempt_at=now + delay, last_error=redact(str(exc))[:300]
+        )
+        _dispatch(message.pk, countdown=delay.total_seconds())
+        return "retry"
+    except PermanentSendError as exc:
+        _fail(message, str(exc), now)
+        return "failed"
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=S.SENT, sent_at=now, provider_message_id=result.provider_message_id, last_error=""
+    )
+    return "sent"
+
+
+def _fail(message: OutboundMessage, reason: str, now: dt.datetime) -> None:
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=S.FAILED, failed_at=now, last_error=redact(reason)[:300]
+    )
+    logger.warning("outbox #%s failed: %s", message.pk, redact(reason)[:200])
+
+
+def outbox_requeue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """The sweep (beat, every minute): release rows stuck in `sending`, and dispatch
+    queued rows that are due but were never picked up. Returns rows dispatched."""
+    now = now or timezone.now()
+    OutboundMessage.objects.filter(status=S.SENDING, claimed_at__lt=now - STUCK_AFTER).update(
+        status=S.QUEUED, next_attempt_at=now
+    )
+    due = (
+        OutboundMessage.objects.filter(status=S.QUEUED)
+        .filter(
+            Q(next_attempt_at__lte=now)
+            | Q(next_attempt_at__isnull=True, created_at__lte=now - UNDISPATCHED_AFTER)
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    ids = list(due)
+    for message_id in ids:
+        _dispatch(message_id)
+    return len(ids)
+
+
+@transaction.atomic
+def outbox_retry(*, message: OutboundMessage) -> OutboundMessage:
+    """Staff send a failed message again (e.g. after the applicant fixed their number)."""
+    updated = OutboundMessage.objects.filter(pk=message.pk, status=S.FAILED).update(
+        status=S.QUEUED, attempts=0, next_attempt_at=None, failed_at=None
+    )
+    if updated:
+        transaction.on_commit(lambda: _dispatch(message.pk))
+    message.refresh_from_db()
+    return message
+
+
+_PROGRESS = {S.SENT: 1, S.DELIVERED: 2, S.READ: 3}
+
+
+def outbox_record_status(
+    *, provider_message_id: str, status: str, at: dt.datetime, error: str = ""
+) -> bool:
+    """A delivery callback (sent, delivered, read, failed), in whatever order they come:
+    a message only moves forward, and a late `sent` never undoes `read`."""
+    message = OutboundMessage.objects.filter(provider_message_id=provider_message_id).first()
+    if message is None or status not in {S.SENT, S.DELIVERED, S.READ, S.FAILED}:
+        return False
+    fields = {}
+    if status == S.FAILED:
+        if message.status != S.READ:
+            fields = {"status": S.FAILED, "failed_at": at, "last_error": redact(error)[:300]}
+    else:
+        stamp = {S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at"}[status]
+        if getattr(message, stamp) is None:
+            fields[stamp] = at
+        if _PROGRESS.get(message.status, 0) < _PROGRESS[status] and message.status != S.FAILED:
+            fields["status"] = status
+    if fields:
+        OutboundMessage.objects.filter(pk=message.pk).update(**fields)
+    return True

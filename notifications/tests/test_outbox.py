@@ -1,0 +1,158 @@
+"""The outbox: queued with the change, sent once, retried, swept, tracked."""
+
+import datetime as dt
+import time
+
+import pytest
+from django.db import transaction
+
+from notifications.backends import locmem
+from notifications.models import InboundMessage, OutboundMessage
+from notifications.services import (
+    backoff,
+    outbox_enqueue,
+    outbox_record_status,
+    outbox_requeue,
+    outbox_retry,
+    outbox_send,
+)
+from notifications.tests.provider_doubles import (
+    PermanentSendError,
+    ScriptedBackend,
+    TransientSendError,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def scripted(settings):
+    settings.WHATSAPP_BACKEND = "notifications.tests.provider_doubles.ScriptedBackend"
+    ScriptedBackend.script, ScriptedBackend.sent = [], []
+    return ScriptedBackend
+
+
+def _queue(**kwargs):
+    return outbox_enqueue(to="6281234567890", text="Halo", kind="test", **kwargs)
+
+
+def test_a_message_is_queued_with_the_change_and_dispatched_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        message = _queue()
+    assert message.status == "queued"
+    assert len(callbacks) == 1
+
+
+def test_a_message_rolled_back_with_its_change_is_never_sent(django_capture_on_commit_callbacks):
+    def failing_change():
+        with transaction.atomic():
+            _queue()
+            raise RuntimeError("the booking failed")
+
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError):
+        failing_change()
+    assert not OutboundMessage.objects.exists()
+    assert callbacks == []
+
+
+def test_sending_twice_sends_once():
+    message = _queue()
+    assert outbox_send(message_id=message.pk, now=NOW) == "sent"
+    assert outbox_send(message_id=message.pk, now=NOW) == "skipped"
+    assert len(locmem.outbox) == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 1)
+    assert message.provider_message_id.startswith("locmem-")
+
+
+def test_a_transient_failure_is_retried_with_backoff_then_sent(scripted):
+    scripted.script = [TransientSendError, TransientSendError]
+    message = _queue()
+    assert outbox_send(message_id=message.pk, now=NOW) == "retry"
+    message.refresh_from_db()
+    assert message.status == "queued"
+    assert message.next_attempt_at == NOW + backoff(1)
+    assert "[redacted]" in message.last_error  # no phone number kept in the error
+    assert outbox_send(message_id=message.pk, now=NOW) == "skipped"  # not due yet
+    later = NOW + dt.timedelta(seconds=30)
+    assert outbox_send(message_id=message.pk, now=later) == "retry"
+    assert outbox_send(message_id=message.pk, now=later + dt.timedelta(minutes=1)) == "sent"
+    assert len(scripted.sent) == 1
+
+
+def test_backoff_grows_and_is_capped():
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert backoff(20).total_seconds() == 3600
+
+
+def test_a_permanent_failure_is_marked_failed_with_the_reason_and_can_be_retried(scripted):
+    scripted.script = [PermanentSendError]
+    message = _queue()
+    assert outbox_send(message_id=message.pk, now=NOW) == "failed"
+    message.refresh_from_db()
+    assert message.status == "failed"
+    assert "provider said no" in message.last_error
+    outbox_retry(message=message)
+    assert outbox_send(message_id=message.pk, now=NOW) == "sent"
+
+
+def test_the_sweep_dispatches_lost_and_stuck_messages(django_capture_on_commit_callbacks):
+    lost = _queue()
+    OutboundMessage.objects.filter(pk=lost.pk).update(created_at=NOW - dt.timedelta(minutes=5))
+    stuck = _queue()
+    OutboundMessage.objects.filter(pk=stuck.pk).update(
+        status="sending", claimed_at=NOW - dt.timedelta(minutes=11)
+    )
+    fresh = _queue()
+    OutboundMessage.objects.filter(pk=fresh.pk).update(created_at=NOW)
+    assert outbox_requeue(now=NOW) == 2
+    assert OutboundMessage.objects.get(pk=stuck.pk).status == "queued"
+
+
+def test_the_same_notice_is_queued_once():
+    assert _queue(dedupe_key="reminder:ABCD2345") is not None
+    assert _queue(dedupe_key="reminder:ABCD2345") is None
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_delivery_callbacks_in_any_order_only_move_forward():
+    message = _queue()
+    outbox_send(message_id=message.pk, now=NOW)
+    message.refresh_from_db()
+    wamid = message.provider_message_id
+    for status in ("read", "sent", "delivered"):
+        assert outbox_record_status(provider_message_id=wamid, status=status, at=NOW)
+    message.refresh_from_db()
+    assert message.status == "read"
+    assert message.read_at == message.delivered_at == NOW
+    assert not outbox_record_status(provider_message_id="unknown", status="read", at=NOW)
+
+
+def test_outside_the_24_hour_window_the_backend_is_told_to_use_the_template(scripted):
+    message = _queue(template_name="booking_reminder", template_params=["ABCD-2345"])
+    outbox_send(message_id=message.pk, now=NOW)
+    assert scripted.sent[-1].session_open is False
+    InboundMessage.objects.create(
+        provider_message_id="wamid.in",
+        sender="6281234567890",
+        received_at=NOW - dt.timedelta(hours=23),
+    )
+    second = _queue()
+    outbox_send(message_id=second.pk, now=NOW)
+    assert scripted.sent[-1].session_open is True
+    assert scripted.sent[0].template_name == "booking_reminder"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_what_was_committed(celery_worker_process):
+    with transaction.atomic():
+        message = _queue()
+    deadline = time.monotonic() + 30
+    while OutboundMessage.objects.get(pk=message.pk).status != "sent":
+        assert time.monotonic() < deadline, "the worker did not send the message"
+        time.sleep(0.2)
+    assert OutboundMessage.objects.get(pk=message.pk).provider_message_id.startswith("locmem-")

@@ -9,6 +9,7 @@ start order, then booking rows.
 """
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from bookings import codes
+from bookings import codes, notices
 from bookings.applicant import Applicant, normalise_phone
 from bookings.models import (
     HOLDING_STATUSES,
@@ -451,6 +452,7 @@ def booking_create_family(
             )
         )
         _record(booking, "", actor, note=_("rescheduled") if rescheduled_from else "")
+        notices.notify_booked(booking, rescheduled=rescheduled_from is not None)
         bookings.append(booking)
     if len(bookings) > 1:
         Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(group_code=bookings[0].code)
@@ -523,7 +525,9 @@ def booking_cancel(
             code="cancel_too_late",
             message=_("The booked time has begun; the booking can no longer be cancelled."),
         )
-    return _transition(booking, S.CANCELLED, actor, note)
+    _transition(booking, S.CANCELLED, actor, note)
+    notices.notify_cancelled(booking)
+    return booking
 
 
 @transaction.atomic
@@ -609,6 +613,7 @@ def booking_check_in(
             return _transition(booking, S.CHECKED_IN, actor)
         if refusal.code == "too_late":
             _transition(booking, S.EXPIRED, Actor.system(), note=_("late at the door"))
+            notices.notify_expired(booking)
     raise refusal
 
 
@@ -689,6 +694,8 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
                 )
                 for pk in ids
             )
+            for booking in Booking.objects.filter(pk__in=ids).select_related("office", "slot"):
+                notices.notify_expired(booking)
             total += len(ids)
         if len(batch) < batch_size:
             return total
@@ -749,28 +756,54 @@ def booking_record_submission(
     billing code the applicant pays at a bank or post office (never at the counter)."""
     booking = _lock(booking)
     billing_code = (billing_code or "").replace(" ", "")
-    if not (billing_code.isdigit() and len(billing_code) == 15):
+    if not re.fullmatch(r"[0-9]{15}", billing_code):
         raise DomainError(
             code="invalid_billing_code",
             message=_("A billing code has 15 digits."),
             fields={"billing_code": [_("15 digits.")]},
         )
     fee = fee_current(code=fee_code, on=schedule.local_today(booking.office, now or timezone.now()))
-    return _transition(
+    _transition(
         booking, S.SUBMITTED, actor, fee=fee, fee_amount=fee.amount, billing_code=billing_code
     )
+    notices.notify_fee(booking)
+    return booking
 
 
 @transaction.atomic
 def booking_confirm_payment(*, booking: Booking, actor: Actor) -> Booking:
-    return _transition(_lock(booking), S.PAID, actor)
+    booking = _transition(_lock(booking), S.PAID, actor)
+    notices.notify_paid(booking)
+    return booking
 
 
 @transaction.atomic
 def booking_mark_ready(*, booking: Booking, actor: Actor) -> Booking:
-    return _transition(_lock(booking), S.READY, actor)
+    booking = _transition(_lock(booking), S.READY, actor)
+    notices.notify_ready(booking)
+    return booking
 
 
 @transaction.atomic
 def booking_mark_collected(*, booking: Booking, actor: Actor) -> Booking:
-    return _transition(_lock(booking), S.COLLECTED, actor)
+    booking = _transition(_lock(booking), S.COLLECTED, actor)
+    notices.notify_collected(booking)
+    return booking
+
+
+def bookings_send_reminders(*, now: dt.datetime | None = None) -> int:
+    """Queue the day-before reminder of every upcoming booking that is due one (beat,
+    every 15 minutes). Each reminder is queued once (the outbox dedupes by code)."""
+    now = now or timezone.now()
+    earliest = (now - dt.timedelta(days=1)).date()
+    latest = (now + dt.timedelta(days=2)).date()
+    queued = 0
+    candidates = Booking.objects.filter(
+        status=S.BOOKED, date__range=(earliest, latest), created_at__lte=now - dt.timedelta(hours=6)
+    ).select_related("office", "slot")
+    for booking in candidates.iterator():
+        if notices.reminder_due(booking, now):
+            with transaction.atomic():
+                if notices.notify_reminder(booking):
+                    queued += 1
+    return queued

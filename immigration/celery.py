@@ -22,6 +22,8 @@ app.conf.beat_schedule = {
     # No-shows are forfeited 30 minutes after their slot starts; check-in enforces the
     # same rule itself, so a late run never lets a late applicant in.
     "expire-no-shows": {"task": "bookings.tasks.expire_no_shows", "schedule": 60.0},
+    # The day-before reminder, from BOOKING_REMINDER_HOUR in each office's zone.
+    "send-reminders": {"task": "bookings.tasks.send_reminders", "schedule": 900.0},
     # Messages whose task was lost (broker down) or that wait for a retry go out here.
     "requeue-outbox": {"task": "notifications.tasks.requeue_outbox", "schedule": 60.0},
 }

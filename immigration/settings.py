@@ -149,6 +149,8 @@ BOOKING_ARRIVE_BEFORE_MINUTES = env.int("BOOKING_ARRIVE_BEFORE_MINUTES", default
 BOOKING_LATE_AFTER_MINUTES = env.int("BOOKING_LATE_AFTER_MINUTES", default=30)
 # The door accepts a booking from this many minutes before its slot.
 BOOKING_CHECK_IN_OPENS_MINUTES = env.int("BOOKING_CHECK_IN_OPENS_MINUTES", default=120)
+# The day-before reminder goes out from this hour, office time.
+BOOKING_REMINDER_HOUR = env.int("BOOKING_REMINDER_HOUR", default=9)
 # How often a booking may be moved to another day (M-Paspor allows once).
 BOOKING_RESCHEDULE_MAX = env.int("BOOKING_RESCHEDULE_MAX", default=1)
 

@@ -1,0 +1,168 @@
+"""The WhatsApp notices of a booking's life, queued in the outbox by the services in
+the same transaction as the change they announce.
+
+Texts are short, in the applicant's language, with the office's name and the date
+and time in the office's own zone. Outside WhatsApp's 24-hour window the provider
+needs an approved template: each notice names its template and parameters too.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from bookings.models import Booking
+from bookings.qr import qr_png
+from notifications.services import outbox_enqueue
+from offices import schedule
+
+WHAT_TO_BRING = {
+    "new": "KTP, Kartu Keluarga, akta kelahiran / ijazah / buku nikah",
+    "renewal": "KTP, paspor lama",
+    "replacement": "KTP, Kartu Keluarga, surat keterangan hilang dari kepolisian / paspor rusak",
+}
+
+
+def _when(booking: Booking) -> dict[str, str]:
+    zone = schedule.office_zone(booking.office)
+    start = booking.slot.starts_at.astimezone(zone)
+    arrive = booking.arrive_by.astimezone(zone)
+    return {
+        "code": booking.display_code,
+        "queue": booking.queue_number,
+        "name": booking.name,
+        "office": booking.office.name,
+        "date": date_format(start.date(), "l, j F Y"),
+        "time": f"{start:%H:%M} {booking.office.zone_label}",
+        "arrive": f"{arrive:%H:%M} {booking.office.zone_label}",
+        "bring": WHAT_TO_BRING.get(booking.service, WHAT_TO_BRING["new"]),
+    }
+
+
+def _queue(
+    booking: Booking, kind: str, text: str, params: list[str], *, image=False, dedupe_key=None
+):
+    return outbox_enqueue(
+        to=booking.phone,
+        text=text,
+        kind=kind,
+        language=booking.language,
+        sender=booking.office.whatsapp_number,
+        phone_number_id=booking.office.whatsapp_phone_number_id or "",
+        image_png=qr_png(booking.code) if image else None,
+        template_name=f"antrean_{kind}",
+        template_params=params,
+        subject=f"booking:{booking.code}",
+        dedupe_key=dedupe_key,
+    )
+
+
+def notify_booked(booking: Booking, *, rescheduled: bool = False) -> None:
+    with translation.override(booking.language):
+        v = _when(booking)
+        head = _("Your booking has been moved.") if rescheduled else _("Your booking is confirmed.")
+        text = "\n".join(
+            [
+                head,
+                _("Name: %(name)s") % v,
+                _("Booking code: %(code)s") % v,
+                _("Queue number: %(queue)s") % v,
+                _("%(office)s, %(date)s at %(time)s.") % v,
+                _("Come by %(arrive)s; after 30 minutes late the booking is forfeited.") % v,
+                _("Bring: %(bring)s.") % v,
+                _("Booking is free: never pay anyone for it."),
+            ]
+        )
+    kind = "booking_rescheduled" if rescheduled else "booking_confirmed"
+    _queue(
+        booking, kind, text, [v["name"], v["code"], v["office"], v["date"], v["time"]], image=True
+    )
+
+
+def notify_cancelled(booking: Booking) -> None:
+    with translation.override(booking.language):
+        v = _when(booking)
+        text = _("Booking %(code)s for %(name)s on %(date)s at %(office)s has been cancelled.") % v
+    _queue(booking, "booking_cancelled", text, [v["code"], v["name"], v["date"]])
+
+
+def notify_expired(booking: Booking) -> None:
+    with translation.override(booking.language):
+        v = _when(booking)
+        text = (
+            _(
+                "Booking %(code)s for %(name)s on %(date)s was forfeited: nobody checked in "
+                "by 30 minutes after %(time)s. You may book again."
+            )
+            % v
+        )
+    _queue(booking, "booking_expired", text, [v["code"], v["name"], v["date"]])
+
+
+def notify_reminder(booking: Booking):
+    """Returns the queued message, or None if this booking was reminded before."""
+    with translation.override(booking.language):
+        v = _when(booking)
+        text = (
+            _(
+                "Reminder: tomorrow, %(date)s, %(time)s at %(office)s. Code %(code)s, queue "
+                "%(queue)s. Come by %(arrive)s."
+            )
+            % v
+        )
+    return _queue(
+        booking,
+        "booking_reminder",
+        text,
+        [v["name"], v["date"], v["time"], v["office"], v["code"]],
+        dedupe_key=f"reminder:{booking.code}",
+    )
+
+
+def notify_fee(booking: Booking) -> None:
+    with translation.override(booking.language):
+        v = _when(booking)
+        amount = f"Rp{booking.fee_amount:,}".replace(",", ".")
+        text = _(
+            "%(name)s: the passport fee is %(amount)s. Pay with billing code %(billing)s at a "
+            "bank or post office within the time shown on the receipt. Never pay at the counter."
+        ) % {**v, "amount": amount, "billing": booking.billing_code}
+    _queue(booking, "fee_billing", text, [v["name"], amount, booking.billing_code])
+
+
+def notify_paid(booking: Booking) -> None:
+    with translation.override(booking.language):
+        text = _(
+            "Payment received for %(name)s (%(code)s). We will tell you when the passport is ready."
+        ) % _when(booking)
+    _queue(booking, "payment_received", text, [booking.name, booking.display_code])
+
+
+def notify_ready(booking: Booking) -> None:
+    with translation.override(booking.language):
+        text = _(
+            "The passport of %(name)s is ready. Collect it at %(office)s with booking "
+            "code %(code)s and your KTP."
+        ) % _when(booking)
+    _queue(
+        booking, "passport_ready", text, [booking.name, booking.office.name, booking.display_code]
+    )
+
+
+def notify_collected(booking: Booking) -> None:
+    with translation.override(booking.language):
+        text = _("The passport of %(name)s has been collected. Thank you.") % _when(booking)
+    _queue(booking, "passport_collected", text, [booking.name])
+
+
+def reminder_due(booking: Booking, now: dt.datetime) -> bool:
+    """The day before the visit, from BOOKING_REMINDER_HOUR office time, and only for
+    bookings made long enough ago that the confirmation is not fresh in mind."""
+    local = schedule.local_now(booking.office, now)
+    return (
+        booking.date == local.date() + dt.timedelta(days=1)
+        and local.hour >= settings.BOOKING_REMINDER_HOUR
+        and booking.created_at <= now - dt.timedelta(hours=6)
+    )

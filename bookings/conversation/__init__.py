@@ -1,0 +1,1 @@
+"""Booking by WhatsApp: the parser of what applicants type, and the conversation."""

@@ -1,0 +1,122 @@
+"""Read what applicants really type into WhatsApp.
+
+The format the offices publish is `#NAME#DDMMYYYY#DDMMYYYY#` (name, birth date, day of
+the visit). People leave out the closing `#`, add spaces, write in lowercase, put `-`,
+`/` or `.` inside dates, and send several lines for a family. `parse` never raises:
+whatever it cannot read becomes a LineError with a reason the reply can explain.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from bookings.codes import canonical
+
+
+@dataclass(frozen=True)
+class BookLine:
+    name: str
+    birth_date: dt.date
+    service_date: dt.date
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: str
+    reason: str  # bad_format, two_digit_year, invalid_date, empty_name
+
+
+@dataclass(frozen=True)
+class Command:
+    """What a message asks for: `action` is book, status, cancel, help, language or
+    unknown; `code` for status/cancel; `language` for a language switch."""
+
+    action: str
+    lines: tuple[BookLine, ...] = ()
+    errors: tuple[LineError, ...] = ()
+    code: str | None = None
+    language: str | None = None
+    raw_code: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+_DATE_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{4})$")
+_DATE_SEPARATED = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{2,4})$")
+_COMPACT_SHORT_YEAR = re.compile(r"^\d{6}$")
+
+_LANGUAGE_WORDS = {
+    "EN": "en",
+    "ENG": "en",
+    "ENGLISH": "en",
+    "ID": "id",
+    "INDONESIA": "id",
+    "BAHASA": "id",
+}
+_HELP_WORDS = {"INFO", "BANTUAN", "HELP", "MENU", "?"}
+_CANCEL_WORDS = {"BATAL", "CANCEL", "BATALKAN"}
+_STATUS_WORDS = {"STATUS", "CEK", "CHECK"}
+
+
+def parse_date(text: str) -> dt.date | str:
+    """A date, or the reason it cannot be one."""
+    text = text.strip()
+    match = _DATE_COMPACT.match(text) or _DATE_SEPARATED.match(text)
+    if not match:
+        if _COMPACT_SHORT_YEAR.match(text):
+            return "two_digit_year"
+        return "bad_format"
+    day, month, year = (int(part) for part in match.groups())
+    if len(match.group(3)) != 4:
+        return "two_digit_year"
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return "invalid_date"
+
+
+def _book_line(line: str) -> BookLine | LineError:
+    parts = [part.strip() for part in line.strip().strip("#").split("#")]
+    if len(parts) != 3:
+        return LineError(line, "bad_format")
+    name, birth_text, service_text = parts
+    if not name:
+        return LineError(line, "empty_name")
+    birth, service = parse_date(birth_text), parse_date(service_text)
+    for value in (birth, service):
+        if isinstance(value, str):
+            return LineError(line, value)
+    return BookLine(name=name, birth_date=birth, service_date=service)
+
+
+def parse(text: str | None) -> Command:
+    """What the message asks for. Never raises."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if not lines:
+        return Command("help")
+
+    booking_lines = [line for line in lines if line.startswith("#") or line.count("#") >= 2]
+    if booking_lines:
+        parsed = [_book_line(line) for line in booking_lines]
+        return Command(
+            "book",
+            lines=tuple(p for p in parsed if isinstance(p, BookLine)),
+            errors=tuple(p for p in parsed if isinstance(p, LineError)),
+        )
+
+    words = lines[0].upper().split()
+    first = words[0].strip(".!,:") if words else ""
+    if first in _LANGUAGE_WORDS and len(words) == 1:
+        return Command("language", language=_LANGUAGE_WORDS[first])
+    if first in _HELP_WORDS:
+        return Command("help")
+    if first in _CANCEL_WORDS or first in _STATUS_WORDS:
+        raw = "".join(words[1:])
+        action = "cancel" if first in _CANCEL_WORDS else "status"
+        return Command(action, code=canonical(raw), raw_code=raw)
+    return Command("unknown")
+
+
+def format_book_line(name: str, birth_date: dt.date, service_date: dt.date) -> str:
+    """The canonical form of a booking line, as the help text shows it."""
+    return f"#{name}#{birth_date:%d%m%Y}#{service_date:%d%m%Y}#"

@@ -156,6 +156,18 @@ BOOKING_RESCHEDULE_MAX = env.int("BOOKING_RESCHEDULE_MAX", default=1)
 
 # --- WhatsApp ------------------------------------------------------------------------
 WHATSAPP_BACKEND = env("WHATSAPP_BACKEND", default="notifications.backends.console.ConsoleBackend")
+# Inbound texts are handed to this function (as Django does with ROOT_URLCONF), so the
+# notifications app needs no import of the apps above it.
+WHATSAPP_INBOUND_HANDLER = "bookings.conversation.handler.handle_message"
+# Per sender: this many messages in the window; one polite answer, then silence.
+WHATSAPP_SENDER_LIMIT = env.int("WHATSAPP_SENDER_LIMIT", default=20)
+WHATSAPP_SENDER_WINDOW_SECONDS = env.int("WHATSAPP_SENDER_WINDOW_SECONDS", default=600)
+# WhatsApp Cloud API (the `cloud` backend and the webhook).
+WHATSAPP_APP_SECRET = env("WHATSAPP_APP_SECRET", default="")
+WHATSAPP_VERIFY_TOKEN = env("WHATSAPP_VERIFY_TOKEN", default="")
+WHATSAPP_ACCESS_TOKEN = env("WHATSAPP_ACCESS_TOKEN", default="")
+WHATSAPP_API_VERSION = env("WHATSAPP_API_VERSION", default="v21.0")
+WHATSAPP_GRAPH_URL = env("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")
 
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -237,6 +249,8 @@ REST_FRAMEWORK = {
         # Per client (IP or user): booking and rescheduling, and lookups by code.
         "booking": env("API_THROTTLE_BOOKING", default="10/min"),
         "lookup": env("API_THROTTLE_LOOKUP", default="30/min"),
+        # Per gateway client (a whole office's traffic comes through one key).
+        "whatsapp": env("API_THROTTLE_WHATSAPP", default="600/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "immigration.errors.api_exception_handler",

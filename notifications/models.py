@@ -96,3 +96,18 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class WhatsAppContact(models.Model):
+    """What we remember of a number between messages: the language it chose."""
+
+    phone = models.CharField(_("WhatsApp number"), max_length=15, unique=True)
+    language = models.CharField(_("language"), max_length=5, default="id")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("WhatsApp contact")
+        verbose_name_plural = _("WhatsApp contacts")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} ({self.language})"

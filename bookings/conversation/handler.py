@@ -1,0 +1,238 @@
+"""The WhatsApp conversation of an office: book, check, cancel, help.
+
+`handle_message` is called by notifications.inbound with the active language already
+set to the sender's. Every booking goes through the same services as the web and the
+API; a refusal becomes a reply that says why and shows the right format.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from bookings.applicant import Applicant, normalise_phone
+from bookings.conversation.parser import Command, LineError, format_book_line, parse
+from bookings.models import Booking, Channel
+from bookings.services import Actor, booking_cancel, booking_create
+from immigration.errors import DomainError
+from notifications.inbound import HandlerReply, Inbound
+from notifications.models import OutboundMessage
+from offices import schedule
+from offices.models import Office
+from offices.selectors import DayState, office_availability
+
+ACTOR = Actor.applicant(Channel.WHATSAPP)
+
+LINE_ERRORS = {
+    "bad_format": lambda: _("This line could not be read."),
+    "two_digit_year": lambda: _("Write the year with four digits (1978, not 78)."),
+    "invalid_date": lambda: _("That date does not exist."),
+    "empty_name": lambda: _("The name is missing."),
+}
+
+
+def find_office(message: Inbound) -> Office | None:
+    offices = Office.objects.filter(is_active=True)
+    if message.phone_number_id:
+        return offices.filter(whatsapp_phone_number_id=message.phone_number_id).first()
+    if message.to:
+        digits = message.to.lstrip("+")
+        return offices.filter(whatsapp_number=f"+{digits}").first()
+    return None
+
+
+def _example(office: Office, now: dt.datetime) -> str:
+    day = schedule.local_today(office, now) + dt.timedelta(days=7)
+    return format_book_line("SITI NUR'AINI", dt.date(1978, 6, 17), day)
+
+
+def help_text(office: Office, now: dt.datetime) -> str:
+    hours = office.opening_hours.order_by("weekday").first()
+    lines = [
+        _("Book at %(office)s: one message per person.") % {"office": office.name},
+        "#NAMA#DDMMYYYY#DDMMYYYY#",
+        _("Name, birth date and the day you want to come, for example:"),
+        _example(office, now),
+        _("STATUS <code> shows a booking; BATAL <code> cancels it; EN for English."),
+    ]
+    if hours:
+        lines.append(
+            _("Opening hours: %(opens)s-%(closes)s %(zone)s.")
+            % {
+                "opens": f"{hours.opens_at:%H:%M}",
+                "closes": f"{hours.closes_at:%H:%M}",
+                "zone": office.zone_label,
+            }
+        )
+    lines.append(office.address)
+    lines.append(_("The passport fee is paid at a bank or post office, never at the counter."))
+    return "\n".join(lines)
+
+
+def _days_with_room(office: Office, after: dt.date, now: dt.datetime, count: int = 3) -> list[str]:
+    start = max(after + dt.timedelta(days=1), schedule.local_today(office, now))
+    end = min(start + dt.timedelta(days=30), schedule.last_released_day(office, now))
+    if end < start:
+        return []
+    days = office_availability(office=office, start=start, end=end, now=now)
+    return [date_format(d.date, "l, j F Y") for d in days if d.state == DayState.OPEN][:count]
+
+
+def _confirmations(bookings: list[Booking]) -> list[str]:
+    """The confirmation notices the services queued (with the QR): the reply itself."""
+    subjects = [f"booking:{b.code}" for b in bookings]
+    return list(
+        OutboundMessage.objects.filter(
+            subject__in=subjects, kind__in=["booking_confirmed", "booking_rescheduled"]
+        )
+        .order_by("pk")
+        .values_list("text", flat=True)
+    )
+
+
+def _book(
+    command: Command, office: Office, message: Inbound, language: str, now: dt.datetime
+) -> HandlerReply:
+    reply = HandlerReply()
+    booked: list[Booking] = []
+    problems: list[str] = []
+    for error in command.errors:
+        problems.append(f"{error.line}\n{_line_error(error)}")
+    for line in command.lines:
+        try:
+            with transaction.atomic():
+                booked.append(
+                    booking_create(
+                        office=office,
+                        date=line.service_date,
+                        applicant=Applicant(line.name, line.birth_date),
+                        phone=message.sender,
+                        actor=ACTOR,
+                        language=language,
+                        now=now,
+                    )
+                )
+        except DomainError as exc:
+            text = (
+                f"{format_book_line(line.name, line.birth_date, line.service_date)}\n{exc.message}"
+            )
+            if exc.code in {
+                "day_full",
+                "slot_full",
+                "day_closed",
+                "not_released",
+                "date_past",
+                "same_day_closed",
+            }:
+                room = _days_with_room(office, line.service_date, now)
+                if room:
+                    text += "\n" + _("Days with room: %(days)s.") % {"days": "; ".join(room)}
+            problems.append(text)
+    reply.queued = _confirmations(booked)
+    if problems:
+        reply.text = "\n\n".join(
+            [
+                *problems,
+                _("The right format, one line per person:"),
+                "#NAMA#DDMMYYYY#DDMMYYYY#",
+                _example(office, now),
+            ]
+        )
+    reply.result = {"bookings": [b.code for b in booked], "refused": len(problems)}
+    return reply
+
+
+def _line_error(error: LineError) -> str:
+    return LINE_ERRORS.get(error.reason, LINE_ERRORS["bad_format"])()
+
+
+def _own_booking(command: Command, message: Inbound) -> Booking | None:
+    """A booking of this WhatsApp number: the sender is authenticated by WhatsApp."""
+    if not command.code:
+        return None
+    return (
+        Booking.objects.select_related("office", "slot")
+        .filter(code=command.code, phone=message.sender)
+        .first()
+    )
+
+
+def _status(booking: Booking) -> str:
+    zone = schedule.office_zone(booking.office)
+    start = booking.slot.starts_at.astimezone(zone)
+    return _(
+        "%(code)s (%(name)s): %(status)s. %(office)s, %(date)s at %(time)s, queue %(queue)s."
+    ) % {
+        "code": booking.display_code,
+        "name": booking.name,
+        "status": booking.get_status_display().lower(),
+        "office": booking.office.name,
+        "date": date_format(start.date(), "l, j F Y"),
+        "time": f"{start:%H:%M} {booking.office.zone_label}",
+        "queue": booking.queue_number,
+    }
+
+
+def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
+    office = find_office(message)
+    command = parse(message.text)
+    if command.action == "language":
+        language = command.language
+    with translation.override(language):
+        if office is None:
+            reply = HandlerReply(
+                text=_("This number does not take bookings."), result={"office": None}
+            )
+        else:
+            reply = _dispatch(command, office, message, language, now)
+            reply.office_code = office.code
+            reply.sender_number = office.whatsapp_number
+            reply.phone_number_id = office.whatsapp_phone_number_id or ""
+    reply.language = language
+    return reply
+
+
+def _dispatch(
+    command: Command, office: Office, message: Inbound, language: str, now: dt.datetime
+) -> HandlerReply:
+    try:
+        normalise_phone(f"+{message.sender}")
+    except DomainError:
+        return HandlerReply(text=_("This number cannot book."), result={"invalid_sender": True})
+    if command.action == "book":
+        return _book(command, office, message, language, now)
+    if command.action in ("status", "cancel"):
+        booking = _own_booking(command, message)
+        if booking is None:
+            return HandlerReply(
+                text=_("No booking of this WhatsApp number has the code %(code)s.")
+                % {"code": command.raw_code or "-"},
+                result={"found": False},
+            )
+        if command.action == "status":
+            return HandlerReply(text=_status(booking), result={"booking": booking.code})
+        try:
+            booking_cancel(booking=booking, actor=ACTOR, now=now)
+        except DomainError as exc:
+            return HandlerReply(
+                text=str(exc.message), result={"booking": booking.code, "error": exc.code}
+            )
+        cancelled = OutboundMessage.objects.filter(
+            subject=f"booking:{booking.code}", kind="booking_cancelled"
+        )
+        return HandlerReply(
+            queued=list(cancelled.values_list("text", flat=True)),
+            result={"cancelled": booking.code},
+        )
+    if command.action == "language":
+        head = (
+            _("We will write to you in English.")
+            if language == "en"
+            else _("We will write to you in Indonesian.")
+        )
+        return HandlerReply(
+            text=f"{head}\n\n{help_text(office, now)}", result={"language": language}
+        )
+    return HandlerReply(text=help_text(office, now), result={"help": True})

@@ -1,0 +1,329 @@
+"""Booking by WhatsApp, through the signed Cloud API webhook and the REST gateway."""
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+import time_machine
+from django.db import transaction
+
+from bookings.models import Booking
+from bookings.tests.factories import book
+from notifications.models import InboundMessage, OutboundMessage
+from offices.models import ApiClient, Office
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
+SECRET = "app-secret-for-tests"
+PHONE_ID = "109876543210"
+SENDER = "6281234567890"
+
+
+@pytest.fixture(autouse=True)
+def _whatsapp(settings):
+    settings.WHATSAPP_APP_SECRET = SECRET
+    settings.WHATSAPP_VERIFY_TOKEN = "verify-me"
+    Office.objects.filter(code="tangerang").update(whatsapp_phone_number_id=PHONE_ID)
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _payload(text, message_id="wamid.1", sender=SENDER):
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "1",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "628118119000",
+                                "phone_number_id": PHONE_ID,
+                            },
+                            "contacts": [{"profile": {"name": "X"}, "wa_id": sender}],
+                            "messages": [
+                                {
+                                    "from": sender,
+                                    "id": message_id,
+                                    "timestamp": "1795996800",
+                                    "type": "text",
+                                    "text": {"body": text},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def _post(client, payload, secret=SECRET, signature=None):
+    body = json.dumps(payload).encode()
+    signature = signature or "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return client.post(
+        "/api/v1/whatsapp/webhook/",
+        body,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=signature,
+    )
+
+
+def _replies():
+    return list(OutboundMessage.objects.order_by("pk").values_list("kind", "text"))
+
+
+def test_the_webhook_handshake(client):
+    ok = client.get(
+        "/api/v1/whatsapp/webhook/",
+        {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"},
+    )
+    assert (ok.status_code, ok.content) == (200, b"1158201444")
+    bad = client.get(
+        "/api/v1/whatsapp/webhook/",
+        {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "x"},
+    )
+    assert bad.status_code == 403
+
+
+@pytest.mark.parametrize("signature", ["", "sha256=00", "sha1=abc"])
+def test_an_unsigned_or_badly_signed_delivery_is_403_and_stores_nothing(client, signature):
+    body = json.dumps(_payload("#JOJO#27061978#07122026#")).encode()
+    response = client.post(
+        "/api/v1/whatsapp/webhook/",
+        body,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=signature,
+    )
+    assert response.status_code == 403
+    assert not InboundMessage.objects.exists()
+    assert not Booking.objects.exists()
+
+
+def test_a_delivery_signed_with_another_secret_is_refused(client):
+    assert _post(client, _payload("INFO"), secret="not-the-secret").status_code == 403
+    assert not InboundMessage.objects.exists()
+
+
+def test_a_booking_message_books_and_the_confirmation_is_the_reply(client):
+    response = _post(client, _payload("  #jojo # 27-06-1978 # 07/12/2026  "))
+    assert response.status_code == 200
+    booking = Booking.objects.get()
+    assert (booking.name, booking.phone, booking.channel, booking.office.code) == (
+        "JOJO",
+        SENDER,
+        "whatsapp",
+        "tangerang",
+    )
+    [(kind, text)] = _replies()
+    assert kind == "booking_confirmed"
+    assert booking.display_code in text
+    assert "WIB" in text
+    inbound = InboundMessage.objects.get()
+    assert inbound.reply == text
+    assert inbound.result["bookings"] == [booking.code]
+
+
+def test_a_second_delivery_of_the_same_message_creates_nothing(client):
+    _post(client, _payload("#JOJO#27061978#07122026#"))
+    _post(client, _payload("#JOJO#27061978#07122026#"))
+    assert Booking.objects.count() == 1
+    assert InboundMessage.objects.count() == 1
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_a_family_books_with_several_lines(client):
+    _post(
+        client,
+        _payload("#BAPAK#01011980#07122026#\n#IBU#02021982#07122026#\n#ANAK#03032012#07122026"),
+    )
+    assert sorted(Booking.objects.values_list("name", flat=True)) == ["ANAK", "BAPAK", "IBU"]
+    assert [kind for kind, _ in _replies()] == ["booking_confirmed"] * 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("#JOJO#270678#07122026#", "four digits"),
+        ("#JOJO#31042017#07122026#", "does not exist"),
+        ("#JOJO#27061978#27112026#", "passed"),
+        ("#JOJO#27061978#06122026#", "closed"),  # a Sunday
+        ("#JOJO#27061978#25122026#", "Christmas"),
+        ("#JOJO#27061978#04012027#", "opens on"),
+        ("#JOJO#27062030#07122026#", "future"),
+        ("#12345#27061978#07122026#", "letters"),
+    ],
+)
+def test_what_cannot_be_booked_gets_a_reply_with_the_format_and_an_example(client, text, expected):
+    _post(client, _payload("EN", message_id="wamid.lang"))
+    _post(client, _payload(text))
+    assert not Booking.objects.exists()
+    kind, reply = _replies()[-1]
+    assert kind == "reply"
+    assert expected in reply
+    assert "#NAMA#DDMMYYYY#DDMMYYYY#" in reply
+
+
+def test_a_full_day_names_the_next_days_with_room(client):
+    tangerang = Office.objects.get(code="tangerang")
+    tangerang.opening_hours.update(daily_capacity=1)
+    book(tangerang, now=NOW, day=dt.date(2026, 12, 7))
+    _post(client, _payload("#JOJO#27061978#07122026#"))
+    reply = _replies()[-1][1]
+    assert "penuh" in reply
+    assert "Selasa, 8 Desember 2026" in reply
+
+
+def test_status_and_cancel_work_only_from_the_booking_number(client):
+    _post(client, _payload("#JOJO#27061978#07122026#"))
+    code = Booking.objects.get().display_code
+    _post(client, _payload(f"STATUS {code}", message_id="wamid.2", sender="6289999999999"))
+    assert "Tidak ada pemesanan" in _replies()[-1][1]
+    _post(client, _payload(f"status {code.lower()}", message_id="wamid.3"))
+    assert "dipesan" in _replies()[-1][1]
+    _post(client, _payload(f"BATAL {code}", message_id="wamid.4"))
+    assert Booking.objects.get().status == "cancelled"
+    assert _replies()[-1][0] == "booking_cancelled"
+
+
+def test_english_is_remembered_once_asked_for(client):
+    _post(client, _payload("ENGLISH", message_id="wamid.1"))
+    assert "We will write to you in English." in _replies()[-1][1]
+    _post(client, _payload("hello?", message_id="wamid.2"))
+    assert "one message per person" in _replies()[-1][1]
+    _post(client, _payload("#JOJO#27061978#07122026#", message_id="wamid.3"))
+    assert "Your booking is confirmed." in _replies()[-1][1]
+
+
+def test_a_flooding_sender_is_answered_once_then_ignored(client, settings):
+    settings.WHATSAPP_SENDER_LIMIT = 3
+    for n in range(6):
+        _post(client, _payload("INFO", message_id=f"wamid.{n}"))
+    texts = [text for _kind, text in _replies()]
+    assert len(texts) == 4
+    assert "many messages" in texts[-1] or "banyak pesan" in texts[-1]
+    assert InboundMessage.objects.count() == 6
+
+
+def test_status_callbacks_update_the_outbound_message(client):
+    _post(client, _payload("INFO"))
+    message = OutboundMessage.objects.get()
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status="sent", provider_message_id="wamid.out"
+    )
+    statuses = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "changes": [
+                    {
+                        "value": {
+                            "metadata": {"phone_number_id": PHONE_ID},
+                            "statuses": [
+                                {
+                                    "id": "wamid.out",
+                                    "status": "read",
+                                    "timestamp": "1795996900",
+                                    "recipient_id": SENDER,
+                                },
+                                {
+                                    "id": "wamid.out",
+                                    "status": "delivered",
+                                    "timestamp": "1795996850",
+                                    "recipient_id": SENDER,
+                                },
+                            ],
+                        }
+                    }
+                ]
+            }
+        ],
+    }
+    assert _post(client, statuses).status_code == 200
+    message.refresh_from_db()
+    assert message.status == "read"
+    assert message.delivered_at is not None
+
+
+def test_junk_json_in_a_signed_delivery_is_400_or_ignored(client):
+    body = b"not json"
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    response = client.post(
+        "/api/v1/whatsapp/webhook/",
+        body,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=signature,
+    )
+    assert response.status_code == 400
+    assert (
+        _post(
+            client, {"entry": [{"changes": ["x", {"value": {"messages": [{"id": 1}]}}]}]}
+        ).status_code
+        == 200
+    )
+
+
+@pytest.fixture
+def gateway_key():
+    _client, key = ApiClient.objects.create_key(name="gateway", scopes=["whatsapp:inbound"])
+    return {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
+
+
+def _gateway(client, body, auth):
+    return client.post("/api/v1/whatsapp/messages/", body, content_type="application/json", **auth)
+
+
+def test_the_gateway_books_and_returns_the_reply_and_the_booking(client, gateway_key):
+    body = {
+        "id": "gw-1",
+        "from": "081234567890",
+        "to": "+628118119000",
+        "text": "#JOJO#27061978#07122026#",
+    }
+    response = _gateway(client, body, gateway_key)
+    assert response.status_code == 200, response.json()
+    data = response.json()
+    assert data["booking"]["name"] == "JOJO"
+    assert data["booking"]["code"] in data["reply"]
+    assert data["duplicate"] is False
+    again = _gateway(client, body, gateway_key).json()
+    assert again["duplicate"] is True
+    assert again["reply"] == data["reply"]
+    assert Booking.objects.count() == 1
+
+
+def test_the_gateway_needs_a_key_with_the_scope_and_a_known_office(client, gateway_key):
+    body = {"id": "gw-2", "from": "6281234567890", "to": "628118119000", "text": "INFO"}
+    assert _gateway(client, body, {}).status_code == 403
+    _c, reader = ApiClient.objects.create_key(name="reader", scopes=["bookings:read"])
+    assert _gateway(client, body, {"HTTP_AUTHORIZATION": f"Api-Key {reader}"}).status_code == 403
+    unknown = _gateway(client, {**body, "to": "+6200000000"}, gateway_key)
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["code"] == "unknown_office"
+    assert _gateway(client, {**body, "from": "abc"}, gateway_key).status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_end_to_end_a_signed_message_is_booked_and_the_worker_sends_the_confirmation(
+    client, celery_worker_process
+):
+    Office.objects.filter(code="tangerang").update(whatsapp_phone_number_id=PHONE_ID)
+    with transaction.atomic():
+        pass
+    assert _post(client, _payload("#JOJO#27061978#07122026#")).status_code == 200
+    message = OutboundMessage.objects.get(kind="booking_confirmed")
+    deadline = time.monotonic() + 30
+    while OutboundMessage.objects.get(pk=message.pk).status != "sent":
+        assert time.monotonic() < deadline, "the worker did not send the confirmation"
+        time.sleep(0.2)

@@ -1,0 +1,89 @@
+"""`POST /api/v1/whatsapp/messages/`: the REST gateway of integrators who run their own
+WhatsApp connection. Same handler as the Cloud API webhook; the reply is returned and
+also queued in the outbox."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from bookings.api import BookingSerializer, _render
+from bookings.applicant import normalise_phone
+from bookings.conversation.handler import find_office
+from bookings.models import Booking
+from immigration.errors import DomainError
+from notifications.inbound import Inbound, receive_inbound
+from offices.access import staff_or_key
+from offices.models import ApiScope
+
+
+class GatewayMessageSerializer(serializers.Serializer):
+    id = serializers.CharField(
+        max_length=128, help_text="The provider's message id (deduplicates)."
+    )
+    to = serializers.CharField(max_length=20, help_text="The office's WhatsApp number.")
+    text = serializers.CharField(max_length=4096, allow_blank=True, trim_whitespace=False)
+    timestamp = serializers.DateTimeField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "from" is a Python keyword, so the field is added by name.
+        fields["from"] = serializers.CharField(max_length=20, help_text="The sender: 62812...")
+        return fields
+
+
+class GatewayReplySerializer(serializers.Serializer):
+    reply = serializers.CharField()
+    booking = BookingSerializer(allow_null=True)
+    duplicate = serializers.BooleanField()
+
+
+class GatewayMessageView(APIView):
+    permission_classes = [staff_or_key(ApiScope.WHATSAPP_INBOUND)]
+    # Only the gateway's own rate: one key carries a whole office's applicants, and
+    # each sender is limited by the conversation itself.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "whatsapp"
+
+    @extend_schema(
+        summary="Deliver an inbound WhatsApp message (REST gateway)",
+        request=GatewayMessageSerializer,
+        responses={200: GatewayReplySerializer, 400: OpenApiResponse(description="error shape")},
+    )
+    def post(self, request):
+        data = GatewayMessageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        sender = normalise_phone(
+            values["from"] if values["from"].startswith(("0", "+")) else f"+{values['from']}"
+        )
+        message = Inbound(
+            provider_message_id=values["id"],
+            sender=sender,
+            text=values["text"],
+            received_at=values.get("timestamp") or timezone.now(),
+            to=values["to"],
+        )
+        office = find_office(message)
+        if office is None or not request.caller.may_act_for(office):
+            raise DomainError(
+                code="unknown_office",
+                message="No office of yours has this WhatsApp number.",
+                fields={"to": ["Unknown office number."]},
+            )
+        result = receive_inbound(message)
+        codes = result.result.get("bookings") or []
+        booking = (
+            Booking.objects.select_related("office", "slot").filter(code=codes[0]).first()
+            if codes
+            else None
+        )
+        return Response(
+            {
+                "reply": result.reply,
+                "booking": _render(BookingSerializer, booking) if booking else None,
+                "duplicate": result.duplicate,
+            }
+        )

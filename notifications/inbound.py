@@ -1,0 +1,123 @@
+"""Inbound WhatsApp messages, from the Cloud API webhook or a REST gateway: one path.
+
+It answers a provider's repeated delivery with the earlier result, limits each sender,
+remembers the sender's language, hands the text to the handler named in
+WHATSAPP_INBOUND_HANDLER (the booking conversation; notifications imports no app
+above it), stores what was answered, and queues the reply in the outbox, all in one
+transaction.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from notifications.models import InboundMessage, WhatsAppContact
+from notifications.services import outbox_enqueue
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    provider_message_id: str
+    sender: str  # E.164 digits without +
+    text: str
+    received_at: dt.datetime
+    # How the office is known: the Cloud API's phone-number id, or the number written to.
+    phone_number_id: str | None = None
+    to: str | None = None
+
+
+@dataclass
+class HandlerReply:
+    """What the conversation answered. `queued` texts are already in the outbox (a
+    booking's confirmation, with its QR); `text` is queued here."""
+
+    text: str = ""
+    queued: list[str] = field(default_factory=list)
+    result: dict = field(default_factory=dict)
+    language: str | None = None
+    office_code: str = ""
+    sender_number: str = ""
+    phone_number_id: str = ""
+
+    @property
+    def full_text(self) -> str:
+        return "\n\n".join(part for part in [*self.queued, self.text] if part)
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    reply: str
+    result: dict
+    duplicate: bool = False
+
+
+def _over_limit(sender: str) -> int:
+    """How far over the per-sender limit this message is (0: within it)."""
+    key = f"wa-rate:{sender}"
+    cache.add(key, 0, timeout=settings.WHATSAPP_SENDER_WINDOW_SECONDS)
+    count = cache.incr(key)
+    return max(0, count - settings.WHATSAPP_SENDER_LIMIT)
+
+
+def receive_inbound(message: Inbound, *, now: dt.datetime | None = None) -> InboundResult:
+    now = now or timezone.now()
+    earlier = InboundMessage.objects.filter(provider_message_id=message.provider_message_id).first()
+    if earlier is not None:
+        return InboundResult(earlier.reply, earlier.result, duplicate=True)
+    try:
+        with transaction.atomic():
+            record = InboundMessage.objects.create(
+                provider_message_id=message.provider_message_id,
+                sender=message.sender,
+                text=message.text[:4096],
+                received_at=message.received_at,
+            )
+            return _answer(message, record, now)
+    except IntegrityError:
+        # The same id delivered twice at once: the other delivery answered it.
+        earlier = InboundMessage.objects.get(provider_message_id=message.provider_message_id)
+        return InboundResult(earlier.reply, earlier.result, duplicate=True)
+
+
+def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> InboundResult:
+    contact, _created = WhatsAppContact.objects.get_or_create(phone=message.sender)
+    over = _over_limit(message.sender)
+    if over:
+        reply = HandlerReply()
+        if over == 1:
+            with translation.override(contact.language):
+                reply.text = _(
+                    "You have sent many messages. Please wait a few minutes and try again."
+                )
+        reply.result = {"rate_limited": True}
+    else:
+        handler = import_string(settings.WHATSAPP_INBOUND_HANDLER)
+        with translation.override(contact.language):
+            reply = handler(message=message, language=contact.language, now=now)
+        if reply.language and reply.language != contact.language:
+            contact.language = reply.language
+            contact.save(update_fields=["language", "updated_at"])
+    record.reply = reply.full_text
+    record.result = reply.result
+    record.office_code = reply.office_code
+    record.save(update_fields=["reply", "result", "office_code"])
+    if reply.text:
+        outbox_enqueue(
+            to=message.sender,
+            text=reply.text,
+            kind="reply",
+            language=reply.language or contact.language,
+            sender=reply.sender_number,
+            phone_number_id=reply.phone_number_id,
+            subject=f"inbound:{record.pk}",
+        )
+    return InboundResult(record.reply, record.result)

@@ -8,12 +8,12 @@ import time
 
 import pytest
 import time_machine
-from django.db import transaction
 
 from bookings.models import Booking
 from bookings.tests.factories import book
 from notifications.models import InboundMessage, OutboundMessage
 from offices.models import ApiClient, Office
+from offices.tests.factories import OfficeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -318,9 +318,8 @@ def test_the_gateway_needs_a_key_with_the_scope_and_a_known_office(client, gatew
 def test_end_to_end_a_signed_message_is_booked_and_the_worker_sends_the_confirmation(
     client, celery_worker_process
 ):
-    Office.objects.filter(code="tangerang").update(whatsapp_phone_number_id=PHONE_ID)
-    with transaction.atomic():
-        pass
+    # Transactional tests start from an empty database: bring an office of our own.
+    OfficeFactory(whatsapp_phone_number_id=PHONE_ID)
     assert _post(client, _payload("#JOJO#27061978#07122026#")).status_code == 200
     message = OutboundMessage.objects.get(kind="booking_confirmed")
     deadline = time.monotonic() + 30

@@ -108,6 +108,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
                 pytest.fail(f"celery worker exited with {process.returncode}")
             if time.monotonic() > deadline:
                 pytest.fail("celery worker did not answer ping within 60 s")
+        process.broker_url = app.conf.broker_url
         yield process
     finally:
         process.terminate()

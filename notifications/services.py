@@ -39,7 +39,9 @@ def _dispatch(message_id: int, countdown: float | None = None) -> None:
     from notifications.tasks import send_outbound_message
 
     try:
-        send_outbound_message.apply_async((message_id,), countdown=countdown)
+        # No publish retries: with the broker down the request that booked must not
+        # hang; the row is the promise and the sweep sends it once the broker is back.
+        send_outbound_message.apply_async((message_id,), countdown=countdown, retry=False)
     except Exception as exc:  # the broker is down: the row waits for the sweep
         logger.warning(
             "outbox #%s not dispatched (%s); the sweep will send it", message_id, type(exc).__name__

@@ -2,6 +2,8 @@
 actions that call the services (so every move is checked and recorded)."""
 
 from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -9,6 +11,7 @@ from bookings import codes
 from bookings.models import Booking, BookingEvent, Channel, Fee, PriorityTicket
 from bookings.services import Actor, booking_cancel, booking_mark_collected, booking_mark_ready
 from immigration.errors import DomainError
+from notifications.models import InboundMessage, OutboundMessage
 from offices import schedule
 from offices.admin import OfficeScopedAdminMixin
 from offices.scoping import sees_all_offices
@@ -113,7 +116,29 @@ class BookingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             _("Origin"),
             {"fields": ["channel", "group_code", "rescheduled_from", "created_at", "updated_at"]},
         ),
+        (_("WhatsApp"), {"fields": ["conversation"]}),
     ]
+
+    @admin.display(description=_("conversation"))
+    def conversation(self, booking):
+        """The messages of this booking's number, both ways, oldest first."""
+        inbound = InboundMessage.objects.filter(sender=booking.phone).values_list(
+            "received_at", "text"
+        )
+        outbound = OutboundMessage.objects.filter(
+            Q(subject=f"booking:{booking.code}") | Q(to=booking.phone, kind="reply")
+        ).values_list("created_at", "text", "status")
+        rows = [(at, "\u2190", text, "") for at, text in inbound[:50]]
+        rows += [(at, "\u2192", text, status) for at, text, status in outbound[:50]]
+        rows.sort(key=lambda row: row[0])
+        return (
+            format_html_join(
+                "",
+                '<p><small>{} {} {}</small><br><span style="white-space:pre-wrap">{}</span></p>',
+                ((f"{at:%Y-%m-%d %H:%M}", arrow, status, text) for at, arrow, text, status in rows),
+            )
+            or "-"
+        )
 
     @admin.display(description=_("booking code"), ordering="code")
     def display_code(self, booking):

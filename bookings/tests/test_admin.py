@@ -70,3 +70,9 @@ def test_cancelling_from_the_admin_goes_through_the_service(desk_client, booking
     assert Slot.objects.get(pk=own.slot_id).booked == 0
     assert Booking.objects.filter(status="cancelled").count() == 1
     assert dt.date(2026, 12, 7) == own.date
+
+
+def test_the_booking_page_shows_its_whatsapp_conversation(desk_client, bookings_at_two_offices):
+    own, _other = bookings_at_two_offices
+    page = desk_client.get(f"/admin/bookings/booking/{own.pk}/change/").content.decode()
+    assert "Pemesanan Anda sudah terkonfirmasi." in page

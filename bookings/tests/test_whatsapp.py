@@ -318,10 +318,37 @@ def test_the_gateway_needs_a_key_with_the_scope_and_a_known_office(client, gatew
 def test_end_to_end_a_signed_message_is_booked_and_the_worker_sends_the_confirmation(
     client, celery_worker_process
 ):
-    # Transactional tests start from an empty database: bring an office of our own.
+    # Transactional tests may start from an empty database: bring an office of our own.
+    Office.objects.filter(whatsapp_phone_number_id=PHONE_ID).update(whatsapp_phone_number_id=None)
     OfficeFactory(whatsapp_phone_number_id=PHONE_ID)
     assert _post(client, _payload("#JOJO#27061978#07122026#")).status_code == 200
     message = OutboundMessage.objects.get(kind="booking_confirmed")
+    deadline = time.monotonic() + 30
+    while OutboundMessage.objects.get(pk=message.pk).status != "sent":
+        assert time.monotonic() < deadline, "the worker did not send the confirmation"
+        time.sleep(0.2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_end_to_end_through_the_gateway_with_a_real_worker(client, celery_worker_process):
+    Office.objects.filter(whatsapp_number="+628111222333").delete()
+    OfficeFactory(whatsapp_number="+628111222333")
+    _c, key = ApiClient.objects.create_key(name="gateway", scopes=["whatsapp:inbound"])
+    body = {
+        "id": "gw-e2e",
+        "from": "6281234567890",
+        "to": "628111222333",
+        "text": "#JOJO#27061978#07122026#",
+    }
+    response = client.post(
+        "/api/v1/whatsapp/messages/",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {key}",
+    )
+    assert response.status_code == 200
+    message = OutboundMessage.objects.get(kind="booking_confirmed")
+    assert response.json()["reply"] == message.text
     deadline = time.monotonic() + 30
     while OutboundMessage.objects.get(pk=message.pk).status != "sent":
         assert time.monotonic() < deadline, "the worker did not send the confirmation"

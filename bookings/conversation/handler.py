@@ -8,13 +8,14 @@ API; a refusal becomes a reply that says why and shows the right format.
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from bookings.applicant import Applicant, normalise_phone
 from bookings.conversation.parser import Command, LineError, format_book_line, parse
-from bookings.models import Booking, Channel
+from bookings.models import Booking, Channel, Fee
 from bookings.services import Actor, booking_cancel, booking_create
 from immigration.errors import DomainError
 from notifications.inbound import HandlerReply, Inbound
@@ -67,6 +68,13 @@ def help_text(office: Office, now: dt.datetime) -> str:
             }
         )
     lines.append(office.address)
+    today = schedule.local_today(office, now)
+    fees = Fee.objects.filter(valid_from__lte=today).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+    )
+    lines.extend(
+        f"{fee.name}: Rp{fee.amount:,}".replace(",", ".") for fee in fees.order_by("amount")
+    )
     lines.append(_("The passport fee is paid at a bank or post office, never at the counter."))
     return "\n".join(lines)
 

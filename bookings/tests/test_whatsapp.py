@@ -353,3 +353,12 @@ def test_end_to_end_through_the_gateway_with_a_real_worker(client, celery_worker
     while OutboundMessage.objects.get(pk=message.pk).status != "sent":
         assert time.monotonic() < deadline, "the worker did not send the confirmation"
         time.sleep(0.2)
+
+
+def test_info_gives_format_hours_address_and_fee(client):
+    _post(client, _payload("INFO"))
+    reply = _replies()[-1][1]
+    assert "#NAMA#DDMMYYYY#DDMMYYYY#" in reply
+    assert "08:00-16:00 WIB" in reply
+    assert "Jl. Taman Makam Pahlawan" in reply
+    assert "Paspor biasa 48 halaman: Rp350.000" in reply

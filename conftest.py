@@ -127,3 +127,18 @@ def unused_tcp_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def wait_until():
+    """Poll `condition` until it holds (for work a real worker does in another
+    process); fail with `what` after `seconds`."""
+
+    def wait(condition, what: str, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out waiting until {what}")
+            time.sleep(0.2)
+
+    return wait

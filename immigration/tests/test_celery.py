@@ -1,6 +1,5 @@
 """Celery: a real worker process on the real Redis broker."""
 
-
 import pytest
 from django.core.cache import cache
 

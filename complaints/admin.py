@@ -1,1 +1,315 @@
-"""Admin for complaints: querysets scoped to the officer's office, transitions via services."""
+"""The supervisors' and inspectors' desk for complaints, in the admin.
+
+Scoped by `complaints.scoping`; nothing is edited directly: a case moves only through
+the transition form (which calls `complaint_transition`), and every display of the
+reporter's contact details is logged.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from complaints.models import Complaint, ComplaintEvent, ComplaintStatus, ContactAccess
+from complaints.scoping import complaints_for_user, is_inspector
+from complaints.services import TRANSITIONS, complaint_transition, overdue_complaints
+from immigration.errors import DomainError
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=overdue_complaints().values("pk"))
+        return queryset
+
+
+class ComplaintEventInline(admin.TabularInline):
+    model = ComplaintEvent
+    extra = 0
+    can_delete = False
+    fields = [
+        "created_at",
+        "from_status",
+        "to_status",
+        "actor",
+        "by_reporter",
+        "internal_note",
+        "public_note",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(label=_("new status"))
+    internal_note = forms.CharField(
+        label=_("internal note"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    public_note = forms.CharField(
+        label=_("public note (shown to the reporter)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    def __init__(self, *args, complaint, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [
+            (s, ComplaintStatus(s).label) for s in sorted(TRANSITIONS.get(complaint.status, ()))
+        ]
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    list_display = [
+        "tracking_code",
+        "office",
+        "category",
+        "status",
+        "received_at",
+        "triage_due",
+        "follow_up_due",
+        "is_overdue",
+    ]
+    list_filter = [OverdueFilter, "status", "category", "office"]
+    list_select_related = ["office"]
+    search_fields = ["tracking_code", "booking_code"]
+    date_hierarchy = "received_at"
+    inlines = [ComplaintEventInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "tracking_code",
+                    "office",
+                    "category",
+                    "status",
+                    "about_supervisor",
+                    "assigned_to",
+                    "workflow",
+                ]
+            },
+        ),
+        (
+            _("Report"),
+            {
+                "fields": [
+                    "occurred_on",
+                    "occurred_where",
+                    "description",
+                    "person_involved",
+                    "booking_code",
+                    "evidence_links",
+                ]
+            },
+        ),
+        (_("Reporter"), {"fields": ["contact"]}),
+        (
+            _("Deadlines"),
+            {
+                "fields": [
+                    "received_at",
+                    "triage_due",
+                    "follow_up_due",
+                    "triaged_at",
+                    "concluded_at",
+                    "closed_at",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(pk__in=complaints_for_user(request.user).values("pk"))
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def is_overdue(self, complaint):
+        return overdue_complaints().filter(pk=complaint.pk).exists()
+
+    @admin.display(description=_("contact details"))
+    def contact(self, complaint):
+        if not complaint.has_contact:
+            return _("Anonymous")
+        request = self._request
+        ContactAccess.objects.create(complaint=complaint, user=request.user, where="admin")
+        return format_html(
+            "{}<br>{}<br>{}",
+            complaint.reporter_name or "-",
+            complaint.reporter_phone or "-",
+            complaint.reporter_email or "-",
+        )
+
+    @admin.display(description=_("evidence"))
+    def evidence_links(self, complaint):
+        files = complaint.evidence.all()
+        return (
+            format_html_join(
+                ", ",
+                '<a href="{}">{}</a>',
+                ((reverse("complaint-evidence", args=[e.pk]), e.original_name) for e in files),
+            )
+            or "-"
+        )
+
+    @admin.display(description=_("workflow"))
+    def workflow(self, complaint):
+        url = reverse("admin:complaints_complaint_transition", args=[complaint.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Move this case"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._request = request
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/transition/",
+                self.admin_site.admin_view(self.transition_view),
+                name="complaints_complaint_transition",
+            ),
+            path(
+                "report/",
+                self.admin_site.admin_view(self.report_view),
+                name="complaints_complaint_report",
+            ),
+            *super().get_urls(),
+        ]
+
+    def transition_view(self, request, pk):
+        complaint = self.get_queryset(request).filter(pk=pk).first()
+        if complaint is None or not request.user.has_perm("complaints.change_complaint"):
+            raise Http404
+        form = TransitionForm(request.POST or None, complaint=complaint)
+        if request.method == "POST" and form.is_valid():
+            try:
+                complaint_transition(
+                    complaint=complaint,
+                    to=form.cleaned_data["to"],
+                    actor=request.user,
+                    internal_note=form.cleaned_data["internal_note"],
+                    public_note=form.cleaned_data["public_note"],
+                )
+            except DomainError as exc:
+                form.add_error("to", exc.message)
+            else:
+                self.message_user(request, _("The case has moved."), messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:complaints_complaint_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "complaint": complaint,
+            "form": form,
+            "title": _("Move case %(code)s") % {"code": complaint.tracking_code},
+            "opts": self.model._meta,
+            "inspector": is_inspector(request.user),
+        }
+        return TemplateResponse(request, "admin/complaints/transition.html", context)
+
+    def report_view(self, request):
+        """Per office and month: received, by category, by outcome, median days to
+        triage and to close, overdue now."""
+        scope = self.get_queryset(request)
+        rows = (
+            scope.annotate(month=TruncMonth("received_at"))
+            .values("office__name", "month")
+            .annotate(
+                received=Count("pk"),
+                pungli=Count("pk", filter=Q(category="pungli")),
+                calo=Count("pk", filter=Q(category="calo")),
+                substantiated=Count(
+                    "pk",
+                    filter=Q(status="substantiated")
+                    | Q(status="closed", events__to_status="substantiated"),
+                ),
+                unsubstantiated=Count(
+                    "pk",
+                    filter=Q(status="unsubstantiated")
+                    | Q(status="closed", events__to_status="unsubstantiated"),
+                ),
+            )
+            .order_by("-month", "office__name")
+        )
+        table = []
+        for row in rows:
+            cases = scope.filter(
+                office__name=row["office__name"],
+                received_at__year=row["month"].year,
+                received_at__month=row["month"].month,
+            )
+            row["median_triage_days"] = _median_days(cases, "triaged_at")
+            row["median_close_days"] = _median_days(cases, "closed_at")
+            row["overdue"] = overdue_complaints().filter(pk__in=cases.values("pk")).count()
+            table.append(row)
+        peak = max((row["received"] for row in table), default=1)
+        for row in table:
+            row["bar"] = round(100 * row["received"] / peak)
+        context = {
+            **self.admin_site.each_context(request),
+            "rows": table,
+            "title": _("Complaints by office and month"),
+            "opts": self.model._meta,
+            "generated": timezone.now(),
+        }
+        return TemplateResponse(request, "admin/complaints/report.html", context)
+
+
+def _median_days(cases, field: str) -> float | None:
+    spans = sorted(
+        (getattr(c, field) - c.received_at).total_seconds() / 86400
+        for c in cases.exclude(**{f"{field}__isnull": True})
+    )
+    if not spans:
+        return None
+    middle = len(spans) // 2
+    value = spans[middle] if len(spans) % 2 else (spans[middle - 1] + spans[middle]) / 2
+    return round(value, 1)
+
+
+@admin.register(ContactAccess)
+class ContactAccessAdmin(admin.ModelAdmin):
+    """Who saw which reporter's contact details: for inspectors only."""
+
+    list_display = ["at", "user", "complaint", "where"]
+    list_select_related = ["user", "complaint"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if is_inspector(request.user) else queryset.none()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -12,6 +12,7 @@ router.register("offices", OfficeViewSet, basename="office")
 urlpatterns = [
     *router.urls,
     path("", include("bookings.api_urls")),
+    path("", include("complaints.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

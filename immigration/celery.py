@@ -5,6 +5,7 @@ reader sees every periodic job of the system in one place."""
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "immigration.settings")
@@ -24,6 +25,9 @@ app.conf.beat_schedule = {
     "expire-no-shows": {"task": "bookings.tasks.expire_no_shows", "schedule": 60.0},
     # The day-before reminder, from BOOKING_REMINDER_HOUR in each office's zone.
     "send-reminders": {"task": "bookings.tasks.send_reminders", "schedule": 900.0},
+    # Complaints, daily at 08:00 WIB (01:00 UTC): overdue cases to the supervisors,
+    # concluded cases closed after 10 working days, old contact details erased.
+    "complaints-daily": {"task": "complaints.tasks.daily", "schedule": crontab(hour=1, minute=0)},
     # Messages whose task was lost (broker down) or that wait for a retry go out here.
     "requeue-outbox": {"task": "notifications.tasks.requeue_outbox", "schedule": 60.0},
 }

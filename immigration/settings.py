@@ -167,7 +167,7 @@ BOOKING_RESCHEDULE_MAX = env.int("BOOKING_RESCHEDULE_MAX", default=1)
 WHATSAPP_BACKEND = env("WHATSAPP_BACKEND", default="notifications.backends.console.ConsoleBackend")
 # Inbound texts are handed to this function (as Django does with ROOT_URLCONF), so the
 # notifications app needs no import of the apps above it.
-WHATSAPP_INBOUND_HANDLER = "bookings.conversation.handler.handle_message"
+WHATSAPP_INBOUND_HANDLER = "complaints.whatsapp.handle_message"
 # Per sender: this many messages in the window; one polite answer, then silence.
 WHATSAPP_SENDER_LIMIT = env.int("WHATSAPP_SENDER_LIMIT", default=20)
 WHATSAPP_SENDER_WINDOW_SECONDS = env.int("WHATSAPP_SENDER_WINDOW_SECONDS", default=600)
@@ -217,6 +217,10 @@ STORAGES = {
 # streamed to authorised staff by a view, never served by URL.
 PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A complaint carries at most 5 evidence files; nothing else uploads.
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+# Reporters' contact details are erased this many days after their case closed.
+COMPLAINT_CONTACT_RETENTION_DAYS = env.int("COMPLAINT_CONTACT_RETENTION_DAYS", default=90)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Security ----------------------------------------------------------------------
@@ -260,6 +264,8 @@ REST_FRAMEWORK = {
         "lookup": env("API_THROTTLE_LOOKUP", default="30/min"),
         # Per gateway client (a whole office's traffic comes through one key).
         "whatsapp": env("API_THROTTLE_WHATSAPP", default="600/min"),
+        # Filing complaints and adding to them, per client.
+        "complaint": env("API_THROTTLE_COMPLAINT", default="10/hour"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "immigration.errors.api_exception_handler",
@@ -275,6 +281,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintCategoryEnum": "complaints.models.Category.choices",
+        "PriorityCategoryEnum": "bookings.models.PriorityCategory.choices",
+    },
     # Served by the app itself: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from complaints.views import evidence_file
 from immigration.health import healthz
 
 admin.site.site_header = _("Antrean: Immigration front desk")
@@ -13,5 +14,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(("immigration.api_urls", "api"), namespace="api")),
+    path("staff/evidence/<int:pk>/", evidence_file, name="complaint-evidence"),
     path("admin/", admin.site.urls),
 ]

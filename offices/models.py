@@ -293,6 +293,8 @@ class OfficerProfile(models.Model):
     is_headquarters = models.BooleanField(
         _("headquarters"), default=False, help_text=_("Sees and manages every office.")
     )
+    # Where work notices reach the officer (e.g. overdue complaints), E.164 digits.
+    whatsapp_number = models.CharField(_("WhatsApp number"), max_length=15, blank=True)
 
     class Meta:
         verbose_name = _("officer profile")

@@ -27,6 +27,11 @@ _DESK = [
     "bookings.add_priorityticket",
     "bookings.view_fee",
 ]
+_COMPLAINTS = [
+    "complaints.view_complaint",
+    "complaints.change_complaint",
+    "complaints.view_evidence",
+]
 ROLE_PERMISSIONS = {
     DESK: _DESK,
     SUPERVISOR: [
@@ -40,8 +45,9 @@ ROLE_PERMISSIONS = {
         "offices.add_capacityoverride",
         "offices.change_capacityoverride",
         "offices.delete_capacityoverride",
+        *_COMPLAINTS,
     ],
-    INSPECTOR: [*_DESK],
+    INSPECTOR: [*_DESK, *_COMPLAINTS, "complaints.view_contactaccess"],
 }
 
 

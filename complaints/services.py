@@ -1,0 +1,336 @@
+"""Reporting a complaint, adding to it, and the supervisors' workflow.
+
+Deadlines follow SP4N-LAPOR!: triage within 3 working days of receipt, a conclusion
+within 5 working days of triage, and a concluded case closes itself 10 working days
+later unless the reporter adds something. `complaint_transition` is the only way a
+case moves; it checks TRANSITIONS, locks the row and records the event.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bookings import codes
+from bookings.applicant import normalise_phone
+from complaints import notices
+from complaints.evidence import MAX_FILES, clean_upload, private_storage, store
+from complaints.models import Category, Complaint, ComplaintEvent, ComplaintStatus, Evidence
+from complaints.scoping import complaints_for_user, is_inspector
+from complaints.working_days import add_working_days, working_days_between
+from immigration.errors import ConflictError, DomainError, NotFoundError
+from offices import schedule
+from offices.models import Office, OfficerProfile
+
+S = ComplaintStatus
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.RECEIVED: {S.TRIAGED},
+    S.TRIAGED: {S.INVESTIGATING},
+    S.INVESTIGATING: {S.SUBSTANTIATED, S.UNSUBSTANTIATED},
+    S.SUBSTANTIATED: {S.CLOSED},
+    S.UNSUBSTANTIATED: {S.CLOSED},
+    S.CLOSED: {S.INVESTIGATING},  # reopened, by an inspector only
+}
+
+TRIAGE_WORKING_DAYS = 3
+FOLLOW_UP_WORKING_DAYS = 5
+AUTO_CLOSE_WORKING_DAYS = 10
+DESCRIPTION_MAX = 5000
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+    content_type: str = ""
+
+
+def _store_evidence(complaint: Complaint, uploads: list[Upload]) -> None:
+    """Check every file first (nothing is stored if one is refused), then store them.
+    Files written before a later failure are removed again."""
+    if len(uploads) + complaint.evidence.count() > MAX_FILES:
+        raise DomainError(
+            code="too_many_files",
+            message=_("At most %(max)d files per report.") % {"max": MAX_FILES},
+            fields={"evidence": [_("Too many files.")]},
+        )
+    cleaned = [clean_upload(u.name, u.data, u.content_type) for u in uploads]
+    stored: list[str] = []
+    try:
+        for clean in cleaned:
+            name = store(clean)
+            stored.append(name)
+            Evidence.objects.create(
+                complaint=complaint,
+                file_name=name,
+                original_name=clean.original_name[:100],
+                content_type=clean.content_type,
+                size=len(clean.content),
+                sha256=clean.sha256,
+            )
+    except Exception:
+        for name in stored:
+            private_storage.delete(name)
+        raise
+
+
+def _new_tracking_code() -> str:
+    while True:
+        code = codes.new_code()
+        if not Complaint.objects.filter(tracking_code=code).exists():
+            return code
+
+
+@transaction.atomic
+def complaint_submit(
+    *,
+    office: Office,
+    category: str,
+    description: str,
+    occurred_on: dt.date | None = None,
+    occurred_where: str = "",
+    person_involved: str = "",
+    about_supervisor: bool = False,
+    booking_code: str = "",
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    reporter_email: str = "",
+    uploads: list[Upload] = (),
+    channel: str = "web",
+    notify: bool = True,
+    now: dt.datetime | None = None,
+) -> Complaint:
+    """File a report. Anonymous unless contact details are given. Everything is checked
+    before anything is stored; a refusal changes nothing. `notify=False` when the
+    caller answers with the tracking code itself (WhatsApp)."""
+    now = now or timezone.now()
+    today = schedule.local_today(office, now)
+    errors: dict[str, list[str]] = {}
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = [_("Say what happened.")]
+    elif len(description) > DESCRIPTION_MAX:
+        errors["description"] = [_("At most %(max)d characters.") % {"max": DESCRIPTION_MAX}]
+    if category not in Category.values:
+        errors["category"] = [_("Choose a category.")]
+    if occurred_on and occurred_on > today:
+        errors["occurred_on"] = [_("This date is in the future.")]
+    canonical_booking = ""
+    if booking_code:
+        canonical_booking = codes.canonical(booking_code) or ""
+        if not canonical_booking:
+            errors["booking_code"] = [_("This is not a booking code.")]
+    if reporter_phone:
+        try:
+            reporter_phone = normalise_phone(reporter_phone)
+        except DomainError as exc:
+            errors["reporter_phone"] = exc.fields.get("phone", [str(exc.message)])
+    if errors:
+        raise DomainError(code="invalid", message=_("Some fields are invalid."), fields=errors)
+
+    complaint = Complaint.objects.create(
+        tracking_code=_new_tracking_code(),
+        office=office,
+        category=category,
+        description=description,
+        occurred_on=occurred_on,
+        occurred_where=occurred_where.strip()[:200],
+        person_involved=person_involved.strip()[:200],
+        about_supervisor=about_supervisor,
+        booking_code=canonical_booking,
+        channel=channel,
+        reporter_name=reporter_name.strip()[:100],
+        reporter_phone=reporter_phone,
+        reporter_email=reporter_email.strip()[:254],
+        received_at=now,
+        triage_due=add_working_days(today, TRIAGE_WORKING_DAYS),
+    )
+    _store_evidence(complaint, list(uploads))
+    ComplaintEvent.objects.create(
+        complaint=complaint, to_status=S.RECEIVED, public_note=_("Report received.")
+    )
+    if notify:
+        notices.notify_received(complaint)
+    return complaint
+
+
+def complaint_for_reporter(*, tracking_code: str) -> Complaint:
+    canonical = codes.canonical(tracking_code)
+    complaint = (
+        Complaint.objects.select_related("office").filter(tracking_code=canonical).first()
+        if canonical
+        else None
+    )
+    if complaint is None:
+        raise NotFoundError(
+            code="complaint_not_found", message=_("No report has this tracking code.")
+        )
+    return complaint
+
+
+@transaction.atomic
+def complaint_add_information(
+    *, complaint: Complaint, text: str, uploads: list[Upload] = ()
+) -> ComplaintEvent:
+    """The reporter adds to their case; it also stops a concluded case from closing
+    itself (the reporter answered)."""
+    complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    text = (text or "").strip()
+    if not text and not uploads:
+        raise DomainError(
+            code="invalid", message=_("Add a text or a file."), fields={"text": [_("Required.")]}
+        )
+    if len(text) > DESCRIPTION_MAX:
+        raise DomainError(
+            code="invalid", message=_("Some fields are invalid."), fields={"text": [_("Too long.")]}
+        )
+    _store_evidence(complaint, list(uploads))
+    return ComplaintEvent.objects.create(complaint=complaint, by_reporter=True, internal_note=text)
+
+
+@transaction.atomic
+def complaint_transition(
+    *,
+    complaint: Complaint,
+    to: str,
+    actor,
+    internal_note: str = "",
+    public_note: str = "",
+    now: dt.datetime | None = None,
+) -> Complaint:
+    """Move a case. The actor must handle it (their office, or an inspector); only an
+    inspector reopens a closed case. Locks the complaint row."""
+    now = now or timezone.now()
+    if not complaints_for_user(actor).filter(pk=complaint.pk).exists():
+        raise NotFoundError(
+            code="complaint_not_found", message=_("No report has this tracking code.")
+        )
+    complaint = Complaint.objects.select_for_update().select_related("office").get(pk=complaint.pk)
+    if to not in TRANSITIONS.get(complaint.status, set()):
+        raise ConflictError(
+            code="invalid_transition",
+            message=_("A report that is %(status)s cannot become %(to)s.")
+            % {"status": complaint.get_status_display().lower(), "to": S(to).label.lower()},
+        )
+    if complaint.status == S.CLOSED and not is_inspector(actor):
+        raise ConflictError(
+            code="inspector_only", message=_("Only an inspector can reopen a closed report.")
+        )
+    today = schedule.local_today(complaint.office, now)
+    from_status = complaint.status
+    complaint.status = to
+    if to == S.TRIAGED:
+        complaint.triaged_at = now
+        complaint.follow_up_due = add_working_days(today, FOLLOW_UP_WORKING_DAYS)
+        complaint.assigned_to = complaint.assigned_to or actor
+    elif to in (S.SUBSTANTIATED, S.UNSUBSTANTIATED):
+        complaint.concluded_at = now
+    elif to == S.CLOSED:
+        complaint.closed_at = now
+    elif from_status == S.CLOSED:
+        complaint.closed_at = None
+        complaint.concluded_at = None
+        complaint.follow_up_due = add_working_days(today, FOLLOW_UP_WORKING_DAYS)
+        complaint.assigned_to = actor
+    complaint.save()
+    ComplaintEvent.objects.create(
+        complaint=complaint,
+        from_status=from_status,
+        to_status=to,
+        actor=actor if getattr(actor, "pk", None) else None,
+        internal_note=internal_note.strip(),
+        public_note=public_note.strip(),
+    )
+    notices.notify_status(complaint, public_note.strip())
+    return complaint
+
+
+def overdue_complaints(*, now: dt.datetime | None = None):
+    """Cases past their SP4N-LAPOR! deadline: not triaged in 3 working days, or not
+    concluded within 5 working days of triage."""
+    today = timezone.localdate(now or timezone.now())
+    return Complaint.objects.filter(
+        Q(status=S.RECEIVED, triage_due__lt=today)
+        | Q(status__in=[S.TRIAGED, S.INVESTIGATING], follow_up_due__lt=today)
+    )
+
+
+def complaints_notify_overdue(*, now: dt.datetime | None = None) -> int:
+    """The daily job: tell each office's supervisors (and the inspectors of cases
+    naming a supervisor) how many cases are overdue. Returns notices queued."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    queued = 0
+    overdue = overdue_complaints(now=now).select_related("office")
+    by_office: dict[Office, int] = {}
+    about_supervisors: dict[Office, int] = {}
+    for complaint in overdue:
+        target = about_supervisors if complaint.about_supervisor else by_office
+        target[complaint.office] = target.get(complaint.office, 0) + 1
+    handlers = OfficerProfile.objects.exclude(whatsapp_number="").select_related("user", "office")
+    for profile in handlers:
+        user = profile.user
+        if not user.is_active or not user.has_perm("complaints.change_complaint"):
+            continue
+        counts = (
+            {**by_office, **{o: by_office.get(o, 0) + n for o, n in about_supervisors.items()}}
+            if profile.is_headquarters
+            else {profile.office: by_office.get(profile.office, 0)}
+        )
+        for office, count in counts.items():
+            if count:
+                with transaction.atomic():
+                    if notices.notify_overdue(
+                        phone=profile.whatsapp_number,
+                        office_name=office.name,
+                        count=count,
+                        day=today,
+                    ):
+                        queued += 1
+    return queued
+
+
+def complaints_autoclose(*, now: dt.datetime | None = None) -> int:
+    """Close concluded cases 10 working days after the conclusion when the reporter
+    has not answered since. Returns cases closed."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    closed = 0
+    for complaint in Complaint.objects.filter(status__in=[S.SUBSTANTIATED, S.UNSUBSTANTIATED]):
+        concluded = timezone.localdate(complaint.concluded_at)
+        if working_days_between(concluded, today) < AUTO_CLOSE_WORKING_DAYS:
+            continue
+        if complaint.events.filter(
+            by_reporter=True, created_at__gt=complaint.concluded_at
+        ).exists():
+            continue
+        with transaction.atomic():
+            locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+            if locked.status not in (S.SUBSTANTIATED, S.UNSUBSTANTIATED):
+                continue
+            from_status = locked.status
+            locked.status, locked.closed_at = S.CLOSED, now
+            locked.save(update_fields=["status", "closed_at"])
+            ComplaintEvent.objects.create(
+                complaint=locked,
+                from_status=from_status,
+                to_status=S.CLOSED,
+                public_note=_("Closed: no answer from the reporter within 10 working days."),
+            )
+            notices.notify_status(locked, "")
+        closed += 1
+    return closed
+
+
+def complaint_contact_purge(*, now: dt.datetime | None = None) -> int:
+    """Erase reporters' contact details of cases closed longer than the retention period."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.COMPLAINT_CONTACT_RETENTION_DAYS)
+    return Complaint.objects.filter(
+        status=S.CLOSED, closed_at__lt=cutoff, contact_purged_at__isnull=True
+    ).update(reporter_name="", reporter_phone="", reporter_email="", contact_purged_at=now)

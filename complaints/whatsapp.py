@@ -1,0 +1,78 @@
+"""The WhatsApp entry point (WHATSAPP_INBOUND_HANDLER): `LAPOR ...` files a complaint;
+everything else is the booking conversation.
+
+It sits in `complaints` because complaints may use bookings but not the reverse.
+"""
+
+import datetime as dt
+
+from django.utils.translation import gettext as _
+
+from bookings.conversation.handler import find_office
+from bookings.conversation.handler import handle_message as booking_conversation
+from complaints.models import Category
+from complaints.services import complaint_submit
+from immigration.errors import DomainError
+from notifications.inbound import HandlerReply, Inbound
+
+KEYWORDS = {"LAPOR", "ADUAN", "REPORT"}
+CATEGORY_WORDS = {
+    "PUNGLI": Category.PUNGLI,
+    "CALO": Category.CALO,
+    "LAYANAN": Category.SERVICE,
+    "SERVICE": Category.SERVICE,
+}
+
+
+def parse_report(text: str) -> tuple[str, str] | None:
+    """(category, description) for `LAPOR [PUNGLI|CALO|LAYANAN] what happened`, else None."""
+    words = (text or "").strip().split(maxsplit=2)
+    if not words or words[0].upper().strip(":") not in KEYWORDS:
+        return None
+    rest = words[1:]
+    category = Category.OTHER
+    if rest and rest[0].upper().strip(":") in CATEGORY_WORDS:
+        category = CATEGORY_WORDS[rest[0].upper().strip(":")]
+        rest = rest[1:]
+    return category, " ".join(rest).strip()
+
+
+def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
+    report = parse_report(message.text)
+    office = find_office(message) if report else None
+    if report is None or office is None:
+        return booking_conversation(message=message, language=language, now=now)
+    category, description = report
+    reply = HandlerReply(
+        office_code=office.code,
+        sender_number=office.whatsapp_number,
+        phone_number_id=office.whatsapp_phone_number_id or "",
+        language=language,
+    )
+    if not description:
+        reply.text = _(
+            "To report, write LAPOR, then PUNGLI, CALO or LAYANAN, then what happened, "
+            "when and where. Example: LAPOR PUNGLI asked to pay Rp500.000 at counter 3 on 8 August."
+        )
+        reply.result = {"complaint": None}
+        return reply
+    try:
+        complaint = complaint_submit(
+            office=office,
+            category=category,
+            description=description,
+            reporter_phone=message.sender,
+            channel="whatsapp",
+            notify=False,
+            now=now,
+        )
+    except DomainError as exc:
+        reply.text = str(exc.message)
+        reply.result = {"complaint": None, "error": exc.code}
+        return reply
+    reply.text = _(
+        "Report received, tracking code %(code)s. Your number is seen only by the officers "
+        "handling the report. Send LAPOR again to report something else."
+    ) % {"code": complaint.tracking_code}
+    reply.result = {"complaint": complaint.tracking_code}
+    return reply

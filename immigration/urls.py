@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from complaints import views_public
 from complaints.views import evidence_file
 from immigration.health import healthz
 
@@ -12,6 +13,9 @@ admin.site.site_title = _("Antrean")
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", healthz, name="healthz"),
+    path("lapor/", views_public.report, name="complaint-report"),
+    path("lapor/lacak/", views_public.track_lookup, name="complaint-track-lookup"),
+    path("lapor/<str:code>/", views_public.track, name="complaint-track"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(("immigration.api_urls", "api"), namespace="api")),
     path("staff/evidence/<int:pk>/", evidence_file, name="complaint-evidence"),

@@ -1,0 +1,107 @@
+"""The public pages: report (`/lapor/`), and follow a report by its tracking code."""
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from bookings import codes
+from complaints.forms import InformationForm, ReportForm, TrackForm
+from complaints.services import (
+    Upload,
+    complaint_add_information,
+    complaint_for_reporter,
+    complaint_submit,
+)
+from immigration.errors import DomainError
+from immigration.ratelimit import allow, client_ip
+from offices.models import Office
+
+REPORTS_PER_HOUR = 10
+
+
+def _uploads(files) -> list[Upload]:
+    return [Upload(f.name, f.read(), f.content_type or "") for f in files or []]
+
+
+def _apply_domain_error(form, exc: DomainError) -> None:
+    placed = False
+    for field, errors in exc.fields.items():
+        target = field if field in form.fields else None
+        if field == "phone":
+            target = "reporter_phone"
+        for error in errors:
+            form.add_error(target if target in form.fields else None, error)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+@require_http_methods(["GET", "POST"])
+def report(request):
+    form = ReportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["website"]:
+            raise Http404  # a bot: say nothing useful
+        if not allow(
+            f"complaint-page:{client_ip(request)}", limit=REPORTS_PER_HOUR, window_seconds=3600
+        ):
+            form.add_error(None, _("Too many reports from this connection; try again in an hour."))
+        else:
+            values = dict(form.cleaned_data)
+            values.pop("website")
+            office = Office.objects.get(code=values.pop("office"), is_active=True)
+            uploads = _uploads(values.pop("evidence"))
+            try:
+                complaint = complaint_submit(
+                    office=office, uploads=uploads, channel="web", **values
+                )
+            except DomainError as exc:
+                _apply_domain_error(form, exc)
+            else:
+                request.session["last_report"] = complaint.tracking_code
+                return redirect("complaint-track", code=complaint.tracking_code)
+    return render(request, "complaints/report.html", {"form": form, "track_form": TrackForm()})
+
+
+def track_lookup(request):
+    form = TrackForm(request.GET or None)
+    if form.is_valid():
+        code = codes.canonical(form.cleaned_data["code"])
+        if code:
+            return redirect("complaint-track", code=code)
+        form.add_error("code", _("This is not a tracking code."))
+    return render(request, "complaints/report.html", {"form": ReportForm(), "track_form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def track(request, code: str):
+    try:
+        complaint = complaint_for_reporter(tracking_code=code)
+    except DomainError as exc:
+        raise Http404 from exc
+    form = InformationForm(request.POST or None, request.FILES or None)
+    added = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint_add_information(
+                complaint=complaint,
+                text=form.cleaned_data["text"],
+                uploads=_uploads(form.cleaned_data["evidence"]),
+            )
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            added, form = True, InformationForm()
+    events = complaint.events.exclude(public_note="").exclude(to_status="")
+    return render(
+        request,
+        "complaints/track.html",
+        {
+            "complaint": complaint,
+            "events": events,
+            "form": form,
+            "added": added,
+            "just_filed": request.session.pop("last_report", None) == complaint.tracking_code,
+        },
+    )

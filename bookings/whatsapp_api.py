@@ -60,7 +60,8 @@ class GatewayMessageView(APIView):
             values["from"] if values["from"].startswith(("0", "+")) else f"+{values['from']}"
         )
         message = Inbound(
-            provider_message_id=values["id"],
+            # Gateways number their messages themselves: keep each caller's ids apart.
+            provider_message_id=f"gw:{request.caller.label}:{values['id']}"[:128],
             sender=sender,
             text=values["text"],
             received_at=values.get("timestamp") or timezone.now(),
@@ -76,7 +77,9 @@ class GatewayMessageView(APIView):
         result = receive_inbound(message)
         codes = result.result.get("bookings") or []
         booking = (
-            Booking.objects.select_related("office", "slot").filter(code=codes[0]).first()
+            Booking.objects.select_related("office", "slot")
+            .filter(code=codes[0], phone=sender, office=office)
+            .first()
             if codes
             else None
         )

@@ -7,6 +7,7 @@ reporter's contact details is logged.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponseRedirect
@@ -160,8 +161,6 @@ class ComplaintAdmin(admin.ModelAdmin):
     def contact(self, complaint):
         if not complaint.has_contact:
             return _("Anonymous")
-        request = self._request
-        ContactAccess.objects.create(complaint=complaint, user=request.user, where="admin")
         return format_html(
             "{}<br>{}<br>{}",
             complaint.reporter_name or "-",
@@ -187,7 +186,10 @@ class ComplaintAdmin(admin.ModelAdmin):
         return format_html('<a class="button" href="{}">{}</a>', url, _("Move this case"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        self._request = request
+        complaint = self.get_object(request, unquote(object_id))
+        if complaint is not None and complaint.has_contact:
+            # The change page shows the contact details: every showing is logged.
+            ContactAccess.objects.create(complaint=complaint, user=request.user, where="admin")
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
@@ -242,9 +244,9 @@ class ComplaintAdmin(admin.ModelAdmin):
             scope.annotate(month=TruncMonth("received_at"))
             .values("office__name", "month")
             .annotate(
-                received=Count("pk"),
-                pungli=Count("pk", filter=Q(category="pungli")),
-                calo=Count("pk", filter=Q(category="calo")),
+                received=Count("pk", distinct=True),
+                pungli=Count("pk", distinct=True, filter=Q(category="pungli")),
+                calo=Count("pk", distinct=True, filter=Q(category="calo")),
                 substantiated=Count(
                     "pk",
                     filter=Q(status="substantiated")

@@ -11,10 +11,10 @@ from rest_framework.views import APIView
 
 from complaints.models import Category
 from complaints.services import (
-    Upload,
     complaint_add_information,
     complaint_for_reporter,
     complaint_submit,
+    uploads_from,
 )
 from offices.selectors import active_offices
 
@@ -71,10 +71,6 @@ class InformationSerializer(serializers.Serializer):
     evidence = serializers.ListField(child=serializers.FileField(), required=False, max_length=5)
 
 
-def _uploads(files) -> list[Upload]:
-    return [Upload(f.name, f.read(), getattr(f, "content_type", "") or "") for f in files or []]
-
-
 class ComplaintCreateView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
@@ -90,7 +86,7 @@ class ComplaintCreateView(APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         office = get_object_or_404(active_offices(), code=values.pop("office"))
-        uploads = _uploads(values.pop("evidence", []))
+        uploads = uploads_from(values.pop("evidence", []))
         complaint = complaint_submit(office=office, uploads=uploads, channel="api", **values)
         return Response(
             {"tracking_code": complaint.tracking_code, "status": complaint.status},
@@ -127,7 +123,7 @@ class ComplaintInformationView(APIView):
         complaint_add_information(
             complaint=complaint,
             text=data.validated_data.get("text", ""),
-            uploads=_uploads(data.validated_data.get("evidence")),
+            uploads=uploads_from(data.validated_data.get("evidence")),
         )
         return Response(
             {"tracking_code": complaint.tracking_code, "status": complaint.status}, status=201

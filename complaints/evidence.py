@@ -9,6 +9,7 @@ PRIVATE_MEDIA_ROOT, outside the web root, under a random name.
 
 import hashlib
 import io
+import re
 import secrets
 import warnings
 from dataclasses import dataclass
@@ -78,12 +79,28 @@ def _check_name(name: str, kind: str) -> None:
         raise _refuse(name, _("The file is not what its name says."))
 
 
+# Active content a PDF reader may run or open. Names can hide behind #xx escapes, so
+# those are decoded before looking; compressed object streams are not inspected.
+_PDF_ACTIVE = (
+    b"/JavaScript",
+    b"/JS",
+    b"/EmbeddedFile",
+    b"/Launch",
+    b"/OpenAction",
+    b"/AA",
+    b"/XFA",
+    b"/RichMedia",
+    b"/SubmitForm",
+    b"/ImportData",
+    b"/GoToR",
+    b"/URI",
+)
+
+
 def _clean_pdf(name: str, data: bytes) -> CleanFile:
     _check_name(name, "PDF")
-    head = data[:2_000_000]
-    if b"%%EOF" not in data[-2048:] or any(
-        marker in head for marker in (b"/JavaScript", b"/JS", b"/EmbeddedFile", b"/Launch")
-    ):
+    decoded = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), data)
+    if b"%%EOF" not in data[-2048:] or any(marker in decoded for marker in _PDF_ACTIVE):
         raise _refuse(
             name, _("This PDF cannot be accepted (damaged, or it contains scripts or attachments).")
         )

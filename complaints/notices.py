@@ -57,5 +57,5 @@ def notify_overdue(*, phone: str, office_name: str, count: int, day):
         template_name="antrean_complaints_overdue",
         template_params=[office_name, str(count)],
         subject="complaints:overdue",
-        dedupe_key=f"complaints-overdue:{phone}:{day.isoformat()}",
+        dedupe_key=f"complaints-overdue:{phone}:{office_name[:40]}:{day.isoformat()}",
     )

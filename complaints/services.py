@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from bookings import codes
 from bookings.applicant import normalise_phone
 from complaints import notices
-from complaints.evidence import MAX_FILES, clean_upload, private_storage, store
+from complaints.evidence import MAX_BYTES, MAX_FILES, clean_upload, private_storage, store
 from complaints.models import Category, Complaint, ComplaintEvent, ComplaintStatus, Evidence
 from complaints.scoping import complaints_for_user, is_inspector
 from complaints.working_days import add_working_days, working_days_between
@@ -48,6 +48,23 @@ class Upload:
     name: str
     data: bytes
     content_type: str = ""
+
+
+def uploads_from(files) -> list[Upload]:
+    """Read uploaded files, refusing an oversized one by its size before reading it
+    into memory."""
+    uploads = []
+    for upload in files or []:
+        if upload.size > MAX_BYTES:
+            raise DomainError(
+                code="invalid_evidence",
+                message=_("A file may be at most 10 MB."),
+                fields={"evidence": [_("A file may be at most 10 MB.")]},
+            )
+        uploads.append(
+            Upload(upload.name, upload.read(), getattr(upload, "content_type", "") or "")
+        )
+    return uploads
 
 
 def _store_evidence(complaint: Complaint, uploads: list[Upload]) -> None:
@@ -305,13 +322,12 @@ def complaints_autoclose(*, now: dt.datetime | None = None) -> int:
         concluded = timezone.localdate(complaint.concluded_at)
         if working_days_between(concluded, today) < AUTO_CLOSE_WORKING_DAYS:
             continue
-        if complaint.events.filter(
-            by_reporter=True, created_at__gt=complaint.concluded_at
-        ).exists():
-            continue
         with transaction.atomic():
             locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
             if locked.status not in (S.SUBSTANTIATED, S.UNSUBSTANTIATED):
+                continue
+            # Checked under the lock: the reporter's additions also lock the row.
+            if locked.events.filter(by_reporter=True, created_at__gt=locked.concluded_at).exists():
                 continue
             from_status = locked.status
             locked.status, locked.closed_at = S.CLOSED, now

@@ -8,10 +8,10 @@ from django.views.decorators.http import require_http_methods
 from bookings import codes
 from complaints.forms import InformationForm, ReportForm, TrackForm
 from complaints.services import (
-    Upload,
     complaint_add_information,
     complaint_for_reporter,
     complaint_submit,
+    uploads_from,
 )
 from immigration.errors import DomainError
 from immigration.ratelimit import allow, client_ip
@@ -20,16 +20,10 @@ from offices.models import Office
 REPORTS_PER_HOUR = 10
 
 
-def _uploads(files) -> list[Upload]:
-    return [Upload(f.name, f.read(), f.content_type or "") for f in files or []]
-
-
 def _apply_domain_error(form, exc: DomainError) -> None:
     placed = False
     for field, errors in exc.fields.items():
-        target = field if field in form.fields else None
-        if field == "phone":
-            target = "reporter_phone"
+        target = "reporter_phone" if field == "phone" else field
         for error in errors:
             form.add_error(target if target in form.fields else None, error)
             placed = True
@@ -51,7 +45,7 @@ def report(request):
             values = dict(form.cleaned_data)
             values.pop("website")
             office = Office.objects.get(code=values.pop("office"), is_active=True)
-            uploads = _uploads(values.pop("evidence"))
+            uploads = uploads_from(values.pop("evidence"))
             try:
                 complaint = complaint_submit(
                     office=office, uploads=uploads, channel="web", **values
@@ -74,8 +68,15 @@ def track_lookup(request):
     return render(request, "complaints/report.html", {"form": ReportForm(), "track_form": form})
 
 
+TRACK_VIEWS_PER_HOUR = 120
+
+
 @require_http_methods(["GET", "POST"])
 def track(request, code: str):
+    if not allow(
+        f"complaint-track:{client_ip(request)}", limit=TRACK_VIEWS_PER_HOUR, window_seconds=3600
+    ):
+        return render(request, "429.html", status=429)
     try:
         complaint = complaint_for_reporter(tracking_code=code)
     except DomainError as exc:
@@ -87,7 +88,7 @@ def track(request, code: str):
             complaint_add_information(
                 complaint=complaint,
                 text=form.cleaned_data["text"],
-                uploads=_uploads(form.cleaned_data["evidence"]),
+                uploads=uploads_from(form.cleaned_data["evidence"]),
             )
         except DomainError as exc:
             _apply_domain_error(form, exc)

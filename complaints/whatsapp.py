@@ -16,6 +16,7 @@ from immigration.errors import DomainError
 from notifications.inbound import HandlerReply, Inbound
 
 KEYWORDS = {"LAPOR", "ADUAN", "REPORT"}
+SUPERVISOR_WORDS = {"KEPALA", "SUPERVISOR", "ATASAN"}
 CATEGORY_WORDS = {
     "PUNGLI": Category.PUNGLI,
     "CALO": Category.CALO,
@@ -24,17 +25,22 @@ CATEGORY_WORDS = {
 }
 
 
-def parse_report(text: str) -> tuple[str, str] | None:
-    """(category, description) for `LAPOR [PUNGLI|CALO|LAYANAN] what happened`, else None."""
-    words = (text or "").strip().split(maxsplit=2)
+def parse_report(text: str) -> tuple[str, str, bool] | None:
+    """(category, description, about a supervisor) for
+    `LAPOR [KEPALA] [PUNGLI|CALO|LAYANAN] what happened`, else None. KEPALA sends the
+    report to the inspectors only (it names the head of the office or a supervisor)."""
+    words = (text or "").strip().split()
     if not words or words[0].upper().strip(":") not in KEYWORDS:
         return None
     rest = words[1:]
+    about_supervisor = bool(rest) and rest[0].upper().strip(":") in SUPERVISOR_WORDS
+    if about_supervisor:
+        rest = rest[1:]
     category = Category.OTHER
     if rest and rest[0].upper().strip(":") in CATEGORY_WORDS:
         category = CATEGORY_WORDS[rest[0].upper().strip(":")]
         rest = rest[1:]
-    return category, " ".join(rest).strip()
+    return category, " ".join(rest).strip(), about_supervisor
 
 
 def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
@@ -42,7 +48,7 @@ def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> Hand
     office = find_office(message) if report else None
     if report is None or office is None:
         return booking_conversation(message=message, language=language, now=now)
-    category, description = report
+    category, description, about_supervisor = report
     reply = HandlerReply(
         office_code=office.code,
         sender_number=office.whatsapp_number,
@@ -61,7 +67,8 @@ def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> Hand
             office=office,
             category=category,
             description=description,
-            reporter_phone=message.sender,
+            reporter_phone=f"+{message.sender}",
+            about_supervisor=about_supervisor,
             channel="whatsapp",
             notify=False,
             now=now,

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from immigration.errors import ConflictError
 from notifications.models import InboundMessage, WhatsAppContact
 from notifications.services import outbox_enqueue
 
@@ -69,23 +70,37 @@ def _over_limit(sender: str) -> int:
 
 
 def receive_inbound(message: Inbound, *, now: dt.datetime | None = None) -> InboundResult:
+    """Answer one inbound message, once. A provider id seen before from the same sender
+    gets the earlier answer; the same id from another sender is refused (ids are only
+    unique per provider, and an answer must never reach someone else)."""
     now = now or timezone.now()
     earlier = InboundMessage.objects.filter(provider_message_id=message.provider_message_id).first()
     if earlier is not None:
-        return InboundResult(earlier.reply, earlier.result, duplicate=True)
-    try:
-        with transaction.atomic():
-            record = InboundMessage.objects.create(
-                provider_message_id=message.provider_message_id,
-                sender=message.sender,
-                text=message.text[:4096],
-                received_at=message.received_at,
-            )
-            return _answer(message, record, now)
-    except IntegrityError:
-        # The same id delivered twice at once: the other delivery answered it.
-        earlier = InboundMessage.objects.get(provider_message_id=message.provider_message_id)
-        return InboundResult(earlier.reply, earlier.result, duplicate=True)
+        return _earlier(earlier, message)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = InboundMessage.objects.create(
+                    provider_message_id=message.provider_message_id,
+                    sender=message.sender,
+                    text=message.text[:4096],
+                    received_at=message.received_at,
+                )
+        except IntegrityError:
+            # The same id delivered twice at once: the other delivery answered it.
+            earlier = InboundMessage.objects.get(provider_message_id=message.provider_message_id)
+            return _earlier(earlier, message)
+        return _answer(message, record, now)
+
+
+def _earlier(earlier: InboundMessage, message: Inbound) -> InboundResult:
+    if earlier.sender != message.sender:
+        raise ConflictError(
+            code="message_id_reused",
+            message="This message id was already used by another sender.",
+            fields={"id": ["Already used."]},
+        )
+    return InboundResult(earlier.reply, earlier.result, duplicate=True)
 
 
 def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> InboundResult:

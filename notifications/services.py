@@ -150,9 +150,12 @@ def outbox_requeue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """The sweep (beat, every minute): release rows stuck in `sending`, and dispatch
     queued rows that are due but were never picked up. Returns rows dispatched."""
     now = now or timezone.now()
-    OutboundMessage.objects.filter(status=S.SENDING, claimed_at__lt=now - STUCK_AFTER).update(
-        status=S.QUEUED, next_attempt_at=now
+    stuck = OutboundMessage.objects.filter(status=S.SENDING, claimed_at__lt=now - STUCK_AFTER)
+    # A message that keeps killing its worker is given up on, not retried forever.
+    stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=S.FAILED, failed_at=now, last_error="gave up: the send never finished"
     )
+    stuck.update(status=S.QUEUED, next_attempt_at=now)
     due = (
         OutboundMessage.objects.filter(status=S.QUEUED)
         .filter(

@@ -30,7 +30,10 @@ def signature_valid(body: bytes, header: str) -> bool:
     if not secret or not header.startswith("sha256="):
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+    # Bytes, so a header with non-ASCII characters is a mismatch, not an exception.
+    return hmac.compare_digest(
+        expected.encode(), header.removeprefix("sha256=").encode("utf-8", "replace")
+    )
 
 
 def _instant(timestamp) -> dt.datetime:
@@ -76,13 +79,21 @@ def whatsapp_webhook(request):
     return JsonResponse({"handled": handled})
 
 
+def _dicts(value) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def _handle_value(value: dict) -> int:
-    phone_number_id = str((value.get("metadata") or {}).get("phone_number_id", "")) or None
+    """A signed payload may still be oddly shaped: whatever is not what the Cloud API
+    sends is skipped, never an error (the provider would redeliver it forever)."""
+    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    phone_number_id = str(metadata.get("phone_number_id", "") or "") or None
     handled = 0
-    for message in value.get("messages") or []:
-        if not isinstance(message, dict) or not message.get("id") or not message.get("from"):
+    for message in _dicts(value.get("messages")):
+        if not message.get("id") or not message.get("from"):
             continue
-        text = (message.get("text") or {}).get("body", "") if message.get("type") == "text" else ""
+        body = message.get("text") if isinstance(message.get("text"), dict) else {}
+        text = str(body.get("body", "")) if message.get("type") == "text" else ""
         receive_inbound(
             Inbound(
                 provider_message_id=str(message["id"]),
@@ -93,14 +104,10 @@ def _handle_value(value: dict) -> int:
             )
         )
         handled += 1
-    for status in value.get("statuses") or []:
-        if isinstance(status, dict) and status.get("id") and status.get("status"):
-            errors = status.get("errors") or [{}]
-            error = (
-                errors[0]
-                if isinstance(errors, list) and errors and isinstance(errors[0], dict)
-                else {}
-            )
+    for status in _dicts(value.get("statuses")):
+        if status.get("id") and status.get("status"):
+            errors = _dicts(status.get("errors"))
+            error = errors[0] if errors else {}
             outbox_record_status(
                 provider_message_id=str(status["id"]),
                 status=str(status["status"]),

@@ -31,6 +31,7 @@ _COMPLAINTS = [
     "complaints.view_complaint",
     "complaints.change_complaint",
     "complaints.view_evidence",
+    "complaints.view_complaintevent",
 ]
 ROLE_PERMISSIONS = {
     DESK: _DESK,

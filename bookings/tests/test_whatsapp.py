@@ -363,3 +363,39 @@ def test_info_gives_format_hours_address_and_fee(client):
     assert "08:00-16:00 WIB" in reply
     assert "Jl. Taman Makam Pahlawan" in reply
     assert "Paspor biasa 48 halaman: Rp350.000" in reply
+
+
+def test_a_message_id_reused_by_another_sender_gets_no_earlier_answer(client, gateway_key):
+    first = {
+        "id": "gw-x",
+        "from": "6281234567890",
+        "to": "+628118119000",
+        "text": "#JOJO#27061978#07122026#",
+    }
+    assert _gateway(client, first, gateway_key).status_code == 200
+    thief = _gateway(client, {**first, "from": "6289999999999", "text": "INFO"}, gateway_key)
+    assert thief.status_code == 409
+    assert "JOJO" not in thief.content.decode()
+
+
+def test_a_header_that_is_not_ascii_is_a_bad_signature_not_an_error(client):
+    body = json.dumps(_payload("INFO")).encode()
+    response = client.post(
+        "/api/v1/whatsapp/webhook/",
+        body,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256="sha256=\u00e9\u00e9",
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"metadata": "x", "messages": 5},
+        {"messages": [{"id": "w1", "from": SENDER, "type": "text", "text": "not a dict"}]},
+        {"statuses": [{"id": "w", "status": "read", "errors": "x"}], "messages": [None, 3]},
+    ],
+)
+def test_oddly_shaped_signed_payloads_are_skipped_not_errors(client, value):
+    assert _post(client, {"entry": [{"changes": [{"value": value}]}]}).status_code == 200

@@ -400,3 +400,41 @@ def test_lapor_without_a_description_explains_the_format():
     )
     assert "LAPOR" in result.reply
     assert not Complaint.objects.exists()
+
+
+def test_a_pdf_hiding_javascript_behind_name_escapes_is_refused():
+    with pytest.raises(DomainError):
+        clean_upload(
+            "surat.pdf",
+            b"%PDF-1.4\n<< /OpenAction << /S /J#61vaScript /J#53 (x) >> >>\n%%EOF",
+            "application/pdf",
+        )
+
+
+def test_lapor_kepala_goes_to_the_inspectors_only():
+    from notifications.inbound import Inbound, receive_inbound
+
+    receive_inbound(
+        Inbound(
+            provider_message_id="wamid.kepala",
+            sender="6591234567",
+            text="LAPOR KEPALA PUNGLI minta uang",
+            received_at=NOW,
+            to="+628118119000",
+        ),
+        now=NOW,
+    )
+    complaint = Complaint.objects.get()
+    assert complaint.about_supervisor is True
+    assert complaint.reporter_phone == "6591234567"  # a number abroad is fine
+
+
+def test_an_inspector_hears_about_every_office_with_overdue_cases():
+    _staff("ins", INSPECTOR, phone="6281100000009")
+    _report(office="tangerang")
+    _report(office="batam")
+    later = dt.datetime(2026, 12, 7, 9, 0, tzinfo=WIB)
+    assert complaints_notify_overdue(now=later) == 2
+    assert (
+        OutboundMessage.objects.filter(kind="complaints_overdue", to="6281100000009").count() == 2
+    )

@@ -6,6 +6,8 @@ template named by the notice. Errors are sorted for the outbox: a network failur
 a 5xx or a rate limit is worth retrying; a refused number or parameter is not.
 """
 
+import uuid
+
 import requests
 from django.conf import settings
 
@@ -46,9 +48,10 @@ class CloudBackend(BaseBackend):
         }
         data = self._call("post", f"/{message.phone_number_id}/messages", json=payload)
         try:
-            return SendResult(provider_message_id=data["messages"][0]["id"])
-        except (KeyError, IndexError, TypeError) as exc:
-            raise TransientSendError("the provider's answer had no message id") from exc
+            return SendResult(provider_message_id=str(data["messages"][0]["id"]))
+        except (KeyError, IndexError, TypeError):
+            # Accepted (2xx) but unnamed: sending again could deliver it twice.
+            return SendResult(provider_message_id=f"unconfirmed-{uuid.uuid4().hex}")
 
     @staticmethod
     def _template(message: OutgoingMessage) -> dict:

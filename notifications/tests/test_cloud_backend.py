@@ -109,7 +109,6 @@ def test_outside_the_window_the_template_is_sent(graph):
         (429, {"error": {"code": 130429, "message": "rate limit"}}, TransientSendError),
         (400, {"error": {"code": 131026, "message": "Message undeliverable"}}, PermanentSendError),
         (400, {"error": {"code": 100, "message": "Invalid parameter"}}, PermanentSendError),
-        (200, {"unexpected": True}, TransientSendError),
     ],
 )
 def test_provider_errors_are_sorted_into_retry_or_give_up(graph, status, answer, error):
@@ -127,3 +126,8 @@ def test_an_unreachable_provider_is_a_transient_failure(settings, unused_tcp_por
 def test_an_office_without_a_phone_number_id_cannot_send():
     with pytest.raises(PermanentSendError):
         CloudBackend().send(OutgoingMessage(to="6281234567890", text="Halo"))
+
+
+def test_an_accepted_send_without_an_id_is_not_sent_again(graph):
+    graph.answers = [(200, {"unexpected": True})]
+    assert CloudBackend().send(_message()).provider_message_id.startswith("unconfirmed-")

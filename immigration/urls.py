@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from bookings import views_public as booking_pages
 from complaints import views_public
 from complaints.views import evidence_file
 from immigration.health import healthz
@@ -13,6 +14,10 @@ admin.site.site_title = _("Antrean")
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", healthz, name="healthz"),
+    path("pesan/", booking_pages.book, name="booking-page"),
+    path("pesan/<str:code>/", booking_pages.confirmation, name="booking-confirmation"),
+    path("pesan/<str:code>/kalender.ics", booking_pages.ics, name="booking-ics"),
+    path("cek/", booking_pages.check, name="booking-check"),
     path("lapor/", views_public.report, name="complaint-report"),
     path("lapor/lacak/", views_public.track_lookup, name="complaint-track-lookup"),
     path("lapor/<str:code>/", views_public.track, name="complaint-track"),

@@ -1,0 +1,98 @@
+"""The applicant's booking pages, without a browser: the HTML contract."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from bookings.models import Booking
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _book(client, **overrides):
+    data = {
+        "office": "belakang-padang",
+        "date": "2026-12-07",
+        "slot": "",
+        "service": "new",
+        "name": "Siti Nur'aini",
+        "birth_date": "1978-06-17",
+        "phone": "0812 3456 7890",
+        "nik": "",
+    }
+    data.update(overrides)
+    return client.post("/pesan/", data)
+
+
+def test_the_calendar_shows_each_days_state(client):
+    page = client.get("/pesan/?office=belakang-padang&month=2026-12").content.decode()
+    assert 'class="open' in page
+    assert 'class="closed"' in page  # Sundays and Christmas
+    assert "Hari Raya Natal" in page
+    assert 'class="not_released"' in page
+    assert 'name="office"' in page
+
+
+def test_a_booking_leads_to_the_confirmation_with_code_qr_and_calendar_file(client):
+    response = _book(client)
+    booking = Booking.objects.get()
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert booking.display_code in page
+    assert f"/api/v1/bookings/{booking.code}/qr.svg" in page
+    assert "07:30 WIB" in page
+    ics = client.get(f"/pesan/{booking.code}/kalender.ics")
+    assert ics["Content-Type"].startswith("text/calendar")
+    assert "DTSTART:20261207T000000Z" in ics.content.decode()  # arrive by 07:00 WIB
+
+
+def test_the_confirmation_is_only_for_the_browser_that_booked(client, django_user_model):
+    _book(client)
+    booking = Booking.objects.get()
+    client.cookies.clear()
+    assert client.get(f"/pesan/{booking.code}/").status_code == 404
+
+
+def test_errors_keep_what_was_typed(client):
+    page = _book(client, name="12345", phone="0812 3456 7890").content.decode()
+    assert 'role="alert"' in page
+    assert 'value="0812 3456 7890"' in page
+    assert not Booking.objects.exists()
+
+
+def test_a_family_books_from_one_form(client):
+    response = _book(client, **{"family-0-name": "Budi", "family-0-birth_date": "2012-03-04"})
+    assert response.status_code == 302
+    assert Booking.objects.count() == 2
+    page = client.get(response["Location"]).content.decode()
+    assert "BUDI" in page
+
+
+def test_check_and_cancel_with_code_and_birth_date(client):
+    _book(client)
+    booking = Booking.objects.get()
+    wrong = client.post(
+        "/cek/", {"code": booking.display_code, "birth_date": "1978-06-18", "action": "show"}
+    )
+    assert "SITI" not in wrong.content.decode()
+    shown = client.post(
+        "/cek/", {"code": booking.code.lower(), "birth_date": "1978-06-17", "action": "show"}
+    )
+    assert booking.display_code in shown.content.decode()
+    client.post("/cek/", {"code": booking.code, "birth_date": "1978-06-17", "action": "cancel"})
+    booking.refresh_from_db()
+    assert booking.status == "cancelled"
+
+
+def test_bots_filling_the_honeypot_book_nothing(client):
+    assert _book(client, website="x").status_code == 404
+    assert not Booking.objects.exists()

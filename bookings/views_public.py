@@ -1,0 +1,239 @@
+"""The applicant's pages: book (`/pesan/`), the confirmation, and check or cancel (`/cek/`).
+
+Server-rendered and usable with JavaScript off: choosing an office and a day are plain
+links and GET forms; booking is one POST. Birth dates never travel in URLs.
+"""
+
+import calendar
+import datetime as dt
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from bookings import codes
+from bookings.applicant import Applicant
+from bookings.forms import BookingForm, LookupForm
+from bookings.models import Booking, Channel
+from bookings.notices import WHAT_TO_BRING
+from bookings.services import Actor, booking_cancel, booking_create_family, booking_for_applicant
+from immigration.errors import DomainError
+from immigration.ratelimit import allow, client_ip
+from offices import schedule
+from offices.selectors import DayState, active_offices, office_availability
+from offices.services import slots_ensure
+
+BOOKINGS_PER_MINUTE = 10
+SESSION_KEY = "booked_codes"
+
+
+def _offices_by_province():
+    groups: dict[str, list] = {}
+    for office in active_offices().order_by("province", "name"):
+        groups.setdefault(office.province, []).append(office)
+    return sorted(groups.items())
+
+
+def _month(office, text: str | None, now) -> dt.date:
+    today = schedule.local_today(office, now)
+    try:
+        first = dt.date.fromisoformat(f"{text}-01") if text else today.replace(day=1)
+    except ValueError:
+        first = today.replace(day=1)
+    # From this month to the one the booking window reaches.
+    latest = (today + dt.timedelta(days=office.booking_window_days)).replace(day=1)
+    return min(max(first, today.replace(day=1)), latest)
+
+
+def _calendar(office, month: dt.date, now):
+    last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    days = {d.date: d for d in office_availability(office=office, start=month, end=last, now=now)}
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
+        weeks.append([days.get(day) if day.month == month.month else None for day in week])
+    return weeks
+
+
+def _slot_choices(office, day: dt.date, now):
+    availability = office_availability(office=office, start=day, end=day, now=now)[0]
+    if availability.state != DayState.OPEN:
+        return availability, []
+    rows = {s.starts_at: s for s in slots_ensure(office=office, day=day)}
+    zone = schedule.office_zone(office)
+    choices = []
+    for slot in availability.slots:
+        row = rows.get(slot.starts_at)
+        if row is None or slot.remaining <= 0:
+            continue
+        label = _("%(time)s %(zone)s (%(left)d left)") % {
+            "time": f"{slot.starts_at.astimezone(zone):%H:%M}",
+            "zone": office.zone_label,
+            "left": slot.remaining,
+        }
+        choices.append((row.pk, label))
+    return availability, choices
+
+
+def _apply_error(form, exc: DomainError) -> None:
+    placed = False
+    for field, errors in exc.fields.items():
+        name = "date" if field == "date" else field
+        for error in errors:
+            if name in form.fields and name not in ("office", "date"):
+                form.add_error(name, error)
+                placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+@require_http_methods(["GET", "POST"])
+def book(request):
+    now = timezone.now()
+    source = request.POST if request.method == "POST" else request.GET
+    office = active_offices().filter(code=source.get("office", "")).first()
+    context = {"provinces": _offices_by_province(), "office": office}
+    if office is None:
+        return render(request, "bookings/book.html", context)
+
+    month = _month(office, request.GET.get("month"), now)
+    context.update(
+        month=month,
+        weeks=_calendar(office, month, now),
+        previous_month=(month - dt.timedelta(days=1)).replace(day=1),
+        next_month=(month + dt.timedelta(days=32)).replace(day=1),
+    )
+    try:
+        day = dt.date.fromisoformat(source.get("date", ""))
+    except ValueError:
+        return render(request, "bookings/book.html", context)
+
+    availability, slots = _slot_choices(office, day, now)
+    form = BookingForm(
+        request.POST or None, slots=slots, initial={"office": office.code, "date": day.isoformat()}
+    )
+    context.update(day=availability, form=form)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["website"]:
+            raise Http404  # a bot; tell it nothing
+        if not allow(
+            f"book-page:{client_ip(request)}", limit=BOOKINGS_PER_MINUTE, window_seconds=60
+        ):
+            form.add_error(None, _("Too many bookings from this connection; wait a minute."))
+        else:
+            data = form.cleaned_data
+            people = [Applicant(data["name"], data["birth_date"], data["nik"] or None)] + [
+                Applicant(name, birth, nik or None) for name, birth, nik in form.family()
+            ]
+            try:
+                bookings = booking_create_family(
+                    office=office,
+                    date=day,
+                    applicants=people,
+                    phone=data["phone"],
+                    actor=Actor.applicant(Channel.WEB),
+                    service=data["service"],
+                    slot_id=data["slot"] or None,
+                    language=translation.get_language()[:2],
+                    now=now,
+                )
+            except DomainError as exc:
+                _apply_error(form, exc)
+            else:
+                request.session[SESSION_KEY] = [b.code for b in bookings]
+                return redirect("booking-confirmation", code=bookings[0].code)
+    return render(request, "bookings/book.html", context, status=200)
+
+
+def _session_bookings(request, code: str) -> list[Booking]:
+    """The bookings this browser just made (the confirmation needs no birth date)."""
+    allowed = request.session.get(SESSION_KEY, [])
+    canonical = codes.canonical(code)
+    if canonical not in allowed:
+        raise Http404
+    bookings = (
+        Booking.objects.select_related("office", "slot")
+        .filter(code__in=allowed)
+        .order_by("queue_seq")
+    )
+    return list(bookings)
+
+
+def _present(booking: Booking) -> dict:
+    zone = schedule.office_zone(booking.office)
+    return {
+        "booking": booking,
+        "start": booking.slot.starts_at.astimezone(zone),
+        "arrive": booking.arrive_by.astimezone(zone),
+        "bring": WHAT_TO_BRING.get(booking.service, WHAT_TO_BRING["new"]),
+        "qr_url": reverse("api:booking-qr", kwargs={"code": booking.code, "fmt": "svg"}),
+    }
+
+
+def confirmation(request, code: str):
+    bookings = _session_bookings(request, code)
+    return render(request, "bookings/confirmation.html", {"items": [_present(b) for b in bookings]})
+
+
+def ics(request, code: str):
+    """An .ics event for the visit, so the phone's calendar reminds the applicant."""
+    canonical = codes.canonical(code)
+    booking = next((b for b in _session_bookings(request, code) if b.code == canonical), None)
+    if booking is None:
+        raise Http404
+    start = booking.arrive_by.astimezone(dt.UTC)
+    end = booking.slot.ends_at.astimezone(dt.UTC)
+    stamp = timezone.now().astimezone(dt.UTC)
+
+    def text(value: str) -> str:
+        return (
+            value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
+        )
+
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Antrean//Imigrasi//ID",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{booking.code}@antrean",
+        f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
+        f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+        f"DTEND:{end:%Y%m%dT%H%M%SZ}",
+        f"SUMMARY:{text(_('Passport appointment') + ' ' + booking.display_code)}",
+        f"LOCATION:{text(booking.office.name + ', ' + booking.office.address)}",
+        f"DESCRIPTION:{text(_('Queue number') + ' ' + booking.queue_number)}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    response = HttpResponse(
+        "\r\n".join(lines) + "\r\n", content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="paspor-{booking.code}.ics"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def check(request):
+    """Look a booking up with code + birth date (POST: the birth date stays out of the
+    URL), and cancel it."""
+    form = LookupForm(request.POST or None)
+    context = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            booking = booking_for_applicant(
+                code=form.cleaned_data["code"], birth_date=form.cleaned_data["birth_date"]
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if request.POST.get("action") == "cancel":
+                try:
+                    booking = booking_cancel(booking=booking, actor=Actor.applicant(Channel.WEB))
+                    context["cancelled"] = True
+                except DomainError as exc:
+                    form.add_error(None, exc.message)
+            context.update(_present(booking))
+    return render(request, "bookings/check.html", context)

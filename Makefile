@@ -21,6 +21,7 @@ run: $(VENV)/.installed-run
 test: export DJANGO_DEBUG := true
 test: $(VENV)/.installed-dev
 	$(MANAGE) compilemessages --ignore=$(VENV) -v 0
+	scripts/ensure-chromium
 	scripts/with-services $(BIN)/pytest $(ARGS)
 
 lint: $(VENV)/.installed-dev

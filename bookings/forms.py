@@ -22,7 +22,7 @@ class BookingForm(forms.Form):
         label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"})
     )
     phone = forms.CharField(
-        label=_("WhatsApp number"),
+        label=_("Your WhatsApp number"),
         max_length=32,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
@@ -54,6 +54,9 @@ class BookingForm(forms.Form):
             self.fields[f"family-{index}-nik"] = forms.CharField(
                 label=_("NIK (optional)"), max_length=32, required=False
             )
+
+    def applicant_fields(self):
+        return [self[name] for name in ("service", "name", "birth_date", "phone", "nik")]
 
     def family_rows(self):
         """The family fields, grouped per person, for the template."""

@@ -103,6 +103,7 @@ def book(request):
         month=month,
         weeks=_calendar(office, month, now),
         previous_month=(month - dt.timedelta(days=1)).replace(day=1),
+        can_go_back=month > schedule.local_today(office, now).replace(day=1),
         next_month=(month + dt.timedelta(days=32)).replace(day=1),
     )
     try:

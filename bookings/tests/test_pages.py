@@ -96,3 +96,12 @@ def test_check_and_cancel_with_code_and_birth_date(client):
 def test_bots_filling_the_honeypot_book_nothing(client):
     assert _book(client, website="x").status_code == 404
     assert not Booking.objects.exists()
+
+
+def test_choosing_a_day_shows_the_form_with_its_times(client):
+    page = client.get(
+        "/pesan/?office=belakang-padang&month=2026-12&date=2026-12-07"
+    ).content.decode()
+    assert 'name="name"' in page
+    assert "07:30 WIB (sisa 8)" in page
+    assert 'name="family-0-name"' in page

@@ -1,0 +1,73 @@
+"""Browser tests: Playwright driving Debian's Chromium against a live server.
+
+Screenshots of every page visited go to e2e/screenshots/ (printed at the end of the
+run) so a person can look at what the applicant sees.
+"""
+
+import importlib
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Playwright's sync API keeps an event loop running in the test thread; Django would
+# then refuse the test's own (synchronous) database work. The test thread does no
+# async work of its own, so this is safe here, and only here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+    print(f"\nScreenshots: {SHOTS}")
+
+
+@pytest.fixture
+def pilot_offices(transactional_db):
+    """The 26 offices and the fee table, as `migrate` leaves them. Transactional tests
+    empty the database between tests, so they are loaded again by the migrations' own
+    functions when missing."""
+    from django.apps import apps
+
+    from offices.models import Office
+
+    if not Office.objects.exists():
+        importlib.import_module("offices.migrations.0002_pilot_offices").load_offices(apps, None)
+        importlib.import_module("bookings.migrations.0002_fees").load_fees(apps, None)
+
+
+@pytest.fixture
+def phone_page(browser, live_server, pilot_offices):
+    """A phone-sized page (360 px wide) on the live server, in Indonesian."""
+    context = browser.new_context(viewport=PHONE, locale="id-ID", base_url=live_server.url)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot():
+    def take(page, name: str) -> None:
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    return take

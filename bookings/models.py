@@ -275,3 +275,58 @@ class Fee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: Rp{self.amount:,}".replace(",", ".")
+
+
+class CounterCall(models.Model):
+    """A number called to a counter: a checked-in booking or a priority ticket."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="counter_calls", verbose_name=_("office")
+    )
+    date = models.DateField(_("date"))
+    counter = models.PositiveSmallIntegerField(_("counter"))
+    booking = models.OneToOneField(
+        Booking,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="call",
+        verbose_name=_("booking"),
+    )
+    ticket = models.OneToOneField(
+        PriorityTicket,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="call",
+        verbose_name=_("priority ticket"),
+    )
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("called by"),
+    )
+    called_at = models.DateTimeField(_("called at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("counter call")
+        verbose_name_plural = _("counter calls")
+        ordering = ["-called_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booking__isnull=False, ticket__isnull=True)
+                | Q(booking__isnull=True, ticket__isnull=False),
+                name="call_is_booking_or_ticket",
+            ),
+        ]
+        # Serves: the board (latest calls of an office today).
+        indexes = [models.Index(fields=["office", "date", "called_at"], name="call_office_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.number} -> {self.counter}"
+
+    @property
+    def number(self) -> str:
+        return self.booking.queue_number if self.booking_id else self.ticket.number

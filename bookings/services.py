@@ -30,6 +30,7 @@ from bookings.models import (
     BookingEvent,
     BookingStatus,
     Channel,
+    CounterCall,
     Fee,
     PriorityCategory,
     PriorityTicket,
@@ -807,3 +808,39 @@ def bookings_send_reminders(*, now: dt.datetime | None = None) -> int:
                 if notices.notify_reminder(booking):
                     queued += 1
     return queued
+
+
+@transaction.atomic
+def queue_call_next(
+    *, office: Office, counter: int, actor: Actor, now: dt.datetime | None = None
+) -> CounterCall | None:
+    """Call the next person to `counter`: priority tickets first (the elderly, disabled
+    people, small children), then checked-in bookings in queue order. Locks the office
+    row, so two counters never call the same person. None when nobody is waiting."""
+    if not 1 <= counter <= 50:
+        raise DomainError(
+            code="invalid_counter",
+            message=_("Unknown counter."),
+            fields={"counter": [_("1 to 50.")]},
+        )
+    office = Office.objects.select_for_update().get(pk=office.pk)
+    today = schedule.local_today(office, now or timezone.now())
+    ticket = (
+        PriorityTicket.objects.filter(office=office, date=today, call__isnull=True)
+        .order_by("seq")
+        .first()
+    )
+    if ticket is not None:
+        return CounterCall.objects.create(
+            office=office, date=today, counter=counter, ticket=ticket, called_by=actor.user
+        )
+    booking = (
+        Booking.objects.filter(office=office, date=today, status=S.CHECKED_IN, call__isnull=True)
+        .order_by("queue_seq")
+        .first()
+    )
+    if booking is None:
+        return None
+    return CounterCall.objects.create(
+        office=office, date=today, counter=counter, booking=booking, called_by=actor.user
+    )

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from bookings import views_desk
 from bookings import views_public as booking_pages
 from complaints import views_public
 from complaints.views import evidence_file
@@ -18,6 +19,9 @@ urlpatterns = [
     path("pesan/<str:code>/", booking_pages.confirmation, name="booking-confirmation"),
     path("pesan/<str:code>/kalender.ics", booking_pages.ics, name="booking-ics"),
     path("cek/", booking_pages.check, name="booking-check"),
+    path("loket/pintu/", views_desk.door, name="desk-door"),
+    path("loket/antrean/", views_desk.queue, name="desk-queue"),
+    path("papan/<slug:code>/", views_desk.board, name="desk-board"),
     path("lapor/", views_public.report, name="complaint-report"),
     path("lapor/lacak/", views_public.track_lookup, name="complaint-track-lookup"),
     path("lapor/<str:code>/", views_public.track, name="complaint-track"),

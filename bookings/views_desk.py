@@ -1,0 +1,129 @@
+"""The front desk: the door (check-in by scanned or typed code), today's queue with
+"call next" per counter, and the waiting-room board.
+
+Staff pages act for the officer's own office; headquarters staff name the office with
+`?office=`. The board is public and shows numbers only, never names.
+"""
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from bookings.models import (
+    Booking,
+    BookingStatus,
+    Channel,
+    CounterCall,
+    PriorityCategory,
+    PriorityTicket,
+)
+from bookings.services import Actor, booking_check_in, priority_ticket_issue, queue_call_next
+from immigration.errors import DomainError
+from offices import schedule
+from offices.models import Office
+from offices.scoping import offices_for_user
+
+
+def _desk_office(request) -> Office:
+    offices = offices_for_user(request.user).filter(is_active=True)
+    code = request.GET.get("office") or request.POST.get("office")
+    if code:
+        office = offices.filter(code=code).first()
+    else:
+        mine = list(offices[:2])
+        office = mine[0] if len(mine) == 1 else None
+    if office is None:
+        raise PermissionDenied("Choose an office you work for: ?office=<code>")
+    return office
+
+
+@never_cache
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def door(request):
+    office = _desk_office(request)
+    context = {"office": office}
+    if request.method == "POST":
+        code = request.POST.get("code", "")
+        try:
+            booking = booking_check_in(
+                office=office, code=code, actor=Actor.staff(request.user, Channel.DESK)
+            )
+        except DomainError as exc:
+            context.update(ok=False, reason=exc.message, code=code)
+        else:
+            context.update(ok=True, booking=booking)
+    return render(request, "desk/door.html", context)
+
+
+@never_cache
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def queue(request):
+    office = _desk_office(request)
+    actor = Actor.staff(request.user, Channel.DESK)
+    message = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "ticket":
+                ticket = priority_ticket_issue(
+                    office=office, category=request.POST.get("category", ""), actor=actor
+                )
+                message = ticket.number
+            else:
+                call = queue_call_next(
+                    office=office, counter=int(request.POST.get("counter", "0") or 0), actor=actor
+                )
+                message = f"{call.number} -> {call.counter}" if call else "-"
+        except (DomainError, ValueError) as exc:
+            message = getattr(exc, "message", str(exc))
+        request.session["desk_message"] = str(message)
+        return redirect(f"{request.path}?office={office.code}")
+    today = schedule.local_today(office, timezone.now())
+    bookings = (
+        Booking.objects.filter(office=office, date=today)
+        .select_related("slot")
+        .order_by("queue_seq")
+    )
+    counts = dict(bookings.values_list("status").annotate(n=Count("pk")))
+    context = {
+        "office": office,
+        "today": today,
+        "bookings": bookings,
+        "counts": [(BookingStatus(s).label, counts.get(s, 0)) for s in BookingStatus.values],
+        "tickets": PriorityTicket.objects.filter(office=office, date=today).order_by("seq"),
+        "categories": PriorityCategory.choices,
+        "message": request.session.pop("desk_message", None),
+        "counters": range(1, 7),
+    }
+    return render(request, "desk/queue.html", context)
+
+
+@never_cache
+def board(request, code: str):
+    """For a TV in the hall: what each counter called last and who is next. Refreshes
+    itself every 5 seconds (no JavaScript needed)."""
+    office = get_object_or_404(Office, code=code, is_active=True)
+    today = schedule.local_today(office, timezone.now())
+    calls = CounterCall.objects.filter(office=office, date=today).select_related(
+        "booking", "ticket"
+    )
+    latest: dict[int, CounterCall] = {}
+    for call in calls.order_by("-called_at")[:200]:
+        latest.setdefault(call.counter, call)
+    waiting_tickets = PriorityTicket.objects.filter(
+        office=office, date=today, call__isnull=True
+    ).order_by("seq")[:3]
+    waiting = Booking.objects.filter(
+        office=office, date=today, status=BookingStatus.CHECKED_IN, call__isnull=True
+    ).order_by("queue_seq")[:5]
+    context = {
+        "office": office,
+        "counters": sorted(latest.items()),
+        "next_numbers": [t.number for t in waiting_tickets] + [b.queue_number for b in waiting],
+    }
+    return render(request, "desk/board.html", context)

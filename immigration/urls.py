@@ -5,7 +5,7 @@ from django.views.generic import TemplateView
 
 from bookings import views_desk
 from bookings import views_public as booking_pages
-from complaints import views_public
+from complaints import views_dashboard, views_public
 from complaints.views import evidence_file
 from immigration.health import healthz
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("loket/pintu/", views_desk.door, name="desk-door"),
     path("loket/antrean/", views_desk.queue, name="desk-queue"),
     path("papan/<slug:code>/", views_desk.board, name="desk-board"),
+    path("dasbor/", views_dashboard.view, name="dashboard"),
     path("lapor/", views_public.report, name="complaint-report"),
     path("lapor/lacak/", views_public.track_lookup, name="complaint-track-lookup"),
     path("lapor/<str:code>/", views_public.track, name="complaint-track"),

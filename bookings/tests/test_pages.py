@@ -105,3 +105,22 @@ def test_choosing_a_day_shows_the_form_with_its_times(client):
     assert 'name="name"' in page
     assert "07:30 WIB (sisa 8)" in page
     assert 'name="family-0-name"' in page
+
+
+def test_the_booking_page_is_light_and_self_contained(client):
+    """Under 100 KB with its stylesheet, no web fonts, nothing from another host."""
+    import re
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/pesan/?office=belakang-padang&month=2026-12&date=2026-12-07").content
+    paths = [
+        p.decode().removeprefix("/static/")
+        for p in re.findall(rb'(?:href|src)="(/static/[^"]+)"', html)
+    ]
+    assets = [Path(finders.find(path)).read_bytes() for path in paths]
+    assert len(html) + sum(len(a) for a in assets) < 100_000
+    assert not re.search(rb'(?:href|src)="(?:https?:)?//', html)
+    assert not any(b"@font-face" in a for a in assets)
+    assert b'<html lang="id">' in html

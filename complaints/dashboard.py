@@ -1,0 +1,114 @@
+"""The supervisors' figures, read in a few grouped queries over the offices in reach.
+
+Bookings per day against capacity, check-in and no-show rates, channel mix, the wait
+from arrival to a counter, and complaints by category and state.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, Sum
+
+from bookings.models import Booking, BookingEvent, BookingStatus, CounterCall, PriorityTicket
+from complaints.services import overdue_complaints
+from offices.models import Slot
+
+ARRIVED = [
+    BookingStatus.CHECKED_IN,
+    BookingStatus.SUBMITTED,
+    BookingStatus.PAID,
+    BookingStatus.READY,
+    BookingStatus.COLLECTED,
+]
+
+
+@dataclass(frozen=True)
+class DayRow:
+    date: dt.date
+    capacity: int
+    booked: int
+    arrived: int
+    no_show: int
+
+    @property
+    def fill_percent(self) -> int:
+        return round(100 * self.booked / self.capacity) if self.capacity else 0
+
+
+def days(offices, start: dt.date, end: dt.date) -> list[DayRow]:
+    capacity = dict(
+        Slot.objects.filter(office__in=offices, date__range=(start, end))
+        .values_list("date")
+        .annotate(total=Sum("capacity"))
+    )
+    counts = {
+        row["date"]: row
+        for row in Booking.objects.filter(office__in=offices, date__range=(start, end))
+        .values("date")
+        .annotate(
+            booked=Count("pk", filter=~Q(status=BookingStatus.CANCELLED)),
+            arrived=Count("pk", filter=Q(status__in=ARRIVED)),
+            no_show=Count("pk", filter=Q(status=BookingStatus.EXPIRED)),
+        )
+    }
+    rows = []
+    day = start
+    while day <= end:
+        row = counts.get(day, {})
+        rows.append(
+            DayRow(
+                day,
+                capacity.get(day, 0),
+                row.get("booked", 0),
+                row.get("arrived", 0),
+                row.get("no_show", 0),
+            )
+        )
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def channels(offices, start: dt.date, end: dt.date) -> list[tuple[str, int]]:
+    mix = dict(
+        Booking.objects.filter(office__in=offices, date__range=(start, end))
+        .exclude(status=BookingStatus.CANCELLED)
+        .values_list("channel")
+        .annotate(n=Count("pk"))
+    )
+    walk_in = PriorityTicket.objects.filter(office__in=offices, date__range=(start, end)).count()
+    return [(name, mix.get(name, 0)) for name in ("whatsapp", "web", "api", "admin", "desk")] + [
+        ("walk-in", walk_in)
+    ]
+
+
+def median_wait_minutes(offices, start: dt.date, end: dt.date) -> float | None:
+    """Median minutes from check-in at the door to the call to a counter."""
+    calls = CounterCall.objects.filter(
+        office__in=offices, date__range=(start, end), booking__isnull=False
+    )
+    arrivals = dict(
+        BookingEvent.objects.filter(
+            booking__in=calls.values("booking"), to_status=BookingStatus.CHECKED_IN
+        ).values_list("booking_id", "created_at")
+    )
+    waits = sorted(
+        (call.called_at - arrivals[call.booking_id]).total_seconds() / 60
+        for call in calls.only("booking_id", "called_at")
+        if call.booking_id in arrivals and call.called_at >= arrivals[call.booking_id]
+    )
+    if not waits:
+        return None
+    middle = len(waits) // 2
+    return round(waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2, 1)
+
+
+def complaints_table(complaints) -> list[dict]:
+    return list(
+        complaints.values("category", "status")
+        .annotate(n=Count("pk"))
+        .order_by("category", "status")
+    )
+
+
+def overdue_count(complaints) -> int:
+    return overdue_complaints().filter(pk__in=complaints.values("pk")).count()

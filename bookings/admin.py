@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from bookings import codes
-from bookings.models import Booking, BookingEvent, Channel, Fee, PriorityTicket
+from bookings.models import Booking, BookingEvent, Channel, CounterCall, Fee, PriorityTicket
 from bookings.services import Actor, booking_cancel, booking_mark_collected, booking_mark_ready
 from immigration.errors import DomainError
 from notifications.models import InboundMessage, OutboundMessage
@@ -192,6 +192,24 @@ class FeeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return sees_all_offices(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CounterCall)
+class CounterCallAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+    """Who was called to which counter, when: read-only, written by "call next"."""
+
+    list_display = ["called_at", "office", "counter", "number", "called_by"]
+    list_filter = ["date", "counter", "office"]
+    list_select_related = ["office", "booking", "ticket", "called_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -19,7 +19,13 @@ from bookings.applicant import Applicant
 from bookings.forms import BookingForm, LookupForm
 from bookings.models import Booking, Channel
 from bookings.notices import WHAT_TO_BRING
-from bookings.services import Actor, booking_cancel, booking_create_family, booking_for_applicant
+from bookings.services import (
+    Actor,
+    booking_cancel,
+    booking_create_family,
+    booking_for_applicant,
+    booking_reschedule,
+)
 from immigration.errors import DomainError
 from immigration.ratelimit import allow, client_ip
 from offices import schedule
@@ -230,11 +236,25 @@ def check(request):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            if request.POST.get("action") == "cancel":
+            action = request.POST.get("action")
+            if action == "cancel":
                 try:
                     booking = booking_cancel(booking=booking, actor=Actor.applicant(Channel.WEB))
                     context["cancelled"] = True
                 except DomainError as exc:
                     form.add_error(None, exc.message)
+            elif action == "reschedule":
+                try:
+                    new_date = dt.date.fromisoformat(request.POST.get("new_date", ""))
+                    moved = booking_reschedule(
+                        booking=booking, date=new_date, actor=Actor.applicant(Channel.WEB)
+                    )
+                except ValueError:
+                    form.add_error(None, _("Choose the new day."))
+                except DomainError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    request.session[SESSION_KEY] = [moved.code]
+                    return redirect("booking-confirmation", code=moved.code)
             context.update(_present(booking))
     return render(request, "bookings/check.html", context)

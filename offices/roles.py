@@ -26,6 +26,7 @@ _DESK = [
     "bookings.view_priorityticket",
     "bookings.add_priorityticket",
     "bookings.view_fee",
+    "bookings.view_countercall",
 ]
 _COMPLAINTS = [
     "complaints.view_complaint",

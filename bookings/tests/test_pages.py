@@ -124,3 +124,21 @@ def test_the_booking_page_is_light_and_self_contained(client):
     assert not re.search(rb'(?:href|src)="(?:https?:)?//', html)
     assert not any(b"@font-face" in a for a in assets)
     assert b'<html lang="id">' in html
+
+
+def test_reschedule_from_the_check_page(client):
+    _book(client)
+    booking = Booking.objects.get()
+    response = client.post(
+        "/cek/",
+        {
+            "code": booking.code,
+            "birth_date": "1978-06-17",
+            "action": "reschedule",
+            "new_date": "2026-12-08",
+        },
+    )
+    assert response.status_code == 302
+    moved = Booking.objects.get(status="booked")
+    assert moved.date == dt.date(2026, 12, 8)
+    assert moved.display_code in client.get(response["Location"]).content.decode()

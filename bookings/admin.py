@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from bookings import codes
 from bookings.models import Booking, BookingEvent, Channel, CounterCall, Fee, PriorityTicket
 from bookings.services import Actor, booking_cancel, booking_mark_collected, booking_mark_ready
+from immigration.admin_mixins import ReadOnlyAdminMixin
 from immigration.errors import DomainError
 from notifications.models import InboundMessage, OutboundMessage
 from offices import schedule
@@ -17,7 +18,7 @@ from offices.admin import OfficeScopedAdminMixin
 from offices.scoping import sees_all_offices
 
 
-class BookingEventInline(admin.TabularInline):
+class BookingEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The history: written by the services, never edited."""
 
     model = BookingEvent
@@ -33,12 +34,6 @@ class BookingEventInline(admin.TabularInline):
         "note",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def _run(modeladmin, request, queryset, service, done_message):
@@ -167,17 +162,11 @@ class BookingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PriorityTicket)
-class PriorityTicketAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+class PriorityTicketAdmin(ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
     list_display = ["number", "office", "date", "category", "issued_by", "issued_at"]
     list_filter = ["date", "category", "office"]
     list_select_related = ["office", "issued_by"]
     readonly_fields = ["office", "date", "seq", "category", "issued_by", "issued_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Fee)
@@ -198,18 +187,9 @@ class FeeAdmin(admin.ModelAdmin):
 
 
 @admin.register(CounterCall)
-class CounterCallAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+class CounterCallAdmin(ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
     """Who was called to which counter, when: read-only, written by "call next"."""
 
     list_display = ["called_at", "office", "counter", "number", "called_by"]
     list_filter = ["date", "counter", "office"]
     list_select_related = ["office", "booking", "ticket", "called_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

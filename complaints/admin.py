@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from complaints.models import Complaint, ComplaintEvent, ComplaintStatus, ContactAccess
 from complaints.scoping import complaints_for_user, is_inspector
 from complaints.services import TRANSITIONS, complaint_transition, overdue_complaints
+from immigration.admin_mixins import ReadOnlyAdminMixin
 from immigration.errors import DomainError
 
 
@@ -36,7 +37,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ComplaintEventInline(admin.TabularInline):
+class ComplaintEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ComplaintEvent
     extra = 0
     can_delete = False
@@ -50,12 +51,6 @@ class ComplaintEventInline(admin.TabularInline):
         "public_note",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class TransitionForm(forms.Form):
@@ -297,7 +292,7 @@ def _median_days(cases, field: str) -> float | None:
 
 
 @admin.register(ContactAccess)
-class ContactAccessAdmin(admin.ModelAdmin):
+class ContactAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who saw which reporter's contact details: for inspectors only."""
 
     list_display = ["at", "user", "complaint", "where"]
@@ -306,12 +301,3 @@ class ContactAccessAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         return queryset if is_inspector(request.user) else queryset.none()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,6 +4,7 @@ retry action for failed messages. Nothing is edited by hand."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from immigration.admin_mixins import ReadOnlyAdminMixin
 from notifications.models import InboundMessage, MessageStatus, OutboundMessage
 from notifications.services import outbox_retry
 
@@ -19,19 +20,8 @@ def retry_messages(modeladmin, request, queryset):
     )
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(_ReadOnly):
+class OutboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "to", "status", "attempts", "last_error", "subject"]
     list_filter = ["status", "kind", "language"]
     search_fields = ["subject", "to", "provider_message_id"]
@@ -48,7 +38,7 @@ class OutboundMessageAdmin(_ReadOnly):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(_ReadOnly):
+class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["received_at", "sender", "office_code", "text", "reply"]
     list_filter = ["office_code"]
     search_fields = ["sender", "provider_message_id"]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
+from immigration.admin_mixins import ReadOnlyAdminMixin
 from immigration.errors import DomainError
 from offices import schedule
 from offices.models import (
@@ -249,22 +250,13 @@ class _AdminRefusal(Exception):
 
 
 @admin.register(Slot)
-class SlotAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+class SlotAdmin(ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
     """Read-only: slots change only through the calendar services and bookings."""
 
     list_display = ["office", "date", "starts_at", "capacity", "booked"]
     list_filter = ["office", "date"]
     list_select_related = ["office"]
     date_hierarchy = "date"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OfficerProfile)

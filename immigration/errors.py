@@ -6,9 +6,10 @@ WhatsApp handler to a reply in the applicant's language, pages to a form error.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -75,3 +76,37 @@ def api_exception_handler(exc, context):
         body = error_body(_drf_code(exc), exc.detail)
     response.data = body
     return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    """404: the error shape under /api/, the site's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """500: never a stack trace; under /api/ the error shape."""
+    if _is_api(request):
+        return JsonResponse(
+            error_body("server_error", _("Something went wrong on our side.")), status=500
+        )
+    return defaults.server_error(request)
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(
+            error_body("bad_request", _("The request could not be read.")), status=400
+        )
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("permission_denied", _("You may not do this.")), status=403)
+    return defaults.permission_denied(request, exception)

@@ -31,3 +31,8 @@ urlpatterns = [
     path("staff/evidence/<int:pk>/", evidence_file, name="complaint-evidence"),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "immigration.errors.bad_request"
+handler403 = "immigration.errors.permission_denied"
+handler404 = "immigration.errors.page_not_found"
+handler500 = "immigration.errors.server_error"

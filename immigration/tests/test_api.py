@@ -80,3 +80,47 @@ def test_the_openapi_schema_validates_without_warnings(tmp_path):
         "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
     )
     assert (tmp_path / "schema.yml").read_text().startswith("openapi: 3")
+
+
+def test_an_unknown_api_path_is_json_in_the_error_shape(client):
+    response = client.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_wrong_method_on_the_api_is_405_in_the_error_shape(client):
+    response = client.delete("/api/v1/offices/")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_an_unknown_page_is_still_a_page(client):
+    response = client.get("/nothing-here/")
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")
+
+
+def test_an_api_crash_is_a_json_500_without_a_trace(client, settings):
+    from django.urls import path
+
+    from immigration import urls
+
+    def boom(request):
+        raise RuntimeError("secret internals 6281234567890")
+
+    settings.DEBUG = False
+    client.raise_request_exception = False
+    original = list(urls.urlpatterns)
+    urls.urlpatterns.insert(0, path("api/v1/boom/", boom))
+    try:
+        from django.urls import clear_url_caches
+
+        clear_url_caches()
+        response = client.get("/api/v1/boom/")
+    finally:
+        urls.urlpatterns[:] = original
+        clear_url_caches()
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"
+    assert b"secret internals" not in response.content

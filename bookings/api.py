@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -44,13 +44,13 @@ from bookings.services import (
     booking_reschedule,
     priority_ticket_issue,
 )
-from immigration.errors import DomainError
+from immigration.errors import API_ERROR, DomainError
 from offices import schedule
 from offices.access import staff_or_key
 from offices.models import ApiScope, Office
 from offices.selectors import active_offices
 
-ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+ERROR = API_ERROR
 ERRORS = {400: ERROR, 404: ERROR, 409: ERROR, 429: ERROR}
 
 

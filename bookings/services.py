@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -36,6 +35,7 @@ from bookings.models import (
     PriorityTicket,
     ServiceType,
 )
+from immigration import ratelimit
 from immigration.errors import ConflictError, DomainError, NotFoundError, TooManyAttemptsError
 from immigration.locks import advisory_xact_lock, office_day_key
 from offices import schedule
@@ -483,7 +483,7 @@ def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
     by trying them all from many addresses."""
     canonical = codes.canonical(code)
     failures_key = f"lookup-failures:{canonical}"
-    if canonical and (cache.get(failures_key) or 0) >= LOOKUP_FAILURES_ALLOWED:
+    if canonical and ratelimit.count(failures_key) >= LOOKUP_FAILURES_ALLOWED:
         raise TooManyAttemptsError(
             code="too_many_attempts",
             message=_("Too many wrong birth dates for this code; try again in an hour."),
@@ -497,8 +497,7 @@ def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
     )
     if booking is None:
         if canonical:
-            cache.add(failures_key, 0, timeout=LOOKUP_LOCKOUT_SECONDS)
-            cache.incr(failures_key)
+            ratelimit.hit(failures_key, window_seconds=LOOKUP_LOCKOUT_SECONDS)
         raise NotFoundError(
             code="booking_not_found",
             message=_("No booking matches this code and birth date."),

@@ -26,7 +26,7 @@ from bookings.services import (
     booking_for_applicant,
     booking_reschedule,
 )
-from immigration.errors import DomainError
+from immigration.errors import DomainError, add_to_form
 from immigration.ratelimit import allow, client_ip
 from offices import schedule
 from offices.selectors import DayState, active_offices, office_availability
@@ -83,18 +83,6 @@ def _slot_choices(office, day: dt.date, now):
     return availability, choices
 
 
-def _apply_error(form, exc: DomainError) -> None:
-    placed = False
-    for field, errors in exc.fields.items():
-        name = "date" if field == "date" else field
-        for error in errors:
-            if name in form.fields and name not in ("office", "date"):
-                form.add_error(name, error)
-                placed = True
-    if not placed:
-        form.add_error(None, exc.message)
-
-
 @require_http_methods(["GET", "POST"])
 def book(request):
     now = timezone.now()
@@ -147,7 +135,7 @@ def book(request):
                     now=now,
                 )
             except DomainError as exc:
-                _apply_error(form, exc)
+                add_to_form(form, exc)
             else:
                 request.session[SESSION_KEY] = [b.code for b in bookings]
                 return redirect("booking-confirmation", code=bookings[0].code)

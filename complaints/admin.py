@@ -8,7 +8,7 @@ reporter's contact details is logged.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.db.models.functions import TruncMonth
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -19,7 +19,12 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Complaint, ComplaintEvent, ComplaintStatus, ContactAccess
 from complaints.scoping import complaints_for_user, is_inspector
-from complaints.services import TRANSITIONS, complaint_transition, overdue_complaints
+from complaints.services import (
+    TRANSITIONS,
+    complaint_transition,
+    overdue_complaints,
+    overdue_condition,
+)
 from immigration.admin_mixins import ReadOnlyAdminMixin
 from immigration.errors import DomainError
 
@@ -33,7 +38,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(pk__in=overdue_complaints().values("pk"))
+            return queryset.filter(overdue_condition())
         return queryset
 
 
@@ -137,6 +142,7 @@ class ComplaintAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .filter(pk__in=complaints_for_user(request.user).values("pk"))
+            .annotate(overdue=ExpressionWrapper(overdue_condition(), output_field=BooleanField()))
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -150,7 +156,7 @@ class ComplaintAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("overdue"), boolean=True)
     def is_overdue(self, complaint):
-        return overdue_complaints().filter(pk=complaint.pk).exists()
+        return complaint.overdue
 
     @admin.display(description=_("contact details"))
     def contact(self, complaint):

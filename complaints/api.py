@@ -16,9 +16,10 @@ from complaints.services import (
     complaint_submit,
     uploads_from,
 )
+from immigration.errors import API_ERROR
 from offices.selectors import active_offices
 
-ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+ERROR = API_ERROR
 
 
 class ComplaintCreateSerializer(serializers.Serializer):

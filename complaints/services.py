@@ -267,14 +267,17 @@ def complaint_transition(
     return complaint
 
 
-def overdue_complaints(*, now: dt.datetime | None = None):
-    """Cases past their SP4N-LAPOR! deadline: not triaged in 3 working days, or not
-    concluded within 5 working days of triage."""
+def overdue_condition(*, now: dt.datetime | None = None) -> Q:
+    """Past the SP4N-LAPOR! deadline: not triaged in 3 working days, or not concluded
+    within 5 working days of triage. One rule for filters and annotations alike."""
     today = timezone.localdate(now or timezone.now())
-    return Complaint.objects.filter(
-        Q(status=S.RECEIVED, triage_due__lt=today)
-        | Q(status__in=[S.TRIAGED, S.INVESTIGATING], follow_up_due__lt=today)
+    return Q(status=S.RECEIVED, triage_due__lt=today) | Q(
+        status__in=[S.TRIAGED, S.INVESTIGATING], follow_up_due__lt=today
     )
+
+
+def overdue_complaints(*, now: dt.datetime | None = None):
+    return Complaint.objects.filter(overdue_condition(now=now))
 
 
 def complaints_notify_overdue(*, now: dt.datetime | None = None) -> int:

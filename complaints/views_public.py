@@ -13,22 +13,11 @@ from complaints.services import (
     complaint_submit,
     uploads_from,
 )
-from immigration.errors import DomainError
+from immigration.errors import DomainError, add_to_form
 from immigration.ratelimit import allow, client_ip
 from offices.models import Office
 
 REPORTS_PER_HOUR = 10
-
-
-def _apply_domain_error(form, exc: DomainError) -> None:
-    placed = False
-    for field, errors in exc.fields.items():
-        target = "reporter_phone" if field == "phone" else field
-        for error in errors:
-            form.add_error(target if target in form.fields else None, error)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
 
 
 @require_http_methods(["GET", "POST"])
@@ -51,7 +40,7 @@ def report(request):
                     office=office, uploads=uploads, channel="web", **values
                 )
             except DomainError as exc:
-                _apply_domain_error(form, exc)
+                add_to_form(form, exc, renames={"phone": "reporter_phone"})
             else:
                 request.session["last_report"] = complaint.tracking_code
                 return redirect("complaint-track", code=complaint.tracking_code)
@@ -91,7 +80,7 @@ def track(request, code: str):
                 uploads=uploads_from(form.cleaned_data["evidence"]),
             )
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            add_to_form(form, exc, renames={"phone": "reporter_phone"})
         else:
             added, form = True, InformationForm()
     events = complaint.events.exclude(public_note="").exclude(to_status="")

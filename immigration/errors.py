@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -44,6 +45,10 @@ class TooManyAttemptsError(DomainError):
     http_status = status.HTTP_429_TOO_MANY_REQUESTS
 
 
+# How the OpenAPI schema describes any error answer (the shape is error_body's).
+API_ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+
+
 def error_body(code: str, message, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": force_str(message), "fields": fields or {}}}
 
@@ -76,6 +81,22 @@ def api_exception_handler(exc, context):
         body = error_body(_drf_code(exc), exc.detail)
     response.data = body
     return response
+
+
+def add_to_form(form, exc: DomainError, *, renames: dict | None = None) -> None:
+    """Show a refusal on a page's form: each error beside the field it names; when some
+    named field is not on the form (or none is named), the whole message on top."""
+    renames = renames or {}
+    unplaced = not exc.fields
+    for field, errors in exc.fields.items():
+        target = renames.get(field, field)
+        if target in form.fields and not form.fields[target].widget.is_hidden:
+            for error in errors:
+                form.add_error(target, error)
+        else:
+            unplaced = True
+    if unplaced:
+        form.add_error(None, exc.message)
 
 
 def _is_api(request) -> bool:

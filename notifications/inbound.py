@@ -12,12 +12,12 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from immigration import ratelimit
 from immigration.errors import ConflictError
 from notifications.models import InboundMessage, WhatsAppContact
 from notifications.services import outbox_enqueue
@@ -63,10 +63,10 @@ class InboundResult:
 
 def _over_limit(sender: str) -> int:
     """How far over the per-sender limit this message is (0: within it)."""
-    key = f"wa-rate:{sender}"
-    cache.add(key, 0, timeout=settings.WHATSAPP_SENDER_WINDOW_SECONDS)
-    count = cache.incr(key)
-    return max(0, count - settings.WHATSAPP_SENDER_LIMIT)
+    hits = ratelimit.hit(
+        f"wa-sender:{sender}", window_seconds=settings.WHATSAPP_SENDER_WINDOW_SECONDS
+    )
+    return max(0, hits - settings.WHATSAPP_SENDER_LIMIT)
 
 
 def receive_inbound(message: Inbound, *, now: dt.datetime | None = None) -> InboundResult:

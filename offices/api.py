@@ -3,12 +3,13 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from immigration.errors import API_ERROR
 from offices import schedule
 from offices.models import OpeningHours
 from offices.selectors import active_offices, office_availability
@@ -19,7 +20,7 @@ from offices.serializers import (
     OfficeSerializer,
 )
 
-ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+ERROR = API_ERROR
 
 
 class OfficeViewSet(viewsets.ReadOnlyModelViewSet):

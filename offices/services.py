@@ -72,6 +72,17 @@ def _queue_bases(plan: schedule.DayPlan) -> list[int]:
     return bases
 
 
+def _slot(office: Office, day: dt.date, planned: schedule.PlannedSlot, queue_base: int) -> Slot:
+    return Slot(
+        office=office,
+        date=day,
+        starts_at=planned.starts_at,
+        ends_at=planned.ends_at,
+        capacity=planned.capacity,
+        queue_base=queue_base,
+    )
+
+
 def _retire(slots: list[Slot]) -> None:
     """Remove slots from a day's offer. A slot still referenced by a cancelled or
     expired booking keeps its row (the history points at it) with capacity 0."""
@@ -109,14 +120,7 @@ def slots_ensure(*, office: Office, day: dt.date) -> list[Slot]:
         return []
     Slot.objects.bulk_create(
         [
-            Slot(
-                office=office,
-                date=day,
-                starts_at=p.starts_at,
-                ends_at=p.ends_at,
-                capacity=p.capacity,
-                queue_base=base,
-            )
+            _slot(office, day, p, base)
             for p, base in zip(plan.slots, _queue_bases(plan), strict=True)
         ],
         ignore_conflicts=True,
@@ -153,14 +157,7 @@ def slots_sync(*, office: Office, day: dt.date) -> list[Slot]:
     for (start, p), base in zip(planned.items(), _queue_bases(plan), strict=True):
         slot = rows.get(start)
         if slot is None:
-            Slot.objects.create(
-                office=office,
-                date=day,
-                starts_at=p.starts_at,
-                ends_at=p.ends_at,
-                capacity=p.capacity,
-                queue_base=base,
-            )
+            _slot(office, day, p, base).save()
         elif (slot.capacity, slot.ends_at, slot.queue_base) != (p.capacity, p.ends_at, base):
             slot.capacity, slot.ends_at, slot.queue_base = p.capacity, p.ends_at, base
             slot.save(update_fields=["capacity", "ends_at", "queue_base"])

@@ -438,3 +438,18 @@ def test_an_inspector_hears_about_every_office_with_overdue_cases():
     assert (
         OutboundMessage.objects.filter(kind="complaints_overdue", to="6281100000009").count() == 2
     )
+
+
+def test_the_case_list_flags_overdue_cases_and_filters_them(client):
+    overdue = _report()
+    client.force_login(_staff("spv", SUPERVISOR, "tangerang"))
+    today = dt.datetime(2026, 12, 7, 9, 0, tzinfo=WIB)
+    fresh = complaint_submit(office=overdue.office, category="calo", description="Baru.", now=today)
+    with time_machine.travel(today, tick=False):
+        client.force_login(User.objects.get(username="spv"))
+        everything = client.get("/admin/complaints/complaint/").content.decode()
+        listed = client.get("/admin/complaints/complaint/?overdue=yes").content.decode()
+    assert everything.count('alt="True"') == 1
+    assert fresh.tracking_code in everything
+    assert overdue.tracking_code in listed
+    assert fresh.tracking_code not in listed

@@ -7,7 +7,7 @@ PORT ?= 8000
 # Extra arguments for pytest, e.g. `make test ARGS="-k healthz -x"`.
 ARGS ?=
 
-.PHONY: run test lint format messages stack stack-check smoke-run bench clean
+.PHONY: run test lint format messages stack stack-check smoke-run bench bench-profile clean
 
 # Serve on http://127.0.0.1:$(PORT) with SQLite and in-process tasks: no server needed.
 run: export DJANGO_DEBUG := true
@@ -51,8 +51,14 @@ stack-check: $(VENV)/.installed-run
 smoke-run:
 	scripts/smoke-run
 
+# The booking rush and friends, measured (bench/README.md). BENCH_RUNS=1 BENCH_ONLY=rush
+# for a quick look at one figure. Durable PostgreSQL (fsync on), as in production.
 bench: $(VENV)/.installed-dev
-	@echo "make bench: the benchmarks arrive with the benchmark issue (bench/README.md)."
+	PG_DURABLE=1 scripts/with-services $(BIN)/python -m bench.run
+
+# Where a booking request's time goes (pyinstrument, in-process, sequential).
+bench-profile: $(VENV)/.installed-dev
+	scripts/with-services $(BIN)/python -m bench.profile_booking
 
 $(VENV)/.installed-run: requirements.txt
 	scripts/venv $(PYTHON) $(VENV)

@@ -14,7 +14,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from bookings.models import Booking
-from bookings.qr import qr_png
 from notifications.services import outbox_enqueue
 from offices import schedule
 
@@ -51,7 +50,7 @@ def _queue(
         language=booking.language,
         sender=booking.office.whatsapp_number,
         phone_number_id=booking.office.whatsapp_phone_number_id or "",
-        image_png=qr_png(booking.code) if image else None,
+        image_qr=booking.code if image else "",
         template_name=f"antrean_{kind}",
         template_params=params,
         subject=f"booking:{booking.code}",

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -37,7 +38,7 @@ from bookings.models import (
 )
 from immigration import ratelimit
 from immigration.errors import ConflictError, DomainError, NotFoundError, TooManyAttemptsError
-from immigration.locks import advisory_xact_lock, office_day_key
+from immigration.locks import advisory_xact_locks, office_day_key
 from offices import schedule
 from offices.models import Office, Slot
 from offices.selectors import office_calendar
@@ -136,7 +137,9 @@ def _transition(booking: Booking, to: str, actor: Actor, note: str = "", **field
 
 
 def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
-    """Refuse a day that cannot be booked now, saying why."""
+    """Refuse a day that cannot be booked now, saying why. The rules of time only (no
+    query): whether the day is open is asked of its slots, or of the calendar when it
+    has none (`_check_open`)."""
     if not office.is_active:
         raise DomainError(code="office_inactive", message=_("This office does not take bookings."))
     today = schedule.local_today(office, now)
@@ -152,15 +155,8 @@ def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
             message=_("Booking for today has closed; choose another day."),
             fields={"date": [_("Booking for today has closed.")]},
         )
-    plan = schedule.plan_day(office_calendar(office=office, start=day, end=day), day)
-    if not plan.is_open:
-        raise DomainError(
-            code="day_closed",
-            message=_("The office is closed on %(date)s: %(reason)s.")
-            % {"date": _day_text(day), "reason": plan.closed_reason},
-            fields={"date": [plan.closed_reason]},
-        )
     if day > schedule.last_released_day(office, now):
+        _check_open(office, day)  # a closed day says so, even before its release
         release = schedule.release_at(office, day).astimezone(schedule.office_zone(office))
         raise DomainError(
             code="not_released",
@@ -173,17 +169,68 @@ def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
         )
 
 
+def _check_open(office: Office, day: dt.date) -> None:
+    """Refuse a day the calendar closes (weekend, holiday, closure), with the reason."""
+    plan = schedule.plan_day(office_calendar(office=office, start=day, end=day), day)
+    if not plan.is_open:
+        raise DomainError(
+            code="day_closed",
+            message=_("The office is closed on %(date)s: %(reason)s.")
+            % {"date": _day_text(day), "reason": plan.closed_reason},
+            fields={"date": [plan.closed_reason]},
+        )
+
+
+def _day_room(office: Office, day: dt.date, now: dt.datetime) -> tuple[int, int]:
+    """(slots on offer, places left) among the day's slots that have not started, in
+    one query and without a lock. A closure or a re-plan retires a day's slots (deletes
+    them or sets their capacity to 0), so slots on offer mean the day is open."""
+    row = Slot.objects.filter(office=office, date=day, starts_at__gt=now, capacity__gt=0).aggregate(
+        offered=Count("pk"), left=Coalesce(Sum(F("capacity") - F("booked")), 0)
+    )
+    return row["offered"], row["left"]
+
+
 def _lock_phone_and_people(phone: str, people: list[Applicant]) -> None:
-    """The anti-calo rules span rows that may not exist yet; these locks serialise the
-    bookings of one phone and of one person (by name + birth date, and by NIK)."""
-    advisory_xact_lock(f"phone:{phone}", *(key for person in people for key in person.lock_keys))
+    advisory_xact_locks(
+        exclusive=[f"phone:{phone}", *(key for person in people for key in person.lock_keys)]
+    )
+
+
+def _lock_phone_people_and_day(phone: str, people: list[Applicant], office: Office, day) -> None:
+    """The anti-calo rules span rows that may not exist yet; exclusive advisory locks
+    serialise the bookings of one phone and of one person (by name + birth date, and by
+    NIK). The office-day lock is shared: bookings of the day run together, while a
+    closure of the day (exclusive) waits for them. One round trip for all of them."""
+    advisory_xact_locks(
+        exclusive=[f"phone:{phone}", *(key for person in people for key in person.lock_keys)],
+        shared=[office_day_key(office.pk, day)],
+    )
 
 
 def _check_limits(
     *, office: Office, day: dt.date, applicants: list[Applicant], phone: str, today: dt.date
 ) -> None:
-    """The anti-calo rules. The caller holds the phone and person locks."""
-    upcoming = Booking.objects.filter(phone=phone, status=S.BOOKED).count()
+    """The anti-calo rules. The caller holds the phone and person locks. One query
+    reads every row any rule needs (the phone's upcoming bookings, the people's
+    bookings that day, their recent no-shows); the rules are applied to them here."""
+    window_start = today - dt.timedelta(days=settings.BOOKING_NO_SHOW_WINDOW_DAYS)
+    same_person = Q()
+    for person in applicants:
+        same_person |= Q(name=person.name, birth_date=person.birth_date)
+        if person.nik:
+            same_person |= Q(nik=person.nik)
+    rows = list(
+        Booking.objects.filter(
+            Q(phone=phone, status=S.BOOKED)
+            | (same_person & Q(date=day, status__in=HOLDING_STATUSES))
+            | (same_person & Q(status=S.EXPIRED, date__gte=window_start))
+        )
+        .order_by("date", "queue_seq")
+        .values("office_id", "name", "birth_date", "nik", "phone", "status", "date")
+    )
+
+    upcoming = sum(1 for r in rows if r["phone"] == phone and r["status"] == S.BOOKED)
     if upcoming + len(applicants) > settings.BOOKING_PHONE_MAX_ACTIVE:
         raise ConflictError(
             code="limit_reached",
@@ -191,42 +238,35 @@ def _check_limits(
             % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
         )
 
-    same_person = Q()
-    for person in applicants:
-        same_person |= Q(name=person.name, birth_date=person.birth_date)
-        if person.nik:
-            same_person |= Q(nik=person.nik)
-    clash = (
-        Booking.objects.filter(same_person, date=day, status__in=HOLDING_STATUSES)
-        .values("office_id", "name", "birth_date", "nik")
-        .first()
-    )
-    if clash is not None:
+    def is_person(row, person: Applicant) -> bool:
+        return (row["name"], row["birth_date"]) == (person.name, person.birth_date) or bool(
+            person.nik and row["nik"] == person.nik
+        )
+
+    for row in rows:
+        if row["date"] != day or row["status"] not in HOLDING_STATUSES:
+            continue
         # Name the person as the request gave them, never the stored holder: a known
         # NIK must not reveal whose it is or where they booked.
-        person = next(
-            p
-            for p in applicants
-            if (p.name, p.birth_date) == (clash["name"], clash["birth_date"])
-            or (p.nik and p.nik == clash["nik"])
-        )
-        if clash["office_id"] == office.pk:
+        person = next((p for p in applicants if is_person(row, p)), None)
+        if person is None:
+            continue
+        if row["office_id"] == office.pk:
             message = _("%(name)s already has a booking at this office on that day.")
         else:
             message = _("%(name)s already has a booking at another office on that day.")
         raise ConflictError(code="duplicate_booking", message=message % {"name": person.name})
 
-    window_start = today - dt.timedelta(days=settings.BOOKING_NO_SHOW_WINDOW_DAYS)
     for person in applicants:
-        no_shows = list(
-            Booking.objects.filter(
-                name=person.name,
-                birth_date=person.birth_date,
-                status=S.EXPIRED,
-                date__gte=window_start,
-            )
-            .order_by("-date")
-            .values_list("date", flat=True)
+        no_shows = sorted(
+            (
+                r["date"]
+                for r in rows
+                if r["status"] == S.EXPIRED
+                and r["date"] >= window_start
+                and (r["name"], r["birth_date"]) == (person.name, person.birth_date)
+            ),
+            reverse=True,
         )
         if len(no_shows) >= settings.BOOKING_NO_SHOW_LIMIT:
             until = no_shows[0] + dt.timedelta(days=settings.BOOKING_NO_SHOW_BLOCK_DAYS)
@@ -416,15 +456,24 @@ def booking_create_family(
         )
     phone = normalise_phone(phone)
     _check_day(office, date, now)
+    offered, left = _day_room(office, date, now)
+    if offered and left < len(people):
+        # The rush's common case once a day is sold out: refused on one indexed read,
+        # before any lock, so the last places are not queued behind the refusals.
+        raise _day_full(office, date, len(people))
+    if not offered:
+        _check_open(office, date)
 
-    _lock_phone_and_people(phone, people)
-    # Shared: bookings of the day run together; a closure of the day waits for them.
-    advisory_xact_lock(office_day_key(office.pk, date), shared=True)
-    _check_day(office, date, now)  # again, now that no closure can slip in
+    _lock_phone_people_and_day(phone, people, office, date)
     _check_limits(office=office, day=date, applicants=people, phone=phone, today=today)
-
-    slots_ensure(office=office, day=date)
-    allocated = _allocate(office=office, day=date, count=len(people), slot_id=slot_id, now=now)
+    if not offered:
+        slots_ensure(office=office, day=date)
+    try:
+        allocated = _allocate(office=office, day=date, count=len(people), slot_id=slot_id, now=now)
+    except ConflictError as full:
+        if full.code == "day_full":
+            _check_open(office, date)  # closed while we waited for the lock: say so
+        raise
 
     per_slot = Counter(slot.pk for slot in allocated)
     seqs: dict[int, list[int]] = {}

@@ -31,6 +31,9 @@ class OutboundMessage(models.Model):
     language = models.CharField(_("language"), max_length=5, default="id")
     text = models.TextField(_("text"))
     image_png = models.BinaryField(_("image (PNG)"), null=True, blank=True)
+    # A QR code is drawn from this text when the message is sent, by the worker: the
+    # booking request that queues the confirmation does not pay for drawing it.
+    image_qr = models.CharField(_("QR code of"), max_length=32, blank=True)
     # Outside WhatsApp's 24-hour window only an approved template may be sent.
     template_name = models.CharField(_("template"), max_length=64, blank=True)
     template_params = models.JSONField(_("template parameters"), default=list, blank=True)

@@ -57,32 +57,39 @@ def outbox_enqueue(
     sender: str = "",
     phone_number_id: str = "",
     image_png: bytes | None = None,
+    image_qr: str = "",
     template_name: str = "",
     template_params: list | tuple = (),
     subject: str = "",
     dedupe_key: str | None = None,
 ) -> OutboundMessage | None:
     """Queue a message in the current transaction; it is sent after commit. Returns
-    None when a message with the same `dedupe_key` was queued before."""
-    try:
-        with transaction.atomic():
-            message = OutboundMessage.objects.create(
-                to=to,
-                text=text,
-                kind=kind,
-                language=language,
-                sender=sender,
-                phone_number_id=phone_number_id or "",
-                image_png=image_png,
-                template_name=template_name,
-                template_params=list(template_params),
-                subject=subject,
-                dedupe_key=dedupe_key,
-            )
-    except IntegrityError:
-        if dedupe_key and OutboundMessage.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
-        raise
+    None when a message with the same `dedupe_key` was queued before. `image_qr`: a
+    text the worker draws as a QR code image when it sends the message."""
+    message = OutboundMessage(
+        to=to,
+        text=text,
+        kind=kind,
+        language=language,
+        sender=sender,
+        phone_number_id=phone_number_id or "",
+        image_png=image_png,
+        image_qr=image_qr,
+        template_name=template_name,
+        template_params=list(template_params),
+        subject=subject,
+        dedupe_key=dedupe_key,
+    )
+    if dedupe_key is None:
+        message.save()  # nothing to collide with: no savepoint round trips
+    else:
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:
+            if OutboundMessage.objects.filter(dedupe_key=dedupe_key).exists():
+                return None
+            raise
     transaction.on_commit(lambda: _dispatch(message.pk))
     return message
 
@@ -92,6 +99,16 @@ def session_open(phone: str, now: dt.datetime) -> bool:
     return InboundMessage.objects.filter(
         sender=phone, received_at__gte=now - SESSION_WINDOW
     ).exists()
+
+
+def _image(message: OutboundMessage) -> bytes | None:
+    if message.image_png:
+        return bytes(message.image_png)
+    if message.image_qr:
+        from bookings.qr import qr_png  # drawing only; no model of bookings is touched
+
+        return qr_png(message.image_qr)
+    return None
 
 
 def outbox_send(*, message_id: int, now: dt.datetime | None = None) -> str:
@@ -109,7 +126,7 @@ def outbox_send(*, message_id: int, now: dt.datetime | None = None) -> str:
     outgoing = OutgoingMessage(
         to=message.to,
         text=message.text,
-        image_png=bytes(message.image_png) if message.image_png else None,
+        image_png=_image(message),
         sender=message.sender or None,
         idempotency_key=f"outbox-{message.pk}",
         phone_number_id=message.phone_number_id or None,

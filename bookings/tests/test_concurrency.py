@@ -98,3 +98,43 @@ def test_two_sweeps_at_once_expire_each_no_show_once():
     assert Booking.objects.filter(status="expired").count() == 30
     assert BookingEvent.objects.filter(to_status="expired").count() == 30
     assert sum(Slot.objects.filter(office=place, date=DAY).values_list("booked", flat=True)) == 0
+
+
+def test_a_full_day_is_refused_without_waiting_for_any_lock():
+    """Once a day is sold out, the rush's refusals must not queue on the slot rows or
+    the office-day lock: with every slot row and an exclusive office-day lock held by
+    another transaction, a refusal still comes at once (lock_timeout would turn any
+    wait into an error other than day_full)."""
+    from immigration.locks import advisory_xact_lock, office_day_key
+
+    place = office(hours__daily_capacity=14)
+    for _ in range(14):
+        book(place)
+    held, release = threading.Event(), threading.Event()
+
+    def hold_everything():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                list(Slot.objects.select_for_update().filter(office=place, date=DAY))
+                advisory_xact_lock(office_day_key(place.pk, DAY))
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_everything)
+    holder.start()
+    try:
+        assert held.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        with pytest.raises(DomainError) as refused:
+            book(place)
+        assert refused.value.code == "day_full"
+    finally:
+        release.set()
+        holder.join(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from PIL import Image
 
 from bookings.models import Booking
+from bookings.qr import qr_png
 from bookings.services import (
     Actor,
     booking_cancel,
@@ -23,7 +24,9 @@ from bookings.services import (
 )
 from bookings.tests.factories import DAY, NOW, applicant, book, book_family, office
 from immigration.errors import DomainError
+from notifications.backends import locmem
 from notifications.models import OutboundMessage
+from notifications.services import outbox_send
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +59,13 @@ def test_a_booking_queues_its_confirmation_with_code_time_zone_and_qr():
     assert "07:30 WIB" in message.text
     assert "JOJO" in message.text
     assert message.text.startswith("Pemesanan Anda sudah terkonfirmasi.")
-    assert Image.open(io.BytesIO(bytes(message.image_png))).format == "PNG"
+    # The QR is drawn by the worker when it sends, not by the booking request.
+    assert (message.image_png, message.image_qr) == (None, booking.code)
+    assert outbox_send(message_id=message.pk) == "sent"
+    sent = locmem.outbox[-1]
+    qr = Image.open(io.BytesIO(sent.image_png))
+    assert qr.format == "PNG"
+    assert sent.image_png == qr_png(booking.code)
     assert message.template_name == "antrean_booking_confirmed"
     assert booking.display_code in message.template_params
 

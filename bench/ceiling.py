@@ -1,0 +1,100 @@
+"""Scenario 2, the database's own ceiling: pgbench on the same PostgreSQL.
+
+The minimal booking transaction, with nothing of ours around it: a conditional
+increment of a slot's counter and the insert of a booking row, by 8 clients, once on
+one hot slot (every transaction queues on one row lock) and once spread over 20
+slots. The app's accepted bookings/s are reported as a share of these figures.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+SCHEMA = """
+DROP TABLE IF EXISTS bench_booking, bench_slot;
+CREATE TABLE bench_slot (id int PRIMARY KEY, booked int NOT NULL DEFAULT 0,
+                         capacity int NOT NULL, CHECK (booked <= capacity));
+CREATE TABLE bench_booking (id bigserial PRIMARY KEY, slot_id int NOT NULL
+                            REFERENCES bench_slot(id), name text NOT NULL,
+                            created_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO bench_slot (id, capacity) SELECT g, 2000000000 FROM generate_series(1, 20) g;
+"""
+
+TRANSACTION = """\\set id random(1, :slots)
+BEGIN;
+UPDATE bench_slot SET booked = booked + 1 WHERE id = :id AND booked < capacity;
+INSERT INTO bench_booking (slot_id, name) VALUES (:id, 'pgbench');
+END;
+"""
+
+CLIENTS = 8
+SECONDS = 10
+
+
+def _pg() -> tuple[Path, dict[str, str], list[str]]:
+    url = urlparse(os.environ["DATABASE_URL"])
+    bindir = Path(os.environ.get("PG_BIN", "/usr/bin"))
+    env = {**os.environ, "PGPASSWORD": url.password or ""}
+    conn = ["-h", url.hostname, "-p", str(url.port), "-U", url.username]
+    return bindir, env, [*conn, url.path.lstrip("/")]
+
+
+def prepare() -> None:
+    bindir, env, args = _pg()
+    subprocess.run(
+        [str(bindir / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-c", SCHEMA, *args],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def run_once(slots: int) -> float:
+    """Transactions per second of the minimal booking over `slots` slots."""
+    prepare()
+    bindir, env, args = _pg()
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(TRANSACTION)
+    try:
+        out = subprocess.run(
+            [
+                str(bindir / "pgbench"),
+                "-n",  # our own tables: no vacuum of pgbench's
+                "-c",
+                str(CLIENTS),
+                "-j",
+                "2",
+                "-T",
+                str(SECONDS),
+                "-D",
+                f"slots={slots}",
+                "-f",
+                script.name,
+                *args,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    match = re.search(r"tps = ([0-9.]+)", out)
+    if match is None:
+        raise RuntimeError(f"pgbench printed no tps:\n{out}")
+    return float(match.group(1))
+
+
+def cleanup() -> None:
+    bindir, env, args = _pg()
+    subprocess.run(
+        [str(bindir / "psql"), "-q", "-c", "DROP TABLE IF EXISTS bench_booking, bench_slot", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+    )

@@ -1,0 +1,138 @@
+"""Scenario 4, WhatsApp inbound through the REST gateway.
+
+5,000 messages from 5,000 senders to five offices' numbers: 4,000 booking lines
+(`#NAME#DDMMYYYY#DDMMYYYY#`, spread over each office's next open days so days do not
+fill) and 1,000 malformed ones of the kinds people really send (two-digit years,
+impossible dates, a missing field, words). Every message gets an answer; checked in
+the database: one inbound row per message, one booking per valid line, none for the
+malformed, one reply queued per message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.db import transaction
+
+from bench.load import Request, run_load
+from bench.rush import bookable_days, letters
+from bookings.models import Booking
+from notifications.models import InboundMessage, OutboundMessage
+from offices.models import ApiClient, ApiScope, Office
+
+OFFICES = ["jakarta-selatan", "bandung", "surabaya", "denpasar", "makassar"]
+VALID = 4_000
+MALFORMED = 1_000
+CLIENTS = 64
+
+BAD_LINES = [
+    "#{name}#170678#{day}#",  # two-digit year
+    "#{name}#31021990#{day}#",  # 31 February
+    "#{name}#{day}#",  # a field missing
+    "#{name}##{day}#",  # empty birth date
+    "halo mau daftar paspor {name}",
+    "#{name}#17-06-1978#{day}#{day}#",  # one field too many
+    "###",
+    "#{name}#99999999#{day}#",
+]
+
+
+def gateway_key() -> str:
+    ApiClient.objects.filter(name="bench-gateway").delete()
+    _client, key = ApiClient.objects.create_key(
+        name="bench-gateway", scopes=[ApiScope.WHATSAPP_INBOUND]
+    )
+    return key
+
+
+def offices() -> list[Office]:
+    found = list(Office.objects.filter(code__in=OFFICES, is_active=True).order_by("code"))
+    if len(found) < 3:  # the pilot list changed: any five active offices do
+        found = list(Office.objects.filter(is_active=True).order_by("code")[:5])
+    return found
+
+
+@transaction.atomic
+def reset() -> None:
+    senders = InboundMessage.objects.filter(provider_message_id__startswith="gw:bench-gateway:")
+    phones = list(senders.values_list("sender", flat=True).distinct())
+    Booking.objects.filter(phone__in=phones).delete()
+    OutboundMessage.objects.filter(to__in=phones).delete()
+    senders.delete()
+
+
+def messages(run: int, key: str) -> tuple[list[Request], int]:
+    chooser = random.Random(2000 + run)
+    targets = []
+    for office in offices():
+        days = bookable_days(office)[:10]
+        targets.append((office, days))
+    requests = []
+    for i in range(VALID + MALFORMED):
+        office, days = targets[i % len(targets)]
+        day = chooser.choice(days)
+        name = f"PEMOHON WA {letters(run)} {letters(i)}"
+        birth = dt.date(1960, 1, 1) + dt.timedelta(days=i % 20000)
+        if i < VALID:
+            text = f"#{name}#{birth:%d%m%Y}#{day:%d%m%Y}#"
+        else:
+            text = BAD_LINES[i % len(BAD_LINES)].format(name=name, day=f"{day:%d%m%Y}")
+        requests.append(
+            Request(
+                "POST",
+                "/api/v1/whatsapp/messages/",
+                {
+                    "id": f"bench-{run}-{i}",
+                    "from": f"62814{run:02d}{i:06d}",
+                    "to": office.whatsapp_number,
+                    "text": text,
+                },
+                headers={"Authorization": f"Api-Key {key}"},
+                tag="valid" if i < VALID else "malformed",
+            )
+        )
+    chooser.shuffle(requests)
+    return requests, VALID
+
+
+def run_once(base: str, run: int) -> dict:
+    key = gateway_key()
+    reset()
+    requests, valid = messages(run, key)
+    result = run_load(base, requests, concurrency=CLIENTS, keep_body=True)
+    statuses = result.statuses()
+    booked = sum(
+        1
+        for a in result.answers
+        if a.status == 200 and a.tag == "valid" and isinstance(a.body, dict) and a.body["booking"]
+    )
+    wrongly_booked = sum(
+        1
+        for a in result.answers
+        if a.tag == "malformed" and isinstance(a.body, dict) and a.body.get("booking")
+    )
+    phones = [f"62814{run:02d}{i:06d}" for i in range(len(requests))]
+    in_db = Booking.objects.filter(phone__in=phones).count()
+    inbound_rows = InboundMessage.objects.filter(
+        provider_message_id__startswith="gw:bench-gateway:"
+    ).count()
+    return {
+        "messages": len(requests),
+        "valid": valid,
+        "booked": booked,
+        "bookings_in_db": in_db,
+        "malformed_booked": wrongly_booked,
+        "inbound_rows": inbound_rows,
+        "server_errors": sum(n for s, n in statuses.items() if s >= 500),
+        "connection_errors": statuses.get(0, 0),
+        "messages_per_s": round(len(requests) / result.wall, 1),
+        "latency_ms": result.latency_ms(),
+        "generator_cores": round(result.cpu_share, 2),
+        "correct": (
+            booked == valid == in_db
+            and wrongly_booked == 0
+            and inbound_rows == len(requests)
+            and statuses.get(200, 0) == len(requests)
+        ),
+    }

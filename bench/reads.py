@@ -1,0 +1,60 @@
+"""Scenario 3, reads: what everyone loads before booking.
+
+- the month calendar of one office: `/api/v1/offices/{code}/availability/` for 31 days;
+- the booking page with a day chosen (calendar, the day's times, the form).
+
+Requests/s and latency under 64 clients over HTTP; queries per request counted in
+this process through Django's test client on the same code and database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bench.load import Request, run_load
+from bench.rush import OFFICE, bookable_days
+from offices import schedule
+from offices.models import Office
+
+REQUESTS = 6_000
+CLIENTS = 64
+
+
+def targets() -> dict[str, str]:
+    office = Office.objects.get(code=OFFICE)
+    start = schedule.local_today(office, timezone.now())
+    end = start + dt.timedelta(days=30)
+    day = bookable_days(office)[0]
+    return {
+        "calendar": f"/api/v1/offices/{office.code}/availability/?start={start}&end={end}",
+        "booking_page": f"/pesan/?office={office.code}&date={day}",
+    }
+
+
+def queries_per_request(path: str) -> int:
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.get(path)  # warm: first-use caches are not the steady state
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    if response.status_code != 200:
+        raise RuntimeError(f"{path} answered {response.status_code}")
+    return len(captured.captured_queries)
+
+
+def run_once(base: str, name: str, path: str) -> dict:
+    result = run_load(base, [Request("GET", path)] * REQUESTS, concurrency=CLIENTS)
+    statuses = result.statuses()
+    return {
+        "read": name,
+        "requests": REQUESTS,
+        "ok": statuses.get(200, 0),
+        "errors": REQUESTS - statuses.get(200, 0),
+        "requests_per_s": round(REQUESTS / result.wall, 1),
+        "latency_ms": result.latency_ms(),
+        "generator_cores": round(result.cpu_share, 2),
+    }

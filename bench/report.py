@@ -1,0 +1,161 @@
+"""The report: one Markdown table (median of the runs, with min and max) and the list
+of runs that were not exact."""
+
+from __future__ import annotations
+
+import statistics
+
+from bench.load import summary
+
+
+def brief(run: dict) -> str:
+    keys = (
+        "accepted",
+        "expected_accepted",
+        "requests_per_s",
+        "accepted_per_s",
+        "sold_out_s",
+        "messages_per_s",
+        "seconds",
+        "batches",
+        "correct",
+    )
+    parts = [f"{k}={run[k]}" for k in keys if k in run]
+    if "latency_ms" in run:
+        parts.append(f"p99={run['latency_ms']['p99']}ms")
+    return ", ".join(parts)
+
+
+def _row(label: str, values: list[float], unit: str = "", target: str = "") -> str:
+    s = summary(values)
+    return f"| {label} | {s['median']}{unit} | {s['min']} | {s['max']} | {target} |"
+
+
+def _rush_rows(name: str, runs: list[dict], targets: bool) -> list[str]:
+    def pick(path):
+        out = []
+        for run in runs:
+            value = run
+            for key in path:
+                value = value[key]
+            out.append(value)
+        return out
+
+    t = (lambda text: text) if targets else (lambda text: "")
+    places = runs[0]["expected_accepted"]
+    return [
+        _row(f"{name}: requests/s", pick(["requests_per_s"]), "", t(">= 500")),
+        _row(f"{name}: accepted bookings/s", pick(["accepted_per_s"])),
+        _row(f"{name}: p50 latency", pick(["latency_ms", "p50"]), " ms"),
+        _row(f"{name}: p95 latency", pick(["latency_ms", "p95"]), " ms"),
+        _row(f"{name}: p99 latency", pick(["latency_ms", "p99"]), " ms", t("< 250 ms")),
+        _row(f"{name}: p50 of a booking", pick(["latency_accepted_ms", "p50"]), " ms"),
+        _row(f"{name}: p50 of a refusal (full)", pick(["latency_refused_ms", "p50"]), " ms"),
+        _row(f"{name}: sold out after", pick(["sold_out_s"]), " s", t("< 2 s")),
+        _row(f"{name}: accepted (places {places})", pick(["accepted"]), "", "= places"),
+        _row(f"{name}: overbooked slots", pick(["overbooked_slots"]), "", "0"),
+        _row(f"{name}: duplicate queue numbers", pick(["duplicate_queue_numbers"]), "", "0"),
+        _row(
+            f"{name}: 5xx + connection errors",
+            [r["server_errors"] + r["connection_errors"] for r in runs],
+            "",
+            "0",
+        ),
+        _row(f"{name}: load generator's cores", pick(["generator_cores"])),
+    ]
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    lines = [
+        f"Antrean bench at {m['commit']} on {m['host']}: {m['cores']} cores, gunicorn "
+        f"{m['gunicorn_workers']} workers x {m['gunicorn_threads']} threads, "
+        f"{m['runs']} runs per figure (median, min, max).",
+        "",
+        "| Figure | Median | Min | Max | Target |",
+        "|---|---|---|---|---|",
+    ]
+    if "rush_day" in results:
+        lines += _rush_rows("Rush, one 400-place day", results["rush_day"], True)
+    if "rush_month" in results:
+        lines += _rush_rows("Rush, 400 places/day over a month", results["rush_month"], False)
+    for slots in (1, 20):
+        if f"ceiling_{slots}" in results:
+            label = "one hot slot" if slots == 1 else "20 slots"
+            lines.append(_row(f"pgbench ceiling, {label}: tx/s", results[f"ceiling_{slots}"]))
+    if "rush_day" in results and "ceiling_20" in results:
+        ceiling = statistics.median(results["ceiling_20"])
+        accepted = [r["accepted_per_s"] / ceiling * 100 for r in results["rush_day"]]
+        requests = [r["requests_per_s"] / ceiling * 100 for r in results["rush_day"]]
+        lines.append(
+            _row("Rush accepted bookings/s as % of ceiling (20 slots)", accepted, "%", ">= 10%")
+        )
+        lines.append(_row("Rush requests/s as % of ceiling (20 slots)", requests, "%"))
+    for key, label, target in (
+        ("reads_calendar", "Calendar, 31 days (API)", ">= 1000"),
+        ("reads_booking_page", "Booking page with a day chosen", ""),
+    ):
+        if key in results:
+            runs = results[key]
+            lines.append(
+                _row(f"{label}: requests/s", [r["requests_per_s"] for r in runs], "", target)
+            )
+            lines.append(_row(f"{label}: p99", [r["latency_ms"]["p99"] for r in runs], " ms"))
+            lines.append(
+                _row(
+                    f"{label}: queries/request",
+                    [r["queries_per_request"] for r in runs],
+                    "",
+                    "<= 5" if target else "",
+                )
+            )
+    if "inbound" in results:
+        runs = results["inbound"]
+        lines.append(
+            _row(
+                "WhatsApp inbound (5,000: 4,000 bookings): msg/s",
+                [r["messages_per_s"] for r in runs],
+            )
+        )
+        lines.append(_row("WhatsApp inbound: p99", [r["latency_ms"]["p99"] for r in runs], " ms"))
+        lines.append(
+            _row("WhatsApp inbound: bookings made", [r["bookings_in_db"] for r in runs], "", "4000")
+        )
+    if "outbox" in results:
+        lines.append(
+            _row("Outbox, 10,000 notices: msg/s", [r["messages_per_s"] for r in results["outbox"]])
+        )
+    if "expiry" in results:
+        runs = results["expiry"]
+        lines.append(
+            _row(
+                "Expiry of 100,000 no-shows: seconds", [r["seconds"] for r in runs], " s", "< 30 s"
+            )
+        )
+        lines.append(_row("Expiry: batches", [r["batches"] for r in runs]))
+        lines.append(
+            _row(
+                "Expiry: memory, peak in first third",
+                [r["rss_first_third_peak_mb"] for r in runs],
+                " MB",
+            )
+        )
+        lines.append(
+            _row(
+                "Expiry: memory, peak in last third",
+                [r["rss_last_third_peak_mb"] for r in runs],
+                " MB",
+                "flat",
+            )
+        )
+    return "\n".join(lines)
+
+
+def incorrect(results: dict) -> list[str]:
+    wrong = []
+    for key, runs in results.items():
+        if isinstance(runs, list):
+            for i, run in enumerate(runs):
+                if isinstance(run, dict) and run.get("correct") is False:
+                    wrong.append(f"{key} run {i + 1}: {brief(run)}")
+    return wrong

@@ -1,0 +1,185 @@
+"""Scenario 1, the rush: the moment a day's quota is released.
+
+Two shapes, each 10,000 booking requests from 64 concurrent clients, every request a
+different applicant (own name, birth date and WhatsApp number):
+
+- `day`: everyone wants the same 400-place day at Tangerang (its Lebaran peak);
+- `month`: the same 400 places a day, but each applicant picks one of the month's open
+  days at random (a fixed seed), as a calendar spreads people out.
+
+Correctness is checked in the database after every run, never assumed from the
+answers: accepted answers = holding bookings = the places that existed (or, for the
+month, the sum over days of min(requests, places)); no slot holds more bookings than
+its capacity and every slot's `booked` counter equals its bookings; no queue number
+is given twice in a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from bench.load import Request, percentiles, run_load
+from bookings.models import HOLDING_STATUSES, Booking
+from notifications.models import OutboundMessage
+from offices import schedule
+from offices.models import CapacityOverride, Office, Slot
+from offices.selectors import office_calendar
+from offices.services import slots_ensure
+
+OFFICE = "tangerang"
+PLACES = 400
+REQUESTS = 10_000
+CLIENTS = 64
+
+
+def open_days(office: Office, *, first: dt.date, last: dt.date) -> list[dt.date]:
+    calendar = office_calendar(office=office, start=first, end=last)
+    return [d for d in schedule.days(first, last) if schedule.plan_day(calendar, d).is_open]
+
+
+def bookable_days(office: Office) -> list[dt.date]:
+    """Open days from the day after tomorrow (no same-day cut-off in play) through the
+    last released day, in the office's own zone."""
+    now = timezone.now()
+    today = schedule.local_today(office, now)
+    return open_days(
+        office,
+        first=today + dt.timedelta(days=2),
+        last=schedule.last_released_day(office, now),
+    )
+
+
+@transaction.atomic
+def reset(office: Office, days: list[dt.date]) -> None:
+    """A clean start for the days: no bookings, fresh 400-place slots."""
+    CapacityOverride.objects.filter(office=office, reason="bench").delete()
+    CapacityOverride.objects.create(
+        office=office,
+        starts_on=min(days),
+        ends_on=max(days),
+        daily_capacity=PLACES,
+        reason="bench",
+    )
+    bookings = Booking.objects.filter(office=office, date__in=days)
+    OutboundMessage.objects.filter(
+        subject__in=[f"booking:{code}" for code in bookings.values_list("code", flat=True)]
+    ).delete()
+    bookings.delete()
+    Slot.objects.filter(office=office, date__in=days).delete()
+    for day in days:
+        slots_ensure(office=office, day=day)
+
+
+def letters(number: int) -> str:
+    """A number written in letters (0 -> A, 26 -> BA): names take no digits."""
+    out = ""
+    while True:
+        number, digit = divmod(number, 26)
+        out = chr(ord("A") + digit) + out
+        if not number:
+            return out
+
+
+def applicant_requests(office: Office, days: list[dt.date], run: int) -> list[Request]:
+    chooser = random.Random(1000 + run)
+    requests = []
+    for i in range(REQUESTS):
+        day = days[0] if len(days) == 1 else chooser.choice(days)
+        requests.append(
+            Request(
+                "POST",
+                "/api/v1/bookings/",
+                {
+                    "office": office.code,
+                    "date": day.isoformat(),
+                    "name": f"Pemohon Bench {letters(run)} {letters(i)}",
+                    "birth_date": (dt.date(1970, 1, 1) + dt.timedelta(days=i % 15000)).isoformat(),
+                    "phone": f"0813{run:02d}{i:06d}",
+                    "service": "new",
+                },
+                tag=day.isoformat(),
+            )
+        )
+    return requests
+
+
+def check_database(office: Office, days: list[dt.date]) -> dict:
+    holding = Booking.objects.filter(office=office, date__in=days, status__in=HOLDING_STATUSES)
+    per_slot = dict(holding.values_list("slot").annotate(n=Count("pk")).values_list("slot", "n"))
+    overbooked = 0
+    counter_drift = 0
+    for slot_id, capacity, booked in Slot.objects.filter(office=office, date__in=days).values_list(
+        "pk", "capacity", "booked"
+    ):
+        held = per_slot.get(slot_id, 0)
+        overbooked += held > capacity or booked > capacity
+        counter_drift += held != booked
+    duplicates = holding.values("date", "queue_seq").annotate(n=Count("pk")).filter(n__gt=1).count()
+    places = sum(
+        Slot.objects.filter(office=office, date__in=days).values_list("capacity", flat=True)
+    )
+    return {
+        "bookings_in_db": holding.count(),
+        "places": places,
+        "overbooked_slots": overbooked,
+        "counter_drift_slots": counter_drift,
+        "duplicate_queue_numbers": duplicates,
+    }
+
+
+def run_once(base: str, shape: str, run: int) -> dict:
+    office = Office.objects.get(code=OFFICE)
+    days = bookable_days(office)
+    if shape == "day":
+        days = days[:1]
+    reset(office, days)
+    requests = applicant_requests(office, days, run)
+    wanted = Counter(r.tag for r in requests)
+    expected = sum(min(wanted[d.isoformat()], PLACES) for d in days)
+
+    result = run_load(base, requests, concurrency=CLIENTS)
+
+    statuses = result.statuses()
+    accepted = [a for a in result.answers if a.status == 201]
+    refused = [a for a in result.answers if 400 <= a.status < 500]
+    sold_out_at = max((a.ended for a in accepted), default=0.0)
+    db = check_database(office, days)
+    return {
+        "shape": shape,
+        "days": len(days),
+        "requests": len(requests),
+        "expected_accepted": expected,
+        "accepted": len(accepted),
+        **db,
+        "refusals": dict(Counter(a.error_code or str(a.status) for a in refused)),
+        "server_errors": sum(n for s, n in statuses.items() if s >= 500),
+        "connection_errors": statuses.get(0, 0),
+        "wall_s": round(result.wall, 3),
+        "requests_per_s": round(len(requests) / result.wall, 1),
+        "accepted_per_s": round(len(accepted) / sold_out_at, 1) if sold_out_at else 0.0,
+        "sold_out_s": round(sold_out_at, 3),
+        "latency_ms": result.latency_ms(),
+        "latency_accepted_ms": percentiles([a.latency for a in accepted]),
+        "latency_refused_ms": percentiles([a.latency for a in refused]),
+        "generator_cores": round(result.cpu_share, 2),
+        "correct": (
+            len(accepted) == expected == db["bookings_in_db"]
+            and db["overbooked_slots"] == 0
+            and db["counter_drift_slots"] == 0
+            and db["duplicate_queue_numbers"] == 0
+            and statuses.get(0, 0) == 0
+            and not any(s >= 500 for s in statuses)
+        ),
+    }
+
+
+def vacuum() -> None:
+    """Between runs: the deleted rows of the last run must not slow the next."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")

@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from bookings.models import Booking
-from notifications.services import outbox_enqueue
+from notifications.services import outbox_enqueue, outbox_enqueue_many
 from offices import schedule
 
 WHAT_TO_BRING = {
@@ -40,21 +40,26 @@ def _when(booking: Booking) -> dict[str, str]:
     }
 
 
+def _fields(booking: Booking, kind: str, text: str, params: list[str], *, image=False) -> dict:
+    return {
+        "to": booking.phone,
+        "text": text,
+        "kind": kind,
+        "language": booking.language,
+        "sender": booking.office.whatsapp_number,
+        "phone_number_id": booking.office.whatsapp_phone_number_id or "",
+        "image_qr": booking.code if image else "",
+        "template_name": f"antrean_{kind}",
+        "template_params": params,
+        "subject": f"booking:{booking.code}",
+    }
+
+
 def _queue(
     booking: Booking, kind: str, text: str, params: list[str], *, image=False, dedupe_key=None
 ):
     return outbox_enqueue(
-        to=booking.phone,
-        text=text,
-        kind=kind,
-        language=booking.language,
-        sender=booking.office.whatsapp_number,
-        phone_number_id=booking.office.whatsapp_phone_number_id or "",
-        image_qr=booking.code if image else "",
-        template_name=f"antrean_{kind}",
-        template_params=params,
-        subject=f"booking:{booking.code}",
-        dedupe_key=dedupe_key,
+        **_fields(booking, kind, text, params, image=image), dedupe_key=dedupe_key
     )
 
 
@@ -87,7 +92,7 @@ def notify_cancelled(booking: Booking) -> None:
     _queue(booking, "booking_cancelled", text, [v["code"], v["name"], v["date"]])
 
 
-def notify_expired(booking: Booking) -> None:
+def _expired(booking: Booking) -> dict:
     with translation.override(booking.language):
         v = _when(booking)
         text = (
@@ -97,7 +102,17 @@ def notify_expired(booking: Booking) -> None:
             )
             % v
         )
-    _queue(booking, "booking_expired", text, [v["code"], v["name"], v["date"]])
+    return _fields(booking, "booking_expired", text, [v["code"], v["name"], v["date"]])
+
+
+def notify_expired(booking: Booking) -> None:
+    outbox_enqueue(**_expired(booking))
+
+
+def notify_expired_many(bookings: list[Booking]) -> None:
+    """The sweep's notices: one INSERT and a few task messages per batch, not one of
+    each per no-show (the sweep of a busy day forfeits thousands)."""
+    outbox_enqueue_many([_expired(booking) for booking in bookings])
 
 
 def notify_reminder(booking: Booking):

@@ -743,8 +743,9 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
                 )
                 for pk in ids
             )
-            for booking in Booking.objects.filter(pk__in=ids).select_related("office", "slot"):
-                notices.notify_expired(booking)
+            notices.notify_expired_many(
+                list(Booking.objects.filter(pk__in=ids).select_related("office", "slot"))
+            )
             total += len(ids)
         if len(batch) < batch_size:
             return total

@@ -94,6 +94,38 @@ def outbox_enqueue(
     return message
 
 
+DISPATCH_CHUNK = 100
+
+
+def _dispatch_many(message_ids: list[int]) -> None:
+    from notifications.tasks import send_outbound_messages
+
+    for start in range(0, len(message_ids), DISPATCH_CHUNK):
+        chunk = message_ids[start : start + DISPATCH_CHUNK]
+        try:
+            send_outbound_messages.apply_async((chunk,), retry=False)
+        except Exception as exc:  # the broker is down: the rows wait for the sweep
+            logger.warning(
+                "outbox: %d messages not dispatched (%s); the sweep will send them",
+                len(chunk),
+                type(exc).__name__,
+            )
+
+
+def outbox_enqueue_many(messages: list[dict]) -> list[OutboundMessage]:
+    """Queue many messages (the fields of `outbox_enqueue`, without dedupe keys) with one
+    INSERT in the current transaction; after commit they go to the workers in chunks
+    of DISPATCH_CHUNK per task message."""
+    rows = OutboundMessage.objects.bulk_create(
+        OutboundMessage(**{**fields, "template_params": list(fields.get("template_params", ()))})
+        for fields in messages
+    )
+    ids = [row.pk for row in rows]
+    if ids:
+        transaction.on_commit(lambda: _dispatch_many(ids))
+    return rows
+
+
 def session_open(phone: str, now: dt.datetime) -> bool:
     """Whether the recipient wrote to us in the last 24 hours (free-form allowed)."""
     return InboundMessage.objects.filter(
@@ -183,8 +215,7 @@ def outbox_requeue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     ids = list(due)
-    for message_id in ids:
-        _dispatch(message_id)
+    _dispatch_many(ids)
     return len(ids)
 
 

@@ -155,3 +155,25 @@ def test_a_real_worker_sends_what_was_committed(celery_worker_process, wait_unti
         "the worker sent the message",
     )
     assert OutboundMessage.objects.get(pk=message.pk).provider_message_id.startswith("locmem-")
+
+
+def test_many_messages_are_queued_in_one_insert_and_dispatched_in_chunks(
+    django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    from notifications.services import DISPATCH_CHUNK, outbox_enqueue_many
+    from notifications.tasks import send_outbound_messages
+
+    fields = [
+        {"to": f"62812345{i:05d}", "text": f"Halo {i}", "kind": "test"}
+        for i in range(DISPATCH_CHUNK + 5)
+    ]
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(1):
+        rows = outbox_enqueue_many(fields)
+    assert len(callbacks) == 1
+    assert OutboundMessage.objects.filter(status="queued").count() == DISPATCH_CHUNK + 5
+    ids = [row.pk for row in rows]
+    # A chunk delivered twice (a redelivered task message) sends each row once.
+    locmem.outbox.clear()
+    assert send_outbound_messages(ids[:10]) == {"sent": 10}
+    assert send_outbound_messages(ids[:10]) == {"skipped": 10}
+    assert [m.text for m in locmem.outbox] == [f"Halo {i}" for i in range(10)]

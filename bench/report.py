@@ -101,14 +101,15 @@ def markdown(results: dict) -> str:
                 _row(f"{label}: requests/s", [r["requests_per_s"] for r in runs], "", target)
             )
             lines.append(_row(f"{label}: p99", [r["latency_ms"]["p99"] for r in runs], " ms"))
-            lines.append(
-                _row(
-                    f"{label}: queries/request",
-                    [r["queries_per_request"] for r in runs],
-                    "",
-                    "<= 5" if target else "",
+            for case in ("miss", "hit"):
+                lines.append(
+                    _row(
+                        f"{label}: queries/request (cache {case})",
+                        [r["queries_per_request"][case] for r in runs],
+                        "",
+                        "<= 5" if target else "",
+                    )
                 )
-            )
     if "inbound" in results:
         runs = results["inbound"]
         lines.append(

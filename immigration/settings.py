@@ -146,6 +146,9 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Booking rules (policy; each can be tuned per deployment) -----------------------
 # One request books at most this many people (a family) from one phone.
+# The office calendar (availability API) is served from the cache this long: the
+# moment a day is released everyone reloads it. 0 turns the cache off.
+AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=2)
 BOOKING_FAMILY_MAX = env.int("BOOKING_FAMILY_MAX", default=5)
 # Anti-calo: upcoming bookings one phone number may hold at once.
 BOOKING_PHONE_MAX_ACTIVE = env.int("BOOKING_PHONE_MAX_ACTIVE", default=5)

@@ -1,13 +1,18 @@
 """`/api/v1/offices/`: the public list of offices, one office, and its availability."""
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
-from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
 
 from immigration.errors import API_ERROR
 from offices import schedule
@@ -61,20 +66,29 @@ class OfficeViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def availability(self, request, code=None):
-        office = get_object_or_404(active_offices(), code=code)
         query = AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        days = office_availability(
-            office=office, start=query.validated_data["start"], end=query.validated_data["end"]
-        )
-        # DRF renders datetimes in the current zone: make it the office's own.
-        with timezone.override(schedule.office_zone(office)):
-            data = AvailabilitySerializer(
-                {
-                    "office": office.code,
-                    "timezone": office.timezone,
-                    "zone": office.zone_label,
-                    "days": days,
-                }
-            ).data
-        return Response(data)
+        start, end = query.validated_data["start"], query.validated_data["end"]
+        # Everyone opens the calendar before booking: the same answer is served from
+        # the cache for a couple of seconds (the booking itself is what counts places).
+        key = f"availability:{code}:{start}:{end}:{get_language()}"
+        body = cache.get(key) if settings.AVAILABILITY_CACHE_SECONDS else None
+        if body is None:
+            office = get_object_or_404(active_offices(), code=code)
+            days = office_availability(office=office, start=start, end=end)
+            # DRF renders datetimes in the current zone: make it the office's own.
+            with timezone.override(schedule.office_zone(office)):
+                data = AvailabilitySerializer(
+                    {
+                        "office": office.code,
+                        "timezone": office.timezone,
+                        "zone": office.zone_label,
+                        "days": days,
+                    }
+                ).data
+            body = JSONRenderer().render(data)
+            if settings.AVAILABILITY_CACHE_SECONDS:
+                cache.set(key, body, settings.AVAILABILITY_CACHE_SECONDS)
+        response = HttpResponse(body, content_type="application/json")
+        patch_cache_control(response, public=True, max_age=settings.AVAILABILITY_CACHE_SECONDS)
+        return response

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 import time_machine
 
+from offices.models import Office
 from offices.tests.factories import OfficeFactory
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +121,25 @@ def test_the_schema_describes_the_offices_endpoints(client):
     availability = paths["/api/v1/offices/{code}/availability/"]["get"]
     assert {p["name"] for p in availability["parameters"]} >= {"date", "start", "end", "code"}
     assert "400" in availability["responses"]
+
+
+def test_the_calendar_is_served_from_the_cache_for_a_moment(client, django_assert_num_queries):
+    path = "/api/v1/offices/tangerang/availability/?start=2026-12-24&end=2027-01-04"
+    first = client.get(path)
+    assert first.status_code == 200
+    assert first["Cache-Control"] == "public, max-age=2"
+    with django_assert_num_queries(0):
+        again = client.get(path)
+    assert again.content == first.content
+    # Each language is its own entry: the reasons are translated.
+    english = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.content != first.content
+    assert "Christmas" in english.content.decode()
+
+
+def test_without_the_cache_every_read_is_fresh(client, settings):
+    settings.AVAILABILITY_CACHE_SECONDS = 0
+    path = "/api/v1/offices/tangerang/availability/?date=2026-12-07"
+    client.get(path)
+    Office.objects.filter(code="tangerang").update(is_active=False)
+    assert client.get(path).status_code == 404

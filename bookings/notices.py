@@ -44,6 +44,8 @@ def _when(booking: Booking) -> dict[str, str]:
 def _queue(
     booking: Booking, kind: str, text: str, params: list[str], *, image=False, dedupe_key=None
 ):
+    if not booking.phone:
+        return None  # erased (bookings/retention.py): there is no one left to write to
     return outbox_enqueue(
         to=booking.phone,
         text=text,

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 
 from bookings.models import Booking, BookingEvent
+from bookings.retention import bookings_erase_personal_data
 from bookings.services import bookings_expire_no_shows
 from bookings.tests.factories import DAY, NOW, applicant, book, office
 from immigration.errors import DomainError
@@ -98,3 +99,17 @@ def test_two_sweeps_at_once_expire_each_no_show_once():
     assert Booking.objects.filter(status="expired").count() == 30
     assert BookingEvent.objects.filter(to_status="expired").count() == 30
     assert sum(Slot.objects.filter(office=place, date=DAY).values_list("booked", flat=True)) == 0
+
+
+def test_two_erasure_runs_at_once_erase_each_booking_once(settings):
+    settings.BOOKING_RETENTION_DAYS = 365
+    place = office()
+    for _ in range(30):
+        book(place)
+    later = dt.datetime(2027, 12, 9, 3, 0, tzinfo=NOW.tzinfo)
+    results, errors = _race(
+        [lambda: bookings_erase_personal_data(now=later, batch_size=7) for _ in range(2)]
+    )
+    assert errors == []
+    assert sum(results) == 30
+    assert Booking.objects.filter(personal_data_erased_at=later, name="", phone="").count() == 30

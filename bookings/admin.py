@@ -105,7 +105,20 @@ class BookingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     actions = [cancel_bookings, mark_ready, mark_collected]
     fieldsets = [
         (None, {"fields": ["code", "status", "office", "date", "slot", "queue_seq", "expires_at"]}),
-        (_("Applicant"), {"fields": ["name", "birth_date", "nik", "phone", "language", "service"]}),
+        (
+            _("Applicant"),
+            {
+                "fields": [
+                    "name",
+                    "birth_date",
+                    "nik",
+                    "phone",
+                    "language",
+                    "service",
+                    "personal_data_erased_at",
+                ]
+            },
+        ),
         (_("Passport"), {"fields": ["fee", "fee_amount", "billing_code"]}),
         (
             _("Origin"),
@@ -117,6 +130,9 @@ class BookingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("conversation"))
     def conversation(self, booking):
         """The messages of this booking's number, both ways, oldest first."""
+        if not booking.phone:
+            # Erased: matching on the empty number would show every erased conversation.
+            return "-"
         inbound = InboundMessage.objects.filter(sender=booking.phone).values_list(
             "received_at", "text"
         )

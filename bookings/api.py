@@ -45,6 +45,7 @@ from bookings.services import (
     priority_ticket_issue,
 )
 from immigration.errors import API_ERROR, DomainError
+from immigration.sensitive import sensitive_api_view
 from offices import schedule
 from offices.access import staff_or_key
 from offices.models import ApiScope, Office
@@ -72,6 +73,7 @@ def _actor(request) -> Actor:
     return Actor.api_client(caller.client.name)
 
 
+@sensitive_api_view
 class BookingCreateView(APIView):
     permission_classes = [AllowAny]
     throttle_scope = "booking"
@@ -114,14 +116,20 @@ BIRTH_DATE = OpenApiParameter(
 )
 
 
+@sensitive_api_view
 class BookingDetailView(APIView):
     permission_classes = [AllowAny]
     throttle_scope = "lookup"
 
     @extend_schema(
-        summary="An applicant's booking",
+        summary="An applicant's booking (deprecated: use POST .../lookup/)",
         parameters=[BIRTH_DATE],
         responses={200: BookingSerializer, **ERRORS},
+        deprecated=True,
+        description=(
+            "Kept for existing clients. A birth date in a URL ends up in proxy logs, "
+            "browser history and error reports; POST it to .../lookup/ instead."
+        ),
     )
     def get(self, request, code):
         query = BirthDateSerializer(data=request.query_params)
@@ -130,6 +138,24 @@ class BookingDetailView(APIView):
         return Response(_render(BookingSerializer, booking))
 
 
+@sensitive_api_view
+class BookingLookupView(APIView):
+    permission_classes = [AllowAny]
+    throttle_scope = "lookup"
+
+    @extend_schema(
+        summary="An applicant's booking (the birth date in the body, never in the URL)",
+        request=BirthDateSerializer,
+        responses={200: BookingSerializer, **ERRORS},
+    )
+    def post(self, request, code):
+        data = BirthDateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = booking_for_applicant(code=code, birth_date=data.validated_data["birth_date"])
+        return Response(_render(BookingSerializer, booking))
+
+
+@sensitive_api_view
 class BookingCancelView(APIView):
     permission_classes = [AllowAny]
     throttle_scope = "lookup"
@@ -147,6 +173,7 @@ class BookingCancelView(APIView):
         return Response(_render(BookingSerializer, booking))
 
 
+@sensitive_api_view
 class BookingRescheduleView(APIView):
     permission_classes = [AllowAny]
     throttle_scope = "booking"
@@ -215,6 +242,7 @@ def _staff_booking(request, code: str) -> Booking:
     return booking
 
 
+@sensitive_api_view
 class CheckInView(APIView):
     permission_classes = [staff_or_key(ApiScope.DESK)]
 
@@ -246,6 +274,7 @@ def _acting_office(request, code: str | None) -> Office:
     return only[0]
 
 
+@sensitive_api_view
 class SubmissionView(APIView):
     permission_classes = [staff_or_key(ApiScope.DESK)]
 
@@ -267,6 +296,7 @@ class SubmissionView(APIView):
 
 
 def _step_view(service, scope: str, summary: str):
+    @sensitive_api_view
     class StepView(APIView):
         permission_classes = [staff_or_key(scope)]
 
@@ -292,6 +322,7 @@ CollectedView = _step_view(
 )
 
 
+@sensitive_api_view
 class StaffCancelView(APIView):
     permission_classes = [staff_or_key(ApiScope.DESK)]
 
@@ -305,6 +336,7 @@ class StaffCancelView(APIView):
         return Response(_render(StaffBookingSerializer, booking))
 
 
+@sensitive_api_view
 class OfficeBookingsView(APIView):
     permission_classes = [staff_or_key(ApiScope.BOOKINGS_READ)]
 

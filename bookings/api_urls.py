@@ -14,6 +14,7 @@ urlpatterns = [
     re_path(
         rf"^bookings/{CODE}/qr\.(?P<fmt>png|svg)$", api.BookingQrView.as_view(), name="booking-qr"
     ),
+    re_path(rf"^bookings/{CODE}/lookup/$", api.BookingLookupView.as_view(), name="booking-lookup"),
     re_path(rf"^bookings/{CODE}/cancel/$", api.BookingCancelView.as_view(), name="booking-cancel"),
     re_path(
         rf"^bookings/{CODE}/reschedule/$",

@@ -3,6 +3,10 @@
 A booking holds one place in one slot while its status is one of HOLDING_STATUSES;
 the slot's `booked` counter counts exactly those, and the database refuses a second
 holding booking for the same person at the same office on the same day.
+
+After BOOKING_RETENTION_DAYS the applicant's personal data is erased (name, birth date,
+NIK, phone, billing code, event notes) and `personal_data_erased_at` set; the row stays,
+so the figures of every past day still add up.
 """
 
 import datetime as dt
@@ -82,7 +86,8 @@ class Booking(models.Model):
     name = models.CharField(
         _("name"), max_length=100, help_text=_("Normalised: uppercase, single spaces.")
     )
-    birth_date = models.DateField(_("birth date"))
+    # Empty only once the personal data has been erased (see bookings/retention.py).
+    birth_date = models.DateField(_("birth date"), null=True)
     nik = models.CharField(_("NIK"), max_length=16, blank=True)
     phone = models.CharField(
         _("WhatsApp number"), max_length=15, help_text=_("E.164 digits without +.")
@@ -120,6 +125,9 @@ class Booking(models.Model):
     )
     created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    personal_data_erased_at = models.DateTimeField(
+        _("personal data erased at"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("booking")
@@ -144,6 +152,13 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(queue_seq__gte=1), name="booking_queue_seq_positive"
             ),
+            # Only erasure empties a birth date; an erased row's NULL never clashes in
+            # booking_one_per_person_office_day (NULLs are distinct), its "" NIK is
+            # outside booking_one_per_nik_office_day.
+            models.CheckConstraint(
+                condition=Q(birth_date__isnull=False) | Q(personal_data_erased_at__isnull=False),
+                name="booking_birth_date_unless_erased",
+            ),
         ]
         indexes = [
             # Serves: the no-show sweep (booked and past their expiry).
@@ -156,6 +171,13 @@ class Booking(models.Model):
             models.Index(fields=["name", "birth_date", "date"], name="booking_person_date_idx"),
             # Serves: an office's list for a day (desk, admin).
             models.Index(fields=["office", "date", "status"], name="booking_office_day_idx"),
+            # Serves: the retention job (bookings not yet erased, oldest day first); it
+            # holds about one retention period of rows, however long the history.
+            models.Index(
+                fields=["date"],
+                condition=Q(personal_data_erased_at__isnull=True),
+                name="booking_retention_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -58,6 +58,8 @@ def _fields(booking: Booking, kind: str, text: str, params: list[str], *, image=
 def _queue(
     booking: Booking, kind: str, text: str, params: list[str], *, image=False, dedupe_key=None
 ):
+    if not booking.phone:
+        return None  # erased (bookings/retention.py): there is no one left to write to
     return outbox_enqueue(
         **_fields(booking, kind, text, params, image=image), dedupe_key=dedupe_key
     )

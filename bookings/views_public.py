@@ -1,7 +1,8 @@
 """The applicant's pages: book (`/pesan/`), the confirmation, and check or cancel (`/cek/`).
 
 Server-rendered and usable with JavaScript off: choosing an office and a day are plain
-links and GET forms; booking is one POST. Birth dates never travel in URLs.
+links and GET forms; booking is one POST. Birth dates never travel in URLs, and error
+reports show none of what these pages receive (immigration.sensitive).
 """
 
 import calendar
@@ -28,6 +29,7 @@ from bookings.services import (
 )
 from immigration.errors import DomainError, add_to_form
 from immigration.ratelimit import allow, client_ip
+from immigration.sensitive import sensitive_view
 from offices import schedule
 from offices.selectors import DayState, active_offices, office_availability
 from offices.services import slots_ensure
@@ -83,6 +85,7 @@ def _slot_choices(office, day: dt.date, now):
     return availability, choices
 
 
+@sensitive_view
 @require_http_methods(["GET", "POST"])
 def book(request):
     now = timezone.now()
@@ -167,11 +170,13 @@ def _present(booking: Booking) -> dict:
     }
 
 
+@sensitive_view
 def confirmation(request, code: str):
     bookings = _session_bookings(request, code)
     return render(request, "bookings/confirmation.html", {"items": [_present(b) for b in bookings]})
 
 
+@sensitive_view
 def ics(request, code: str):
     """An .ics event for the visit, so the phone's calendar reminds the applicant."""
     canonical = codes.canonical(code)
@@ -210,6 +215,7 @@ def ics(request, code: str):
     return response
 
 
+@sensitive_view
 @require_http_methods(["GET", "POST"])
 def check(request):
     """Look a booking up with code + birth date (POST: the birth date stays out of the

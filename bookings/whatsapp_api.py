@@ -14,6 +14,7 @@ from bookings.applicant import normalise_phone
 from bookings.conversation.handler import find_office
 from bookings.models import Booking
 from immigration.errors import DomainError
+from immigration.sensitive import sensitive_api_view
 from notifications.inbound import Inbound, receive_inbound
 from offices.access import staff_or_key
 from offices.models import ApiScope
@@ -40,6 +41,7 @@ class GatewayReplySerializer(serializers.Serializer):
     duplicate = serializers.BooleanField()
 
 
+@sensitive_api_view
 class GatewayMessageView(APIView):
     permission_classes = [staff_or_key(ApiScope.WHATSAPP_INBOUND)]
     # Only the gateway's own rate: one key carries a whole office's applicants, and

@@ -17,6 +17,7 @@ from complaints.services import (
     uploads_from,
 )
 from immigration.errors import API_ERROR
+from immigration.sensitive import sensitive_api_view
 from offices.selectors import active_offices
 
 ERROR = API_ERROR
@@ -72,6 +73,7 @@ class InformationSerializer(serializers.Serializer):
     evidence = serializers.ListField(child=serializers.FileField(), required=False, max_length=5)
 
 
+@sensitive_api_view
 class ComplaintCreateView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
@@ -107,6 +109,7 @@ class ComplaintDetailView(APIView):
         return Response(ComplaintPublicSerializer(complaint_for_reporter(tracking_code=code)).data)
 
 
+@sensitive_api_view
 class ComplaintInformationView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser, FormParser, JSONParser]

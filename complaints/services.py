@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,8 @@ from complaints.models import Category, Complaint, ComplaintEvent, ComplaintStat
 from complaints.scoping import complaints_for_user, is_inspector
 from complaints.working_days import add_working_days, working_days_between
 from immigration.errors import ConflictError, DomainError, NotFoundError
+from notifications.models import OutboundMessage
+from notifications.retention import outbox_erasable, outbox_erase
 from offices import schedule
 from offices.models import Office, OfficerProfile
 
@@ -346,10 +349,43 @@ def complaints_autoclose(*, now: dt.datetime | None = None) -> int:
     return closed
 
 
-def complaint_contact_purge(*, now: dt.datetime | None = None) -> int:
-    """Erase reporters' contact details of cases closed longer than the retention period."""
+def complaints_due_for_contact_purge(*, now: dt.datetime | None = None):
+    """Cases closed longer than COMPLAINT_CONTACT_RETENTION_DAYS whose reporter's
+    contact details are still kept. A reopened case is not closed, so it keeps them."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.COMPLAINT_CONTACT_RETENTION_DAYS)
     return Complaint.objects.filter(
         status=S.CLOSED, closed_at__lt=cutoff, contact_purged_at__isnull=True
-    ).update(reporter_name="", reporter_phone="", reporter_email="", contact_purged_at=now)
+    )
+
+
+def complaint_contact_purge(*, now: dt.datetime | None = None) -> int:
+    """Erase reporters' name, phone and e-mail address of cases closed longer than the
+    retention period. Returns how many cases lost them. The case itself (what happened,
+    its history, its evidence) stays: it is the record of the investigation."""
+    now = now or timezone.now()
+    return complaints_due_for_contact_purge(now=now).update(
+        reporter_name="", reporter_phone="", reporter_email="", contact_purged_at=now
+    )
+
+
+def _purged_reporters_messages():
+    subjects = (
+        Complaint.objects.filter(contact_purged_at__isnull=False)
+        .annotate(subject=Concat(Value("complaint:"), "tracking_code"))
+        .values("subject")
+    )
+    return OutboundMessage.objects.filter(subject__in=subjects)
+
+
+def complaint_messages_due_for_erasure():
+    """Messages to reporters whose contact details were purged, not yet erased."""
+    return outbox_erasable(_purged_reporters_messages())
+
+
+def complaint_messages_erase(*, now: dt.datetime | None = None) -> int:
+    """Erase the number (and text) of the messages sent to reporters whose contact
+    details were purged, which may be younger than MESSAGE_RETENTION_DAYS. A message
+    still queued or sending is left for a later run, which finds it again: the purge
+    is not undone by it. Returns how many messages were erased."""
+    return outbox_erase(_purged_reporters_messages(), now=now or timezone.now())

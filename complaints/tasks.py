@@ -2,6 +2,7 @@ from celery import shared_task
 
 from complaints.services import (
     complaint_contact_purge,
+    complaint_messages_erase,
     complaints_autoclose,
     complaints_notify_overdue,
 )
@@ -14,4 +15,6 @@ def daily() -> dict:
         "overdue_notices": complaints_notify_overdue(),
         "closed": complaints_autoclose(),
         "contacts_erased": complaint_contact_purge(),
+        # After the purge, so today's purged reporters lose their messages today.
+        "contact_messages_erased": complaint_messages_erase(),
     }

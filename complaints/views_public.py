@@ -15,11 +15,13 @@ from complaints.services import (
 )
 from immigration.errors import DomainError, add_to_form
 from immigration.ratelimit import allow, client_ip
+from immigration.sensitive import sensitive_view
 from offices.models import Office
 
 REPORTS_PER_HOUR = 10
 
 
+@sensitive_view
 @require_http_methods(["GET", "POST"])
 def report(request):
     form = ReportForm(request.POST or None, request.FILES or None)
@@ -60,6 +62,7 @@ def track_lookup(request):
 TRACK_VIEWS_PER_HOUR = 120
 
 
+@sensitive_view
 @require_http_methods(["GET", "POST"])
 def track(request, code: str):
     if not allow(

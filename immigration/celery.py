@@ -28,6 +28,18 @@ app.conf.beat_schedule = {
     # Complaints, daily at 08:00 WIB (01:00 UTC): overdue cases to the supervisors,
     # concluded cases closed after 10 working days, old contact details erased.
     "complaints-daily": {"task": "complaints.tasks.daily", "schedule": crontab(hour=1, minute=0)},
+    # Personal data past its retention period, nightly at 02:30 and 02:45 WIB when the
+    # offices are closed: applicants' data of old bookings (BOOKING_RETENTION_DAYS), and
+    # old WhatsApp messages and numbers (MESSAGE_RETENTION_DAYS). Reporters' contact
+    # details go in complaints-daily (COMPLAINT_CONTACT_RETENTION_DAYS).
+    "erase-personal-data": {
+        "task": "bookings.tasks.erase_personal_data",
+        "schedule": crontab(hour=19, minute=30),
+    },
+    "erase-old-messages": {
+        "task": "notifications.tasks.erase_old_messages",
+        "schedule": crontab(hour=19, minute=45),
+    },
     # Messages whose task was lost (broker down) or that wait for a retry go out here.
     "requeue-outbox": {"task": "notifications.tasks.requeue_outbox", "schedule": 60.0},
 }

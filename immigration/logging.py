@@ -42,12 +42,23 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# The attributes every record has; anything else came in through `extra=` and is
+# printed by the JSON formatter as a field of its own.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Ours, and a random hex id that may well contain eight digits in a row.
+_NOT_REDACTED = frozenset({"request_id"})
+
+
 class RedactPersonalDataFilter(logging.Filter):
-    """Render the message once and redact it, so `args` cannot smuggle data past us."""
+    """Render the message once and redact it, so `args` cannot smuggle data past us;
+    redact the text fields passed with `extra=` too."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(record.getMessage())
         record.args = None
+        for name, value in list(vars(record).items()):
+            if isinstance(value, str) and name not in _RECORD_ATTRIBUTES | _NOT_REDACTED:
+                setattr(record, name, redact(value))
         return True
 
 

@@ -166,6 +166,31 @@ BOOKING_REMINDER_HOUR = env.int("BOOKING_REMINDER_HOUR", default=9)
 # How often a booking may be moved to another day (M-Paspor allows once).
 BOOKING_RESCHEDULE_MAX = env.int("BOOKING_RESCHEDULE_MAX", default=1)
 
+# --- Personal data retention (daily jobs; counts stay, names and numbers go) ------------
+# Applicants' personal data is erased this many days after the day of the visit. A
+# year lets staff answer questions about last year's visits and complaints that cite
+# a booking; it must cover BOOKING_NO_SHOW_WINDOW_DAYS (checked at startup), since
+# the no-show rule recognises a person by the name and birth date of past bookings.
+BOOKING_RETENTION_DAYS = env.int("BOOKING_RETENTION_DAYS", default=365)
+# WhatsApp messages (both ways) and remembered numbers are erased after this many days.
+# A conversation matters while its booking is alive (booked up to 30 days ahead, then
+# the visit and the passport's collection) and while a complaint about it may still be
+# filed and triaged; 90 days covers that, and a message is only ever a copy: what was
+# booked lives on the booking.
+MESSAGE_RETENTION_DAYS = env.int("MESSAGE_RETENTION_DAYS", default=90)
+# Reporters' contact details are erased this many days after their case closed.
+COMPLAINT_CONTACT_RETENTION_DAYS = env.int("COMPLAINT_CONTACT_RETENTION_DAYS", default=90)
+if BOOKING_RETENTION_DAYS < BOOKING_NO_SHOW_WINDOW_DAYS:
+    raise ImproperlyConfigured(
+        "BOOKING_RETENTION_DAYS must be at least BOOKING_NO_SHOW_WINDOW_DAYS "
+        "(BOOKING_RETENTION_DAYS minimal sebesar BOOKING_NO_SHOW_WINDOW_DAYS)."
+    )
+if min(MESSAGE_RETENTION_DAYS, COMPLAINT_CONTACT_RETENTION_DAYS) < 1:
+    raise ImproperlyConfigured(
+        "MESSAGE_RETENTION_DAYS and COMPLAINT_CONTACT_RETENTION_DAYS must be at least 1 "
+        "(MESSAGE_RETENTION_DAYS dan COMPLAINT_CONTACT_RETENTION_DAYS minimal 1)."
+    )
+
 # --- WhatsApp ------------------------------------------------------------------------
 WHATSAPP_BACKEND = env("WHATSAPP_BACKEND", default="notifications.backends.console.ConsoleBackend")
 # Inbound texts are handed to this function (as Django does with ROOT_URLCONF), so the
@@ -222,8 +247,6 @@ PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "priv
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A complaint carries at most 5 evidence files; nothing else uploads.
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
-# Reporters' contact details are erased this many days after their case closed.
-COMPLAINT_CONTACT_RETENTION_DAYS = env.int("COMPLAINT_CONTACT_RETENTION_DAYS", default=90)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Security ----------------------------------------------------------------------

@@ -57,6 +57,10 @@ class OutboundMessage(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    # Recipient, text, image and parameters blanked (notifications/retention.py).
+    personal_data_erased_at = models.DateTimeField(
+        _("personal data erased at"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("outbound message")
@@ -68,6 +72,12 @@ class OutboundMessage(models.Model):
                 fields=["status", "next_attempt_at"],
                 condition=Q(status__in=["queued", "sending"]),
                 name="outbox_pending_idx",
+            ),
+            # Serves: the retention job (messages not yet erased, oldest first).
+            models.Index(
+                fields=["created_at"],
+                condition=Q(personal_data_erased_at__isnull=True),
+                name="outbox_retention_idx",
             ),
         ]
 
@@ -95,6 +105,8 @@ class InboundMessage(models.Model):
         indexes = [
             # Serves: the 24-hour window (last message from a number) and rate limits.
             models.Index(fields=["sender", "received_at"], name="inbound_sender_time_idx"),
+            # Serves: the retention job (oldest first) and the admin's newest-first list.
+            models.Index(fields=["received_at"], name="inbound_received_idx"),
         ]
 
     def __str__(self) -> str:

@@ -221,10 +221,11 @@ def outbox_requeue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
 
 @transaction.atomic
 def outbox_retry(*, message: OutboundMessage) -> OutboundMessage:
-    """Staff send a failed message again (e.g. after the applicant fixed their number)."""
-    updated = OutboundMessage.objects.filter(pk=message.pk, status=S.FAILED).update(
-        status=S.QUEUED, attempts=0, next_attempt_at=None, failed_at=None
-    )
+    """Staff send a failed message again (e.g. after the applicant fixed their number).
+    An erased message has no recipient left and stays failed."""
+    updated = OutboundMessage.objects.filter(
+        pk=message.pk, status=S.FAILED, personal_data_erased_at__isnull=True
+    ).update(status=S.QUEUED, attempts=0, next_attempt_at=None, failed_at=None)
     if updated:
         transaction.on_commit(lambda: _dispatch(message.pk))
     message.refresh_from_db()

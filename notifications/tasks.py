@@ -1,6 +1,12 @@
+import logging
+
 from celery import shared_task
 
+from notifications.retention import messages_erase_old
 from notifications.services import outbox_requeue, outbox_send
+
+logger = logging.getLogger(__name__)
+ERASURE_SOFT_TIME_LIMIT = 1800
 
 
 @shared_task
@@ -24,3 +30,17 @@ def send_outbound_messages(message_ids: list[int]) -> dict[str, int]:
 def requeue_outbox() -> int:
     """Dispatch what is due or stuck (beat, every minute)."""
     return outbox_requeue()
+
+
+@shared_task(soft_time_limit=ERASURE_SOFT_TIME_LIMIT, time_limit=ERASURE_SOFT_TIME_LIMIT + 60)
+def erase_old_messages() -> dict:
+    """Erase WhatsApp traffic past MESSAGE_RETENTION_DAYS (beat, nightly). Batches
+    commit one by one: a run cut short resumes the next night."""
+    counts = messages_erase_old()
+    logger.info(
+        "retention: %d outbound message(s) erased, %d inbound and %d contact(s) deleted",
+        counts["outbound_erased"],
+        counts["inbound_deleted"],
+        counts["contacts_deleted"],
+    )
+    return counts

@@ -17,6 +17,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from immigration.sensitive import sensitive_view
 from notifications.inbound import Inbound, receive_inbound
 from notifications.services import outbox_record_status
 
@@ -44,6 +45,7 @@ def _instant(timestamp) -> dt.datetime:
 
 
 @csrf_exempt
+@sensitive_view
 @require_http_methods(["GET", "POST"])
 def whatsapp_webhook(request):
     if request.method == "GET":

@@ -5,7 +5,9 @@ import time_machine
 from django.contrib.auth.models import User
 
 from bookings.models import Booking
+from bookings.retention import bookings_erase_personal_data
 from bookings.tests.factories import NOW, book
+from notifications.models import OutboundMessage
 from offices.models import Office, OfficerProfile, Slot
 from offices.roles import DESK, ensure_role_groups
 
@@ -76,3 +78,17 @@ def test_the_booking_page_shows_its_whatsapp_conversation(desk_client, bookings_
     own, _other = bookings_at_two_offices
     page = desk_client.get(f"/admin/bookings/booking/{own.pk}/change/").content.decode()
     assert "Pemesanan Anda sudah terkonfirmasi." in page
+
+
+def test_an_erased_booking_shows_no_conversation_not_every_erased_one(
+    desk_client, bookings_at_two_offices, settings
+):
+    """Its number is empty, as is every erased message's: matching on it would show
+    the staff other people's (erased) conversations."""
+    settings.BOOKING_RETENTION_DAYS = 365
+    own, _other = bookings_at_two_offices
+    OutboundMessage.objects.create(to="", text="someone else's reply", kind="reply")
+    bookings_erase_personal_data(now=NOW + dt.timedelta(days=400))
+    page = desk_client.get(f"/admin/bookings/booking/{own.pk}/change/").content.decode()
+    assert "someone else&#x27;s reply" not in page
+    assert "someone else" not in page

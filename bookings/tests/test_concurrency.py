@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 
 from bookings.models import Booking, BookingEvent
+from bookings.retention import bookings_erase_personal_data
 from bookings.services import bookings_expire_no_shows
 from bookings.tests.factories import DAY, NOW, applicant, book, office
 from immigration.errors import DomainError
@@ -138,3 +139,17 @@ def test_a_full_day_is_refused_without_waiting_for_any_lock():
         holder.join(30)
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = 0")
+
+
+def test_two_erasure_runs_at_once_erase_each_booking_once(settings):
+    settings.BOOKING_RETENTION_DAYS = 365
+    place = office()
+    for _ in range(30):
+        book(place)
+    later = dt.datetime(2027, 12, 9, 3, 0, tzinfo=NOW.tzinfo)
+    results, errors = _race(
+        [lambda: bookings_erase_personal_data(now=later, batch_size=7) for _ in range(2)]
+    )
+    assert errors == []
+    assert sum(results) == 30
+    assert Booking.objects.filter(personal_data_erased_at=later, name="", phone="").count() == 30

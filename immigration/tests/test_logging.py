@@ -1,12 +1,18 @@
 """Logs are JSON lines with a request id and never carry personal data."""
 
+import datetime as dt
 import io
 import json
 import logging
 
 import pytest
 
-from immigration.logging import JsonFormatter, RedactPersonalDataFilter, RequestIdFilter
+from immigration.logging import (
+    JsonFormatter,
+    RedactPersonalDataFilter,
+    RequestIdFilter,
+    request_id_var,
+)
 
 
 @pytest.fixture
@@ -74,6 +80,36 @@ def test_personal_data_that_slips_into_a_message_is_redacted(log_lines, secret):
     text = json.dumps(log_lines())
     assert secret not in text
     assert text.count("[redacted]") == 2
+
+
+def test_a_record_full_of_personal_data_in_message_and_args_is_redacted(log_lines):
+    nik, day_first, iso = "3171011705900001", "17-05-1990", "1990-05-17"
+    logger = logging.getLogger("antrean.test")
+    logger.warning(f"applicant {nik} born {day_first} / {iso}: %s, %s, %s", nik, day_first, iso)
+    logger.warning("born %(born)s, NIK %(nik)s", {"born": dt.date(1990, 5, 17), "nik": nik})
+    logger.warning("applicant", extra={"nik": nik, "birth_date": day_first, "count": 3})
+    lines = log_lines()
+    text = json.dumps(lines)
+    for secret in (nik, day_first, iso):
+        assert secret not in text
+    assert lines[0]["message"] == (
+        "applicant [redacted] born [redacted] / [redacted]: [redacted], [redacted], [redacted]"
+    )
+    assert lines[1]["message"] == "born [redacted], NIK [redacted]"
+    assert (lines[2]["nik"], lines[2]["birth_date"], lines[2]["count"]) == (
+        "[redacted]",
+        "[redacted]",
+        3,
+    )
+
+
+def test_the_request_id_is_never_mistaken_for_personal_data(log_lines):
+    token = request_id_var.set("12345678123456781234567812345678")
+    try:
+        logging.getLogger("antrean.test").warning("hello")
+    finally:
+        request_id_var.reset(token)
+    assert log_lines()[0]["request_id"] == "12345678123456781234567812345678"
 
 
 def test_personal_data_in_a_traceback_is_redacted(log_lines):

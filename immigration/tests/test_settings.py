@@ -53,6 +53,18 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("BOOKING_RETENTION_DAYS", "30"), ("MESSAGE_RETENTION_DAYS", "0")],
+)
+def test_a_retention_period_that_would_break_a_rule_is_refused(variable, value):
+    """Erasing bookings inside the no-show window would let a repeat no-show book
+    again as a stranger; a period of 0 days would erase messages still in use."""
+    result = _manage("check", env={"DJANGO_DEBUG": "true", variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+
+
 def test_check_deploy_is_clean_with_production_settings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0002_whatsapp_contact'),
+        ('notifications', '0003_personal_data_retention'),
     ]
 
     operations = [

@@ -177,6 +177,9 @@ WHATSAPP_VERIFY_TOKEN = env("WHATSAPP_VERIFY_TOKEN", default="")
 WHATSAPP_ACCESS_TOKEN = env("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_API_VERSION = env("WHATSAPP_API_VERSION", default="v21.0")
 WHATSAPP_GRAPH_URL = env("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")
+# Inbound messages and status callbacks older than this (by the provider's timestamp)
+# are dropped as replays; widen it for a while after an outage longer than this.
+WHATSAPP_WEBHOOK_MAX_AGE_SECONDS = env.int("WHATSAPP_WEBHOOK_MAX_AGE_SECONDS", default=300)
 
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from bookings.api import BookingSerializer, _render
@@ -15,6 +14,7 @@ from bookings.applicant import normalise_phone
 from bookings.conversation.handler import find_office
 from bookings.models import Booking
 from immigration.errors import DomainError
+from immigration.throttling import ScopedRateThrottle
 from notifications.inbound import Inbound, is_fresh, receive_inbound
 from offices.access import staff_or_key
 from offices.models import ApiScope

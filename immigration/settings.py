@@ -109,6 +109,8 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "antrean",
             "TIMEOUT": 300,
+            # A Redis that hangs must not hang a request: rate limits fail open after this.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -255,9 +257,10 @@ REST_FRAMEWORK = {
     # Closed by default: a public endpoint says so with its own permission_classes.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        # DRF's own, failing open while Redis is down (see the module).
+        "immigration.throttling.AnonRateThrottle",
+        "immigration.throttling.UserRateThrottle",
+        "immigration.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="30/min"),

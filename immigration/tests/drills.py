@@ -130,6 +130,9 @@ class Servers:
         if not self.postgres_up():
             self.pg_ctl("-w", "-t", "60", "start")
 
+    def restart_postgres(self) -> None:
+        self.pg_ctl("-m", "fast", "-w", "-t", "60", "restart")
+
 
 @contextlib.contextmanager
 def broker(url: str):

@@ -23,6 +23,8 @@ from offices.tests.factories import OfficeFactory
 
 NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
 STAMP = int(NOW.timestamp())
+pytestmark = pytest.mark.drill
+
 SECRET = "app-secret-for-replays"
 PHONE_ID = "109876500001"
 SENDER = "6281234500001"

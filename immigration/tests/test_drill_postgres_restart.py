@@ -38,7 +38,7 @@ from notifications.models import OutboundMessage
 from offices.models import Slot
 from offices.tests.factories import OfficeFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.drill]
 
 BOOKERS = 3
 MAX_REQUESTS_PER_THREAD = 80

@@ -26,7 +26,7 @@ from notifications.models import OutboundMessage
 from notifications.services import outbox_requeue
 from offices.tests.factories import OfficeFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.drill]
 
 
 def _confirmations():

@@ -36,7 +36,7 @@ from notifications.services import STUCK_AFTER, UNFINISHED_SEND, outbox_enqueue,
 from offices.models import Slot
 from offices.tests.factories import OfficeFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.drill]
 
 PHONE = "6281234500077"
 PHONE_ID = "109876500077"

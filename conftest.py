@@ -55,14 +55,6 @@ def _locmem_whatsapp(settings):
     locmem.outbox.clear()
 
 
-def _database_url(db_settings: dict) -> str:
-    user = db_settings["USER"]
-    password = f":{db_settings['PASSWORD']}" if db_settings.get("PASSWORD") else ""
-    host = db_settings["HOST"] or "127.0.0.1"
-    port = db_settings["PORT"] or "5432"
-    return f"postgres://{user}{password}@{host}:{port}/{db_settings['NAME']}"
-
-
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real `celery worker` process on the test Redis broker and the test database.
@@ -70,13 +62,12 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     Tests that rely on it see data the worker wrote only if they commit: mark them
     `django_db(transaction=True)`.
     """
-    from django.db import connection
-
     from immigration.celery import app
+    from immigration.tests.drills import current_database_url
 
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_URL": current_database_url(),
         "DJANGO_DEBUG": "true",
         "DJANGO_SETTINGS_MODULE": "immigration.settings",
         # The worker sends through the in-memory backend; tests read the outbox rows.

@@ -3,10 +3,10 @@ WhatsApp connection. Same handler as the Cloud API webhook; the reply is returne
 also queued in the outbox."""
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from bookings.api import BookingSerializer, _render
@@ -15,7 +15,8 @@ from bookings.conversation.handler import find_office
 from bookings.models import Booking
 from immigration.errors import DomainError
 from immigration.sensitive import sensitive_api_view
-from notifications.inbound import Inbound, receive_inbound
+from immigration.throttling import ScopedRateThrottle
+from notifications.inbound import Inbound, is_fresh, receive_inbound
 from offices.access import staff_or_key
 from offices.models import ApiScope
 
@@ -26,7 +27,14 @@ class GatewayMessageSerializer(serializers.Serializer):
     )
     to = serializers.CharField(max_length=20, help_text="The office's WhatsApp number.")
     text = serializers.CharField(max_length=4096, allow_blank=True, trim_whitespace=False)
-    timestamp = serializers.DateTimeField(required=False)
+    timestamp = serializers.DateTimeField(
+        required=False,
+        help_text=(
+            "When the applicant sent it. A message older than "
+            "WHATSAPP_WEBHOOK_MAX_AGE_SECONDS (or ahead of our clock) is refused as a "
+            "replay: 400 stale_message, nothing handled."
+        ),
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -58,6 +66,14 @@ class GatewayMessageView(APIView):
         data = GatewayMessageSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        if "timestamp" in values and not is_fresh(values["timestamp"], now=timezone.now()):
+            # 4xx, unlike the Cloud API webhook's 200: an integrator reads the code and
+            # does not retry; the provider's webhook would redeliver for days.
+            raise DomainError(
+                code="stale_message",
+                message=_("This message is too old (or dated in the future) to be handled."),
+                fields={"timestamp": [_("Outside the accepted window.")]},
+            )
         sender = normalise_phone(
             values["from"] if values["from"].startswith(("0", "+")) else f"+{values['from']}"
         )

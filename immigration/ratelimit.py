@@ -1,6 +1,25 @@
-"""A fixed-window rate limit on the shared cache, for the pages (the API has DRF's)."""
+"""A fixed-window rate limit on the shared cache, for the pages (the API has DRF's).
+
+Like the API's throttles (immigration/throttling.py) it fails open: while the cache is
+unreachable nothing is counted and everything is allowed, with a warning in the log,
+because a limit is abuse protection and the database still enforces the rules.
+"""
+
+import logging
 
 from django.core.cache import cache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+def _unavailable(key: str, exc: Exception) -> None:
+    # Only the kind of key: the rest may be a phone number.
+    logger.warning(
+        "rate limit %s not counted: the cache is unavailable (%s)",
+        key.split(":", 1)[0],
+        type(exc).__name__,
+    )
 
 
 def client_ip(request) -> str:
@@ -9,19 +28,28 @@ def client_ip(request) -> str:
 
 
 def hit(key: str, *, window_seconds: int) -> int:
-    """Count one hit on `key` in a fixed window; returns the hits so far in it."""
+    """Count one hit on `key` in a fixed window; returns the hits so far in it (0 when
+    the cache is down)."""
     cache_key = f"ratelimit:{key}"
-    cache.add(cache_key, 0, timeout=window_seconds)
     try:
-        return cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window_seconds)
-        return 1
+        cache.add(cache_key, 0, timeout=window_seconds)
+        try:
+            return cache.incr(cache_key)
+        except ValueError:  # expired between add and incr
+            cache.set(cache_key, 1, timeout=window_seconds)
+            return 1
+    except RedisError as exc:
+        _unavailable(key, exc)
+        return 0
 
 
 def count(key: str) -> int:
-    """Hits on `key` in its current window, without adding one."""
-    return cache.get(f"ratelimit:{key}") or 0
+    """Hits on `key` in its current window, without adding one (0 when the cache is down)."""
+    try:
+        return cache.get(f"ratelimit:{key}") or 0
+    except RedisError as exc:
+        _unavailable(key, exc)
+        return 0
 
 
 def allow(key: str, *, limit: int, window_seconds: int) -> bool:

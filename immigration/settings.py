@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "immigration.middleware.RequestIdMiddleware",
+    # A request that meets a dead database answers 503, never 500 (see the module).
+    "immigration.db_outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,6 +111,8 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "antrean",
             "TIMEOUT": 300,
+            # A Redis that hangs must not hang a request: rate limits fail open after this.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -205,6 +209,9 @@ WHATSAPP_VERIFY_TOKEN = env("WHATSAPP_VERIFY_TOKEN", default="")
 WHATSAPP_ACCESS_TOKEN = env("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_API_VERSION = env("WHATSAPP_API_VERSION", default="v21.0")
 WHATSAPP_GRAPH_URL = env("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")
+# Inbound messages and status callbacks older than this (by the provider's timestamp)
+# are dropped as replays; widen it for a while after an outage longer than this.
+WHATSAPP_WEBHOOK_MAX_AGE_SECONDS = env.int("WHATSAPP_WEBHOOK_MAX_AGE_SECONDS", default=300)
 
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -278,9 +285,10 @@ REST_FRAMEWORK = {
     # Closed by default: a public endpoint says so with its own permission_classes.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        # DRF's own, failing open while Redis is down (see the module).
+        "immigration.throttling.AnonRateThrottle",
+        "immigration.throttling.UserRateThrottle",
+        "immigration.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="30/min"),

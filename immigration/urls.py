@@ -35,4 +35,5 @@ urlpatterns = [
 handler400 = "immigration.errors.bad_request"
 handler403 = "immigration.errors.permission_denied"
 handler404 = "immigration.errors.page_not_found"
-handler500 = "immigration.errors.server_error"
+# A database outage is a 503; anything else goes on to immigration.errors.server_error.
+handler500 = "immigration.db_outage.server_error"

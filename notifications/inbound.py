@@ -25,6 +25,20 @@ from notifications.services import outbox_enqueue
 logger = logging.getLogger(__name__)
 
 
+# How far ahead of our clock a provider's timestamp may be (clocks drift a little).
+FUTURE_SKEW = dt.timedelta(seconds=60)
+
+
+def is_fresh(sent_at: dt.datetime | None, *, now: dt.datetime) -> bool:
+    """Whether a provider's timestamp is recent enough to act on: not older than
+    WHATSAPP_WEBHOOK_MAX_AGE_SECONDS, not further ahead than FUTURE_SKEW. A captured
+    delivery replayed later is refused even though its signature is genuine."""
+    if sent_at is None:
+        return False
+    max_age = dt.timedelta(seconds=settings.WHATSAPP_WEBHOOK_MAX_AGE_SECONDS)
+    return now - max_age <= sent_at <= now + FUTURE_SKEW
+
+
 @dataclass(frozen=True)
 class Inbound:
     provider_message_id: str

@@ -2,9 +2,12 @@
 retry what failed for a passing reason, and sweep up what is stuck.
 
 Claiming a row is a conditional UPDATE (queued -> sending), so a task that runs twice
-sends once. The one window that cannot be closed: a worker killed after the provider
-accepted a message but before the row says so; the sweep then sends it again after
-STUCK_AFTER. Providers' ids make such a repeat visible in the admin.
+sends once. Delivery is at least once, not exactly once: a worker killed after the
+provider accepted a message but before the row says so leaves it `sending`; after
+STUCK_AFTER the sweep sends it again, and the applicant may get it twice (the Cloud API
+takes no idempotency key, and the lost first send left no provider id to compare).
+Such a row keeps UNFINISHED_SEND in `last_error`, so the admin shows which messages
+may have arrived twice. Killed before the provider accepted, the message arrives once.
 """
 
 import datetime as dt
@@ -26,6 +29,7 @@ STUCK_AFTER = dt.timedelta(minutes=10)
 # A queued row nobody has picked up for this long had its task lost (broker down).
 UNDISPATCHED_AFTER = dt.timedelta(minutes=1)
 SESSION_WINDOW = dt.timedelta(hours=24)
+UNFINISHED_SEND = "an earlier send did not finish: it may have been delivered twice"
 
 S = MessageStatus
 
@@ -183,7 +187,10 @@ def outbox_send(*, message_id: int, now: dt.datetime | None = None) -> str:
         _fail(message, str(exc), now)
         return "failed"
     OutboundMessage.objects.filter(pk=message.pk).update(
-        status=S.SENT, sent_at=now, provider_message_id=result.provider_message_id, last_error=""
+        status=S.SENT,
+        sent_at=now,
+        provider_message_id=result.provider_message_id,
+        last_error=UNFINISHED_SEND if message.last_error == UNFINISHED_SEND else "",
     )
     return "sent"
 
@@ -204,7 +211,7 @@ def outbox_requeue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
         status=S.FAILED, failed_at=now, last_error="gave up: the send never finished"
     )
-    stuck.update(status=S.QUEUED, next_attempt_at=now)
+    stuck.update(status=S.QUEUED, next_attempt_at=now, last_error=UNFINISHED_SEND)
     due = (
         OutboundMessage.objects.filter(status=S.QUEUED)
         .filter(

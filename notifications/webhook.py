@@ -3,6 +3,13 @@ and status callbacks.
 
 Nothing in a POST is parsed, let alone stored, before its X-Hub-Signature-256 (the
 HMAC-SHA256 of the raw body with the app secret) has been checked in constant time.
+
+A signature proves who sent a delivery, not when: each message and status is acted on
+only while its own timestamp is fresh (`is_fresh`). A stale or future one is dropped
+with a log line and the delivery still answered 200: the provider redelivers anything
+else for days, and a replay does not get better by being retried. Duplicates (the
+provider's at-least-once delivery) are answered once by the inbound message id, and
+status callbacks only ever move a message forward.
 """
 
 import datetime as dt
@@ -13,12 +20,13 @@ import logging
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from immigration.sensitive import sensitive_view
-from notifications.inbound import Inbound, receive_inbound
+from notifications.inbound import Inbound, is_fresh, receive_inbound
 from notifications.services import outbox_record_status
 
 logger = logging.getLogger(__name__)
@@ -37,11 +45,13 @@ def signature_valid(body: bytes, header: str) -> bool:
     )
 
 
-def _instant(timestamp) -> dt.datetime:
+def _instant(timestamp) -> dt.datetime | None:
+    """The Cloud API's `timestamp` (seconds since the epoch, as a string); None when
+    missing or unreadable, which is never fresh."""
     try:
         return dt.datetime.fromtimestamp(int(timestamp), tz=dt.UTC)
     except (TypeError, ValueError, OverflowError, OSError):
-        return dt.datetime.now(tz=dt.UTC)
+        return None
 
 
 @csrf_exempt
@@ -72,27 +82,44 @@ def whatsapp_webhook(request):
             {"error": {"code": "invalid", "message": "Body is not JSON."}}, status=400
         )
 
-    handled = 0
+    handled = ignored = 0
+    now = timezone.now()
     for entry in payload.get("entry", []) if isinstance(payload, dict) else []:
         for change in entry.get("changes", []) if isinstance(entry, dict) else []:
             value = change.get("value") if isinstance(change, dict) else None
             if isinstance(value, dict):
-                handled += _handle_value(value)
-    return JsonResponse({"handled": handled})
+                done, dropped = _handle_value(value, now)
+                handled, ignored = handled + done, ignored + dropped
+    return JsonResponse({"handled": handled, "ignored": ignored})
 
 
 def _dicts(value) -> list[dict]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _handle_value(value: dict) -> int:
+def _stale(kind: str, item: dict, now: dt.datetime) -> dt.datetime | None:
+    """The item's instant when fresh; None (and a log line) when it is to be dropped."""
+    instant = _instant(item.get("timestamp"))
+    if is_fresh(instant, now=now):
+        return instant
+    age = "missing" if instant is None else f"{(now - instant).total_seconds():.0f} s old"
+    logger.warning("webhook %s dropped: timestamp %s (replay or late redelivery)", kind, age)
+    return None
+
+
+def _handle_value(value: dict, now: dt.datetime) -> tuple[int, int]:
     """A signed payload may still be oddly shaped: whatever is not what the Cloud API
-    sends is skipped, never an error (the provider would redeliver it forever)."""
+    sends is skipped, never an error (the provider would redeliver it forever).
+    Returns how many items were handled and how many were dropped as stale."""
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     phone_number_id = str(metadata.get("phone_number_id", "") or "") or None
-    handled = 0
+    handled = ignored = 0
     for message in _dicts(value.get("messages")):
         if not message.get("id") or not message.get("from"):
+            continue
+        received_at = _stale("message", message, now)
+        if received_at is None:
+            ignored += 1
             continue
         body = message.get("text") if isinstance(message.get("text"), dict) else {}
         text = str(body.get("body", "")) if message.get("type") == "text" else ""
@@ -101,20 +128,24 @@ def _handle_value(value: dict) -> int:
                 provider_message_id=str(message["id"]),
                 sender=str(message["from"]),
                 text=text,
-                received_at=_instant(message.get("timestamp")),
+                received_at=received_at,
                 phone_number_id=phone_number_id,
             )
         )
         handled += 1
     for status in _dicts(value.get("statuses")):
         if status.get("id") and status.get("status"):
+            at = _stale("status", status, now)
+            if at is None:
+                ignored += 1
+                continue
             errors = _dicts(status.get("errors"))
             error = errors[0] if errors else {}
             outbox_record_status(
                 provider_message_id=str(status["id"]),
                 status=str(status["status"]),
-                at=_instant(status.get("timestamp")),
+                at=at,
                 error=str(error.get("title") or error.get("message") or ""),
             )
             handled += 1
-    return handled
+    return handled, ignored

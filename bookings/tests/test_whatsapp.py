@@ -17,6 +17,8 @@ from offices.tests.factories import OfficeFactory
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
+# The Cloud API's timestamps: seconds since the epoch, as strings; recent ones.
+STAMP = int(NOW.timestamp())
 SECRET = "app-secret-for-tests"
 PHONE_ID = "109876543210"
 SENDER = "6281234567890"
@@ -55,7 +57,7 @@ def _payload(text, message_id="wamid.1", sender=SENDER):
                                 {
                                     "from": sender,
                                     "id": message_id,
-                                    "timestamp": "1795996800",
+                                    "timestamp": str(STAMP - 60),
                                     "type": "text",
                                     "text": {"body": text},
                                 }
@@ -233,13 +235,13 @@ def test_status_callbacks_update_the_outbound_message(client):
                                 {
                                     "id": "wamid.out",
                                     "status": "read",
-                                    "timestamp": "1795996900",
+                                    "timestamp": str(STAMP - 20),
                                     "recipient_id": SENDER,
                                 },
                                 {
                                     "id": "wamid.out",
                                     "status": "delivered",
-                                    "timestamp": "1795996850",
+                                    "timestamp": str(STAMP - 40),
                                     "recipient_id": SENDER,
                                 },
                             ],

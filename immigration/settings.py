@@ -186,6 +186,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# Where the admin lives: a path of its own keeps the bulk of scanners away from its login
+# form (obscurity only adds to the lockout below, it does not replace it).
+ADMIN_URL = (env("DJANGO_ADMIN_URL", default="") or "admin").strip("/") + "/"
 
 # --- Languages and time ------------------------------------------------------------
 LANGUAGE_CODE = "id"

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.urls import reverse
 
 from offices.models import Office, OfficerProfile
 from offices.roles import DESK, INSPECTOR, ROLE_GROUPS, SUPERVISOR, ensure_role_groups
@@ -53,6 +54,6 @@ class Command(BaseCommand):
                 rows.append(
                     (username, password, f"{ROLE_GROUPS[role] if role else 'superuser'} ({where})")
                 )
-        self.stdout.write("Demo accounts (akun demo) for /admin/:")
+        self.stdout.write(f"Demo accounts (akun demo) for {reverse('admin:index')}:")
         for username, password, role in rows:
             self.stdout.write(f"  {username:<11} {password:<14} {role}")

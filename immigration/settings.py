@@ -8,6 +8,7 @@ file beside `manage.py` is read when present, but real environment variables win
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "rest_framework_api_key",
+    "csp",
     # The project package is an app too: it holds the management commands, tasks and
     # templates that every app shares.
     "immigration",
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "immigration.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -246,6 +249,26 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# A popup opened from our pages (or ours opened from another site) gets no handle on
+# the other window.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): nothing runs or styles a page unless it is a
+# file of ours, so injected markup cannot run script, load a foreign resource, post a
+# form elsewhere or be framed. The pages need no inline script or style (the API docs
+# page fetches its start-up script: immigration/api_docs.py). data: images are icons
+# drawn inside stylesheets (Swagger UI) and QR codes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 # --- API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -291,6 +314,9 @@ SPECTACULAR_SETTINGS = {
     # Served by the app itself: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge fetched from swagger.io: the schema's address stays here, and the page
+    # loads nothing from outside (the CSP would refuse it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
 }
 

@@ -63,6 +63,14 @@ def _database_url(db_settings: dict) -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db_settings['NAME']}"
 
 
+@pytest.fixture
+def test_database_url(db) -> str:
+    """DATABASE_URL of the test database, for another process that must share it."""
+    from django.db import connection
+
+    return _database_url(connection.settings_dict)
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real `celery worker` process on the test Redis broker and the test database.

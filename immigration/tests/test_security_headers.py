@@ -8,7 +8,6 @@ import sys
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.urls import reverse
 
 from immigration.tests.test_settings import PRODUCTION_ENV, ROOT
@@ -93,18 +92,13 @@ print("RESULT", json.dumps({"status": response.status_code, "headers": dict(resp
 """
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
-def test_production_sends_the_security_headers_and_secure_cookies():
+def test_production_sends_the_security_headers_and_secure_cookies(test_database_url):
     User.objects.create_superuser("root", password="kunci-rahasia-panjang-42")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env |= PRODUCTION_ENV | {
         "DJANGO_SETTINGS_MODULE": "immigration.settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": test_database_url,
     }
     result = subprocess.run(
         [sys.executable, "-c", _PROBE],

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
@@ -47,3 +48,23 @@ def test_running_again_resets_passwords_instead_of_failing(settings, capsys):
     assert first["loket"] != second["loket"]
     assert _login("loket", second["loket"]) is not None
     assert _login("loket", first["loket"]) is None
+
+
+def test_demo_passwords_pass_the_password_validators(settings, capsys):
+    settings.DEBUG = True
+    call_command("create_demo_accounts")
+    for username, password in _passwords(capsys.readouterr().out).items():
+        validate_password(password, get_user_model().objects.get(username=username))
+
+
+def test_demo_accounts_are_refused_when_the_validators_refuse_their_passwords(settings):
+    settings.DEBUG = True
+    settings.AUTH_PASSWORD_VALIDATORS = [
+        {
+            "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+            "OPTIONS": {"min_length": 40},
+        }
+    ]
+    with pytest.raises(CommandError, match="40"):
+        call_command("create_demo_accounts")
+    assert not get_user_model().objects.exists()

@@ -8,6 +8,8 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
@@ -40,6 +42,11 @@ class Command(BaseCommand):
             for username, role, is_superuser, office_code in DEMO_ACCOUNTS:
                 user, _ = User.objects.get_or_create(username=username)
                 password = secrets.token_urlsafe(9)
+                # Demo accounts are staff accounts too: the same rules as any other.
+                try:
+                    validate_password(password, user)
+                except ValidationError as exc:
+                    raise CommandError(" ".join(exc.messages)) from exc
                 user.set_password(password)
                 user.is_staff = True
                 user.is_superuser = is_superuser

@@ -194,8 +194,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 # django-axes refuses logins to an account from an address after too many failures
-# there, before the password is even checked; it needs the request, so it sees every
-# login made through a form (the admin's is the only one).
+# there, before the password is even checked. It needs the request in authenticate():
+# login forms pass it (the admin's is the only one); a test calling it must too.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -211,7 +211,7 @@ AXES_LOCKOUT_CALLABLE = "immigration.lockout.lockout_response"
 # No start-up banner in every command's output; failures and lockouts are still logged.
 AXES_VERBOSE = False
 # Where the admin lives: a path of its own keeps the bulk of scanners away from its login
-# form (obscurity only adds to the lockout below, it does not replace it).
+# form (obscurity only adds to the lockout above, it does not replace it).
 ADMIN_URL = (env("DJANGO_ADMIN_URL", default="") or "admin").strip("/") + "/"
 
 # --- Languages and time ------------------------------------------------------------

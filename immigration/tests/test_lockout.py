@@ -25,6 +25,9 @@ def staff(settings):
     # Dozens of logins per test: a fast hash keeps them quick (the lockout does not
     # depend on how passwords are hashed).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The defaults of .env.example, whatever a developer's .env says.
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.AXES_COOLOFF_TIME = dt.timedelta(minutes=30)
     for name in ("budi", "sari"):
         User.objects.create_user(name, password=PASSWORD, is_staff=True)
 

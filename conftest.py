@@ -55,6 +55,14 @@ def _locmem_whatsapp(settings):
     locmem.outbox.clear()
 
 
+@pytest.fixture
+def test_database_url(db) -> str:
+    """DATABASE_URL of the test database, for another process that must share it."""
+    from immigration.tests.drills import current_database_url
+
+    return current_database_url()
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """A real `celery worker` process on the test Redis broker and the test database.

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from bookings.applicant import Applicant
@@ -40,7 +41,7 @@ def test_check_in_at_the_door_then_the_board_shows_the_called_number(
             viewport={"width": 1024, "height": 768}, locale="id-ID", base_url=live_server.url
         )
         page = context.new_page()
-        page.goto("/admin/login/?next=/loket/pintu/")
+        page.goto(reverse("admin:login") + "?next=/loket/pintu/")
         page.fill("input[name=username]", "loket-bp")
         page.fill("input[name=password]", "rahasia-sekali-123")
         page.locator("input[type=submit]").click()

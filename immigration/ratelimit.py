@@ -7,6 +7,7 @@ because a limit is abuse protection and the database still enforces the rules.
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from redis.exceptions import RedisError
 
@@ -22,9 +23,22 @@ def _unavailable(key: str, exc: Exception) -> None:
     )
 
 
-def client_ip(request) -> str:
-    # Behind the proxy gunicorn is told to trust, REMOTE_ADDR is already the client.
-    return request.META.get("REMOTE_ADDR", "unknown")
+def client_ip(request) -> str | None:
+    """The client's address, as the page limits, the API throttles (DRF's NUM_PROXIES)
+    and the login lockout all count it.
+
+    gunicorn leaves REMOTE_ADDR as the socket's peer: behind a reverse proxy that is the
+    proxy. Each of our TRUSTED_PROXY_COUNT proxies appends the address it was reached
+    from to X-Forwarded-For, so the client is that many entries from the right; entries
+    further left were written by the client and are never believed. None for a request
+    that came from no socket (a test's force_login)."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    if not proxies or not forwarded:
+        return remote
+    return forwarded[-min(proxies, len(forwarded))]
 
 
 def hit(key: str, *, window_seconds: int) -> int:

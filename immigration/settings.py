@@ -5,9 +5,11 @@ contract with deployments and the test run; `.env.example` documents each one. A
 file beside `manage.py` is read when present, but real environment variables win.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +49,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "rest_framework_api_key",
+    "csp",
+    "axes",
     # The project package is an app too: it holds the management commands, tasks and
     # templates that every app shares.
     "immigration",
@@ -61,6 +65,7 @@ MIDDLEWARE = [
     # A request that meets a dead database answers 503, never 500 (see the module).
     "immigration.db_outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -69,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "immigration.urls"
@@ -221,6 +228,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes refuses logins to an account from an address after too many failures
+# there, before the password is even checked. It needs the request in authenticate():
+# login forms pass it (the admin's is the only one); a test calling it must too.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+# Per username and address together: a guesser is stopped, but cannot lock a colleague
+# out from elsewhere, nor does one office's shared address lock every account.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "immigration.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "immigration.lockout.lockout_response"
+# No start-up banner in every command's output; failures and lockouts are still logged.
+AXES_VERBOSE = False
+# Where the admin lives: a path of its own keeps the bulk of scanners away from its login
+# form (obscurity only adds to the lockout above, it does not replace it).
+ADMIN_URL = (env("DJANGO_ADMIN_URL", default="") or "admin").strip("/") + "/"
 
 # --- Languages and time ------------------------------------------------------------
 LANGUAGE_CODE = "id"
@@ -272,10 +299,34 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For: the client's
+# address is read that many entries from its right (immigration.ratelimit.client_ip).
+# 0: the socket's peer is the client, and X-Forwarded-For is ignored.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# A popup opened from our pages (or ours opened from another site) gets no handle on
+# the other window.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): nothing runs or styles a page unless it is a
+# file of ours, so injected markup cannot run script, load a foreign resource, post a
+# form elsewhere or be framed. The pages need no inline script or style (the API docs
+# page fetches its start-up script: immigration/api_docs.py). data: images are icons
+# drawn inside stylesheets (Swagger UI) and QR codes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 # --- API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -301,6 +352,9 @@ REST_FRAMEWORK = {
         # Filing complaints and adding to them, per client.
         "complaint": env("API_THROTTLE_COMPLAINT", default="10/hour"),
     },
+    # Throttles count the same client as the pages do; without this DRF would take a
+    # forged X-Forwarded-For at its word.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "immigration.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -322,6 +376,9 @@ SPECTACULAR_SETTINGS = {
     # Served by the app itself: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge fetched from swagger.io: the schema's address stays here, and the page
+    # loads nothing from outside (the CSP would refuse it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
 }
 

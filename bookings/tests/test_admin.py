@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.urls import reverse
 
 from bookings.models import Booking
 from bookings.retention import bookings_erase_personal_data
@@ -33,22 +34,23 @@ def bookings_at_two_offices():
 
 def test_officers_see_only_their_offices_bookings(desk_client, bookings_at_two_offices):
     own, other = bookings_at_two_offices
-    page = desk_client.get("/admin/bookings/booking/").content.decode()
+    page = desk_client.get(reverse("admin:bookings_booking_changelist")).content.decode()
     assert own.display_code in page
     assert other.display_code not in page
-    assert desk_client.get(f"/admin/bookings/booking/{other.pk}/change/").status_code == 302
+    other_page = reverse("admin:bookings_booking_change", args=[other.pk])
+    assert desk_client.get(other_page).status_code == 302
 
 
 def test_a_booking_is_found_by_its_code_as_typed(desk_client, bookings_at_two_offices):
     own, _other = bookings_at_two_offices
     search = {"q": own.display_code.lower()}
-    page = desk_client.get("/admin/bookings/booking/", search).content.decode()
+    page = desk_client.get(reverse("admin:bookings_booking_changelist"), search).content.decode()
     assert own.display_code in page
 
 
 def test_the_history_is_shown_and_nothing_can_be_edited(desk_client, bookings_at_two_offices):
     own, _other = bookings_at_two_offices
-    url = f"/admin/bookings/booking/{own.pk}/change/"
+    url = reverse("admin:bookings_booking_change", args=[own.pk])
     page = desk_client.get(url).content.decode()
     assert "Dipesan" in page  # the "booked" event in the history
     assert 'name="status"' not in page
@@ -60,7 +62,7 @@ def test_the_history_is_shown_and_nothing_can_be_edited(desk_client, bookings_at
 def test_cancelling_from_the_admin_goes_through_the_service(desk_client, bookings_at_two_offices):
     own, other = bookings_at_two_offices
     response = desk_client.post(
-        "/admin/bookings/booking/",
+        reverse("admin:bookings_booking_changelist"),
         {"action": "cancel_bookings", "_selected_action": [own.pk, other.pk]},
     )
     assert response.status_code == 302
@@ -76,7 +78,7 @@ def test_cancelling_from_the_admin_goes_through_the_service(desk_client, booking
 
 def test_the_booking_page_shows_its_whatsapp_conversation(desk_client, bookings_at_two_offices):
     own, _other = bookings_at_two_offices
-    page = desk_client.get(f"/admin/bookings/booking/{own.pk}/change/").content.decode()
+    page = desk_client.get(reverse("admin:bookings_booking_change", args=[own.pk])).content.decode()
     assert "Pemesanan Anda sudah terkonfirmasi." in page
 
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.urls import reverse
 from PIL import Image
 
 from complaints.evidence import MAX_BYTES, clean_upload
@@ -46,6 +47,12 @@ def _jpeg_with_gps() -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", exif=exif)
     return out.getvalue()
+
+
+def _admin(view: str, complaint=None) -> str:
+    """The URL of one of the complaint admin's pages (the admin's path is a setting)."""
+    args = [complaint.pk] if complaint else []
+    return reverse(f"admin:complaints_complaint_{view}", args=args)
 
 
 def _staff(username, role, office_code=None, phone=""):
@@ -327,14 +334,14 @@ def test_staff_see_their_offices_cases_in_the_admin_and_contact_views_are_logged
     own = _report(reporter_name="Budi", uploads=[Upload("foto.png", _png(), "image/png")])
     other = _report(office="batam", uploads=[Upload("foto.png", _png(), "image/png")])
     client.force_login(_staff("spv", SUPERVISOR, "tangerang"))
-    assert client.get(f"/admin/complaints/complaint/{own.pk}/change/").status_code == 200
+    assert client.get(_admin("change", own)).status_code == 200
     assert ContactAccess.objects.filter(complaint=own).count() == 1
-    assert client.get(f"/admin/complaints/complaint/{other.pk}/change/").status_code == 302
-    assert client.get(f"/admin/complaints/complaint/{other.pk}/transition/").status_code == 404
+    assert client.get(_admin("change", other)).status_code == 302
+    assert client.get(_admin("transition", other)).status_code == 404
     assert client.get(f"/staff/evidence/{own.evidence.get().pk}/").status_code == 200
     assert client.get(f"/staff/evidence/{other.evidence.get().pk}/").status_code == 404
     moved = client.post(
-        f"/admin/complaints/complaint/{own.pk}/transition/",
+        _admin("transition", own),
         {"to": "triaged", "public_note": "Ditangani."},
     )
     assert moved.status_code == 302
@@ -345,18 +352,18 @@ def test_staff_see_their_offices_cases_in_the_admin_and_contact_views_are_logged
 def test_front_desk_staff_see_no_complaints(client):
     complaint = _report()
     client.force_login(_staff("loket", DESK, "tangerang"))
-    assert client.get(f"/admin/complaints/complaint/{complaint.pk}/change/").status_code in (
+    assert client.get(_admin("change", complaint)).status_code in (
         302,
         403,
     )
-    assert client.get("/admin/complaints/complaint/").status_code == 403
+    assert client.get(_admin("changelist")).status_code == 403
 
 
 def test_the_monthly_report_counts_by_office_and_category(client):
     _report(category="pungli")
     _report(category="calo")
     client.force_login(_staff("ins", INSPECTOR))
-    page = client.get("/admin/complaints/complaint/report/").content.decode()
+    page = client.get(_admin("report")).content.decode()
     assert "Tangerang" in page
     assert "<td>2</td>" in page
 
@@ -447,8 +454,8 @@ def test_the_case_list_flags_overdue_cases_and_filters_them(client):
     fresh = complaint_submit(office=overdue.office, category="calo", description="Baru.", now=today)
     with time_machine.travel(today, tick=False):
         client.force_login(User.objects.get(username="spv"))
-        everything = client.get("/admin/complaints/complaint/").content.decode()
-        listed = client.get("/admin/complaints/complaint/?overdue=yes").content.decode()
+        everything = client.get(_admin("changelist")).content.decode()
+        listed = client.get(_admin("changelist") + "?overdue=yes").content.decode()
     assert everything.count('alt="True"') == 1
     assert fresh.tracking_code in everything
     assert overdue.tracking_code in listed

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission, User
+from django.urls import reverse
 
 from offices.models import Closure, Office, OfficerProfile, Slot
 from offices.services import slots_ensure
@@ -26,29 +27,29 @@ def _staff(username, office_code=None, hq=False):
 
 def test_an_officer_sees_only_their_own_office(client):
     client.force_login(_staff("loket", "tangerang"))
-    page = client.get("/admin/offices/office/").content.decode()
+    page = client.get(reverse("admin:offices_office_changelist")).content.decode()
     assert "Kelas I Non TPI Tangerang" in page
     assert "Batam" not in page
     batam = Office.objects.get(code="batam")
-    assert client.get(f"/admin/offices/office/{batam.pk}/change/").status_code == 302
+    assert client.get(reverse("admin:offices_office_change", args=[batam.pk])).status_code == 302
 
 
 def test_headquarters_sees_every_office(client):
     client.force_login(_staff("pusat", hq=True))
-    page = client.get("/admin/offices/office/?all=").content.decode()
+    page = client.get(reverse("admin:offices_office_changelist") + "?all=").content.decode()
     assert "26 kantor" in page or "26 offices" in page
 
 
 def test_staff_without_an_office_see_none(client):
     client.force_login(_staff("baru"))
-    page = client.get("/admin/offices/office/").content.decode()
+    page = client.get(reverse("admin:offices_office_changelist")).content.decode()
     assert "Tangerang" not in page
 
 
 def test_officers_cannot_add_offices_or_assign_officers(client):
     client.force_login(_staff("loket", "tangerang"))
-    assert client.get("/admin/offices/office/add/").status_code == 403
-    assert client.get("/admin/offices/officerprofile/").status_code == 403
+    assert client.get(reverse("admin:offices_office_add")).status_code == 403
+    assert client.get(reverse("admin:offices_officerprofile_changelist")).status_code == 403
 
 
 def _change_form(office, *, hours=None, closures=()):
@@ -133,7 +134,7 @@ def test_a_valid_change_is_saved_and_re_plans_existing_slots(client):
     office = Office.objects.get(code="tangerang")
     slots_ensure(office=office, day=MONDAY)
     response = client.post(
-        f"/admin/offices/office/{office.pk}/change/",
+        reverse("admin:offices_office_change", args=[office.pk]),
         _change_form(office, hours={0: {"daily_capacity": 300}}),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -150,7 +151,7 @@ def test_lowering_capacity_below_bookings_is_refused_naming_the_slot(client):
     first = slots_ensure(office=office, day=MONDAY)[0]
     Slot.objects.filter(pk=first.pk).update(booked=30)
     response = client.post(
-        f"/admin/offices/office/{office.pk}/change/",
+        reverse("admin:offices_office_change", args=[office.pk]),
         _change_form(office, hours={0: {"daily_capacity": 100}}),
     )
     assert response.status_code == 200
@@ -168,7 +169,7 @@ def test_closing_a_day_in_the_admin_goes_through_the_service(client):
     office = Office.objects.get(code="tangerang")
     slots_ensure(office=office, day=MONDAY)
     response = client.post(
-        f"/admin/offices/office/{office.pk}/change/",
+        reverse("admin:offices_office_change", args=[office.pk]),
         _change_form(office, closures=[(MONDAY, "Pemadaman listrik")]),
     )
     assert response.status_code == 302
@@ -184,7 +185,7 @@ def test_closing_a_day_with_bookings_is_refused_in_the_admin(client):
     first = slots_ensure(office=office, day=MONDAY)[0]
     Slot.objects.filter(pk=first.pk).update(booked=1)
     response = client.post(
-        f"/admin/offices/office/{office.pk}/change/",
+        reverse("admin:offices_office_change", args=[office.pk]),
         _change_form(office, closures=[(MONDAY, "Banjir")]),
     )
     assert response.status_code == 200

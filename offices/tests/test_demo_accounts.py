@@ -2,9 +2,16 @@ import re
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _login(username: str, password: str):
+    # The login lockout (django-axes) needs the request a login comes with.
+    return authenticate(RequestFactory().post("/"), username=username, password=password)
 
 
 def _passwords(output: str) -> dict[str, str]:
@@ -24,7 +31,7 @@ def test_demo_accounts_are_created_with_the_printed_passwords(settings, capsys):
     passwords = _passwords(capsys.readouterr().out)
     assert set(passwords) == {"admin", "loket", "supervisor", "inspektur"}
     for username, password in passwords.items():
-        user = authenticate(username=username, password=password)
+        user = _login(username, password)
         assert user is not None
         assert user.is_staff
     assert get_user_model().objects.get(username="admin").is_superuser
@@ -39,5 +46,25 @@ def test_running_again_resets_passwords_instead_of_failing(settings, capsys):
     second = _passwords(capsys.readouterr().out)
     assert get_user_model().objects.count() == 4
     assert first["loket"] != second["loket"]
-    assert authenticate(username="loket", password=second["loket"]) is not None
-    assert authenticate(username="loket", password=first["loket"]) is None
+    assert _login("loket", second["loket"]) is not None
+    assert _login("loket", first["loket"]) is None
+
+
+def test_demo_passwords_pass_the_password_validators(settings, capsys):
+    settings.DEBUG = True
+    call_command("create_demo_accounts")
+    for username, password in _passwords(capsys.readouterr().out).items():
+        validate_password(password, get_user_model().objects.get(username=username))
+
+
+def test_demo_accounts_are_refused_when_the_validators_refuse_their_passwords(settings):
+    settings.DEBUG = True
+    settings.AUTH_PASSWORD_VALIDATORS = [
+        {
+            "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+            "OPTIONS": {"min_length": 40},
+        }
+    ]
+    with pytest.raises(CommandError, match="40"):
+        call_command("create_demo_accounts")
+    assert not get_user_model().objects.exists()

@@ -8,8 +8,11 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.urls import reverse
 
 from offices.models import Office, OfficerProfile
 from offices.roles import DESK, INSPECTOR, ROLE_GROUPS, SUPERVISOR, ensure_role_groups
@@ -39,6 +42,11 @@ class Command(BaseCommand):
             for username, role, is_superuser, office_code in DEMO_ACCOUNTS:
                 user, _ = User.objects.get_or_create(username=username)
                 password = secrets.token_urlsafe(9)
+                # Demo accounts are staff accounts too: the same rules as any other.
+                try:
+                    validate_password(password, user)
+                except ValidationError as exc:
+                    raise CommandError(" ".join(exc.messages)) from exc
                 user.set_password(password)
                 user.is_staff = True
                 user.is_superuser = is_superuser
@@ -53,6 +61,6 @@ class Command(BaseCommand):
                 rows.append(
                     (username, password, f"{ROLE_GROUPS[role] if role else 'superuser'} ({where})")
                 )
-        self.stdout.write("Demo accounts (akun demo) for /admin/:")
+        self.stdout.write(f"Demo accounts (akun demo) for {reverse('admin:index')}:")
         for username, password, role in rows:
             self.stdout.write(f"  {username:<11} {password:<14} {role}")

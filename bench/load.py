@@ -87,12 +87,18 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def address(n: int) -> str:
+    """A client address of its own for request `n` (10.0.0.0/8 has 16 million)."""
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
 async def _client(session, base, queue, answers, keep_body, clock):
     while True:
         try:
-            request = queue.popleft()
+            n, request = queue.popleft()
         except IndexError:
             return
+        headers = {**(request.headers or {}), "X-Forwarded-For": address(n)}
         started = clock()
         status, error_code, body = 0, "", None
         try:
@@ -100,7 +106,7 @@ async def _client(session, base, queue, answers, keep_body, clock):
                 request.method,
                 base + request.path,
                 data=None if request.body is None else json.dumps(request.body),
-                headers=request.headers,
+                headers=headers,
             ) as response:
                 status = response.status
                 raw = await response.read()
@@ -128,7 +134,7 @@ async def _client(session, base, queue, answers, keep_body, clock):
 async def _run(base, requests, concurrency, keep_body, timeout):
     from collections import deque
 
-    queue = deque(requests)
+    queue = deque(enumerate(requests, start=1))
     answers: list[Answer] = []
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     headers = {"Content-Type": "application/json", "Accept": "application/json"}

@@ -31,6 +31,7 @@ def main() -> None:
     from pyinstrument import Profiler
 
     from bench import rush
+    from bench.load import address
     from offices.models import Office, Slot
 
     office = Office.objects.get(code=rush.OFFICE)
@@ -39,8 +40,16 @@ def main() -> None:
     requests = rush.applicant_requests(office, [day], run=0)
     client = Client(HTTP_HOST="127.0.0.1")
 
+    sent = iter(range(1, 1_000_000))
+
     def post(request):
-        response = client.post(request.path, request.body, content_type="application/json")
+        # Each applicant from an address of their own, through the (pretend) proxy.
+        response = client.post(
+            request.path,
+            request.body,
+            content_type="application/json",
+            HTTP_X_FORWARDED_FOR=address(next(sent)),
+        )
         return response.status_code
 
     def statements(request, status):

@@ -56,32 +56,38 @@ def _month(office, text: str | None, now) -> dt.date:
     return min(max(first, today.replace(day=1)), latest)
 
 
-def _calendar(office, month: dt.date, now):
+def _calendar(office, month: dt.date, now) -> tuple[list, dict]:
+    """The month's weeks for the template, and each day's availability by date."""
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     days = {d.date: d for d in office_availability(office=office, start=month, end=last, now=now)}
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
         weeks.append([days.get(day) if day.month == month.month else None for day in week])
-    return weeks
+    return weeks, days
 
 
-def _slot_choices(office, day: dt.date, now):
-    availability = office_availability(office=office, start=day, end=day, now=now)[0]
+def _slot_choices(office, day: dt.date, now, known=None):
+    """The day's bookable times as (slot id, label). `known`: the day's availability
+    when the month shown already has it (no second read of the calendar)."""
+    availability = known or office_availability(office=office, start=day, end=day, now=now)[0]
     if availability.state != DayState.OPEN:
         return availability, []
-    rows = {s.starts_at: s for s in slots_ensure(office=office, day=day)}
+    if all(slot.slot_id for slot in availability.slots):
+        rows = {slot.starts_at: slot.slot_id for slot in availability.slots}
+    else:  # the day has no slot rows yet: plan them, so each time has an id to send
+        rows = {s.starts_at: s.pk for s in slots_ensure(office=office, day=day)}
     zone = schedule.office_zone(office)
     choices = []
     for slot in availability.slots:
-        row = rows.get(slot.starts_at)
-        if row is None or slot.remaining <= 0:
+        slot_id = rows.get(slot.starts_at)
+        if slot_id is None or slot.remaining <= 0:
             continue
         label = _("%(time)s %(zone)s (%(left)d left)") % {
             "time": f"{slot.starts_at.astimezone(zone):%H:%M}",
             "zone": office.zone_label,
             "left": slot.remaining,
         }
-        choices.append((row.pk, label))
+        choices.append((slot_id, label))
     return availability, choices
 
 
@@ -96,9 +102,10 @@ def book(request):
         return render(request, "bookings/book.html", context)
 
     month = _month(office, request.GET.get("month"), now)
+    weeks, month_days = _calendar(office, month, now)
     context.update(
         month=month,
-        weeks=_calendar(office, month, now),
+        weeks=weeks,
         previous_month=(month - dt.timedelta(days=1)).replace(day=1),
         can_go_back=month > schedule.local_today(office, now).replace(day=1),
         next_month=(month + dt.timedelta(days=32)).replace(day=1),
@@ -108,7 +115,7 @@ def book(request):
     except ValueError:
         return render(request, "bookings/book.html", context)
 
-    availability, slots = _slot_choices(office, day, now)
+    availability, slots = _slot_choices(office, day, now, known=month_days.get(day))
     form = BookingForm(
         request.POST or None, slots=slots, initial={"office": office.code, "date": day.isoformat()}
     )

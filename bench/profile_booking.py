@@ -36,7 +36,7 @@ def main() -> None:
 
     office = Office.objects.get(code=rush.OFFICE)
     day = rush.bookable_days(office)[0]
-    rush.reset(office, [day])
+    rush.reset(office, {day: rush.PLACES})
     requests = rush.applicant_requests(office, [day], run=0)
     client = Client(HTTP_HOST="127.0.0.1")
 

@@ -78,7 +78,7 @@ def markdown(results: dict) -> str:
     if "rush_day" in results:
         lines += _rush_rows("Rush, one 400-place day", results["rush_day"], True)
     if "rush_month" in results:
-        lines += _rush_rows("Rush, 400 places/day over a month", results["rush_month"], False)
+        lines += _rush_rows("Rush, 400 places over a month", results["rush_month"], False)
     for slots in (1, 20):
         if f"ceiling_{slots}" in results:
             label = "one hot slot" if slots == 1 else "20 slots"

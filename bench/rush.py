@@ -4,12 +4,14 @@ Two shapes, each 10,000 booking requests from 64 concurrent clients, every reque
 different applicant (own name, birth date and WhatsApp number):
 
 - `day`: everyone wants the same 400-place day at Tangerang (its Lebaran peak);
-- `month`: the same 400 places a day, but each applicant picks one of the month's open
-  days at random (a fixed seed), as a calendar spreads people out.
+- `month`: the same 400 places spread over the month's open days (about 20 a day),
+  each applicant picking one of those days at random (a fixed seed), as a calendar
+  spreads people out: contention on many small days instead of one big one.
 
 Correctness is checked in the database after every run, never assumed from the
-answers: accepted answers = holding bookings = the places that existed (or, for the
-month, the sum over days of min(requests, places)); no slot holds more bookings than
+answers: accepted answers = holding bookings = the places that existed (for the
+month, the sum over days of min(requests, places): all 400, as every day is wanted by
+far more people than it has places); no slot holds more bookings than
 its capacity and every slot's `booked` counter equals its bookings; no queue number
 is given twice in a day.
 """
@@ -21,7 +23,7 @@ import random
 from collections import Counter
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from bench.load import Request, percentiles, run_load
@@ -55,16 +57,22 @@ def bookable_days(office: Office) -> list[dt.date]:
     )
 
 
+def share(places: int, days: list[dt.date]) -> dict[dt.date, int]:
+    """`places` spread over `days` as evenly as whole places allow (earlier days first)."""
+    base, extra = divmod(places, len(days))
+    return {day: base + (i < extra) for i, day in enumerate(days)}
+
+
 @transaction.atomic
-def reset(office: Office, days: list[dt.date]) -> None:
-    """A clean start for the days: no bookings, fresh 400-place slots."""
+def reset(office: Office, capacity: dict[dt.date, int]) -> None:
+    """A clean start for the days: no bookings, fresh slots with the given capacity."""
+    days = list(capacity)
     CapacityOverride.objects.filter(office=office, reason="bench").delete()
-    CapacityOverride.objects.create(
-        office=office,
-        starts_on=min(days),
-        ends_on=max(days),
-        daily_capacity=PLACES,
-        reason="bench",
+    CapacityOverride.objects.bulk_create(
+        CapacityOverride(
+            office=office, starts_on=day, ends_on=day, daily_capacity=places, reason="bench"
+        )
+        for day, places in capacity.items()
     )
     bookings = Booking.objects.filter(office=office, date__in=days)
     OutboundMessage.objects.filter(
@@ -136,12 +144,18 @@ def check_database(office: Office, days: list[dt.date]) -> dict:
 def run_once(base: str, shape: str, run: int) -> dict:
     office = Office.objects.get(code=OFFICE)
     days = bookable_days(office)
-    if shape == "day":
-        days = days[:1]
-    reset(office, days)
+    capacity = {days[0]: PLACES} if shape == "day" else share(PLACES, days)
+    reset(office, capacity)
+    days = list(capacity)
     requests = applicant_requests(office, days, run)
     wanted = Counter(r.tag for r in requests)
-    expected = sum(min(wanted[d.isoformat()], PLACES) for d in days)
+    offered = dict(
+        Slot.objects.filter(office=office, date__in=days)
+        .values_list("date")
+        .annotate(n=Sum("capacity"))
+        .values_list("date", "n")
+    )
+    expected = sum(min(wanted[d.isoformat()], offered.get(d, 0)) for d in days)
 
     result = run_load(base, requests, concurrency=CLIENTS)
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "immigration.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "immigration.api_middleware.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -222,6 +223,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 5
 # Reporters' contact details are erased this many days after their case closed.
 COMPLAINT_CONTACT_RETENTION_DAYS = env.int("COMPLAINT_CONTACT_RETENTION_DAYS", default=90)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The largest API request body: a complaint with 5 evidence files of 10 MB and its text.
+# Any other API body (JSON) is held to DATA_UPLOAD_MAX_MEMORY_SIZE; larger ones get 413.
+API_UPLOAD_MAX_BYTES = env.int("API_UPLOAD_MAX_BYTES", default=5 * 10 * 1024 * 1024 + 1_048_576)
 
 # --- Security ----------------------------------------------------------------------
 # Secure by default whenever DEBUG is off; each switch can be turned off by env for a
@@ -239,6 +243,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Addresses or networks of the reverse proxies in front of gunicorn. Only a request
+# from one of them has its X-Forwarded-For read to find the client's address (rate
+# limits); empty: the header is ignored, as anyone can send it.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -246,30 +254,39 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The API key first: its WWW-Authenticate makes a request without credentials 401
+    # (DRF answers 403 when the first class has no such header, as sessions have not).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "offices.access.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Closed by default: a public endpoint says so with its own permission_classes.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Per caller: an API key, a staff user, or a client address (offices/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "offices.throttling.CallerRateThrottle",
+        "offices.throttling.ScopeRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
+        # Everything a caller sends: per address, per staff user, per API key.
         "anon": env("API_THROTTLE_ANON", default="30/min"),
         "user": env("API_THROTTLE_USER", default="120/min"),
-        # Per client (IP or user): booking and rescheduling, and lookups by code.
+        "client": env("API_THROTTLE_CLIENT", default="300/min"),
+        # Per kind of work, per caller: booking and rescheduling, lookups by code.
         "booking": env("API_THROTTLE_BOOKING", default="10/min"),
         "lookup": env("API_THROTTLE_LOOKUP", default="30/min"),
-        # Per gateway client (a whole office's traffic comes through one key).
+        # Per gateway key, instead of the key's own rate (one key carries an office's
+        # whole WhatsApp traffic).
         "whatsapp": env("API_THROTTLE_WHATSAPP", default="600/min"),
-        # Filing complaints and adding to them, per client.
+        # Filing complaints and adding to them, per caller.
         "complaint": env("API_THROTTLE_COMPLAINT", default="10/hour"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "immigration.schema.AutoSchema",
     "EXCEPTION_HANDLER": "immigration.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON in, unless an endpoint that takes files says otherwise (complaints); other
+    # bodies are 415.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -51,7 +51,7 @@ class TooManyAttemptsError(DomainError):
     http_status = status.HTTP_429_TOO_MANY_REQUESTS
 
 
-class _ErrorDetailSerializer(serializers.Serializer):
+class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, for programs: e.g. slot_full, throttled.")
     message = serializers.CharField(help_text="For people, in the request's language.")
     fields = serializers.DictField(
@@ -61,7 +61,7 @@ class _ErrorDetailSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    error = _ErrorDetailSerializer()
+    error = ErrorDetailSerializer()
 
 
 # How the OpenAPI schema describes any error answer (the shape is error_body's).

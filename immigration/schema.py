@@ -9,6 +9,7 @@ a body, 404 for a path with parameters, 406 where the Accept header is negotiate
 view still declares its own domain errors (409 and the like) with `@extend_schema`.
 """
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.authentication import SessionAuthentication
@@ -28,6 +29,23 @@ ERROR_DESCRIPTIONS = {
     415: "The body is not in a media type the endpoint reads.",
     429: "Too many requests: retry after the `Retry-After` header's seconds.",
 }
+
+
+class OfficeTimeOfDay(OpenApiSerializerFieldExtension):
+    """Times of day (hours, release time, planned slots) are an office's wall-clock time,
+    written without an offset. OpenAPI's `format: time` is RFC 3339's full-time, which
+    requires one, so it would describe these wrongly."""
+
+    target_class = "rest_framework.fields.TimeField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {
+            "type": "string",
+            "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$",
+            "description": "Local time of day at the office (see its `timezone`), no offset.",
+            "example": "08:00:00",
+        }
 
 
 def error_response(status: int) -> OpenApiResponse:

@@ -92,3 +92,10 @@ def test_the_error_schema_is_the_error_body(schema):
     detail = schema["components"]["schemas"][detail_ref]
     assert set(detail["properties"]) == {"code", "message", "fields"}
     assert set(detail["required"]) == {"code", "message", "fields"}
+
+
+def test_every_success_answer_documents_its_body(schema):
+    for method, path, operation in _operations(schema):
+        for code, response in operation["responses"].items():
+            if code.startswith("2"):
+                assert response.get("content"), f"{method} {path} {code} has no body"

@@ -2,7 +2,7 @@
 `scripts/with-services` started, configured as production is (DEBUG off, throttles
 on), with the differences a benchmark needs printed in the report:
 
-- requests arrive through a (pretend) reverse proxy: DJANGO_TRUSTED_PROXY_COUNT=1 and
+- requests arrive through a (pretend) reverse proxy: TRUSTED_PROXIES=127.0.0.1 and
   every request carries its own X-Forwarded-For address, as a real rush comes from
   thousands of phones. The throttles run at their production rates per address; only
   the WhatsApp gateway's per-key rate is raised (one key carries all 5,000 messages);
@@ -31,7 +31,7 @@ BENCH_ENV = {
     "DJANGO_SECURE_SSL_REDIRECT": "false",
     "DJANGO_SECURE_COOKIES": "false",
     "DJANGO_SECURE_HSTS_SECONDS": "0",
-    "DJANGO_TRUSTED_PROXY_COUNT": "1",
+    "TRUSTED_PROXIES": "127.0.0.1",
     "API_THROTTLE_WHATSAPP": "100000/min",
     "WHATSAPP_SENDER_LIMIT": "1000000",
     "WHATSAPP_BACKEND": "notifications.backends.locmem.LocmemBackend",

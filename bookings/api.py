@@ -45,6 +45,7 @@ from bookings.services import (
     priority_ticket_issue,
 )
 from immigration.errors import API_ERROR, DomainError
+from immigration.negotiation import IgnoreClientAccept
 from immigration.sensitive import sensitive_api_view
 from offices import schedule
 from offices.access import staff_or_key
@@ -202,6 +203,7 @@ class BookingQrView(APIView):
 
     permission_classes = [AllowAny]
     throttle_scope = "lookup"
+    content_negotiation_class = IgnoreClientAccept
 
     @extend_schema(
         summary="QR code of a booking code (PNG or SVG)",

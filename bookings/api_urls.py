@@ -2,12 +2,12 @@ from django.urls import path, re_path
 
 from bookings import api
 from bookings.whatsapp_api import GatewayMessageView
-from notifications.webhook import whatsapp_webhook
+from notifications.webhook import WhatsAppWebhookView
 
 CODE = r"(?P<code>[A-Za-z0-9-]{8,9})"
 
 urlpatterns = [
-    path("whatsapp/webhook/", whatsapp_webhook, name="whatsapp-webhook"),
+    path("whatsapp/webhook/", WhatsAppWebhookView.as_view(), name="whatsapp-webhook"),
     path("whatsapp/messages/", GatewayMessageView.as_view(), name="whatsapp-messages"),
     path("bookings/", api.BookingCreateView.as_view(), name="booking-list"),
     re_path(rf"^bookings/{CODE}/$", api.BookingDetailView.as_view(), name="booking-detail"),

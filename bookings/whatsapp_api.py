@@ -4,7 +4,7 @@ also queued in the outbox."""
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,12 +13,12 @@ from bookings.api import BookingSerializer, _render
 from bookings.applicant import normalise_phone
 from bookings.conversation.handler import find_office
 from bookings.models import Booking
-from immigration.errors import DomainError
+from immigration.errors import API_ERROR, DomainError
 from immigration.sensitive import sensitive_api_view
-from immigration.throttling import ScopedRateThrottle
 from notifications.inbound import Inbound, is_fresh, receive_inbound
 from offices.access import staff_or_key
 from offices.models import ApiScope
+from offices.throttling import ScopeRateThrottle
 
 
 class GatewayMessageSerializer(serializers.Serializer):
@@ -52,15 +52,15 @@ class GatewayReplySerializer(serializers.Serializer):
 @sensitive_api_view
 class GatewayMessageView(APIView):
     permission_classes = [staff_or_key(ApiScope.WHATSAPP_INBOUND)]
-    # Only the gateway's own rate: one key carries a whole office's applicants, and
-    # each sender is limited by the conversation itself.
-    throttle_classes = [ScopedRateThrottle]
+    # Only the gateway's own rate, per key: one key carries a whole office's applicants,
+    # and each sender is limited by the conversation itself.
+    throttle_classes = [ScopeRateThrottle]
     throttle_scope = "whatsapp"
 
     @extend_schema(
         summary="Deliver an inbound WhatsApp message (REST gateway)",
         request=GatewayMessageSerializer,
-        responses={200: GatewayReplySerializer, 400: OpenApiResponse(description="error shape")},
+        responses={200: GatewayReplySerializer, 400: API_ERROR, 409: API_ERROR},
     )
     def post(self, request):
         data = GatewayMessageSerializer(data=request.data)

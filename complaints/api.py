@@ -2,7 +2,7 @@
 tracking code, add information. The tracking view shows status and public notes only."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -118,7 +118,7 @@ class ComplaintInformationView(APIView):
     @extend_schema(
         summary="Add information or evidence to a report",
         request={"multipart/form-data": InformationSerializer},
-        responses={201: OpenApiResponse(description="added"), 400: ERROR, 404: ERROR, 429: ERROR},
+        responses={201: ComplaintCreatedSerializer, 400: ERROR, 404: ERROR, 429: ERROR},
     )
     def post(self, request, code):
         complaint = complaint_for_reporter(tracking_code=code)

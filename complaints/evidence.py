@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
-from django.utils.functional import LazyObject
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
@@ -35,6 +37,14 @@ class _PrivateStorage(LazyObject):
 
 
 private_storage = _PrivateStorage()
+
+
+@receiver(setting_changed)
+def _follow_private_media_root(*, setting, **kwargs):
+    """A changed PRIVATE_MEDIA_ROOT (tests override it) takes effect at once, as Django's
+    own storages follow MEDIA_ROOT; otherwise the first location used would stick."""
+    if setting == "PRIVATE_MEDIA_ROOT":
+        private_storage._wrapped = empty
 
 
 @dataclass(frozen=True)

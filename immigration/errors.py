@@ -5,13 +5,19 @@ each caller maps it to its medium: the API to an HTTP status and JSON body, the
 WhatsApp handler to a reply in the applicant's language, pages to a form error.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -45,8 +51,23 @@ class TooManyAttemptsError(DomainError):
     http_status = status.HTTP_429_TOO_MANY_REQUESTS
 
 
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, for programs: e.g. slot_full, throttled.")
+    message = serializers.CharField(help_text="For people, in the request's language.")
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Per input field, what is wrong with it (empty when no field is to blame).",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
 # How the OpenAPI schema describes any error answer (the shape is error_body's).
-API_ERROR = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
+API_ERROR = OpenApiResponse(
+    ErrorSerializer, description='`{"error": {"code", "message", "fields"}}`'
+)
 
 
 def error_body(code: str, message, fields: dict | None = None) -> dict:
@@ -60,10 +81,26 @@ def _drf_code(exc: exceptions.APIException) -> str:
     return "invalid"
 
 
+def request_refusal(exc: Exception) -> tuple[int, dict] | None:
+    """The status and body for Django's refusals of a request body it will not read
+    (too large, too many parts); None for anything else."""
+    if isinstance(exc, RequestDataTooBig):
+        return 413, error_body("too_large", _("The request body is too large."))
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return 400, error_body("too_many_parts", _("The request has too many fields or files."))
+    if isinstance(exc, SuspiciousOperation):
+        return 400, error_body("bad_request", _("The request could not be read."))
+    return None
+
+
 def api_exception_handler(exc, context):
     """Render every API error as `{"error": {"code", "message", "fields"}}`."""
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
+    refusal = request_refusal(exc)
+    if refusal is not None:
+        status_code, body = refusal
+        return Response(body, status=status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

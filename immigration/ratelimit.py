@@ -5,6 +5,7 @@ unreachable nothing is counted and everything is allowed, with a warning in the 
 because a limit is abuse protection and the database still enforces the rules.
 """
 
+import ipaddress
 import logging
 
 from django.conf import settings
@@ -23,22 +24,38 @@ def _unavailable(key: str, exc: Exception) -> None:
     )
 
 
-def client_ip(request) -> str | None:
-    """The client's address, as the page limits, the API throttles (DRF's NUM_PROXIES)
-    and the login lockout all count it.
+def _address(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
 
-    gunicorn leaves REMOTE_ADDR as the socket's peer: behind a reverse proxy that is the
-    proxy. Each of our TRUSTED_PROXY_COUNT proxies appends the address it was reached
-    from to X-Forwarded-For, so the client is that many entries from the right; entries
-    further left were written by the client and are never believed. None for a request
-    that came from no socket (a test's force_login)."""
-    remote = request.META.get("REMOTE_ADDR") or None
-    proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [a for a in forwarded if a]
-    if not proxies or not forwarded:
+
+def client_ip(request) -> str | None:
+    """The address of whoever sent the request, for rate limits.
+
+    gunicorn does not rewrite REMOTE_ADDR from X-Forwarded-For, so behind a reverse
+    proxy REMOTE_ADDR is the proxy's. Only when it is one of TRUSTED_PROXIES is
+    X-Forwarded-For read, from the right (each proxy appends the address it saw): the
+    first address that is not a trusted proxy is the client. Anything further left was
+    written by the client and could be anything, so it is never used.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None  # None: no socket (force_login)
+    proxies = [ipaddress.ip_network(p, strict=False) for p in settings.TRUSTED_PROXIES]
+
+    def trusted(address) -> bool:
+        return address is not None and any(address in network for network in proxies)
+
+    if remote is None or not trusted(_address(remote)):
         return remote
-    return forwarded[-min(proxies, len(forwarded))]
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break
+        if not trusted(address):
+            return str(address)
+    return remote
 
 
 def hit(key: str, *, window_seconds: int) -> int:

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "immigration.db_outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "immigration.api_middleware.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -282,6 +283,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A complaint carries at most 5 evidence files; nothing else uploads.
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The largest API request body: a complaint with 5 evidence files of 10 MB and its text.
+# Any other API body (JSON) is held to DATA_UPLOAD_MAX_MEMORY_SIZE; larger ones get 413.
+API_UPLOAD_MAX_BYTES = env.int("API_UPLOAD_MAX_BYTES", default=5 * 10 * 1024 * 1024 + 1_048_576)
 
 # --- Security ----------------------------------------------------------------------
 # Secure by default whenever DEBUG is off; each switch can be turned off by env for a
@@ -299,10 +303,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Reverse proxies in front of gunicorn that append to X-Forwarded-For: the client's
-# address is read that many entries from its right (immigration.ratelimit.client_ip).
-# 0: the socket's peer is the client, and X-Forwarded-For is ignored.
-TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+# Addresses or networks of the reverse proxies in front of gunicorn. Only a request
+# from one of them has its X-Forwarded-For read to find the client's address (page
+# limits, API throttles, the login lockout: immigration.ratelimit.client_ip); empty:
+# the header is ignored, as anyone can send it.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -330,34 +335,41 @@ CONTENT_SECURITY_POLICY = {
 
 # --- API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The API key first: its WWW-Authenticate makes a request without credentials 401
+    # (DRF answers 403 when the first class has no such header, as sessions have not).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "offices.access.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Closed by default: a public endpoint says so with its own permission_classes.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Per caller: an API key, a staff user, or a client address (offices/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        # DRF's own, failing open while Redis is down (see the module).
-        "immigration.throttling.AnonRateThrottle",
-        "immigration.throttling.UserRateThrottle",
-        "immigration.throttling.ScopedRateThrottle",
+        # Per caller (key, staff user or address) and per kind of work; both let a
+        # request through while Redis is down (see immigration/throttling.py).
+        "offices.throttling.CallerRateThrottle",
+        "offices.throttling.ScopeRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
+        # Everything a caller sends: per address, per staff user, per API key.
         "anon": env("API_THROTTLE_ANON", default="30/min"),
         "user": env("API_THROTTLE_USER", default="120/min"),
-        # Per client (IP or user): booking and rescheduling, and lookups by code.
+        "client": env("API_THROTTLE_CLIENT", default="300/min"),
+        # Per kind of work, per caller: booking and rescheduling, lookups by code.
         "booking": env("API_THROTTLE_BOOKING", default="10/min"),
         "lookup": env("API_THROTTLE_LOOKUP", default="30/min"),
-        # Per gateway client (a whole office's traffic comes through one key).
+        # Per gateway key, instead of the key's own rate (one key carries an office's
+        # whole WhatsApp traffic).
         "whatsapp": env("API_THROTTLE_WHATSAPP", default="600/min"),
-        # Filing complaints and adding to them, per client.
+        # Filing complaints and adding to them, per caller.
         "complaint": env("API_THROTTLE_COMPLAINT", default="10/hour"),
     },
-    # Throttles count the same client as the pages do; without this DRF would take a
-    # forged X-Forwarded-For at its word.
-    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "immigration.schema.AutoSchema",
     "EXCEPTION_HANDLER": "immigration.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON in, unless an endpoint that takes files says otherwise (complaints); other
+    # bodies are 415.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -1,4 +1,4 @@
-"""DRF's throttles, failing open when the cache (Redis) is down.
+"""Throttles that fail open when the cache (Redis) is down (offices/throttling.py uses it).
 
 A throttle is abuse protection, not a business rule: capacity, one booking per person
 and the per-phone limits are enforced by PostgreSQL. So while Redis is unreachable a
@@ -10,7 +10,6 @@ in /healthz; what it lets through is what the database still checks.
 import logging
 
 from redis.exceptions import RedisError
-from rest_framework import throttling
 
 logger = logging.getLogger(__name__)
 
@@ -26,15 +25,3 @@ class FailOpenMixin:
                 type(exc).__name__,
             )
             return True
-
-
-class AnonRateThrottle(FailOpenMixin, throttling.AnonRateThrottle):
-    pass
-
-
-class UserRateThrottle(FailOpenMixin, throttling.UserRateThrottle):
-    pass
-
-
-class ScopedRateThrottle(FailOpenMixin, throttling.ScopedRateThrottle):
-    pass

@@ -1,5 +1,10 @@
-"""The outbox and the inbound messages, for staff: status, attempts, last error, and a
-retry action for failed messages. Nothing is edited by hand."""
+"""The outbox and the inbound messages, for operators: status, attempts, last error,
+and a retry action for failed messages. Nothing is edited by hand.
+
+These tables hold every office's applicants' numbers and texts and belong to no office
+row this app may know of, so they are for superusers (operations) only, whatever
+permissions an officer holds; an office reads a booking's conversation on the booking.
+"""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
@@ -20,8 +25,16 @@ def retry_messages(modeladmin, request, queryset):
     )
 
 
+class OperatorsOnlyAdminMixin:
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutboundMessageAdmin(OperatorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "to", "status", "attempts", "last_error", "subject"]
     list_filter = ["status", "kind", "language"]
     search_fields = ["subject", "to", "provider_message_id"]
@@ -31,14 +44,14 @@ class OutboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         # Needed for the retry action; the fields themselves are read-only.
-        return obj is None and request.user.has_perm("notifications.change_outboundmessage")
+        return obj is None and request.user.is_superuser
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class InboundMessageAdmin(OperatorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["received_at", "sender", "office_code", "text", "reply"]
     list_filter = ["office_code"]
     search_fields = ["sender", "provider_message_id"]

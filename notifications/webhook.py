@@ -19,13 +19,25 @@ import json
 import logging
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from immigration.sensitive import sensitive_view
+from immigration.errors import API_ERROR, error_body
+from immigration.negotiation import IgnoreClientAccept
+from immigration.sensitive import sensitive_api_view
 from notifications.inbound import Inbound, is_fresh, receive_inbound
 from notifications.services import outbox_record_status
 
@@ -54,11 +66,32 @@ def _instant(timestamp) -> dt.datetime | None:
         return None
 
 
-@csrf_exempt
-@sensitive_view
-@require_http_methods(["GET", "POST"])
-def whatsapp_webhook(request):
-    if request.method == "GET":
+@sensitive_api_view
+class WhatsAppWebhookView(APIView):
+    """Meta calls this, not our clients: no session or key (the signature is the
+    credential), no throttle (one provider carries every applicant), no parser (the raw
+    bytes are what is signed), and the caller's Accept header is not held against it."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    parser_classes = []
+    content_negotiation_class = IgnoreClientAccept
+
+    @extend_schema(
+        summary="Cloud API webhook handshake (hub.challenge)",
+        parameters=[
+            OpenApiParameter("hub.mode", str, required=False),
+            OpenApiParameter("hub.verify_token", str, required=False),
+            OpenApiParameter("hub.challenge", str, required=False),
+        ],
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The challenge."),
+            403: API_ERROR,
+        },
+        auth=[{}],
+    )
+    def get(self, request):
         token = settings.WHATSAPP_VERIFY_TOKEN
         if (
             token
@@ -66,31 +99,55 @@ def whatsapp_webhook(request):
             and constant_time_compare(request.GET.get("hub.verify_token", ""), token)
         ):
             return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
-        return HttpResponseForbidden("verification failed")
-
-    body = request.body
-    if len(body) > MAX_BODY_BYTES:
-        return JsonResponse(
-            {"error": {"code": "too_large", "message": "Body too large."}}, status=413
-        )
-    if not signature_valid(body, request.headers.get("X-Hub-Signature-256", "")):
-        return HttpResponseForbidden("bad signature")
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return JsonResponse(
-            {"error": {"code": "invalid", "message": "Body is not JSON."}}, status=400
+        return Response(
+            error_body("verification_failed", _("The verify token does not match.")), status=403
         )
 
-    handled = ignored = 0
-    now = timezone.now()
-    for entry in payload.get("entry", []) if isinstance(payload, dict) else []:
-        for change in entry.get("changes", []) if isinstance(entry, dict) else []:
-            value = change.get("value") if isinstance(change, dict) else None
-            if isinstance(value, dict):
-                done, dropped = _handle_value(value, now)
-                handled, ignored = handled + done, ignored + dropped
-    return JsonResponse({"handled": handled, "ignored": ignored})
+    @extend_schema(
+        summary="Cloud API webhook delivery (signed with X-Hub-Signature-256)",
+        parameters=[
+            OpenApiParameter(
+                "X-Hub-Signature-256",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="sha256=HMAC-SHA256 of the raw body with the app secret.",
+            )
+        ],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={
+            200: inline_serializer(
+                "WebhookHandled",
+                {"handled": serializers.IntegerField(), "ignored": serializers.IntegerField()},
+            ),
+            400: API_ERROR,
+            403: API_ERROR,
+            413: API_ERROR,
+        },
+        auth=[{}],
+    )
+    def post(self, request):
+        body = request.body
+        if len(body) > MAX_BODY_BYTES:
+            return Response(error_body("too_large", _("The request body is too large.")), 413)
+        if not signature_valid(body, request.headers.get("X-Hub-Signature-256", "")):
+            return Response(
+                error_body("bad_signature", _("The signature does not match the body.")), 403
+            )
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return Response(error_body("parse_error", _("The body is not JSON.")), 400)
+
+        handled = ignored = 0
+        now = timezone.now()
+        for entry in payload.get("entry", []) if isinstance(payload, dict) else []:
+            for change in entry.get("changes", []) if isinstance(entry, dict) else []:
+                value = change.get("value") if isinstance(change, dict) else None
+                if isinstance(value, dict):
+                    done, dropped = _handle_value(value, now)
+                    handled, ignored = handled + done, ignored + dropped
+        return Response({"handled": handled, "ignored": ignored})
 
 
 def _dicts(value) -> list[dict]:

@@ -5,15 +5,24 @@ Views ask `caller.office_for(code)`: an office outside the caller's reach is ans
 as if it did not exist (404), so guessed URLs reveal nothing about other offices.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework_api_key.permissions import KeyParser
 
 from offices.models import ApiClient, Office
 from offices.scoping import offices_for_user
+
+# last_used_at is written at most this often per key: the WhatsApp gateway's key calls
+# many times a second, and "last used" is read by people deciding whether to revoke.
+LAST_USE_RESOLUTION = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -42,17 +51,41 @@ class Caller:
         return self.offices().filter(pk=office.pk).exists()
 
 
-def _client_from(request) -> ApiClient | None:
-    key = KeyParser().get(request)
-    if not key:
-        return None
-    try:
-        client = ApiClient.objects.get_from_key(key)
-    except ApiClient.DoesNotExist:
-        return None
-    if client.has_expired or client.revoked:
-        return None
-    return client
+def _record_use(client: ApiClient, now: dt.datetime) -> None:
+    if client.last_used_at is None or now - client.last_used_at >= LAST_USE_RESOLUTION:
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        client.last_used_at = now
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """`Authorization: Api-Key <key>`: the caller is the ApiClient (`request.auth`), not a
+    user. A key that is unknown, revoked or expired is refused with 401 (the same answer
+    for each, so a guess learns nothing); a request without credentials is 401 too, with
+    `WWW-Authenticate: Api-Key`, because this class comes first in the list."""
+
+    keyword = KeyParser.keyword
+
+    def authenticate(self, request):
+        key = KeyParser().get(request)
+        if not key:
+            return None
+        try:
+            client = ApiClient.objects.get_from_key(key)
+        except ApiClient.DoesNotExist:
+            client = None
+        if client is None or client.has_expired:
+            raise AuthenticationFailed(_("This API key is unknown, revoked or expired."))
+        _record_use(client, timezone.now())
+        return AnonymousUser(), client
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="api"'
+
+
+def api_client(request) -> ApiClient | None:
+    """The key a DRF request authenticated with, if any."""
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiClient) else None
 
 
 def staff_or_key(scope: str) -> type[BasePermission]:
@@ -63,18 +96,19 @@ def staff_or_key(scope: str) -> type[BasePermission]:
         message = f"Staff login or an API key with the '{scope}' scope is required."
 
         def has_permission(self, request, view):
+            client = api_client(request)
+            if client is not None:
+                if not client.has_scope(scope):
+                    return False
+                request.caller = Caller(client=client)
+                return True
             user = request.user
-            if user and user.is_authenticated and user.is_staff and user.is_active:
-                if offices_for_user(user).exists():
-                    request.caller = Caller(user=user)
-                    return True
-                return False
-            client = _client_from(request)
-            if client is None or not client.has_scope(scope):
-                return False
-            ApiClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
-            request.caller = Caller(client=client)
-            return True
+            is_staff = user and user.is_authenticated and user.is_staff and user.is_active
+            if is_staff and offices_for_user(user).exists():
+                request.caller = Caller(user=user)
+                return True
+            return False
 
     StaffOrScopedKey.__name__ = f"StaffOrKey_{scope.replace(':', '_')}"
+    StaffOrScopedKey.required_scope = scope
     return StaffOrScopedKey

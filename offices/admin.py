@@ -284,18 +284,39 @@ class OfficerProfileAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         return sees_all_offices(request.user) and super().has_delete_permission(request, obj)
 
 
+@admin.action(description=_("Revoke the selected keys (cannot be undone)"))
+def revoke_keys(modeladmin, request, queryset):
+    revoked = queryset.filter(revoked=False).update(revoked=True)
+    modeladmin.message_user(request, _("%(n)d key(s) revoked.") % {"n": revoked}, messages.SUCCESS)
+
+
 @admin.register(ApiClient)
 class ApiClientAdmin(APIKeyModelAdmin):
-    """Integrators' keys: the key is shown once on creation; revoke rather than delete."""
+    """Integrators' keys: the key is shown once on creation; revoke rather than delete,
+    so the name and last use stay on record. Headquarters only: a key may act for
+    every office."""
 
     list_display = [*APIKeyModelAdmin.list_display, "office", "scopes", "last_used_at"]
-    list_filter = [*APIKeyModelAdmin.list_filter, "office"]
+    list_filter = [*APIKeyModelAdmin.list_filter, "revoked", "office"]
+    actions = [revoke_keys]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "last_used_at"]
 
     def has_module_permission(self, request):
         return sees_all_offices(request.user) and super().has_module_permission(request)
 
     def has_view_permission(self, request, obj=None):
         return sees_all_offices(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return sees_all_offices(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return sees_all_offices(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 # The library's own key model is unused: integrators' keys are ApiClient rows.

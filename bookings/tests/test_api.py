@@ -204,7 +204,7 @@ def test_staff_check_in_at_their_own_office_only(api):
 def test_the_staff_api_is_closed_to_the_public_and_to_staff_without_an_office(api):
     with time_machine.travel(NOW, tick=False):
         booking = book(Office.objects.get(code="tangerang"), now=NOW)
-    assert api.post_json(f"/api/v1/bookings/{booking.code}/check-in/").status_code == 403
+    assert api.post_json(f"/api/v1/bookings/{booking.code}/check-in/").status_code == 401
     api.force_login(User.objects.create_user("nobody", is_staff=True))
     assert api.post_json(f"/api/v1/bookings/{booking.code}/check-in/").status_code == 403
     assert api.get("/api/v1/offices/tangerang/bookings/?date=2026-12-07").status_code == 403
@@ -248,7 +248,7 @@ def test_a_bank_key_confirms_payment_and_nothing_else(api):
         api.post_json(
             f"/api/v1/bookings/{booking.code}/payment/", HTTP_AUTHORIZATION="Api-Key wrong"
         ).status_code
-        == 403
+        == 401
     )
 
 

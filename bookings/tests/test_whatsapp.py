@@ -306,7 +306,7 @@ def test_the_gateway_books_and_returns_the_reply_and_the_booking(client, gateway
 
 def test_the_gateway_needs_a_key_with_the_scope_and_a_known_office(client, gateway_key):
     body = {"id": "gw-2", "from": "6281234567890", "to": "628118119000", "text": "INFO"}
-    assert _gateway(client, body, {}).status_code == 403
+    assert _gateway(client, body, {}).status_code == 401
     _c, reader = ApiClient.objects.create_key(name="reader", scopes=["bookings:read"])
     assert _gateway(client, body, {"HTTP_AUTHORIZATION": f"Api-Key {reader}"}).status_code == 403
     unknown = _gateway(client, {**body, "to": "+6200000000"}, gateway_key)

@@ -69,7 +69,8 @@ def test_api_is_closed_unless_a_view_opens_it(client):
             raise AssertionError("must not run")
 
     response = Closed.as_view()(APIRequestFactory().get("/closed"))
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Api-Key realm="api"'
     assert response.data["error"]["code"] == "not_authenticated"
 
 

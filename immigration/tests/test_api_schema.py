@@ -1,0 +1,101 @@
+"""The OpenAPI schema is the whole contract: every API URL is in it, and every operation
+says who may call it and which errors (in the one error shape) it can answer with."""
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from immigration.tests.urlwalk import as_openapi_path, url_patterns
+
+pytestmark = pytest.mark.django_db
+
+# API URLs that are not operations of the API itself.
+NOT_IN_SCHEMA = {
+    "/api/v1/schema/": "the schema itself",
+    "/api/v1/docs/": "the HTML page that renders the schema",
+}
+# Operations without a throttle, and why.
+UNTHROTTLED = {
+    ("get", "/api/v1/whatsapp/webhook/"): "Meta's handshake; the verify token gates it",
+    ("post", "/api/v1/whatsapp/webhook/"): "Meta's deliveries; the signature gates them",
+}
+ERROR_REF = "#/components/schemas/Error"
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                yield method, path, operation
+
+
+def test_every_api_url_is_in_the_schema(schema):
+    walked = {as_openapi_path(text) for text, _pattern in url_patterns() if text.startswith("api/")}
+    assert walked - set(NOT_IN_SCHEMA) == set(schema["paths"])
+    assert set(NOT_IN_SCHEMA) <= walked
+
+
+def test_both_ways_to_authenticate_are_security_schemes(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["apiKeyAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": schemes["apiKeyAuth"]["description"],
+    }
+    assert "Api-Key <key>" in schemes["apiKeyAuth"]["description"]
+    assert schemes["cookieAuth"]["in"] == "cookie"
+
+
+def test_every_operation_declares_its_security(schema):
+    for method, path, operation in _operations(schema):
+        security = operation.get("security")
+        assert security, f"{method} {path} declares no security"
+        protected = {} not in security
+        if protected:
+            assert {"apiKeyAuth": []} in security, f"{method} {path}"
+            assert operation.get("x-api-key-scopes"), f"{method} {path} names no key scope"
+
+
+def test_every_error_answer_is_the_error_shape(schema):
+    for method, path, operation in _operations(schema):
+        errors = {code: r for code, r in operation["responses"].items() if code[0] in "45"}
+        assert errors, f"{method} {path} declares no error"
+        for code, response in errors.items():
+            content = response.get("content", {})
+            assert content, f"{method} {path} {code} has no body"
+            for media_type, body in content.items():
+                assert body["schema"] == {"$ref": ERROR_REF}, f"{method} {path} {code}"
+                assert media_type == "application/json"
+
+
+def test_every_operation_declares_the_errors_its_callers_can_meet(schema):
+    for method, path, operation in _operations(schema):
+        statuses = set(operation["responses"])
+        if {} not in operation["security"]:
+            assert {"401", "403"} <= statuses, f"{method} {path}"
+        if "requestBody" in operation:
+            assert {"400", "413"} <= statuses, f"{method} {path}"
+        if "{" in path:
+            assert "404" in statuses or (method, path) in UNTHROTTLED, f"{method} {path}"
+        if (method, path) not in UNTHROTTLED:
+            assert "429" in statuses, f"{method} {path}"
+
+
+def test_the_error_schema_is_the_error_body(schema):
+    error = schema["components"]["schemas"]["Error"]
+    detail_ref = error["properties"]["error"]["$ref"].rsplit("/", 1)[-1]
+    detail = schema["components"]["schemas"][detail_ref]
+    assert set(detail["properties"]) == {"code", "message", "fields"}
+    assert set(detail["required"]) == {"code", "message", "fields"}
+
+
+def test_every_success_answer_documents_its_body(schema):
+    for method, path, operation in _operations(schema):
+        for code, response in operation["responses"].items():
+            if code.startswith("2"):
+                assert response.get("content"), f"{method} {path} {code} has no body"

@@ -92,6 +92,21 @@ def _office_rows(office: Office, tag: str) -> dict:
         "outboundmessage": outbound,
         "user": colleague,
         "group": None,
+        **_failed_logins(colleague.username),
+    }
+
+
+def _failed_logins(username: str) -> dict:
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    seen = {"username": username, "ip_address": "203.0.113.9", "user_agent": "x"}
+    seen |= {"http_accept": "*/*", "path_info": "/admin/login/"}
+    return {
+        "accessattempt": AccessAttempt.objects.create(
+            **seen, get_data="", post_data="", failures_since_start=1
+        ),
+        "accesslog": AccessLog.objects.create(**seen),
+        "accessfailurelog": AccessFailureLog.objects.create(**seen),
     }
 
 
@@ -175,6 +190,9 @@ def _admin_url(name: str, model: str, obj=None) -> str:
         "inboundmessage": "notifications",
         "user": "auth",
         "group": "auth",
+        "accessattempt": "axes",
+        "accesslog": "axes",
+        "accessfailurelog": "axes",
     }[model]
     args = [obj.pk] if obj is not None else []
     return reverse(f"admin:{app}_{model}_{name}", args=args)
@@ -267,6 +285,10 @@ ADMIN_MODELS: dict[str, Callable[[str, str], Check]] = {
     "notifications/inboundmessage": admin_forbidden,
     "auth/user": admin_forbidden,  # accounts are headquarters' business
     "auth/group": admin_forbidden,
+    # Failed logins (usernames, addresses): superusers only.
+    "axes/accessattempt": admin_forbidden,
+    "axes/accesslog": admin_forbidden,
+    "axes/accessfailurelog": admin_forbidden,
 }
 
 
@@ -431,6 +453,9 @@ CLASSIFIED: dict[str, Check] = {
     f"api/v1/^bookings/{CODE}/$": public(
         BEARER, lambda w: f"/api/v1/bookings/{_booking_code(w)}/?birth_date=1990-05-17"
     ),
+    f"api/v1/^bookings/{CODE}/lookup/$": public(
+        BEARER, lambda w: f"/api/v1/bookings/{_booking_code(w)}/lookup/"
+    ),
     f"api/v1/^bookings/{CODE}/qr\\.(?P<fmt>png|svg)$": public(
         "public: drawn from the code alone", lambda w: f"/api/v1/bookings/{_booking_code(w)}/qr.png"
     ),
@@ -468,7 +493,7 @@ CLASSIFIED: dict[str, Check] = {
     "admin/autocomplete/": _autocomplete,
     "admin/jsi18n/": no_office_data("/admin/jsi18n/"),
     "admin/r/<path:content_type_id>/<path:object_id>/": _view_on_site,
-    "admin/^(?P<app_label>auth|offices|bookings|notifications|complaints)/$": no_office_data(
+    "admin/^(?P<app_label>auth|axes|offices|bookings|notifications|complaints)/$": no_office_data(
         "/admin/bookings/"
     ),
     "admin/(?P<url>.*)$": no_office_data("/admin/nothing/here/"),

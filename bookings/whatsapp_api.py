@@ -3,6 +3,7 @@ WhatsApp connection. Same handler as the Cloud API webhook; the reply is returne
 also queued in the outbox."""
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -71,8 +72,8 @@ class GatewayMessageView(APIView):
         if office is None or not request.caller.may_act_for(office):
             raise DomainError(
                 code="unknown_office",
-                message="No office of yours has this WhatsApp number.",
-                fields={"to": ["Unknown office number."]},
+                message=_("No office of yours has this WhatsApp number."),
+                fields={"to": [_("Unknown office number.")]},
             )
         result = receive_inbound(message)
         codes = result.result.get("bookings") or []

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
-from django.utils.functional import LazyObject
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
@@ -35,6 +37,14 @@ class _PrivateStorage(LazyObject):
 
 
 private_storage = _PrivateStorage()
+
+
+@receiver(setting_changed)
+def _follow_private_media_root(*, setting, **kwargs):
+    """A changed PRIVATE_MEDIA_ROOT (tests change it) takes effect, as MEDIA_ROOT does
+    for Django's own storage; otherwise files go wherever the first use pointed."""
+    if setting == "PRIVATE_MEDIA_ROOT":
+        private_storage._wrapped = empty
 
 
 @dataclass(frozen=True)

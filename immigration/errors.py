@@ -5,7 +5,7 @@ each caller maps it to its medium: the API to an HTTP status and JSON body, the
 WhatsApp handler to a reply in the applicant's language, pages to a form error.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
@@ -120,11 +120,20 @@ def server_error(request):
 
 
 def bad_request(request, exception=None):
+    """400, or 413 when the body was over Django's size limits."""
+    too_large = isinstance(exception, RequestDataTooBig)
     if _is_api(request):
+        if too_large:
+            return JsonResponse(
+                error_body("too_large", _("The request body is too large.")), status=413
+            )
         return JsonResponse(
             error_body("bad_request", _("The request could not be read.")), status=400
         )
-    return defaults.bad_request(request, exception)
+    response = defaults.bad_request(request, exception)
+    if too_large:
+        response.status_code = 413
+    return response
 
 
 def permission_denied(request, exception=None):

@@ -267,6 +267,12 @@ REST_FRAMEWORK = {
         # Filing complaints and adding to them, per client.
         "complaint": env("API_THROTTLE_COMPLAINT", default="10/hour"),
     },
+    # JSON read strictly (immigration.jsonbody): size limit, no duplicate keys, no NaN.
+    "DEFAULT_PARSER_CLASSES": [
+        "immigration.jsonbody.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "immigration.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

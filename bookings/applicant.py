@@ -17,6 +17,7 @@ from immigration.errors import DomainError
 NAME_MAX_LENGTH = 100
 MAX_AGE_YEARS = 120
 
+_KTP_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
 
 
@@ -26,11 +27,16 @@ def normalise_name(raw: str) -> str:
     return re.sub(r"\s+", " ", text).strip().upper()
 
 
-def _is_latin_letter(ch: str) -> bool:
-    return ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN ")
+def _fold(name: str) -> str:
+    """The letters as a KTP writes them: accents dropped ("SİTİ" -> "SITI"), full-width
+    and other compatibility forms read as the plain letter."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
 
 
 def validate_name(raw: str) -> str:
+    """The name to store and compare, as on a KTP: upper-case Latin letters without
+    accents, so that a look-alike letter cannot make one person two."""
     name = normalise_name(raw)
     if not name:
         raise DomainError(
@@ -38,25 +44,29 @@ def validate_name(raw: str) -> str:
             message=_("Enter the applicant's name."),
             fields={"name": [_("Required.")]},
         )
-    if len(name) > NAME_MAX_LENGTH:
+    folded = _fold(name)
+    if len(folded) > NAME_MAX_LENGTH:
         raise DomainError(
             code="invalid_name",
             message=_("The name is too long (at most %(max)d characters).")
             % {"max": NAME_MAX_LENGTH},
             fields={"name": [_("Too long.")]},
         )
-    # Latin letters (with accents), spaces, and the punctuation Indonesian names carry.
-    # Other scripts are refused: their look-alike letters would let one person pass as
-    # two under the one-booking-per-person rule.
-    if not all(_is_latin_letter(ch) or ch in " '.-," for ch in name) or not any(
-        _is_latin_letter(ch) for ch in name
+    # Latin letters (accented ones fold to their base letter), spaces, and the
+    # punctuation Indonesian names carry. Other scripts, invisible characters and marks
+    # that belong to no letter are refused: their look-alikes would let one person pass
+    # as two under the one-booking-per-person rule.
+    if (
+        any(unicodedata.category(ch).startswith("M") for ch in name)
+        or not all(ch in _KTP_LETTERS or ch in " '.-," for ch in folded)
+        or not any(ch in _KTP_LETTERS for ch in folded)
     ):
         raise DomainError(
             code="invalid_name",
             message=_("A name may contain only letters, spaces, apostrophes, dots and hyphens."),
             fields={"name": [_("Letters only.")]},
         )
-    return name
+    return folded
 
 
 def age_on(birth_date: dt.date, day: dt.date) -> int:

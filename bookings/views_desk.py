@@ -26,13 +26,14 @@ from immigration.errors import DomainError
 from offices import schedule
 from offices.models import Office
 from offices.scoping import offices_for_user
+from offices.selectors import office_with_code
 
 
 def _desk_office(request) -> Office:
     offices = offices_for_user(request.user).filter(is_active=True)
     code = request.GET.get("office") or request.POST.get("office")
     if code:
-        office = offices.filter(code=code).first()
+        office = office_with_code(offices, code)
     else:
         mine = list(offices[:2])
         office = mine[0] if len(mine) == 1 else None

@@ -31,7 +31,7 @@ from immigration.errors import DomainError, add_to_form
 from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
 from offices import schedule
-from offices.selectors import DayState, active_offices, office_availability
+from offices.selectors import DayState, active_offices, office_availability, office_with_code
 from offices.services import slots_ensure
 
 BOOKINGS_PER_MINUTE = 10
@@ -96,9 +96,13 @@ def _slot_choices(office, day: dt.date, now, known=None):
 def book(request):
     now = timezone.now()
     source = request.POST if request.method == "POST" else request.GET
-    office = active_offices().filter(code=source.get("office", "")).first()
+    office = office_with_code(active_offices(), source.get("office"))
     context = {"provinces": _offices_by_province(), "office": office}
     if office is None:
+        if request.method == "POST":
+            # Only a tampered or stale form posts an office that is not on the list.
+            context["error"] = _("That office does not take bookings here; choose it again.")
+            return render(request, "bookings/book.html", context, status=400)
         return render(request, "bookings/book.html", context)
 
     month = _month(office, request.GET.get("month"), now)
@@ -113,6 +117,9 @@ def book(request):
     try:
         day = dt.date.fromisoformat(source.get("date", ""))
     except ValueError:
+        if request.method == "POST":
+            context["error"] = _("That day could not be read; choose it in the calendar.")
+            return render(request, "bookings/book.html", context, status=400)
         return render(request, "bookings/book.html", context)
 
     availability, slots = _slot_choices(office, day, now, known=month_days.get(day))

@@ -89,8 +89,8 @@ class GatewayMessageView(APIView):
         if office is None or not request.caller.may_act_for(office):
             raise DomainError(
                 code="unknown_office",
-                message="No office of yours has this WhatsApp number.",
-                fields={"to": ["Unknown office number."]},
+                message=_("No office of yours has this WhatsApp number."),
+                fields={"to": [_("Unknown office number.")]},
             )
         result = receive_inbound(message)
         codes = result.result.get("bookings") or []

@@ -4,7 +4,7 @@ tracking code, add information. The tracking view shows status and public notes 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +17,7 @@ from complaints.services import (
     uploads_from,
 )
 from immigration.errors import API_ERROR
+from immigration.jsonbody import StrictJSONParser
 from immigration.sensitive import sensitive_api_view
 from offices.selectors import active_offices
 
@@ -76,7 +77,7 @@ class InformationSerializer(serializers.Serializer):
 @sensitive_api_view
 class ComplaintCreateView(APIView):
     permission_classes = [AllowAny]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
     throttle_scope = "complaint"
 
     @extend_schema(
@@ -112,7 +113,7 @@ class ComplaintDetailView(APIView):
 @sensitive_api_view
 class ComplaintInformationView(APIView):
     permission_classes = [AllowAny]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StrictJSONParser]
     throttle_scope = "complaint"
 
     @extend_schema(

@@ -44,6 +44,9 @@ TRIAGE_WORKING_DAYS = 3
 FOLLOW_UP_WORKING_DAYS = 5
 AUTO_CLOSE_WORKING_DAYS = 10
 DESCRIPTION_MAX = 5000
+# A report is about something the office can still look into; a date further back is
+# a slip of the keyboard (0001-01-01), not an event.
+OCCURRED_MAX_YEARS_AGO = 10
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,8 @@ def complaint_submit(
     today = schedule.local_today(office, now)
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
-    if not description:
+    if not any(ch.isalnum() for ch in description):
+        # Nothing but spaces, symbols or emoji says nothing that could be looked into.
         errors["description"] = [_("Say what happened.")]
     elif len(description) > DESCRIPTION_MAX:
         errors["description"] = [_("At most %(max)d characters.") % {"max": DESCRIPTION_MAX}]
@@ -140,6 +144,10 @@ def complaint_submit(
         errors["category"] = [_("Choose a category.")]
     if occurred_on and occurred_on > today:
         errors["occurred_on"] = [_("This date is in the future.")]
+    elif occurred_on and occurred_on.year < today.year - OCCURRED_MAX_YEARS_AGO:
+        errors["occurred_on"] = [
+            _("Reports are about the last %(years)d years.") % {"years": OCCURRED_MAX_YEARS_AGO}
+        ]
     canonical_booking = ""
     if booking_code:
         canonical_booking = codes.canonical(booking_code) or ""

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from complaints import dashboard
 from complaints.scoping import complaints_for_user, may_handle_complaints
 from offices.scoping import offices_for_user
+from offices.selectors import office_with_code
 
 
 @never_cache
@@ -24,7 +25,8 @@ def view(request):
     offices = offices_for_user(request.user).filter(is_active=True)
     code = request.GET.get("office")
     if code:
-        offices = offices.filter(code=code)
+        office = office_with_code(offices, code)
+        offices = offices.filter(pk=office.pk) if office else offices.none()
     today = timezone.localdate()
     start = today - dt.timedelta(days=13)
     end = today + dt.timedelta(days=7)

@@ -74,7 +74,13 @@ def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> Hand
             now=now,
         )
     except DomainError as exc:
-        reply.text = str(exc.message)
+        # Say what is wrong, not only that something is: the fields' own messages.
+        reasons = [str(error) for errors in exc.fields.values() for error in errors]
+        reply.text = (
+            _("The report could not be filed: %(reasons)s") % {"reasons": " ".join(reasons)}
+            if reasons
+            else str(exc.message)
+        )
         reply.result = {"complaint": None, "error": exc.code}
         return reply
     reply.text = _(

@@ -157,11 +157,20 @@ def server_error(request):
 
 
 def bad_request(request, exception=None):
+    """400, or 413 when the body was over Django's size limits."""
+    too_large = isinstance(exception, RequestDataTooBig)
     if _is_api(request):
+        if too_large:
+            return JsonResponse(
+                error_body("too_large", _("The request body is too large.")), status=413
+            )
         return JsonResponse(
             error_body("bad_request", _("The request could not be read.")), status=400
         )
-    return defaults.bad_request(request, exception)
+    response = defaults.bad_request(request, exception)
+    if too_large:
+        response.status_code = 413
+    return response
 
 
 def permission_denied(request, exception=None):

@@ -367,9 +367,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "immigration.schema.AutoSchema",
     "EXCEPTION_HANDLER": "immigration.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON in, unless an endpoint that takes files says otherwise (complaints); other
-    # bodies are 415.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON in, read strictly (immigration.jsonbody: size limit, no duplicate keys, no
+    # NaN, no deep nesting), unless an endpoint that takes files says otherwise
+    # (complaints); other bodies are 415.
+    "DEFAULT_PARSER_CLASSES": ["immigration.jsonbody.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -7,8 +7,10 @@ above it), stores what was answered, and queues the reply in the outbox, all in 
 transaction.
 """
 
+import dataclasses
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -75,6 +77,16 @@ class InboundResult:
     duplicate: bool = False
 
 
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text as PostgreSQL can store it: a NUL character, or a lone UTF-16 surrogate
+    (which JSON can carry as an escape), becomes U+FFFD. Replaced, not dropped, so
+    "SITI<NUL>NURAINI" cannot turn into a name the sender never wrote."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def _over_limit(sender: str) -> int:
     """How far over the per-sender limit this message is (0: within it)."""
     hits = ratelimit.hit(
@@ -88,6 +100,7 @@ def receive_inbound(message: Inbound, *, now: dt.datetime | None = None) -> Inbo
     gets the earlier answer; the same id from another sender is refused (ids are only
     unique per provider, and an answer must never reach someone else)."""
     now = now or timezone.now()
+    message = dataclasses.replace(message, text=clean_text(message.text or ""))
     earlier = InboundMessage.objects.filter(provider_message_id=message.provider_message_id).first()
     if earlier is not None:
         return _earlier(earlier, message)
@@ -111,8 +124,8 @@ def _earlier(earlier: InboundMessage, message: Inbound) -> InboundResult:
     if earlier.sender != message.sender:
         raise ConflictError(
             code="message_id_reused",
-            message="This message id was already used by another sender.",
-            fields={"id": ["Already used."]},
+            message=_("This message id was already used by another sender."),
+            fields={"id": [_("Already used.")]},
         )
     return InboundResult(earlier.reply, earlier.result, duplicate=True)
 

@@ -15,8 +15,8 @@ status callbacks only ever move a message forward.
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
+import re
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -36,9 +36,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from immigration.errors import API_ERROR, error_body
+from immigration.jsonbody import InvalidJson, content_length, loads
 from immigration.negotiation import IgnoreClientAccept
 from immigration.sensitive import sensitive_api_view
-from notifications.inbound import Inbound, is_fresh, receive_inbound
+from notifications.inbound import Inbound, clean_text, is_fresh, receive_inbound
 from notifications.services import outbox_record_status
 
 logger = logging.getLogger(__name__)
@@ -127,17 +128,18 @@ class WhatsAppWebhookView(APIView):
         auth=[{}],
     )
     def post(self, request):
-        body = request.body
-        if len(body) > MAX_BODY_BYTES:
+        # By the declared length first: Django refuses to read a body over its own limit.
+        if content_length(request) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
             return Response(error_body("too_large", _("The request body is too large.")), 413)
+        body = request.body
         if not signature_valid(body, request.headers.get("X-Hub-Signature-256", "")):
             return Response(
                 error_body("bad_signature", _("The signature does not match the body.")), 403
             )
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return Response(error_body("parse_error", _("The body is not JSON.")), 400)
+            payload = loads(body)
+        except InvalidJson:
+            return Response(error_body("parse_error", _("The body is not valid JSON.")), 400)
 
         handled = ignored = 0
         now = timezone.now()
@@ -152,6 +154,23 @@ class WhatsAppWebhookView(APIView):
 
 def _dicts(value) -> list[dict]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+# What the Cloud API sends: a wa_id of digits, and ids that fit the columns they go in.
+_SENDER = re.compile(r"[1-9][0-9]{6,14}")
+_ID_MAX = 128
+
+
+def _scalar(value) -> str:
+    """A string or number from the payload as text; anything else as nothing."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return clean_text(str(value))
+
+
+def _message_id(value) -> str | None:
+    text = _scalar(value)
+    return text if 0 < len(text) <= _ID_MAX and text == str(value) else None
 
 
 def _stale(kind: str, item: dict, now: dt.datetime) -> dt.datetime | None:
@@ -169,21 +188,22 @@ def _handle_value(value: dict, now: dt.datetime) -> tuple[int, int]:
     sends is skipped, never an error (the provider would redeliver it forever).
     Returns how many items were handled and how many were dropped as stale."""
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-    phone_number_id = str(metadata.get("phone_number_id", "") or "") or None
+    phone_number_id = _scalar(metadata.get("phone_number_id"))[:32] or None
     handled = ignored = 0
     for message in _dicts(value.get("messages")):
-        if not message.get("id") or not message.get("from"):
+        message_id, sender = _message_id(message.get("id")), _scalar(message.get("from"))
+        if message_id is None or not _SENDER.fullmatch(sender):
             continue
         received_at = _stale("message", message, now)
         if received_at is None:
             ignored += 1
             continue
         body = message.get("text") if isinstance(message.get("text"), dict) else {}
-        text = str(body.get("body", "")) if message.get("type") == "text" else ""
+        text = _scalar(body.get("body")) if message.get("type") == "text" else ""
         receive_inbound(
             Inbound(
-                provider_message_id=str(message["id"]),
-                sender=str(message["from"]),
+                provider_message_id=message_id,
+                sender=sender,
                 text=text,
                 received_at=received_at,
                 phone_number_id=phone_number_id,
@@ -191,7 +211,8 @@ def _handle_value(value: dict, now: dt.datetime) -> tuple[int, int]:
         )
         handled += 1
     for status in _dicts(value.get("statuses")):
-        if status.get("id") and status.get("status"):
+        message_id, state = _message_id(status.get("id")), _scalar(status.get("status"))
+        if message_id and state:
             at = _stale("status", status, now)
             if at is None:
                 ignored += 1
@@ -199,10 +220,10 @@ def _handle_value(value: dict, now: dt.datetime) -> tuple[int, int]:
             errors = _dicts(status.get("errors"))
             error = errors[0] if errors else {}
             outbox_record_status(
-                provider_message_id=str(status["id"]),
-                status=str(status["status"]),
+                provider_message_id=message_id,
+                status=state,
                 at=at,
-                error=str(error.get("title") or error.get("message") or ""),
+                error=_scalar(error.get("title") or error.get("message"))[:300],
             )
             handled += 1
     return handled, ignored

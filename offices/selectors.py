@@ -5,6 +5,7 @@ overrides, closures, slots), whatever the number of days or slots.
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
@@ -48,6 +49,18 @@ class DayAvailability:
 
 def active_offices() -> QuerySet[Office]:
     return Office.objects.filter(is_active=True)
+
+
+_OFFICE_CODE = re.compile(r"[-a-zA-Z0-9_]{1,40}")
+
+
+def office_with_code(offices: QuerySet[Office], code: str | None) -> Office | None:
+    """The office of `offices` with this code, as a page's parameter gives it. Text no
+    office code can be (a NUL byte, which PostgreSQL refuses even to compare) is no
+    office, answered without a query."""
+    if not code or not _OFFICE_CODE.fullmatch(code):
+        return None
+    return offices.filter(code=code).first()
 
 
 def office_calendar(*, office: Office, start: dt.date, end: dt.date) -> schedule.OfficeCalendar:

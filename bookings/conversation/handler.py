@@ -7,6 +7,7 @@ API; a refusal becomes a reply that says why and shows the right format.
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
@@ -42,6 +43,14 @@ def find_office(message: Inbound) -> Office | None:
         digits = message.to.lstrip("+")
         return offices.filter(whatsapp_number=f"+{digits}").first()
     return None
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    """Part of a message, fit to echo back: letters, digits, spaces and the booking
+    format's punctuation only (no markup, no invisible characters), and short."""
+    kept = "".join(ch for ch in text if ch.isalnum() or ch in " #'.,-/")
+    kept = " ".join(kept.split())
+    return kept if len(kept) <= limit else kept[: limit - 1] + "\u2026"
 
 
 def _example(office: Office, now: dt.datetime) -> str:
@@ -80,8 +89,11 @@ def help_text(office: Office, now: dt.datetime) -> str:
 
 
 def _days_with_room(office: Office, after: dt.date, now: dt.datetime, count: int = 3) -> list[str]:
+    last = schedule.last_released_day(office, now)
+    if after >= last:
+        return []
     start = max(after + dt.timedelta(days=1), schedule.local_today(office, now))
-    end = min(start + dt.timedelta(days=30), schedule.last_released_day(office, now))
+    end = min(start + dt.timedelta(days=30), last)
     if end < start:
         return []
     days = office_availability(office=office, start=start, end=end, now=now)
@@ -104,10 +116,16 @@ def _book(
     command: Command, office: Office, message: Inbound, language: str, now: dt.datetime
 ) -> HandlerReply:
     reply = HandlerReply()
+    if len(command.lines) + len(command.errors) > settings.BOOKING_FAMILY_MAX:
+        reply.text = _(
+            "One message books at most %(max)d people, one line each; nothing was booked."
+        ) % {"max": settings.BOOKING_FAMILY_MAX}
+        reply.result = {"bookings": [], "refused": len(command.lines) + len(command.errors)}
+        return reply
     booked: list[Booking] = []
     problems: list[str] = []
     for error in command.errors:
-        problems.append(f"{error.line}\n{_line_error(error)}")
+        problems.append(f"{_quote(error.line)}\n{_line_error(error)}")
     for line in command.lines:
         try:
             with transaction.atomic():
@@ -123,9 +141,8 @@ def _book(
                     )
                 )
         except DomainError as exc:
-            text = (
-                f"{format_book_line(line.name, line.birth_date, line.service_date)}\n{exc.message}"
-            )
+            line_text = format_book_line(_quote(line.name), line.birth_date, line.service_date)
+            text = f"{line_text}\n{exc.message}"
             if exc.code in {
                 "day_full",
                 "slot_full",
@@ -216,7 +233,7 @@ def _dispatch(
         if booking is None:
             return HandlerReply(
                 text=_("No booking of this WhatsApp number has the code %(code)s.")
-                % {"code": command.raw_code or "-"},
+                % {"code": _quote(command.raw_code, 20) or "-"},
                 result={"found": False},
             )
         if command.action == "status":

@@ -40,9 +40,10 @@ class Command:
     extra: dict = field(default_factory=dict)
 
 
-_DATE_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{4})$")
-_DATE_SEPARATED = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{2,4})$")
-_COMPACT_SHORT_YEAR = re.compile(r"^\d{6}$")
+# ASCII digits only: digits of other scripts would let a date hide behind look-alikes.
+_DATE_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{4})$", re.ASCII)
+_DATE_SEPARATED = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{2,4})$", re.ASCII)
+_COMPACT_SHORT_YEAR = re.compile(r"^\d{6}$", re.ASCII)
 
 _LANGUAGE_WORDS = {
     "EN": "en",

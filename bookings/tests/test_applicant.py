@@ -35,7 +35,45 @@ def test_normalising_twice_changes_nothing(text):
     assert normalise_name(normalise_name(text)) == normalise_name(text)
 
 
-@pytest.mark.parametrize("typed", ["", "   ", "12345", "JOJO 2", "#$%", "x" * 101, "--"])
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("S\u0130T\u0130 NURA\u0130N\u0130", "SITI NURAINI"),  # dotted capital I
+        ("Zo\u00eb Nu\u0301r", "ZOE NUR"),  # composed and combining accents
+        ("\uff33\uff29\uff34\uff29", "SITI"),  # full-width letters
+    ],
+)
+def test_look_alike_latin_letters_fold_to_the_letters_on_a_ktp(typed, name):
+    assert validate_name(typed) == name
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=30))
+def test_a_valid_name_is_its_own_normal_form(text):
+    try:
+        name = validate_name(text)
+    except DomainError:
+        return
+    assert validate_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "   ",
+        "12345",
+        "JOJO 2",
+        "#$%",
+        "x" * 101,
+        "--",
+        "S\u0406T\u0406",  # Cyrillic look-alikes
+        "\ua731\u026a\u1d1b\u026a",  # Latin small capitals
+        "SI\u200dTI",  # zero-width joiner
+        "\u202eITIS",  # right-to-left override
+        "S\u0337I\u0338T\u0335I",  # marks that belong to no letter
+        "<script>",
+    ],
+)
 def test_names_that_are_empty_long_or_not_letters_are_refused(typed):
     with pytest.raises(DomainError) as caught:
         validate_name(typed)

@@ -44,6 +44,7 @@ def test_a_family_sends_several_lines_in_one_message():
         ("##27061978#08082017#", "bad_format"),
         ("# #27061978#08082017#", "empty_name"),
         ("#JOJO#tomorrow#08082017#", "bad_format"),
+        ("#JOJO#\u0662\u0667\u0660\u0666\u0661\u0669\u0667\u0668#08082017#", "bad_format"),
     ],
 )
 def test_what_cannot_be_read_gets_a_reason(text, reason):

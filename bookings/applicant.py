@@ -44,7 +44,8 @@ def validate_name(raw: str) -> str:
             message=_("Enter the applicant's name."),
             fields={"name": [_("Required.")]},
         )
-    folded = _fold(name)
+    # Folding can leave spaces of its own (a spacing accent is a space and a mark).
+    folded = " ".join(_fold(name).split())
     if len(folded) > NAME_MAX_LENGTH:
         raise DomainError(
             code="invalid_name",

@@ -146,7 +146,8 @@ BODIES = [
     Body("top_level_string", b'"1978-06-17"'),
     Body("text_plain", b'{"birth_date": "1978-06-17"}', "text/plain", status=415),
     Body("xml", b"<birth_date>1978-06-17</birth_date>", "application/xml", status=415),
-    Body("multipart_without_boundary", b"--x\r\n", "multipart/form-data"),
+    # JSON endpoints take JSON only: any other body type is 415 before it is parsed.
+    Body("multipart_without_boundary", b"--x\r\n", "multipart/form-data", 415),
     Body("json_declared_utf16", b'{"birth_date": "1978-06-17"}', "application/json;charset=utf-16"),
 ]
 
@@ -291,7 +292,8 @@ PHONE_NUMBER_ID = "109876543210"
 
 
 def cloud_message(**overrides) -> dict:
-    message = {"from": SENDER, "id": "wamid.hostile", "timestamp": "1795996800", "type": "text"}
+    # Sent at the catalogue's clock (30 Nov 2026 02:00 UTC): fresh for the replay window.
+    message = {"from": SENDER, "id": "wamid.hostile", "timestamp": "1796004000", "type": "text"}
     message["text"] = {"body": "INFO"}
     message.update(overrides)
     return message
@@ -346,10 +348,9 @@ DELIVERIES = [
     ),
     Delivery("text_a_number", cloud_payload(messages=[cloud_message(text={"body": 12345})]), True),
     Delivery("text_not_an_object", cloud_payload(messages=[cloud_message(text="INFO")]), True),
-    Delivery("timestamp_huge", cloud_payload(messages=[cloud_message(timestamp="9" * 400)]), True),
-    Delivery(
-        "timestamp_negative", cloud_payload(messages=[cloud_message(timestamp="-9" * 20)]), True
-    ),
+    # An unreadable timestamp is never fresh: dropped as a possible replay, unanswered.
+    Delivery("timestamp_huge", cloud_payload(messages=[cloud_message(timestamp="9" * 400)])),
+    Delivery("timestamp_negative", cloud_payload(messages=[cloud_message(timestamp="-9" * 20)])),
     # An unknown office number is answered: "this number does not take bookings".
     Delivery("phone_number_id_nul", cloud_payload(metadata={"phone_number_id": "1098\x00"}), True),
     Delivery(

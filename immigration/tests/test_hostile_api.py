@@ -372,6 +372,9 @@ def test_every_json_endpoint_refuses_a_hostile_body(client, world, body):
         with world.attempt(path) as state:
             response = post_raw(client, path, body)
             error = assert_api_refusal(response)
-            assert response.status_code == body.status, (response.status_code, error)
+            expected = body.status
+            if body.content_type.startswith("multipart/") and "/complaints/" in path:
+                expected = 400  # complaints take files: a broken multipart body is 400
+            assert response.status_code == expected, (response.status_code, error)
             state.unchanged()
     world.verdict()

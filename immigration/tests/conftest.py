@@ -6,6 +6,8 @@ import datetime as dt
 import pytest
 import time_machine
 
+# Registered before it is imported (hence the E402s below), so its asserts explain
+# themselves in failures like a test module's do.
 pytest.register_assert_rewrite("immigration.tests.hostile_checks")
 
 from bookings.applicant import Applicant  # noqa: E402

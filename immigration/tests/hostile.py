@@ -381,3 +381,30 @@ def every_input() -> dict[str, list[str]]:
         "MESSAGES": [m.name for m in MESSAGES],
         "DELIVERIES": [d.name for d in DELIVERIES],
     }
+
+
+# What people write in a report, in any script, with markup, quotes or emoji: stored
+# as written, escaped wherever shown (the API and the /lapor/ page alike). Invalid
+# UTF-8 arrives as U+FFFD characters.
+FREE_TEXT = {
+    "lone_surrogate",
+    "rtl_override",
+    "zero_width_joiners",
+    "homoglyph_cyrillic",
+    "homoglyph_small_capitals",
+    "homoglyph_fullwidth",
+    "homoglyph_dotted_i",
+    "sql_or_1_eq_1",
+    "sql_drop_table",
+    "html_script",
+    "html_attribute_break",
+    "template_injection",
+    "emoji",
+    "control_characters",
+    "crlf_injection",
+    "format_string",
+    "zalgo_combining",
+    "mixed_scripts",
+    "path_traversal",
+    "noncharacters",
+}

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.utils.html import escape
 
 from complaints.models import Complaint
-from immigration.tests.hostile import BODIES, DATES, NUMBERS, TEXTS, WRONG_TYPES, files
+from immigration.tests.hostile import BODIES, DATES, FREE_TEXT, NUMBERS, TEXTS, WRONG_TYPES, files
 from immigration.tests.hostile_checks import (
     assert_api_refusal,
     post_json,
@@ -189,30 +189,6 @@ def test_availability_refuses_a_hostile_query_parameter(client, world, hostile):
 
 # --- complaints -------------------------------------------------------------------------
 
-# What people write in a report, in any script, with markup, quotes or emoji: stored
-# as written, escaped wherever shown. Invalid UTF-8 arrives as U+FFFD characters.
-FREE_TEXT = {
-    "lone_surrogate",
-    "rtl_override",
-    "zero_width_joiners",
-    "homoglyph_cyrillic",
-    "homoglyph_small_capitals",
-    "homoglyph_fullwidth",
-    "homoglyph_dotted_i",
-    "sql_or_1_eq_1",
-    "sql_drop_table",
-    "html_script",
-    "html_attribute_break",
-    "template_injection",
-    "emoji",
-    "control_characters",
-    "crlf_injection",
-    "format_string",
-    "zalgo_combining",
-    "mixed_scripts",
-    "path_traversal",
-    "noncharacters",
-}
 FREE_TEXT_FIELDS = ["description", "occurred_where", "person_involved", "reporter_name"]
 # A description must say something: emoji or symbols alone are refused.
 SAYS_NOTHING = {"emoji", "noncharacters"}

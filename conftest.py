@@ -38,10 +38,13 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: throttle counters must not leak between
-    tests through the shared Redis."""
+    tests through the shared Redis,"""
     from django.core.cache import cache
 
+    from bookings import soldout
+
     cache.clear()
+    soldout.clear()  # nor a day remembered as sold out (each test has its own rows)
 
 
 @pytest.fixture(autouse=True)

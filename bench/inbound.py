@@ -25,6 +25,9 @@ OFFICES = ["jakarta-selatan", "bandung", "surabaya", "denpasar", "makassar"]
 VALID = 4_000
 MALFORMED = 1_000
 CLIENTS = 64
+# The gateway stores each message as gw:<caller>:<id> (bookings/whatsapp_api.py), an
+# API key's caller being api:<key name>.
+GATEWAY_IDS = "gw:api:bench-gateway:"
 
 BAD_LINES = [
     "#{name}#170678#{day}#",  # two-digit year
@@ -55,7 +58,7 @@ def offices() -> list[Office]:
 
 @transaction.atomic
 def reset() -> None:
-    senders = InboundMessage.objects.filter(provider_message_id__startswith="gw:bench-gateway:")
+    senders = InboundMessage.objects.filter(provider_message_id__startswith=GATEWAY_IDS)
     phones = list(senders.values_list("sender", flat=True).distinct())
     Booking.objects.filter(phone__in=phones).delete()
     OutboundMessage.objects.filter(to__in=phones).delete()
@@ -115,7 +118,7 @@ def run_once(base: str, run: int) -> dict:
     phones = [f"62814{run:02d}{i:06d}" for i in range(len(requests))]
     in_db = Booking.objects.filter(phone__in=phones).count()
     inbound_rows = InboundMessage.objects.filter(
-        provider_message_id__startswith="gw:bench-gateway:"
+        provider_message_id__startswith=GATEWAY_IDS
     ).count()
     return {
         "messages": len(requests),

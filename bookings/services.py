@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from bookings import codes, notices
+from bookings import codes, notices, soldout
 from bookings.applicant import Applicant, normalise_phone
 from bookings.models import (
     HOLDING_STATUSES,
@@ -125,6 +125,7 @@ def _transition(booking: Booking, to: str, actor: Actor, note: str = "", **field
     from_status = booking.status
     if from_status in HOLDING_STATUSES and to not in HOLDING_STATUSES:
         Slot.objects.filter(pk=booking.slot_id).update(booked=F("booked") - 1)
+        soldout.forget(booking.office.code, booking.date)
     booking.status = to
     for name, value in fields.items():
         setattr(booking, name, value)
@@ -286,14 +287,16 @@ def _check_limits(
                 )
 
 
-def _day_full(office: Office, day: dt.date, count: int) -> ConflictError:
+def day_full_error(office_name: str, day: dt.date, count: int) -> ConflictError:
+    """The refusal of `count` places on a day without them (also sent by
+    bookings/soldout.py for a day it remembers as sold out)."""
     if count > 1:
         message = _("There are not %(count)d places left at %(office)s on %(date)s.")
     else:
         message = _("%(office)s is fully booked on %(date)s.")
     return ConflictError(
         code="day_full",
-        message=message % {"count": count, "office": office.name, "date": _day_text(day)},
+        message=message % {"count": count, "office": office_name, "date": _day_text(day)},
     )
 
 
@@ -344,7 +347,7 @@ def _allocate(
     elif count == 1:
         slot = _lock_earliest_with_room(candidates)
         if slot is None:
-            raise _day_full(office, day, count)
+            raise day_full_error(office.name, day, count)
         return [slot]
 
     # A family: lock the day's slots in start order (the same order as everyone else).
@@ -355,7 +358,7 @@ def _allocate(
         allocated.extend([slot] * max(take, 0))
         if len(allocated) == count:
             return allocated
-    raise _day_full(office, day, count)
+    raise day_full_error(office.name, day, count)
 
 
 def _queue_seqs(office: Office, day: dt.date, slot: Slot, how_many: int) -> list[int]:
@@ -459,8 +462,11 @@ def booking_create_family(
     offered, left = _day_room(office, date, now)
     if offered and left < len(people):
         # The rush's common case once a day is sold out: refused on one indexed read,
-        # before any lock, so the last places are not queued behind the refusals.
-        raise _day_full(office, date, len(people))
+        # before any lock, so the last places are not queued behind the refusals; and
+        # remembered for a moment, so the next ones are refused before DRF.
+        if left == 0:
+            soldout.remember(office.code, office.name, date)
+        raise day_full_error(office.name, date, len(people))
     if not offered:
         _check_open(office, date)
 

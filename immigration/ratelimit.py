@@ -63,15 +63,23 @@ def hit(key: str, *, window_seconds: int) -> int:
     the cache is down)."""
     cache_key = f"ratelimit:{key}"
     try:
-        cache.add(cache_key, 0, timeout=window_seconds)
-        try:
-            return cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.set(cache_key, 1, timeout=window_seconds)
-            return 1
+        return count_hit(cache_key, window_seconds=window_seconds)
     except RedisError as exc:
         _unavailable(key, exc)
         return 0
+
+
+def count_hit(cache_key: str, *, window_seconds: int) -> int:
+    """One hit on `cache_key`, counted in a window that starts with its first hit; the
+    hits so far. Raises RedisError while the cache is down (callers fail open)."""
+    if hasattr(cache, "hit"):  # immigration.cache.RedisCache: one round trip
+        return cache.hit(cache_key, window_seconds=window_seconds)
+    cache.add(cache_key, 0, timeout=window_seconds)  # locmem (make run, no Redis)
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window_seconds)
+        return 1
 
 
 def count(key: str) -> int:

@@ -67,6 +67,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "immigration.api_middleware.ApiErrorShapeMiddleware",
+    # A booking for a day this process just found sold out is refused here, before
+    # sessions, DRF and the database (bookings/soldout.py says why that is safe).
+    "bookings.soldout.SoldOutMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -115,7 +118,7 @@ REDIS_URL = env("REDIS_URL", default="") or None
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "immigration.cache.RedisCache",  # a kept client; hit() in one trip
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "antrean",
             "TIMEOUT": 300,
@@ -177,6 +180,9 @@ BOOKING_CHECK_IN_OPENS_MINUTES = env.int("BOOKING_CHECK_IN_OPENS_MINUTES", defau
 BOOKING_REMINDER_HOUR = env.int("BOOKING_REMINDER_HOUR", default=9)
 # How often a booking may be moved to another day (M-Paspor allows once).
 BOOKING_RESCHEDULE_MAX = env.int("BOOKING_RESCHEDULE_MAX", default=1)
+# How long a web process refuses a day it found sold out without asking the database
+# again (bookings/soldout.py); 0 turns the shortcut off.
+BOOKING_SOLD_OUT_SECONDS = env.float("BOOKING_SOLD_OUT_SECONDS", default=1.0)
 
 # --- Personal data retention (daily jobs; counts stay, names and numbers go) ------------
 # Applicants' personal data is erased this many days after the day of the visit. A

@@ -42,9 +42,12 @@ def _fresh_cache():
     from django.core.cache import cache
 
     from bookings import soldout
+    from offices import calendar_cache
 
     cache.clear()
-    soldout.clear()  # nor a day remembered as sold out (each test has its own rows)
+    # Nor the web process's own memory of sold-out days and calendar answers.
+    soldout.clear()
+    calendar_cache.clear()
 
 
 @pytest.fixture(autouse=True)

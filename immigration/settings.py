@@ -70,6 +70,8 @@ MIDDLEWARE = [
     # A booking for a day this process just found sold out is refused here, before
     # sessions, DRF and the database (bookings/soldout.py says why that is safe).
     "bookings.soldout.SoldOutMiddleware",
+    # The calendar's repeats served from memory for a moment (offices/calendar_cache.py).
+    "offices.calendar_cache.CalendarCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

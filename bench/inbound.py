@@ -132,6 +132,7 @@ def run_once(base: str, run: int) -> dict:
         "messages_per_s": round(len(requests) / result.wall, 1),
         "latency_ms": result.latency_ms(),
         "generator_cores": round(result.cpu_share, 2),
+        "cpu_steal": result.steal,
         "correct": (
             booked == valid == in_db
             and wrongly_booked == 0

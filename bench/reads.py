@@ -72,4 +72,5 @@ def run_once(base: str, name: str, path: str) -> dict:
         "requests_per_s": round(REQUESTS / result.wall, 1),
         "latency_ms": result.latency_ms(),
         "generator_cores": round(result.cpu_share, 2),
+        "cpu_steal": result.steal,
     }

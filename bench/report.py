@@ -21,6 +21,20 @@ def brief(run: dict) -> str:
         "correct",
     )
     parts = [f"{k}={run[k]}" for k in keys if k in run]
+    if run.get("correct") is False:  # what the database and the answers showed
+        why = (
+            "bookings_in_db",
+            "booked",
+            "overbooked_slots",
+            "counter_drift_slots",
+            "duplicate_queue_numbers",
+            "malformed_booked",
+            "inbound_rows",
+            "server_errors",
+            "connection_errors",
+            "refusals",
+        )
+        parts += [f"{k}={run[k]}" for k in why if k in run]
     if "latency_ms" in run:
         parts.append(f"p99={run['latency_ms']['p99']}ms")
     return ", ".join(parts)
@@ -62,6 +76,7 @@ def _rush_rows(name: str, runs: list[dict], targets: bool) -> list[str]:
             "0",
         ),
         _row(f"{name}: load generator's cores", pick(["generator_cores"])),
+        _row(f"{name}: CPU time stolen by the hypervisor", pick(["cpu_steal"])),
     ]
 
 
@@ -101,6 +116,9 @@ def markdown(results: dict) -> str:
                 _row(f"{label}: requests/s", [r["requests_per_s"] for r in runs], "", target)
             )
             lines.append(_row(f"{label}: p99", [r["latency_ms"]["p99"] for r in runs], " ms"))
+            lines.append(
+                _row(f"{label}: CPU stolen by the hypervisor", [r["cpu_steal"] for r in runs])
+            )
             for case in ("miss", "hit"):
                 lines.append(
                     _row(
@@ -119,6 +137,9 @@ def markdown(results: dict) -> str:
             )
         )
         lines.append(_row("WhatsApp inbound: p99", [r["latency_ms"]["p99"] for r in runs], " ms"))
+        lines.append(
+            _row("WhatsApp inbound: CPU stolen by the hypervisor", [r["cpu_steal"] for r in runs])
+        )
         lines.append(
             _row("WhatsApp inbound: bookings made", [r["bookings_in_db"] for r in runs], "", "4000")
         )

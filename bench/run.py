@@ -73,6 +73,13 @@ def main() -> int:
         f"threads, Celery worker 2 processes; {runs} runs each; logs in {logdir}"
     )
     results: dict = {"machine": machine}
+    results_file = RESULTS / f"{dt.date.today().isoformat()}-{machine['host']}.json"
+
+    def save() -> None:
+        """After every scenario: a stopped run keeps what it measured."""
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        results_file.write_text(json.dumps(results, indent=2, default=str) + "\n")
+
     stack.start()
     try:
         if "rush" in only:
@@ -83,10 +90,12 @@ def main() -> int:
                     runs_out.append(rush.run_once(stack.base, shape, run))
                     _say(f"rush/{shape} run {run + 1}: {report.brief(runs_out[-1])}")
                 results[f"rush_{shape}"] = runs_out
+                save()
         if "ceiling" in only:
             for slots in (1, 20):
                 tps = [ceiling.run_once(slots) for _ in range(runs)]
                 results[f"ceiling_{slots}"] = tps
+                save()
                 _say(f"pgbench, {slots} slot(s): {tps} tx/s")
             ceiling.cleanup()
         if "reads" in only:
@@ -96,6 +105,7 @@ def main() -> int:
                 for out in runs_out:
                     out["queries_per_request"] = queries
                 results[f"reads_{name}"] = runs_out
+                save()
                 _say(f"reads/{name}: {[r['requests_per_s'] for r in runs_out]} req/s")
         if "inbound" in only:
             runs_out = []
@@ -103,24 +113,25 @@ def main() -> int:
                 runs_out.append(inbound.run_once(stack.base, run))
                 _say(f"inbound run {run + 1}: {report.brief(runs_out[-1])}")
             results["inbound"] = runs_out
+            save()
         if "outbox" in only:
             results["outbox"] = [sweeps.run_outbox_once() for _ in range(runs)]
             _say(f"outbox: {[r['messages_per_s'] for r in results['outbox']]} msg/s")
+            save()
         if "expiry" in only:
             results["expiry"] = []
             for run in range(runs):
                 results["expiry"].append(sweeps.run_expiry_once())
                 _say(f"expiry run {run + 1}: {report.brief(results['expiry'][-1])}")
+                save()
     finally:
         stack.stop()
 
     table = report.markdown(results)
     print(table)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{dt.date.today().isoformat()}-{machine['host']}.json"
     results["markdown"] = table
-    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    _say(f"results written to {path.relative_to(ROOT)}")
+    save()
+    _say(f"results written to {results_file.relative_to(ROOT)}")
     wrong = report.incorrect(results)
     if wrong:
         _say("NOT EXACT: " + "; ".join(wrong))

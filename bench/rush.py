@@ -182,6 +182,7 @@ def run_once(base: str, shape: str, run: int) -> dict:
         "latency_accepted_ms": percentiles([a.latency for a in accepted]),
         "latency_refused_ms": percentiles([a.latency for a in refused]),
         "generator_cores": round(result.cpu_share, 2),
+        "cpu_steal": result.steal,
         "correct": (
             len(accepted) == expected == db["bookings_in_db"]
             and db["overbooked_slots"] == 0

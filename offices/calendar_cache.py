@@ -6,7 +6,9 @@ its rendered answer in Redis for AVAILABILITY_CACHE_SECONDS (2 s), but on the
 benchmark's 2-core machine a hit still went through sessions, DRF, two throttles and a
 Redis round trip: about 380 answers a second (`make bench`). `CalendarCacheMiddleware`
 keeps the finished 200 answer (body and headers) in memory for the same 2 seconds and
-answers repeats before all of that, as a micro-cache in a reverse proxy would.
+answers repeats before all of that, as a micro-cache in a reverse proxy would. (Placed
+outside the security-header and CSP middleware as well, a repeat cost no less: 0.53 ms
+of CPU in-process against 0.47 here, where the whole way costs 2.9 ms.)
 
 The answer is the same for everyone (the endpoint is public and shows no personal
 data), so the key is the path with its query string and the language. At most
@@ -26,9 +28,10 @@ from django.utils import translation
 
 MAX_ENTRIES = 512
 _PATH = re.compile(r"^/api/v1/offices/[a-z0-9-]+/availability/$")
-# Headers the inner middleware and the view set, replayed with the body; the outer
-# middleware (request id, security headers, CSP) adds its own to every answer.
-_KEPT = ("Content-Type", "Cache-Control", "Vary", "Content-Language", "X-Frame-Options")
+# The headers the inner middleware and the view set are replayed with the body (the
+# outer middleware adds its own to every answer), except a request's own id. Cookies
+# are not headers in Django (`response.cookies`): none is ever replayed.
+_NOT_KEPT = {"x-request-id"}
 
 # key -> (monotonic deadline, body, headers). Whole-value reads and writes of a dict
 # are atomic under the GIL: gunicorn's threads share it without a lock.
@@ -57,6 +60,8 @@ class CalendarCacheMiddleware:
         if response.status_code == 200 and not response.streaming:
             if len(_answers) >= MAX_ENTRIES:
                 _answers.clear()
-            headers = tuple((name, response[name]) for name in _KEPT if response.has_header(name))
+            headers = tuple(
+                (name, value) for name, value in response.items() if name.lower() not in _NOT_KEPT
+            )
             _answers[key] = (now + seconds, response.content, headers)
         return response

@@ -5,16 +5,10 @@ PostgreSQL through DATABASE_URL and Redis through REDIS_URL. It refuses to run o
 anything less, so a green run always means the real parts were exercised.
 """
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-
-ROOT = Path(__file__).resolve().parent
 
 
 def pytest_configure(config):
@@ -71,57 +65,20 @@ def test_database_url(db) -> str:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real `celery worker` process on the test Redis broker and the test database.
+    """A real `celery worker` process on the test Redis broker and the test database
+    (the fault drills' launcher, immigration/tests/drills.py); `.broker_url` is its
+    broker.
 
     Tests that rely on it see data the worker wrote only if they commit: mark them
     `django_db(transaction=True)`.
     """
     from immigration.celery import app
-    from immigration.tests.drills import current_database_url
+    from immigration.tests.drills import running_worker
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": current_database_url(),
-        "DJANGO_DEBUG": "true",
-        "DJANGO_SETTINGS_MODULE": "immigration.settings",
-        # The worker sends through the in-memory backend; tests read the outbox rows.
-        "WHATSAPP_BACKEND": "notifications.backends.locmem.LocmemBackend",
-    }
-    hostname = f"pytest-{os.getpid()}@localhost"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "immigration",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            hostname,
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[hostname], timeout=1):
-            if process.poll() is not None:
-                pytest.fail(f"celery worker exited with {process.returncode}")
-            if time.monotonic() > deadline:
-                pytest.fail("celery worker did not answer ping within 60 s")
-        process.broker_url = app.conf.broker_url
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    # The worker sends through the in-memory backend; tests read the outbox rows.
+    locmem = {"WHATSAPP_BACKEND": "notifications.backends.locmem.LocmemBackend"}
+    with running_worker(broker_url=app.conf.broker_url, env=locmem) as worker:
+        yield worker
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
 # Threads let a worker overlap requests waiting on PostgreSQL row locks.
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+# gthread keeps connections alive; `sync` measured slower behind keep-alive clients
+# (bench/README.md). GUNICORN_WORKER_CLASS is there to compare.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
 timeout = 30
 graceful_timeout = 20

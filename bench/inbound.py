@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import Counter
 
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from bench.load import Request, run_load
 from bench.rush import bookable_days, letters
-from bookings.models import Booking
+from bookings.models import HOLDING_STATUSES, Booking
 from notifications.models import InboundMessage, OutboundMessage
-from offices.models import ApiClient, ApiScope, Office
+from offices.models import ApiClient, ApiScope, Office, Slot
 
 OFFICES = ["jakarta-selatan", "bandung", "surabaya", "denpasar", "makassar"]
 VALID = 4_000
@@ -58,9 +61,21 @@ def offices() -> list[Office]:
 
 @transaction.atomic
 def reset() -> None:
+    """Remove the last run's messages and bookings, and give their places back: a
+    queryset delete does not touch the slots' `booked` counters, so each counter is
+    recounted from the bookings left (without this, each run found the days fuller)."""
     senders = InboundMessage.objects.filter(provider_message_id__startswith=GATEWAY_IDS)
     phones = list(senders.values_list("sender", flat=True).distinct())
-    Booking.objects.filter(phone__in=phones).delete()
+    bookings = Booking.objects.filter(phone__in=phones)
+    slot_ids = set(bookings.values_list("slot_id", flat=True))
+    bookings.delete()
+    holding = (
+        Booking.objects.filter(slot=OuterRef("pk"), status__in=HOLDING_STATUSES)
+        .values("slot")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    Slot.objects.filter(pk__in=slot_ids).update(booked=Coalesce(Subquery(holding), 0))
     OutboundMessage.objects.filter(to__in=phones).delete()
     senders.delete()
 
@@ -110,6 +125,12 @@ def run_once(base: str, run: int) -> dict:
         for a in result.answers
         if a.status == 200 and a.tag == "valid" and isinstance(a.body, dict) and a.body["booking"]
     )
+    # What a valid line that made no booking was told (the reply's line after the echo).
+    unbooked = Counter(
+        str(a.body.get("reply", "")).partition("\n")[2].split("\n")[0][:60]
+        for a in result.answers
+        if a.tag == "valid" and isinstance(a.body, dict) and not a.body.get("booking")
+    )
     wrongly_booked = sum(
         1
         for a in result.answers
@@ -126,6 +147,7 @@ def run_once(base: str, run: int) -> dict:
         "booked": booked,
         "bookings_in_db": in_db,
         "malformed_booked": wrongly_booked,
+        "unbooked_replies": dict(unbooked.most_common(5)),
         "inbound_rows": inbound_rows,
         "server_errors": sum(n for s, n in statuses.items() if s >= 500),
         "connection_errors": statuses.get(0, 0),

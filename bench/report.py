@@ -33,6 +33,7 @@ def brief(run: dict) -> str:
             "server_errors",
             "connection_errors",
             "refusals",
+            "unbooked_replies",
         )
         parts += [f"{k}={run[k]}" for k in why if k in run]
     if "latency_ms" in run:

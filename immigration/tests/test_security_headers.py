@@ -1,16 +1,12 @@
 """Security headers: the Content-Security-Policy on every kind of page, and the HTTPS,
 cookie and isolation headers as production sends them."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from immigration.tests.test_settings import PRODUCTION_ENV, ROOT
+from immigration.tests.processes import ROOT, probe
+from immigration.tests.test_settings import PRODUCTION_ENV
 
 POLICY = {
     "default-src": "'self'",
@@ -74,8 +70,6 @@ def test_no_template_carries_inline_script_or_style():
 # runs apart because settings are read once, at start.
 _PROBE = """
 import json
-import django
-django.setup()
 from django.test import Client
 from django.urls import reverse
 client = Client(HTTP_HOST="antrean.imigrasi.go.id", REMOTE_ADDR="203.0.113.9")
@@ -95,23 +89,7 @@ print("RESULT", json.dumps({"status": response.status_code, "headers": dict(resp
 @pytest.mark.django_db(transaction=True)
 def test_production_sends_the_security_headers_and_secure_cookies(test_database_url):
     User.objects.create_superuser("root", password="kunci-rahasia-panjang-42")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env |= PRODUCTION_ENV | {
-        "DJANGO_SETTINGS_MODULE": "immigration.settings",
-        "DATABASE_URL": test_database_url,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
-    answer = json.loads(line.removeprefix("RESULT "))
+    answer = probe(_PROBE, PRODUCTION_ENV | {"DATABASE_URL": test_database_url})
     assert answer["status"] == 302, answer
     headers = answer["headers"]
     assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"

@@ -1,15 +1,10 @@
 """The settings contract: real servers in tests, and a production mode that is safe."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from immigration.tests.processes import manage, probe
 
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "false",
@@ -18,19 +13,6 @@ PRODUCTION_ENV = {
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://antrean.imigrasi.go.id",
     "DJANGO_SECURE_HSTS_PRELOAD": "true",
 }
-
-
-def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.mark.django_db
@@ -48,7 +30,7 @@ def test_redis_backs_the_cache_and_the_celery_broker():
 def test_production_refuses_to_start_without_a_secret_key():
     env = {**PRODUCTION_ENV}
     del env["DJANGO_SECRET_KEY"]
-    result = _manage("check", env=env)
+    result = manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
@@ -60,35 +42,26 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_a_retention_period_that_would_break_a_rule_is_refused(variable, value):
     """Erasing bookings inside the no-show window would let a repeat no-show book
     again as a stranger; a period of 0 days would erase messages still in use."""
-    result = _manage("check", env={"DJANGO_DEBUG": "true", variable: value})
+    result = manage("check", env={"DJANGO_DEBUG": "true", variable: value})
     assert result.returncode != 0
     assert variable in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_without_redis_tasks_run_in_process_and_cache_is_local():
-    code = (
-        "import django; django.setup(); from django.conf import settings as s;"
-        "print(s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'],"
-        " s.DATABASES['default']['ENGINE'])"
+    script = (
+        "import json; from django.conf import settings as s\n"
+        "print('RESULT', json.dumps([s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'],"
+        " s.DATABASES['default']['ENGINE']]))"
     )
-    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**base, "DJANGO_DEBUG": "true", "DJANGO_SETTINGS_MODULE": "immigration.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert result.stdout.split() == [
-        "True",
+    answer = probe(script, {"DJANGO_DEBUG": "true"}, without=("REDIS_URL", "DATABASE_URL"))
+    assert answer == [
+        True,
         "django.core.cache.backends.locmem.LocMemCache",
         "django.db.backends.sqlite3",
     ]

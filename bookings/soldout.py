@@ -102,7 +102,7 @@ class SoldOutMiddleware:
         name = office_name_if_sold_out(office_code, iso_day)
         if name is None:
             return None
-        from bookings.services import day_full_error
+        from bookings.services import day_full_error  # services imports this module
 
         day = dt.date.fromisoformat(iso_day)
         with translation.override(translation.get_language_from_request(request)):

@@ -67,6 +67,13 @@ def _language(request) -> str:
     return "en" if (getattr(request, "LANGUAGE_CODE", "id") or "id").startswith("en") else "id"
 
 
+def _applicants_booking(code: str, given) -> Booking:
+    """The booking `code` names, shown only to whoever gives its birth date."""
+    proof = BirthDateSerializer(data=given)
+    proof.is_valid(raise_exception=True)
+    return booking_for_applicant(code=code, birth_date=proof.validated_data["birth_date"])
+
+
 def _actor(request) -> Actor:
     caller = request.caller
     if caller.user is not None:
@@ -133,9 +140,7 @@ class BookingDetailView(APIView):
         ),
     )
     def get(self, request, code):
-        query = BirthDateSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        booking = booking_for_applicant(code=code, birth_date=query.validated_data["birth_date"])
+        booking = _applicants_booking(code, request.query_params)
         return Response(_render(BookingSerializer, booking))
 
 
@@ -150,9 +155,7 @@ class BookingLookupView(APIView):
         responses={200: BookingSerializer, **ERRORS},
     )
     def post(self, request, code):
-        data = BirthDateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        booking = booking_for_applicant(code=code, birth_date=data.validated_data["birth_date"])
+        booking = _applicants_booking(code, request.data)
         return Response(_render(BookingSerializer, booking))
 
 
@@ -167,9 +170,7 @@ class BookingCancelView(APIView):
         responses={200: BookingSerializer, **ERRORS},
     )
     def post(self, request, code):
-        data = BirthDateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        booking = booking_for_applicant(code=code, birth_date=data.validated_data["birth_date"])
+        booking = _applicants_booking(code, request.data)
         booking = booking_cancel(booking=booking, actor=Actor.applicant(Channel.API))
         return Response(_render(BookingSerializer, booking))
 

@@ -7,6 +7,7 @@ needs an approved template: each notice names its template and parameters too.
 """
 
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.utils import translation
@@ -24,6 +25,14 @@ WHAT_TO_BRING = {
 }
 
 
+@functools.lru_cache(maxsize=512)
+def _day_text(day: dt.date, language: str) -> str:
+    """The date as a notice writes it. Kept: the sweep words thousands of notices for
+    the same few days, and Django's date formatting is costly per call."""
+    with translation.override(language):
+        return date_format(day, "l, j F Y")
+
+
 def _when(booking: Booking) -> dict[str, str]:
     zone = schedule.office_zone(booking.office)
     start = booking.slot.starts_at.astimezone(zone)
@@ -33,7 +42,7 @@ def _when(booking: Booking) -> dict[str, str]:
         "queue": booking.queue_number,
         "name": booking.name,
         "office": booking.office.name,
-        "date": date_format(start.date(), "l, j F Y"),
+        "date": _day_text(start.date(), translation.get_language()),
         "time": f"{start:%H:%M} {booking.office.zone_label}",
         "arrive": f"{arrive:%H:%M} {booking.office.zone_label}",
         "bring": WHAT_TO_BRING.get(booking.service, WHAT_TO_BRING["new"]),
@@ -111,10 +120,23 @@ def notify_expired(booking: Booking) -> None:
     outbox_enqueue(**_expired(booking))
 
 
+# The booking fields the expiry notice reads (the sweep loads only these).
+EXPIRED_NOTICE_FIELDS = (
+    "code",
+    "name",
+    "phone",
+    "language",
+    "queue_seq",
+    "service",
+    "office_id",
+    "slot__starts_at",
+)
+
+
 def notify_expired_many(bookings: list[Booking]) -> None:
     """The sweep's notices: one INSERT and a few task messages per batch, not one of
     each per no-show (the sweep of a busy day forfeits thousands)."""
-    outbox_enqueue_many([_expired(booking) for booking in bookings])
+    outbox_enqueue_many([_expired(booking) for booking in bookings if booking.phone])
 
 
 def notify_reminder(booking: Booking):

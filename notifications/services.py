@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from immigration.bulk import insert_many
 from immigration.logging import redact
 from notifications.backends import get_backend
 from notifications.backends.base import OutgoingMessage, PermanentSendError, TransientSendError
@@ -116,18 +117,18 @@ def _dispatch_many(message_ids: list[int]) -> None:
             )
 
 
-def outbox_enqueue_many(messages: list[dict]) -> list[OutboundMessage]:
+def outbox_enqueue_many(messages: list[dict]) -> list[int]:
     """Queue many messages (the fields of `outbox_enqueue`, without dedupe keys) with one
-    INSERT in the current transaction; after commit they go to the workers in chunks
-    of DISPATCH_CHUNK per task message."""
-    rows = OutboundMessage.objects.bulk_create(
-        OutboundMessage(**{**fields, "template_params": list(fields.get("template_params", ()))})
-        for fields in messages
+    INSERT in the current transaction (immigration/bulk.py: its text does not grow with
+    the rows); after commit they go to the workers in chunks of DISPATCH_CHUNK per task
+    message. Returns the rows' ids."""
+    ids = insert_many(
+        OutboundMessage,
+        [{**row, "template_params": list(row.get("template_params", ()))} for row in messages],
     )
-    ids = [row.pk for row in rows]
     if ids:
         transaction.on_commit(lambda: _dispatch_many(ids))
-    return rows
+    return ids
 
 
 def session_open(phone: str, now: dt.datetime) -> bool:

@@ -168,10 +168,10 @@ def test_many_messages_are_queued_in_one_insert_and_dispatched_in_chunks(
         for i in range(DISPATCH_CHUNK + 5)
     ]
     with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(1):
-        rows = outbox_enqueue_many(fields)
+        ids = outbox_enqueue_many(fields)
     assert len(callbacks) == 1
     assert OutboundMessage.objects.filter(status="queued").count() == DISPATCH_CHUNK + 5
-    ids = [row.pk for row in rows]
+    assert sorted(ids) == list(OutboundMessage.objects.order_by("pk").values_list("pk", flat=True))
     # A chunk delivered twice (a redelivered task message) sends each row once.
     locmem.outbox.clear()
     assert send_outbound_messages(ids[:10]) == {"sent": 10}

@@ -25,10 +25,16 @@ WHAT_TO_BRING = {
 }
 
 
+def day_text(day: dt.date) -> str:
+    """ "Senin, 7 Desember 2026" in the active language: unambiguous in a message (the
+    notices and the services' refusals write dates so)."""
+    return _day_text(day, translation.get_language())
+
+
 @functools.lru_cache(maxsize=512)
 def _day_text(day: dt.date, language: str) -> str:
-    """The date as a notice writes it. Kept: the sweep words thousands of notices for
-    the same few days, and Django's date formatting is costly per call."""
+    # Kept: the sweep words thousands of notices for the same few days, and Django's
+    # date formatting is costly per call.
     with translation.override(language):
         return date_format(day, "l, j F Y")
 
@@ -42,7 +48,7 @@ def _when(booking: Booking) -> dict[str, str]:
         "queue": booking.queue_number,
         "name": booking.name,
         "office": booking.office.name,
-        "date": _day_text(start.date(), translation.get_language()),
+        "date": day_text(start.date()),
         "time": f"{start:%H:%M} {booking.office.zone_label}",
         "arrive": f"{arrive:%H:%M} {booking.office.zone_label}",
         "bring": WHAT_TO_BRING.get(booking.service, WHAT_TO_BRING["new"]),

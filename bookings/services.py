@@ -18,7 +18,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from bookings import codes, notices, soldout
@@ -83,11 +82,6 @@ class Actor:
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def _day_text(day: dt.date) -> str:
-    """ "Senin, 7 Desember 2026" in the active language: unambiguous in a message."""
-    return date_format(day, "l, j F Y")
 
 
 def _minutes(value: int) -> dt.timedelta:
@@ -164,8 +158,10 @@ def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
             code="not_released",
             message=_("Booking for %(date)s opens on %(release)s.")
             % {
-                "date": _day_text(day),
-                "release": f"{_day_text(release.date())} {release:%H:%M} {office.zone_label}",
+                "date": notices.day_text(day),
+                "release": " ".join(
+                    [notices.day_text(release.date()), f"{release:%H:%M}", office.zone_label]
+                ),
             },
             fields={"date": [_("Not open for booking yet.")]},
         )
@@ -178,7 +174,7 @@ def _check_open(office: Office, day: dt.date) -> None:
         raise DomainError(
             code="day_closed",
             message=_("The office is closed on %(date)s: %(reason)s.")
-            % {"date": _day_text(day), "reason": plan.closed_reason},
+            % {"date": notices.day_text(day), "reason": plan.closed_reason},
             fields={"date": [plan.closed_reason]},
         )
 
@@ -283,7 +279,7 @@ def _check_limits(
                         "name": person.name,
                         "count": len(no_shows),
                         "days": settings.BOOKING_NO_SHOW_WINDOW_DAYS,
-                        "until": _day_text(until),
+                        "until": notices.day_text(until),
                     },
                 )
 
@@ -297,7 +293,7 @@ def day_full_error(office_name: str, day: dt.date, count: int) -> ConflictError:
         message = _("%(office)s is fully booked on %(date)s.")
     return ConflictError(
         code="day_full",
-        message=message % {"count": count, "office": office_name, "date": _day_text(day)},
+        message=message % {"count": count, "office": office_name, "date": notices.day_text(day)},
     )
 
 
@@ -695,7 +691,7 @@ def _door_refusal(booking: Booking, office: Office, now: dt.datetime) -> DomainE
         return ConflictError(
             code="wrong_day",
             message=_("This booking is for %(date)s, not today.")
-            % {"date": _day_text(booking.date)},
+            % {"date": notices.day_text(booking.date)},
         )
     opens = booking.slot.starts_at - _minutes(settings.BOOKING_CHECK_IN_OPENS_MINUTES)
     if now < opens:

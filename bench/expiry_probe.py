@@ -3,10 +3,14 @@ expired, batches (UPDATE statements on the bookings table) and resident memory
 sampled every 0.2 s (start, peak, end), so the report can show memory stays flat."""
 
 import json
+import re
 import threading
 import time
 
 import django
+
+# The sweep's batch statement, whether the ORM or the sweep's own SQL wrote it.
+_UPDATES_BOOKINGS = re.compile(r'\s*UPDATE\s+"?bookings_booking"?\s')
 
 
 def _rss_mb() -> float:
@@ -25,7 +29,7 @@ def main() -> None:
 
     def count_batches(execute, sql, params, many, context):
         nonlocal batches
-        if sql.startswith('UPDATE "bookings_booking"'):
+        if _UPDATES_BOOKINGS.match(sql):
             batches += 1
         return execute(sql, params, many, context)
 

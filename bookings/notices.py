@@ -110,39 +110,41 @@ def notify_cancelled(booking: Booking) -> None:
 
 
 def _expired(booking: Booking) -> dict:
-    with translation.override(booking.language):
-        v = _when(booking)
-        text = (
-            _(
-                "Booking %(code)s for %(name)s on %(date)s was forfeited: nobody checked in "
-                "by 30 minutes after %(time)s. You may book again."
-            )
-            % v
+    """The expiry notice's fields, worded in the active language."""
+    v = _when(booking)
+    text = (
+        _(
+            "Booking %(code)s for %(name)s on %(date)s was forfeited: nobody checked in "
+            "by 30 minutes after %(time)s. You may book again."
         )
+        % v
+    )
     return _fields(booking, "booking_expired", text, [v["code"], v["name"], v["date"]])
 
 
 def notify_expired(booking: Booking) -> None:
-    outbox_enqueue(**_expired(booking))
+    with translation.override(booking.language):
+        outbox_enqueue(**_expired(booking))
 
 
-# The booking fields the expiry notice reads (the sweep loads only these).
-EXPIRED_NOTICE_FIELDS = (
-    "code",
-    "name",
-    "phone",
-    "language",
-    "queue_seq",
-    "service",
-    "office_id",
-    "slot__starts_at",
-)
+# The booking columns the expiry notice reads besides its slot's start (the sweep
+# returns only these from its UPDATE).
+EXPIRED_NOTICE_COLUMNS = ("code", "name", "phone", "language", "queue_seq", "service", "office_id")
 
 
 def notify_expired_many(bookings: list[Booking]) -> None:
     """The sweep's notices: one INSERT and a few task messages per batch, not one of
-    each per no-show (the sweep of a busy day forfeits thousands)."""
-    outbox_enqueue_many([_expired(booking) for booking in bookings if booking.phone])
+    each per no-show (the sweep of a busy day forfeits thousands). Worded a language
+    at a time: switching the language per notice cost more than wording it."""
+    by_language: dict[str, list[Booking]] = {}
+    for booking in bookings:
+        if booking.phone:  # erased (bookings/retention.py): no one left to write to
+            by_language.setdefault(booking.language, []).append(booking)
+    rows = []
+    for language, group in by_language.items():
+        with translation.override(language):
+            rows.extend(_expired(booking) for booking in group)
+    outbox_enqueue_many(rows)
 
 
 def notify_reminder(booking: Booking):

@@ -4,13 +4,14 @@
 a batch of outbox rows): Django prepares every value of every row, psycopg re-parses
 the long statement each time (it caches only short ones), and PostgreSQL parses it
 again. The no-show sweep spent about half its time there (bench/README.md). On
-PostgreSQL each column travels instead as one array:
+PostgreSQL each column travels instead as one array, and a column with the same value
+in every row as one value:
 
-    INSERT INTO t (a, b) SELECT * FROM unnest(%b::integer[], %b::varchar[])
+    INSERT INTO t (a, b, c) SELECT u.c0, %b::varchar, u.c1
+    FROM unnest(%b::integer[], %b::varchar[]) AS u(c0, c1)
 
-a statement of a dozen placeholders whatever the number of rows, its arrays sent in
-binary. Elsewhere (SQLite
-under `make run`) it is `bulk_create`, with the same defaults.
+a statement of a dozen placeholders whatever the number of rows, its values sent in
+binary. Elsewhere (SQLite under `make run`) it is `bulk_create`, with the same defaults.
 """
 
 import re
@@ -31,11 +32,17 @@ _PLAIN = (
 )
 
 
-def _defaults(field: models.Field, now):
-    """A function giving an absent field's value per row, as `Model.save` would."""
+def _column(field: models.Field, rows: Sequence[dict], now) -> list:
+    """The field's value in every row; an absent field takes what `Model.save` would
+    give it: "now" for auto_now(_add), else its default (called per row when it is a
+    callable, which may differ per row), else "" for a text that takes it, else None."""
+    name = field.attname
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return lambda: now
-    return field.get_default  # the default, else "" for a text that takes it, else None
+        return [row.get(name, now) for row in rows]
+    if field.has_default() and callable(field.default):
+        return [row[name] if name in row else field.get_default() for row in rows]
+    default = field.get_default()
+    return [row.get(name, default) for row in rows]
 
 
 def insert_many(model: type[models.Model], rows: Sequence[dict]) -> list[int]:
@@ -47,11 +54,7 @@ def insert_many(model: type[models.Model], rows: Sequence[dict]) -> list[int]:
         return []
     now = timezone.now()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = []
-    for field in fields:
-        default = _defaults(field, now)
-        values = [row[field.attname] if field.attname in row else default() for row in rows]
-        columns.append(values)
+    columns = [_column(field, rows, now) for field in fields]
     unknown = set().union(*rows) - {f.attname for f in fields}
     if unknown:
         raise TypeError(f"{model.__name__} has no field(s) {sorted(unknown)}")
@@ -63,25 +66,45 @@ def insert_many(model: type[models.Model], rows: Sequence[dict]) -> list[int]:
         )
         return [obj.pk for obj in objs]
 
-    params = []
+    # A column with the same value in every row (a batch's kind, status, "now", most
+    # defaults) goes once, as one parameter, not as an array of n copies: in the
+    # sweep's batches that is most columns, and dumping arrays was its costliest Python.
+    selected, scalars, arrays = [], [], []
     for field, values in zip(fields, columns, strict=True):
-        if not isinstance(field, _PLAIN):
-            values = [field.get_db_prep_save(value, connection) for value in values]
-        params.append(values)
-    quote = connection.ops.quote_name
-    # Arrays of the base type (varchar, not varchar(15)): an explicit cast would cut an
-    # over-long text silently, the INSERT's own assignment refuses it, as bulk_create's.
-    arrays = ", ".join(
-        f"%b::{re.sub(r'[(].*?[)]', '', field.db_type(connection))}[]" for field in fields
-    )
+        # Arrays of the base type (varchar, not varchar(15)): an explicit cast would
+        # cut an over-long text silently, the INSERT's own assignment refuses it, as
+        # bulk_create's.
+        base_type = re.sub(r"[(].*?[)]", "", field.db_type(connection))
+        if values.count(values[0]) == len(values):
+            selected.append(f"%b::{base_type}")
+            scalars.append(_prepared(field, values[:1])[0])
+        else:
+            selected.append(f"u.c{len(arrays)}")
+            arrays.append((f"%b::{base_type}[]", _prepared(field, values)))
+    if arrays:
+        aliases = ", ".join(f"c{i}" for i in range(len(arrays)))
+        source = f"unnest({', '.join(cast for cast, _ in arrays)}) AS u({aliases})"
+    else:  # every row alike: n rows of constants
+        source = "generate_series(1, %b::integer)"
+    params = [*scalars, *(values for _, values in arrays)] if arrays else [*scalars, len(rows)]
     # Only identifiers from the model's metadata (quoted) and types are written into
     # the text; every value is a parameter.
+    quote = connection.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     names = ", ".join(quote(f.column) for f in fields)
-    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) RETURNING {pk}"  # noqa: S608
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {', '.join(selected)} "  # noqa: S608
+        f"FROM {source} RETURNING {pk}"
+    )
     with _binding_cursor() as cursor:
         cursor.execute(sql, params)
         return [pk for (pk,) in cursor.fetchall()]
+
+
+def _prepared(field: models.Field, values: list) -> list:
+    if isinstance(field, _PLAIN):
+        return values
+    return [field.get_db_prep_save(value, connection) for value in values]
 
 
 def _binding_cursor():

@@ -108,7 +108,10 @@ def _dispatch_many(message_ids: list[int]) -> None:
     for start in range(0, len(message_ids), DISPATCH_CHUNK):
         chunk = message_ids[start : start + DISPATCH_CHUNK]
         try:
-            send_outbound_messages.apply_async((chunk,), retry=False)
+            # argsrepr: Celery would otherwise repr the 100 ids for its logs, per message.
+            send_outbound_messages.apply_async(
+                (chunk,), retry=False, argsrepr=f"[{chunk[0]}..{chunk[-1]}: {len(chunk)} ids]"
+            )
         except Exception as exc:  # the broker is down: the rows wait for the sweep
             logger.warning(
                 "outbox: %d messages not dispatched (%s); the sweep will send them",

@@ -82,3 +82,20 @@ def test_an_unknown_field_is_a_programming_error_and_no_rows_is_no_statement(
         insert_many(OutboundMessage, [{"to": "62812", "text": "a", "kind": "t", "nonsense": 1}])
     with django_assert_num_queries(0):
         assert insert_many(OutboundMessage, []) == []
+
+
+def test_a_value_shared_by_every_row_is_sent_once_and_still_checked(django_assert_num_queries):
+    booking = book(office())
+    rows = [{"booking_id": booking.pk, "to_status": "expired", "note": "same"}] * 3
+    with django_assert_num_queries(1) as captured:
+        ids = insert_many(BookingEvent, rows)
+    assert "unnest" not in captured.captured_queries[0]["sql"]  # no column differs
+    assert (
+        list(BookingEvent.objects.filter(pk__in=ids).values_list("booking_id", "to_status", "note"))
+        == [(booking.pk, "expired", "same")] * 3
+    )
+    with pytest.raises(DataError), transaction.atomic():
+        insert_many(
+            OutboundMessage, [{"to": "6" * 16, "text": str(i), "kind": "t"} for i in (1, 2)]
+        )
+    assert not OutboundMessage.objects.filter(kind="t").exists()  # the booking's own stays

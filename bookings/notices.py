@@ -39,18 +39,25 @@ def _day_text(day: dt.date, language: str) -> str:
         return date_format(day, "l, j F Y")
 
 
-def _when(booking: Booking) -> dict[str, str]:
+def _slot_when(booking: Booking) -> dict[str, str]:
+    """What a notice says of the booking's slot: the same for every booking in it."""
     zone = schedule.office_zone(booking.office)
     start = booking.slot.starts_at.astimezone(zone)
     arrive = booking.arrive_by.astimezone(zone)
     return {
-        "code": booking.display_code,
-        "queue": booking.queue_number,
-        "name": booking.name,
         "office": booking.office.name,
         "date": day_text(start.date()),
         "time": f"{start:%H:%M} {booking.office.zone_label}",
         "arrive": f"{arrive:%H:%M} {booking.office.zone_label}",
+    }
+
+
+def _when(booking: Booking, slot_when: dict[str, str] | None = None) -> dict[str, str]:
+    return {
+        **(slot_when or _slot_when(booking)),
+        "code": booking.display_code,
+        "queue": booking.queue_number,
+        "name": booking.name,
         "bring": WHAT_TO_BRING.get(booking.service, WHAT_TO_BRING["new"]),
     }
 
@@ -109,9 +116,9 @@ def notify_cancelled(booking: Booking) -> None:
     _queue(booking, "booking_cancelled", text, [v["code"], v["name"], v["date"]])
 
 
-def _expired(booking: Booking) -> dict:
+def _expired(booking: Booking, slot_when: dict[str, str] | None = None) -> dict:
     """The expiry notice's fields, worded in the active language."""
-    v = _when(booking)
+    v = _when(booking, slot_when)
     text = (
         _(
             "Booking %(code)s for %(name)s on %(date)s was forfeited: nobody checked in "
@@ -135,7 +142,8 @@ EXPIRED_NOTICE_COLUMNS = ("code", "name", "phone", "language", "queue_seq", "ser
 def notify_expired_many(bookings: list[Booking]) -> None:
     """The sweep's notices: one INSERT and a few task messages per batch, not one of
     each per no-show (the sweep of a busy day forfeits thousands). Worded a language
-    at a time: switching the language per notice cost more than wording it."""
+    at a time (switching the language per notice cost more than wording it), and what
+    is said of a slot (office, date, time) once per slot."""
     by_language: dict[str, list[Booking]] = {}
     for booking in bookings:
         if booking.phone:  # erased (bookings/retention.py): no one left to write to
@@ -143,7 +151,11 @@ def notify_expired_many(bookings: list[Booking]) -> None:
     rows = []
     for language, group in by_language.items():
         with translation.override(language):
-            rows.extend(_expired(booking) for booking in group)
+            slots: dict[int, dict[str, str]] = {}  # a slot's words, once per slot
+            for booking in group:
+                if booking.slot_id not in slots:
+                    slots[booking.slot_id] = _slot_when(booking)
+                rows.append(_expired(booking, slots[booking.slot_id]))
     outbox_enqueue_many(rows)
 
 

@@ -39,6 +39,7 @@ from immigration import ratelimit
 from immigration.bulk import insert_many
 from immigration.errors import ConflictError, DomainError, NotFoundError, TooManyAttemptsError
 from immigration.locks import advisory_xact_locks, office_day_key
+from immigration.returning import models_from_rows, returning_clause, returning_fields
 from offices import schedule
 from offices.models import Office, Slot
 from offices.selectors import office_calendar
@@ -297,30 +298,52 @@ def day_full_error(office_name: str, day: dt.date, count: int) -> ConflictError:
     )
 
 
-def _lock_earliest_with_room(candidates) -> Slot | None:
-    """The earliest slot with room, locked. Concurrent bookers skip each other's locked
-    slots instead of queueing on one row, so a rush spreads over the day's slots: the
-    result is the earliest slot with room that nobody else is booking this instant."""
-    with_room = candidates.filter(booked__lt=F("capacity")).order_by("starts_at")
-    for _attempt in range(5):
-        slot = with_room.select_for_update(skip_locked=True).first()
-        if slot is not None:
-            return slot
-        if not with_room.exists():
-            return None
-        # Every slot with room is being booked right now: wait for the earliest. After
-        # the wait PostgreSQL re-checks `booked < capacity` and may find it full.
-        slot = with_room.select_for_update().first()
-        if slot is not None and slot.booked < slot.capacity:
-            return slot
+# One more booking in the day's earliest slot with room, chosen, locked and counted by
+# one statement (the choice is an InitPlan run once, the update goes by primary key).
+# First SKIP LOCKED: concurrent bookers skip each other's locked slots instead of
+# queueing on one row, so a rush spreads over the day's slots. If every slot with room
+# is being booked this instant, the second form waits for the earliest; PostgreSQL then
+# re-checks `booked < capacity` and, if it filled, moves on to the next slot.
+_TAKE_EARLIEST_PLACE = """
+UPDATE offices_slot SET booked = booked + 1
+WHERE id = (
+    SELECT id FROM offices_slot
+    WHERE office_id = %(office)s AND date = %(day)s AND starts_at > %(now)s
+        AND booked < capacity
+    ORDER BY starts_at
+    LIMIT 1{lock}
+)
+"""
+# SQLite (make run) has one writer at a time and no row locks.
+_PLACE_LOCKS = {"postgresql": (" FOR UPDATE SKIP LOCKED", " FOR UPDATE"), "sqlite": ("",)}
+
+
+def _take_earliest_place(office: Office, day: dt.date, now: dt.datetime) -> Slot | None:
+    """The earliest slot with room, locked, its counter already raised by one; None
+    when the day has no room left."""
+    fields = returning_fields(Slot)
+    params = {
+        "office": office.pk,
+        "day": connection.ops.adapt_datefield_value(day),
+        "now": connection.ops.adapt_datetimefield_value(now),
+    }
+    for lock in _PLACE_LOCKS[connection.vendor]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _TAKE_EARLIEST_PLACE.format(lock=lock) + returning_clause(fields), params
+            )
+            taken = models_from_rows(Slot, fields, cursor.fetchall())
+        if taken:
+            return taken[0]
     return None
 
 
-def _allocate(
+def _take_places(
     *, office: Office, day: dt.date, count: int, slot_id: int | None, now: dt.datetime
 ) -> list[Slot]:
-    """Lock and return one slot per place (a slot repeats for several places in it).
-    A family fills consecutive places: the chosen (or earliest) slot, then the next."""
+    """Take `count` places: lock the slots, raise their counters, and return one slot
+    per place (a slot repeats for several places in it). A family fills consecutive
+    places: the chosen (or earliest) slot, then the next."""
     candidates = Slot.objects.filter(office=office, date=day, starts_at__gt=now)
     if slot_id is not None:
         chosen = candidates.select_for_update().filter(pk=slot_id).first()
@@ -339,10 +362,10 @@ def _allocate(
                     )
                     % {"time": _local_time(office, chosen.starts_at)},
                 )
-            return [chosen]
+            return _counted([chosen])
         candidates = candidates.filter(starts_at__gte=chosen.starts_at)
-    elif count == 1:
-        slot = _lock_earliest_with_room(candidates)
+    elif count == 1:  # the rush's request: one statement
+        slot = _take_earliest_place(office, day, now)
         if slot is None:
             raise day_full_error(office.name, day, count)
         return [slot]
@@ -354,8 +377,15 @@ def _allocate(
         take = min(room, count - len(allocated))
         allocated.extend([slot] * max(take, 0))
         if len(allocated) == count:
-            return allocated
+            return _counted(allocated)
     raise day_full_error(office.name, day, count)
+
+
+def _counted(allocated: list[Slot]) -> list[Slot]:
+    """Raise the counters of locked slots by the places taken in each."""
+    for slot_id, places in sorted(Counter(slot.pk for slot in allocated).items()):
+        Slot.objects.filter(pk=slot_id).update(booked=F("booked") + places)
+    return allocated
 
 
 def _queue_seqs(office: Office, day: dt.date, slot: Slot, how_many: int) -> list[int]:
@@ -472,17 +502,19 @@ def booking_create_family(
     if not offered:
         slots_ensure(office=office, day=date)
     try:
-        allocated = _allocate(office=office, day=date, count=len(people), slot_id=slot_id, now=now)
+        allocated = _take_places(
+            office=office, day=date, count=len(people), slot_id=slot_id, now=now
+        )
     except ConflictError as full:
         if full.code == "day_full":
             _check_open(office, date)  # closed while we waited for the lock: say so
         raise
 
     per_slot = Counter(slot.pk for slot in allocated)
-    seqs: dict[int, list[int]] = {}
-    for slot in {s.pk: s for s in allocated}.values():
-        Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + per_slot[slot.pk])
-        seqs[slot.pk] = _queue_seqs(office, date, slot, per_slot[slot.pk])
+    seqs = {
+        slot.pk: _queue_seqs(office, date, slot, per_slot[slot.pk])
+        for slot in {s.pk: s for s in allocated}.values()
+    }
 
     late = _minutes(settings.BOOKING_LATE_AFTER_MINUTES)
     bookings: list[Booking] = []
@@ -727,7 +759,6 @@ WHERE id = ANY(ARRAY(
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 ))
-RETURNING {returning}
 """,
     # SQLite (make run): one writer at a time, so no row locks to take or skip.
     "sqlite": """
@@ -738,7 +769,6 @@ WHERE id IN (
     ORDER BY expires_at
     LIMIT %(limit)s
 )
-RETURNING {returning}
 """,
 }
 
@@ -746,11 +776,7 @@ RETURNING {returning}
 def _forfeit_due(now: dt.datetime, limit: int) -> list[Booking]:
     """Expire up to `limit` due bookings; returns them (deferred models with the notice's
     fields, their slot and office attached by the caller)."""
-    wanted = {"id", "slot_id", *notices.EXPIRED_NOTICE_COLUMNS}
-    # In the model's field order: Model.from_db takes a partial row so.
-    fields = [f for f in Booking._meta.concrete_fields if f.attname in wanted]
-    returning = ", ".join(f.column for f in fields)
-    sql = _FORFEIT_DUE[connection.vendor].format(returning=returning)
+    fields = returning_fields(Booking, {"id", "slot_id", *notices.EXPIRED_NOTICE_COLUMNS})
     params = {
         "expired": S.EXPIRED,
         "booked": S.BOOKED,
@@ -758,10 +784,8 @@ def _forfeit_due(now: dt.datetime, limit: int) -> list[Booking]:
         "limit": limit,
     }
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    names = [f.attname for f in fields]
-    return [Booking.from_db(connection.alias, names, row) for row in rows]
+        cursor.execute(_FORFEIT_DUE[connection.vendor] + returning_clause(fields), params)
+        return models_from_rows(Booking, fields, cursor.fetchall())
 
 
 def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:

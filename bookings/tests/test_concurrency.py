@@ -153,3 +153,65 @@ def test_two_erasure_runs_at_once_erase_each_booking_once(settings):
     assert errors == []
     assert sum(results) == 30
     assert Booking.objects.filter(personal_data_erased_at=later, name="", phone="").count() == 30
+
+
+def test_with_every_slot_being_booked_a_booking_waits_and_takes_the_next_with_room():
+    """SKIP LOCKED finds no free slot while another transaction holds them all; the
+    booking then waits for the earliest, finds it filled when the holder commits, and
+    takes the next slot with room: no error, no overbooking."""
+    from django.db import transaction
+    from django.db.models import F
+
+    place = office(hours__daily_capacity=14)  # one place in each of 14 slots
+    book(place)  # makes the day's slots
+    Booking.objects.all().delete()
+    Slot.objects.filter(office=place).update(booked=0)
+    first, second = Slot.objects.filter(office=place, date=DAY).order_by("starts_at")[:2]
+    held, release = threading.Event(), threading.Event()
+
+    def hold_every_slot_and_fill_the_first():
+        try:
+            with transaction.atomic():
+                list(Slot.objects.select_for_update().filter(office=place, date=DAY))
+                Slot.objects.filter(pk=first.pk).update(booked=F("capacity"))
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_every_slot_and_fill_the_first)
+    holder.start()
+    outcome = {}
+
+    def booker():
+        try:
+            outcome["booking"] = book(place)
+        except Exception as exc:  # reported by the assertion below
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    try:
+        assert held.wait(30)
+        waiting = threading.Thread(target=booker)
+        waiting.start()
+        with connection.cursor() as cursor:  # until the booker waits on a row lock
+            for _ in range(300):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                threading.Event().wait(0.05)
+            else:
+                pytest.fail("the booking never waited for the slot rows")
+    finally:
+        release.set()
+        holder.join(30)
+    waiting.join(60)
+    assert "error" not in outcome, outcome
+    assert outcome["booking"].slot_id == second.pk
+    assert list(
+        Slot.objects.filter(pk__in=[first.pk, second.pk]).values_list("booked", flat=True)
+    ) == [1, 1]

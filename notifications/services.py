@@ -13,12 +13,13 @@ may have arrived twice. Killed before the provider accepted, the message arrives
 import datetime as dt
 import logging
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from immigration.bulk import insert_many
 from immigration.logging import redact
+from immigration.returning import models_from_rows, returning_clause, returning_fields
 from notifications.backends import get_backend
 from notifications.backends.base import OutgoingMessage, PermanentSendError, TransientSendError
 from notifications.models import InboundMessage, MessageStatus, OutboundMessage
@@ -151,18 +152,38 @@ def _image(message: OutboundMessage) -> bytes | None:
     return None
 
 
+# Claims a queued, due message and returns it in one round trip (every notice passes
+# here, and the ORM's update() cannot return the row it changed). Whoever claims it
+# sends it; anyone else finds it no longer queued.
+_CLAIM = """
+UPDATE notifications_outboundmessage
+SET status = %(sending)s, claimed_at = %(now)s, attempts = attempts + 1
+WHERE id = %(id)s AND status = %(queued)s
+    AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+"""
+
+
+def _claim(message_id: int, now: dt.datetime) -> OutboundMessage | None:
+    fields = returning_fields(OutboundMessage)
+    params = {
+        "sending": S.SENDING,
+        "queued": S.QUEUED,
+        "id": message_id,
+        "now": connection.ops.adapt_datetimefield_value(now),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM + returning_clause(fields), params)
+        claimed = models_from_rows(OutboundMessage, fields, cursor.fetchall())
+    return claimed[0] if claimed else None
+
+
 def outbox_send(*, message_id: int, now: dt.datetime | None = None) -> str:
     """Send one queued message through the configured backend. Returns what happened:
     "sent", "retry", "failed" or "skipped" (not queued, or not due yet)."""
     now = now or timezone.now()
-    claimed = (
-        OutboundMessage.objects.filter(pk=message_id, status=S.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
-    if not claimed:
+    message = _claim(message_id, now)
+    if message is None:
         return "skipped"
-    message = OutboundMessage.objects.get(pk=message_id)
     outgoing = OutgoingMessage(
         to=message.to,
         text=message.text,

@@ -749,27 +749,19 @@ def _door_refusal(booking: Booking, office: Office, now: dt.datetime) -> DomainE
 # hot path, bench/README.md). On PostgreSQL the batch's ids are gathered into an array
 # first (an InitPlan, run once): with `id IN (subquery)` the planner hash-joined the
 # batch against a scan of every booked row, a whole-table read per batch of 500.
-_FORFEIT_DUE = {
-    "postgresql": """
-UPDATE bookings_booking SET status = %(expired)s, updated_at = %(now)s
-WHERE id = ANY(ARRAY(
+_DUE_BATCH = """
     SELECT id FROM bookings_booking
     WHERE status = %(booked)s AND expires_at <= %(now)s
     ORDER BY expires_at
-    LIMIT %(limit)s
-    FOR UPDATE SKIP LOCKED
-))
-""",
+    LIMIT %(limit)s"""
+_FORFEIT_DUE = """
+UPDATE bookings_booking SET status = %(expired)s, updated_at = %(now)s
+WHERE id {in_batch}
+"""
+_IN_DUE_BATCH = {
+    "postgresql": f"= ANY(ARRAY({_DUE_BATCH}\n    FOR UPDATE SKIP LOCKED\n))",
     # SQLite (make run): one writer at a time, so no row locks to take or skip.
-    "sqlite": """
-UPDATE bookings_booking SET status = %(expired)s, updated_at = %(now)s
-WHERE id IN (
-    SELECT id FROM bookings_booking
-    WHERE status = %(booked)s AND expires_at <= %(now)s
-    ORDER BY expires_at
-    LIMIT %(limit)s
-)
-""",
+    "sqlite": f"IN ({_DUE_BATCH}\n)",
 }
 
 
@@ -784,7 +776,8 @@ def _forfeit_due(now: dt.datetime, limit: int) -> list[Booking]:
         "limit": limit,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_FORFEIT_DUE[connection.vendor] + returning_clause(fields), params)
+        sql = _FORFEIT_DUE.format(in_batch=_IN_DUE_BATCH[connection.vendor])
+        cursor.execute(sql + returning_clause(fields), params)
         return models_from_rows(Booking, fields, cursor.fetchall())
 
 

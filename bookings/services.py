@@ -39,7 +39,7 @@ from immigration import ratelimit
 from immigration.bulk import insert_many
 from immigration.errors import ConflictError, DomainError, NotFoundError, TooManyAttemptsError
 from immigration.locks import advisory_xact_locks, office_day_key
-from immigration.returning import models_from_rows, returning_clause, returning_fields
+from immigration.returning import execute_returning
 from offices import schedule
 from offices.models import Office, Slot
 from offices.selectors import office_calendar
@@ -321,18 +321,13 @@ _PLACE_LOCKS = {"postgresql": (" FOR UPDATE SKIP LOCKED", " FOR UPDATE"), "sqlit
 def _take_earliest_place(office: Office, day: dt.date, now: dt.datetime) -> Slot | None:
     """The earliest slot with room, locked, its counter already raised by one; None
     when the day has no room left."""
-    fields = returning_fields(Slot)
     params = {
         "office": office.pk,
         "day": connection.ops.adapt_datefield_value(day),
         "now": connection.ops.adapt_datetimefield_value(now),
     }
     for lock in _PLACE_LOCKS[connection.vendor]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _TAKE_EARLIEST_PLACE.format(lock=lock) + returning_clause(fields), params
-            )
-            taken = models_from_rows(Slot, fields, cursor.fetchall())
+        taken = execute_returning(_TAKE_EARLIEST_PLACE.format(lock=lock), params, Slot)
         if taken:
             return taken[0]
     return None
@@ -768,17 +763,15 @@ _IN_DUE_BATCH = {
 def _forfeit_due(now: dt.datetime, limit: int) -> list[Booking]:
     """Expire up to `limit` due bookings; returns them (deferred models with the notice's
     fields, their slot and office attached by the caller)."""
-    fields = returning_fields(Booking, {"id", "slot_id", *notices.EXPIRED_NOTICE_COLUMNS})
     params = {
         "expired": S.EXPIRED,
         "booked": S.BOOKED,
         "now": connection.ops.adapt_datetimefield_value(now),
         "limit": limit,
     }
-    with connection.cursor() as cursor:
-        sql = _FORFEIT_DUE.format(in_batch=_IN_DUE_BATCH[connection.vendor])
-        cursor.execute(sql + returning_clause(fields), params)
-        return models_from_rows(Booking, fields, cursor.fetchall())
+    sql = _FORFEIT_DUE.format(in_batch=_IN_DUE_BATCH[connection.vendor])
+    columns = {"id", "slot_id", *notices.EXPIRED_NOTICE_COLUMNS}
+    return execute_returning(sql, params, Booking, columns)
 
 
 def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:

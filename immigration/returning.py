@@ -11,7 +11,17 @@ own converters (SQLite returns datetimes as text), and instances built by
 from django.db import connection, models
 
 
-def returning_fields(model: type[models.Model], attnames=None) -> list[models.Field]:
+def execute_returning(sql: str, params, model: type[models.Model], attnames=None) -> list:
+    """Run `sql` (an INSERT/UPDATE/DELETE without its RETURNING clause) with `params`,
+    returning the rows it touched as `model` instances: with the fields in `attnames`
+    (deferred on the others), or with every field."""
+    fields = _returning_fields(model, attnames)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + _returning_clause(fields), params)
+        return _models_from_rows(model, fields, cursor.fetchall())
+
+
+def _returning_fields(model: type[models.Model], attnames=None) -> list[models.Field]:
     """The model's concrete fields (those in `attnames`, else all) in model order:
     `Model.from_db` takes a partial row in that order."""
     fields = model._meta.concrete_fields
@@ -21,13 +31,13 @@ def returning_fields(model: type[models.Model], attnames=None) -> list[models.Fi
     return [field for field in fields if field.attname in wanted]
 
 
-def returning_clause(fields: list[models.Field]) -> str:
+def _returning_clause(fields: list[models.Field]) -> str:
     """`RETURNING a, b, ...` with the quoted columns of `fields`."""
     quote = connection.ops.quote_name
     return "RETURNING " + ", ".join(quote(field.column) for field in fields)
 
 
-def models_from_rows(model: type[models.Model], fields: list[models.Field], rows) -> list:
+def _models_from_rows(model: type[models.Model], fields: list[models.Field], rows) -> list:
     """Instances of `model` from `rows` holding the values of `fields`, in order."""
     columns = [field.get_col(model._meta.db_table) for field in fields]
     converters = [

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from immigration.bulk import insert_many
 from immigration.logging import redact
-from immigration.returning import models_from_rows, returning_clause, returning_fields
+from immigration.returning import execute_returning
 from notifications.backends import get_backend
 from notifications.backends.base import OutgoingMessage, PermanentSendError, TransientSendError
 from notifications.models import InboundMessage, MessageStatus, OutboundMessage
@@ -164,16 +164,13 @@ WHERE id = %(id)s AND status = %(queued)s
 
 
 def _claim(message_id: int, now: dt.datetime) -> OutboundMessage | None:
-    fields = returning_fields(OutboundMessage)
     params = {
         "sending": S.SENDING,
         "queued": S.QUEUED,
         "id": message_id,
         "now": connection.ops.adapt_datetimefield_value(now),
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM + returning_clause(fields), params)
-        claimed = models_from_rows(OutboundMessage, fields, cursor.fetchall())
+    claimed = execute_returning(_CLAIM, params, OutboundMessage)
     return claimed[0] if claimed else None
 
 

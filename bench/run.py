@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -43,7 +44,14 @@ def _commit() -> str:
         return "unknown"
 
 
+def _exit_on_term(signum, frame) -> None:
+    """A SIGTERM (timeout, kill, CI) unwinds like Ctrl-C, so the `finally` below stops
+    gunicorn and the worker: they run in sessions of their own and would outlive us."""
+    sys.exit(128 + signum)
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _exit_on_term)
     configure_environment()
     runs = int(os.environ.get("BENCH_RUNS", "3"))
     only = [s for s in os.environ.get("BENCH_ONLY", ",".join(SCENARIOS)).split(",") if s]

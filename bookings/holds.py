@@ -42,6 +42,8 @@ def hold_client(*, address: str | None = None, api_client_id: int | None = None)
         parsed = ipaddress.ip_address(address or "")
     except ValueError:
         return "net:unknown"
-    if parsed.version == 6 and parsed.ipv4_mapped is None:
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return f"net:{parsed.ipv4_mapped}"
         return f"net:{ipaddress.ip_network(f'{parsed}/64', strict=False)}"
-    return f"net:{parsed.ipv4_mapped or parsed}"
+    return f"net:{parsed}"

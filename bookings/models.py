@@ -169,16 +169,17 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(queue_seq__gte=1), name="booking_queue_seq_positive"
             ),
-            # Only a hold (or a hold that was released) waits without a queue number, and
-            # every hold has an expiry.
+            # Only a booking that began as a hold (it has an expiry) may lack a queue
+            # number: held, or released or cancelled before it was confirmed; a hold has
+            # none until then.
             models.CheckConstraint(
-                condition=Q(queue_seq__isnull=False)
-                | Q(status__in=[BookingStatus.HELD, BookingStatus.RELEASED]),
+                condition=Q(queue_seq__isnull=False) | Q(hold_expires_at__isnull=False),
                 name="booking_queue_seq_unless_hold",
             ),
             models.CheckConstraint(
-                condition=~Q(status=BookingStatus.HELD) | Q(hold_expires_at__isnull=False),
-                name="booking_hold_has_expiry",
+                condition=~Q(status=BookingStatus.HELD)
+                | Q(hold_expires_at__isnull=False, queue_seq__isnull=True),
+                name="booking_hold_without_number",
             ),
             # Only erasure empties a birth date; an erased row's NULL never clashes in
             # booking_one_per_person_office_day (NULLs are distinct), its "" NIK is

@@ -1026,6 +1026,7 @@ def booking_reschedule(
         language=booking.language,
         now=now,
         rescheduled_from=booking,
+        phone_verified=True,  # a confirmed booking's phone: proven when it was confirmed
     )
 
 

@@ -96,7 +96,7 @@ def _booking_authority(request, office: Office) -> tuple[Actor, bool, str]:
                 code="scope_wrong_office",
                 message=_("This key may book with a verified phone only at its own office."),
             )
-        label = f"api:{client.pk}:{client.name}"
+        label = f"api:{client.prefix}:{client.name}"
         return Actor.api_client(label, client=client), True, ""
     user = request.user
     if (
@@ -108,7 +108,7 @@ def _booking_authority(request, office: Office) -> tuple[Actor, bool, str]:
     ):
         return Actor.staff(user, Channel.DESK), True, ""
     who = holds.hold_client(
-        address=client_ip(request), api_client_id=client.pk if client is not None else None
+        address=client_ip(request), api_key_prefix=client.prefix if client is not None else None
     )
     return Actor.applicant(Channel.API), False, who
 

@@ -32,12 +32,12 @@ def confirm_qr_data_uri(booking: Booking) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
-def hold_client(*, address: str | None = None, api_client_id: int | None = None) -> str:
-    """Who asks for a hold, for BOOKING_HOLD_CLIENT_MAX: an API key by its id, else the
+def hold_client(*, address: str | None = None, api_key_prefix: str | None = None) -> str:
+    """Who asks for a hold, for BOOKING_HOLD_CLIENT_MAX: an API key by its prefix, else the
     network: an IPv4 address, or an IPv6 address's /64 (one subscriber's home or phone
     gets a whole /64, and may pick any address in it)."""
-    if api_client_id is not None:
-        return f"key:{api_client_id}"
+    if api_key_prefix is not None:
+        return f"key:{api_key_prefix}"
     try:
         parsed = ipaddress.ip_address(address or "")
     except ValueError:

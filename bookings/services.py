@@ -201,6 +201,15 @@ def _day_room(office: Office, day: dt.date, now: dt.datetime) -> tuple[int, int]
     return row["offered"], row["left"]
 
 
+def _lapsed_holds(office: Office, day: dt.date, now: dt.datetime) -> int:
+    """Holds of the day past their expiry, not yet released by the sweep: their places
+    are free (the booking releases them once it holds its locks). Asked only when the
+    day looks full."""
+    return Booking.objects.filter(
+        office=office, date=day, status=S.HELD, hold_expires_at__lte=now, slot__starts_at__gt=now
+    ).count()
+
+
 def _lock_phone_and_people(phone: str, people: list[Applicant]) -> None:
     advisory_xact_locks(
         exclusive=[f"phone:{phone}", *(key for person in people for key in person.lock_keys)]
@@ -558,6 +567,8 @@ def booking_create_family(
     phone = normalise_phone(phone)
     _check_day(office, date, now)
     offered, left = _day_room(office, date, now)
+    if offered and left < len(people):
+        left += _lapsed_holds(office, date, now)  # places that are free, not yet swept
     if offered and left < len(people):
         # The rush's common case once a day is sold out: refused on one indexed read,
         # before any lock, so the last places are not queued behind the refusals; and

@@ -4,10 +4,12 @@ number; invented numbers hold a handful of places for minutes and never become b
 import datetime as dt
 import itertools
 import re
+import threading
 
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.db import connection
 
 from bookings.holds import hold_client
 from bookings.models import Booking, BookingEvent, Channel
@@ -448,3 +450,84 @@ def test_the_check_page_says_a_hold_waits_and_shows_no_door_qr(client):
     assert "wa.me/" in page
     assert "qr.svg" not in page
     assert "qr.png" not in page
+
+
+# --- races (separate connections, released together) ---------------------------------
+
+
+def _race(calls):
+    barrier = threading.Barrier(len(calls))
+    results, errors = [], []
+    lock = threading.Lock()
+
+    def run(call):
+        try:
+            barrier.wait()
+            outcome = call()
+            with lock:
+                results.append(outcome)
+        except Exception as exc:  # collected for the assertions
+            with lock:
+                errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_at_once_confirm_once_with_one_number():
+    place = office()
+    hold = _hold(place)
+    results, errors = _race(
+        [
+            lambda: booking_hold_confirm(office=place, phone=hold.phone, code=hold.code, now=NOW)
+            for _ in range(4)
+        ]
+    )
+    assert len(results) == 1
+    assert [e.code for e in errors] == ["already_confirmed"] * 3
+    assert OutboundMessage.objects.filter(kind="booking_confirmed").count() == 1
+    hold.refresh_from_db()
+    assert hold.queue_seq == 1
+    _places_add_up(place)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_and_late_bookings_racing_for_lapsed_holds_count_each_place_once():
+    place = office(hours__daily_capacity=14)  # one place a slot
+    for _ in range(14):
+        _hold(place)
+    calls = [lambda: holds_release_expired(now=LATER)] * 2 + [
+        (lambda: book(place, now=LATER)) for _ in range(20)
+    ]
+    results, errors = _race(calls)
+    booked = [r for r in results if isinstance(r, Booking)]
+    assert len(booked) == 14
+    assert {e.code for e in errors} == {"day_full"}
+    assert Booking.objects.filter(status="released").count() == 14
+    _places_add_up(place)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_confirmation_racing_the_owners_verified_booking_never_exceeds_the_phone_limit(
+    settings,
+):
+    place = office()
+    number = phone()
+    hold = _hold(place, phone_number=number)
+    owner = "62" + number[1:]
+    calls = [lambda: booking_hold_confirm(office=place, phone=owner, code=hold.code, now=NOW)] + [
+        (lambda: book(place, phone_number=number, actor=WHATSAPP))
+        for _ in range(settings.BOOKING_PHONE_MAX_ACTIVE)
+    ]
+    _results, errors = _race(calls)
+    assert {e.code for e in errors} <= {"limit_reached", "hold_not_found", "hold_expired"}
+    live = Booking.objects.filter(phone=owner, status__in=["booked", "held"]).count()
+    assert live <= settings.BOOKING_PHONE_MAX_ACTIVE
+    _places_add_up(place)

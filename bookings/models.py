@@ -9,8 +9,9 @@ the slot's `booked` counter counts exactly those, and the database refuses a sec
 holding booking for the same person at the same office on the same day.
 
 After BOOKING_RETENTION_DAYS the applicant's personal data is erased (name, birth date,
-NIK, phone, billing code, event notes) and `personal_data_erased_at` set; the row stays,
-so the figures of every past day still add up.
+NIK, phone, billing code, a hold's client address, event notes) and
+`personal_data_erased_at` set; the row stays, so the figures of every past day still
+add up.
 """
 
 import datetime as dt

@@ -13,6 +13,7 @@ from django.db import connection
 
 from bookings.holds import hold_client
 from bookings.models import Booking, BookingEvent, Channel
+from bookings.retention import bookings_erase_personal_data
 from bookings.services import (
     Actor,
     booking_check_in,
@@ -531,3 +532,11 @@ def test_a_confirmation_racing_the_owners_verified_booking_never_exceeds_the_pho
     live = Booking.objects.filter(phone=owner, status__in=["booked", "held"]).count()
     assert live <= settings.BOOKING_PHONE_MAX_ACTIVE
     _places_add_up(place)
+
+
+def test_retention_erases_the_address_a_hold_came_from():
+    place = office()
+    hold = _hold(place, hold_client="net:2001:db8:1:2::/64")
+    assert bookings_erase_personal_data(now=NOW + dt.timedelta(days=800)) == 1
+    hold.refresh_from_db()
+    assert (hold.hold_client, hold.phone) == ("", "")

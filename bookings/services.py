@@ -979,9 +979,9 @@ def booking_cancel(
             code="cancel_too_late",
             message=_("The booked time has begun; the booking can no longer be cancelled."),
         )
-    was_hold = booking.status == S.HELD
+    unproven = booking.status == S.HELD and actor.channel != Channel.WHATSAPP
     _transition(booking, S.CANCELLED, actor, note)
-    if not was_hold:  # a hold's number was never proven: nothing is sent to it
+    if not unproven:  # a hold's typed number gets nothing, unless it wrote to us itself
         notices.notify_cancelled(booking)
     return booking
 

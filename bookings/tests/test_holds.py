@@ -16,6 +16,7 @@ from bookings.models import Booking, BookingEvent, Channel
 from bookings.retention import bookings_erase_personal_data
 from bookings.services import (
     Actor,
+    booking_cancel,
     booking_check_in,
     booking_hold_confirm,
     holds_release_expired,
@@ -540,3 +541,15 @@ def test_retention_erases_the_address_a_hold_came_from():
     assert bookings_erase_personal_data(now=NOW + dt.timedelta(days=800)) == 1
     hold.refresh_from_db()
     assert (hold.hold_client, hold.phone) == ("", "")
+
+
+def test_cancelling_a_hold_on_the_web_sends_nothing_by_whatsapp_it_answers():
+    place = office()
+    web, whatsapp = _hold(place), _hold(place)
+    booking_cancel(booking=web, actor=Actor.applicant(Channel.WEB), now=NOW)
+    assert not OutboundMessage.objects.exists()
+    booking_cancel(booking=whatsapp, actor=WHATSAPP, now=NOW)  # BATAL from the number
+    assert list(OutboundMessage.objects.values_list("to", "kind")) == [
+        (whatsapp.phone, "booking_cancelled")
+    ]
+    _places_add_up(place)

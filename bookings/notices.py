@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from bookings.applicant import age_on
 from bookings.models import Booking
@@ -23,20 +23,22 @@ from offices import schedule
 # Documents by service. The KTP is issued at 17: a younger applicant brings the
 # parents' documents instead, and a parent comes along.
 _BRING_ADULT = {
-    "new": _lazy("KTP, Kartu Keluarga, birth certificate / diploma / marriage certificate"),
-    "renewal": _lazy("KTP, the old passport"),
-    "replacement": _lazy("KTP, Kartu Keluarga, a police report of the loss / the damaged passport"),
+    "new": gettext_lazy("KTP, Kartu Keluarga, birth certificate / diploma / marriage certificate"),
+    "renewal": gettext_lazy("KTP, the old passport"),
+    "replacement": gettext_lazy(
+        "KTP, Kartu Keluarga, a police report of the loss / the damaged passport"
+    ),
 }
 _BRING_CHILD = {
-    "new": _lazy(
+    "new": gettext_lazy(
         "Kartu Keluarga, birth certificate, both parents' KTP and their marriage "
         "certificate; a parent comes along"
     ),
-    "renewal": _lazy(
+    "renewal": gettext_lazy(
         "the old passport, Kartu Keluarga, birth certificate, both parents' KTP; a parent "
         "comes along"
     ),
-    "replacement": _lazy(
+    "replacement": gettext_lazy(
         "Kartu Keluarga, birth certificate, both parents' KTP, a police report of the loss "
         "/ the damaged passport; a parent comes along"
     ),

@@ -142,7 +142,10 @@ def normalise_booking_phone(raw: str) -> str:
     The notices go to this number by WhatsApp, and the one-booking-per-phone limits
     count it: a foreign or landline number would receive nothing here, and numbers from
     abroad are the cheapest way for a broker to multiply phones."""
-    digits = normalise_phone(raw)
+    try:
+        digits = normalise_phone(raw)
+    except DomainError:
+        digits = ""
     if not re.fullmatch(r"628[0-9]{8,11}", digits):
         raise DomainError(
             code="invalid_phone",

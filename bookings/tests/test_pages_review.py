@@ -82,7 +82,7 @@ def test_the_error_summary_speaks_english_too(client):
 def test_a_family_members_error_opens_the_family_section_and_names_the_person(client):
     page = _book(client, **{"family-0-name": "B", "family-0-birth_date": "2012-03-04"})
     page = page.content.decode()
-    assert '<details open>' in page
+    assert "<details open>" in page
     assert 'href="#id_family-0-name"' in _summary(page)
     assert "Orang ke-2: Nama" in _summary(page)
     assert not Booking.objects.exists()
@@ -108,12 +108,14 @@ def test_switching_language_keeps_what_was_typed_and_books_nothing(client):
     assert 'value="Budi Santoso"' in page
     assert 'value="0812 3456 7890"' in page
     assert f'value="{BIRTH}"' in page
-    assert 'value="Ani"' in page and "<details open>" in page
+    assert 'value="Ani"' in page
+    assert "<details open>" in page
     assert 'class="error-summary"' not in page  # nothing was submitted yet
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     assert not Booking.objects.exists()
     # The header's buttons submit the booking form itself, without JavaScript.
-    assert 'form="booking-form"' in page and 'id="booking-form"' in page
+    assert 'form="booking-form"' in page
+    assert 'id="booking-form"' in page
 
 
 def test_an_unknown_language_is_not_a_switch(client):
@@ -181,14 +183,16 @@ def test_cancelling_asks_first_and_cancels_only_when_confirmed(client):
     booking = Booking.objects.get()
     asked = _check(client, booking.code, action="cancel").content.decode()
     assert "Batalkan pemesanan ini?" in asked
-    assert 'value="cancel_confirmed"' in asked and 'value="show"' in asked
+    assert 'value="cancel_confirmed"' in asked
+    assert 'value="show"' in asked
     booking.refresh_from_db()
     assert booking.status == "booked"
     done = _check(client, booking.code, action="cancel_confirmed").content.decode()
     booking.refresh_from_db()
     assert booking.status == "cancelled"
     assert "Pemesanan sudah dibatalkan." in done
-    assert 'value="cancel"' not in done and 'value="reschedule"' not in done  # nothing left
+    assert 'value="cancel"' not in done
+    assert 'value="reschedule"' not in done
     assert f"{booking.code}/qr.svg" not in done  # a cancelled code opens no door
 
 
@@ -197,7 +201,8 @@ def test_cancel_confirmation_in_english(client):
     _book(client)
     booking = Booking.objects.get()
     asked = _check(client, booking.code, action="cancel").content.decode()
-    assert "Cancel this booking?" in asked and "No, keep it" in asked
+    assert "Cancel this booking?" in asked
+    assert "No, keep it" in asked
 
 
 def test_a_wrong_birth_date_cancels_nothing(client):
@@ -269,5 +274,6 @@ def test_switching_language_on_cek_keeps_the_code_and_shows_the_booking(client):
     response = _check(client, booking.display_code, language="en")
     page = response.content.decode()
     assert '<html lang="en">' in page
-    assert booking.display_code in page and "Queue number" in page
+    assert booking.display_code in page
+    assert "Queue number" in page
     assert 'form="check-form"' in page

@@ -42,9 +42,9 @@ def test_a_cancelled_booking_is_offered_nothing_and_the_service_agrees():
     booking.refresh_from_db()
     refusal = booking_cancel_refusal(booking=booking, actor_kind=ActorKind.APPLICANT, now=NOW)
     assert refusal.code == "not_cancellable"
-    assert _service_refusal(
-        lambda: booking_cancel(booking=booking, actor=APPLICANT, now=NOW)
-    ) == (refusal.code)
+    assert _service_refusal(lambda: booking_cancel(booking=booking, actor=APPLICANT, now=NOW)) == (
+        refusal.code
+    )
     assert booking_reschedule_refusal(booking=booking, now=NOW).code == "not_reschedulable"
     assert not booking_can_reschedule(booking=booking, now=NOW)
 

@@ -5,7 +5,12 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from bookings.applicant import normalise_booking_phone, validate_name
+from bookings.applicant import (
+    normalise_booking_phone,
+    validate_birth_date,
+    validate_name,
+    validate_nik,
+)
 from bookings.models import ServiceType
 from immigration.errors import DomainError
 
@@ -94,8 +99,10 @@ class BookingForm(ErrorSummaryMixin, forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, slots=(), **kwargs):
+    def __init__(self, *args, slots=(), today=None, **kwargs):
+        """`today`: the office's date, to check birth dates as the service will."""
         super().__init__(*args, **kwargs)
+        self.today = today
         self.fields["slot"].choices = [("", _("The earliest time with room")), *list(slots)]
         for index in range(settings.BOOKING_FAMILY_MAX - 1):
             self.fields[f"family-{index}-name"] = forms.CharField(
@@ -154,12 +161,33 @@ class BookingForm(ErrorSummaryMixin, forms.Form):
             if birth and not name:
                 self.add_error(f"family-{index}-name", _("Type this person's name too."))
             if name and f"family-{index}-name" not in self.errors:
-                try:
-                    validate_name(name)
-                except DomainError as exc:
-                    for message in exc.fields.get("name", [exc.message]):
-                        self.add_error(f"family-{index}-name", str(message))
+                self._ask(f"family-{index}-name", validate_name, name)
+        self._check_births_and_niks(data)
         return data
+
+    def _ask(self, field: str, check, *args, **kwargs) -> None:
+        """Put the service rule's refusal beside `field` (each person's own fields, where
+        the service, refusing one person at a time, can only name "birth_date")."""
+        try:
+            check(*args, **kwargs)
+        except DomainError as exc:
+            messages = [m for errors in exc.fields.values() for m in errors] or [exc.message]
+            for message in messages:
+                self.add_error(field, str(message))
+
+    def _check_births_and_niks(self, data) -> None:
+        rows = [("birth_date", "nik")] + [
+            (f"family-{i}-birth_date", f"family-{i}-nik")
+            for i in range(settings.BOOKING_FAMILY_MAX - 1)
+        ]
+        for birth_field, nik_field in rows:
+            birth = data.get(birth_field)
+            if birth is None:
+                continue
+            if self.today is not None:
+                self._ask(birth_field, validate_birth_date, birth, today=self.today)
+            if data.get(nik_field) and nik_field not in self.errors:
+                self._ask(nik_field, validate_nik, data[nik_field], birth_date=birth)
 
     def family(self) -> list[tuple[str, object, str]]:
         data = self.cleaned_data

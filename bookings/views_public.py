@@ -132,15 +132,16 @@ def book(request):
 
     availability, slots = _slot_choices(office, day, now, known=month_days.get(day))
     initial = {"office": office.code, "date": day.isoformat()}
+    today = schedule.local_today(office, now)
     # The form the language buttons submit, when the page shows one.
     lang_form = "booking-form" if availability.state == DayState.OPEN else None
     if switched:
         # The ID/EN buttons submit this form: draw it again in the new language with
         # what was typed, and book nothing.
-        form = BookingForm(slots=slots, initial={**initial, **typed_values(request)})
+        form = BookingForm(slots=slots, initial={**initial, **typed_values(request)}, today=today)
         context.update(day=availability, form=form, lang_form=lang_form)
         return remember_language(render(request, "bookings/book.html", context), switched)
-    form = BookingForm(request.POST or None, slots=slots, initial=initial)
+    form = BookingForm(request.POST or None, slots=slots, initial=initial, today=today)
     context.update(day=availability, form=form, lang_form=lang_form)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["website"]:

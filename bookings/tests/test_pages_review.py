@@ -88,6 +88,27 @@ def test_a_family_members_error_opens_the_family_section_and_names_the_person(cl
     assert not Booking.objects.exists()
 
 
+def test_each_persons_birth_date_and_nik_errors_sit_beside_that_persons_fields(client):
+    page = _book(
+        client,
+        nik="3171061806780001",  # the birth-date digits say 18 June, not 17
+        **{
+            "family-0-name": "Budi",
+            "family-0-birth_date": "2027-01-01",  # not born yet
+            "family-1-name": "Ani",
+            "family-1-birth_date": "2012-03-04",
+            "family-1-nik": "12345",
+        },
+    ).content.decode()
+    summary = _summary(page)
+    assert 'href="#id_nik"' in summary
+    assert 'href="#id_family-0-birth_date"' in summary
+    assert 'href="#id_family-1-nik"' in summary
+    assert 'href="#id_birth_date"' not in summary  # the first person's date is right
+    assert "periksa tahunnya" in summary
+    assert not Booking.objects.exists()
+
+
 def test_a_refusal_by_the_service_shows_in_the_summary(client):
     _book(client)
     again = _book(client).content.decode()  # the same person, the same day

@@ -308,11 +308,15 @@ def _check_action(request, form, booking, action: str, context: dict):
                 return redirect("booking-confirmation", code=moved.code)
     refusal = booking_reschedule_refusal(booking=booking)
     presented = _present(booking)
+    today = schedule.local_today(booking.office, timezone.now())
     context.update(
         presented,
         item=presented,
         can_cancel=booking_can_cancel(booking=booking),
         can_reschedule=refusal is None,
+        # The date picker's bounds (the service checks the day itself).
+        move_min=today + dt.timedelta(days=1),
+        move_max=today + dt.timedelta(days=booking.office.booking_window_days),
         # Why not, said only of a booking still to be used (a cancelled one needs no reason).
         reschedule_refusal=refusal.message
         if refusal is not None and booking.status == BookingStatus.BOOKED

@@ -38,6 +38,7 @@ from bookings.models import (
 from immigration import ratelimit
 from immigration.bulk import insert_many
 from immigration.errors import ConflictError, DomainError, NotFoundError, TooManyAttemptsError
+from immigration.integrity import violated_constraint
 from immigration.locks import advisory_xact_locks, office_day_key
 from immigration.returning import execute_returning
 from offices import schedule
@@ -421,16 +422,19 @@ def _insert(booking: Booking) -> Booking:
                 booking.save()
             return booking
         except IntegrityError as exc:
-            text = str(exc)
-            if "booking_unique_queue_number" in text or "bookings_booking.queue_seq" in text:
+            broken = violated_constraint(exc, Booking)
+            if broken.constraint == "booking_unique_queue_number":
                 booking.queue_seq = _day_top_seq(booking.office, booking.date) + 1
-            elif "booking_one_per" in text or "bookings_booking.name" in text:
+            elif broken.constraint in {
+                "booking_one_per_person_office_day",
+                "booking_one_per_nik_office_day",
+            }:
                 raise ConflictError(
                     code="duplicate_booking",
                     message=_("%(name)s already has a booking at this office on that day.")
                     % {"name": booking.name},
                 ) from exc
-            elif "code" not in text:
+            elif broken.columns != ("code",):
                 raise
     raise RuntimeError("could not insert the booking after 10 attempts")
 

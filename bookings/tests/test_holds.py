@@ -429,7 +429,7 @@ def test_the_hold_page_shows_the_whatsapp_button_qr_and_time_left(client, langua
     page = client.get(response["Location"]).content.decode()
     assert f'href="https://wa.me/628118119000?text=YA%20{hold.display_code}"' in page
     assert 'src="data:image/svg+xml;base64,' in page
-    assert re.search(r'<meta http-equiv="refresh" content="\d+">', page)
+    assert re.search(r'<meta http-equiv="refresh" content="\d+; url=/pesan/\w+/">', page)
     assert minutes in page
     assert until in page
     assert "/qr.svg" not in page  # no door QR for a hold

@@ -283,16 +283,25 @@ class SubmissionView(APIView):
 
     @extend_schema(
         summary="Record the fee and billing code after the interview (staff)",
+        description=(
+            "Records the counter service too: in turn when the booking is the counter's "
+            "latest call by call next, otherwise the reason is required (400, "
+            "out_of_turn_reason_required) and nothing changes."
+        ),
         request=SubmissionSerializer,
         responses={200: StaffBookingSerializer, **ERRORS},
     )
     def post(self, request, code):
         data = SubmissionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        values = data.validated_data
         booking = booking_record_submission(
             booking=_staff_booking(request, code),
-            fee_code=data.validated_data["fee"],
-            billing_code=data.validated_data["billing_code"],
+            fee_code=values["fee"],
+            billing_code=values["billing_code"],
+            counter=values["counter"],
+            out_of_turn_reason=values.get("out_of_turn_reason"),
+            out_of_turn_note=values.get("out_of_turn_note", ""),
             actor=_actor(request),
         )
         return Response(_render(StaffBookingSerializer, booking))

@@ -5,7 +5,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from bookings.models import Booking, PriorityCategory, PriorityTicket, ServiceType
+from bookings.models import (
+    Booking,
+    OutOfTurnReason,
+    PriorityCategory,
+    PriorityTicket,
+    ServiceType,
+)
 
 
 class FamilyMemberSerializer(serializers.Serializer):
@@ -110,6 +116,24 @@ class SubmissionSerializer(serializers.Serializer):
     fee = serializers.SlugField(help_text="Fee code, e.g. paspor-biasa-48.")
     billing_code = serializers.CharField(
         max_length=32, help_text="The 15-digit billing code (kode billing)."
+    )
+    counter = serializers.IntegerField(
+        min_value=1, max_value=50, help_text="The counter that served the applicant."
+    )
+    out_of_turn_reason = serializers.ChoiceField(
+        choices=OutOfTurnReason.choices,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Required when the booking is not the counter's latest call by call next "
+            "(error out_of_turn_reason_required); ignored when it is."
+        ),
+    )
+    out_of_turn_note = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text='Why, in a few words; required with the reason "other".',
     )
 
 

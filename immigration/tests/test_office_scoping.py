@@ -467,7 +467,8 @@ CLASSIFIED: dict[str, Check] = {
     ),
     f"api/v1/^bookings/{CODE}/check-in/$": _api_check_in,
     f"api/v1/^bookings/{CODE}/submission/$": _api_step(
-        "submission", {"fee": "paspor-biasa-48", "billing_code": "820261234567890"}
+        "submission",
+        {"fee": "paspor-biasa-48", "billing_code": "820261234567890", "counter": 1},
     ),
     f"api/v1/^bookings/{CODE}/payment/$": _api_step("payment"),
     f"api/v1/^bookings/{CODE}/ready/$": _api_step("ready"),

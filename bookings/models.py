@@ -394,7 +394,7 @@ class CounterService(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("call"),
-        help_text=_("The booking's call by \u201ccall next\u201d, if it was called."),
+        help_text=_('The booking\'s call by "call next", if it was called.'),
     )
     officer = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -10,6 +10,7 @@ start order, then booking rows.
 
 import datetime as dt
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -853,8 +854,15 @@ def _fees_on(day: dt.date):
     )
 
 
+_FEE_CODE = re.compile(r"[-a-z0-9_]{1,40}")
+
+
 def fee_current(*, code: str, on: dt.date) -> Fee:
-    fee = _fees_on(on).filter(code=code).order_by("-valid_from").first()
+    """The fee `code` in force on `on`. Text no fee code can be (a NUL byte, which
+    PostgreSQL refuses even to compare) is no fee, answered without a query."""
+    fee = None
+    if _FEE_CODE.fullmatch(code or ""):
+        fee = _fees_on(on).filter(code=code).order_by("-valid_from").first()
     if fee is None:
         raise DomainError(
             code="unknown_fee",
@@ -925,6 +933,12 @@ def _out_of_turn_reason(reason: str | None, note: str) -> tuple[str, str]:
             code="invalid_out_of_turn_reason",
             message=_("Unknown reason."),
             fields={"out_of_turn_reason": [_("Unknown.")]},
+        )
+    if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in note):
+        raise DomainError(
+            code="invalid_out_of_turn_note",
+            message=_("The note holds characters that cannot be stored."),
+            fields={"out_of_turn_note": [_("Plain text only.")]},
         )
     if len(note) > 200:
         raise DomainError(

@@ -5,6 +5,8 @@ Staff pages act for the officer's own office; headquarters staff name the office
 `?office=`. The board is public and shows numbers only, never names.
 """
 
+import re
+
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -147,7 +149,7 @@ def board(request, code: str):
 
 def _counter_number(request) -> int | None:
     raw = request.POST.get("counter") or request.GET.get("counter") or ""
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= 50 else None
+    return int(raw) if re.fullmatch(r"[0-9]{1,2}", raw) and 1 <= int(raw) <= 50 else None
 
 
 def _booking_at(office: Office, code: str) -> Booking:

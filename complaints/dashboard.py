@@ -147,6 +147,12 @@ class OfficerDay:
     walk_in_bookings: int = 0
     priority_tickets: int = 0
 
+    @property
+    def reason_list(self) -> list[tuple[str, int]]:
+        """(label, count) of each reason given, in the order of OutOfTurnReason."""
+        given = [r for r in OutOfTurnReason if r.value in self.reasons]
+        return [(r.label, self.reasons[r.value]) for r in given]
+
 
 @dataclass(frozen=True)
 class ServiceLine:

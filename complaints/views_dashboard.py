@@ -113,7 +113,6 @@ def _serving_context(offices, start: dt.date, end: dt.date) -> dict:
     officer_days = dashboard.officer_days(offices, start, end)
     return {
         "officer_days": officer_days,
-        "reason_choices": OutOfTurnReason.choices,
         "serving_order": dashboard.serving_order(offices, start, end, limit=100),
         "out_of_turn_total": sum(row.out_of_turn for row in officer_days),
     }

@@ -23,6 +23,7 @@ from bookings.serializers import (
     BirthDateSerializer,
     BookingCreateSerializer,
     BookingSerializer,
+    CallNextResultSerializer,
     CheckInSerializer,
     DayQuerySerializer,
     PriorityTicketCreateSerializer,
@@ -43,6 +44,7 @@ from bookings.services import (
     booking_record_submission,
     booking_reschedule,
     priority_ticket_issue,
+    queue_call_next,
 )
 from immigration.errors import API_ERROR, DomainError
 from immigration.negotiation import IgnoreClientAccept
@@ -386,3 +388,25 @@ class PriorityTicketView(APIView):
             office=office, category=data.validated_data["category"], actor=_actor(request)
         )
         return Response(PriorityTicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+
+
+class CallNextView(APIView):
+    """Call next, as the counter page does: the only way to make a service in turn."""
+
+    permission_classes = [staff_or_key(ApiScope.DESK)]
+
+    @extend_schema(
+        summary="Call the next number to a counter (staff)",
+        request=None,
+        responses={200: CallNextResultSerializer, **ERRORS},
+        description=(
+            "Priority tickets first, then checked-in bookings in queue order; `called` is "
+            "null when nobody is waiting. A submission of the called booking at this "
+            "counter is in turn until the next call there."
+        ),
+    )
+    def post(self, request, code, counter):
+        office = request.caller.office_for(code)
+        call = queue_call_next(office=office, counter=counter, actor=_actor(request))
+        with timezone.override(schedule.office_zone(office)):
+            return Response(CallNextResultSerializer({"called": call}).data)

@@ -148,3 +148,21 @@ class PriorityTicketSerializer(serializers.ModelSerializer):
     class Meta:
         model = PriorityTicket
         fields = ["number", "office", "date", "category", "issued_at"]
+
+
+class CounterCallSerializer(serializers.Serializer):
+    """A number called to a counter; `code` only when it is a booking's."""
+
+    number = serializers.CharField()
+    counter = serializers.IntegerField()
+    office = serializers.CharField(source="office.code")
+    zone = serializers.CharField(source="office.zone_label")
+    called_at = serializers.DateTimeField()
+    code = serializers.SerializerMethodField()
+
+    def get_code(self, call) -> str | None:
+        return call.booking.display_code if call.booking_id else None
+
+
+class CallNextResultSerializer(serializers.Serializer):
+    called = CounterCallSerializer(allow_null=True, help_text="null when nobody is waiting.")

@@ -158,3 +158,65 @@ def test_an_unknown_counter_is_refused_with_a_message(client):
     response = client.post(URL, {"counter": "99", "action": "call"})
     assert response.status_code == 400
     assert "Loket tidak dikenal." in response.content.decode()
+
+
+# --- the same through the API -------------------------------------------------------------
+
+
+def _post(client, path, body=None, **extra):
+    return client.post(path, body or {}, content_type="application/json", **extra)
+
+
+def test_the_api_calls_next_and_then_the_submission_is_in_turn(client):
+    place = office()
+    user = _officer(place)
+    first, second = _arrived(place, user, count=2)
+    client.force_login(user)
+    submission = {"fee": "paspor-biasa-48", "billing_code": BILLING, "counter": 5}
+    with time_machine.travel(_local(place, 8, 0), tick=False):
+        called = _post(client, f"/api/v1/offices/{place.code}/counters/5/call-next/")
+        assert called.status_code == 200
+        assert called.json()["called"] == {
+            "number": "A-001",
+            "counter": 5,
+            "office": place.code,
+            "zone": "WIB",
+            "called_at": "2026-12-07T08:00:00+07:00",
+            "code": first.display_code,
+        }
+        served = _post(client, f"/api/v1/bookings/{first.code}/submission/", submission)
+        assert served.status_code == 200
+        refused = _post(client, f"/api/v1/bookings/{second.code}/submission/", submission)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == "out_of_turn_reason_required"
+        assert "out_of_turn_reason" in refused.json()["error"]["fields"]
+        other = {**submission, "out_of_turn_reason": "other"}
+        no_note = _post(client, f"/api/v1/bookings/{second.code}/submission/", other)
+        assert no_note.json()["error"]["code"] == "out_of_turn_note_required"
+        done = _post(
+            client,
+            f"/api/v1/bookings/{second.code}/submission/",
+            {**other, "out_of_turn_note": "dipanggil supervisor"},
+        )
+        assert done.status_code == 200
+        call_next = f"/api/v1/offices/{place.code}/counters/{{}}/call-next/"
+        assert _post(client, call_next.format(5)).json() == {"called": None}
+        assert _post(client, call_next.format(51)).status_code == 400
+    services = dict(CounterService.objects.values_list("booking_id", "in_turn"))
+    assert services == {first.pk: True, second.pk: False}
+
+
+def test_an_api_submission_without_a_counter_is_refused(client):
+    place = office()
+    user = _officer(place)
+    (booking,) = _arrived(place, user)
+    client.force_login(user)
+    with time_machine.travel(_local(place, 8, 0), tick=False):
+        response = _post(
+            client,
+            f"/api/v1/bookings/{booking.code}/submission/",
+            {"fee": "paspor-biasa-48", "billing_code": BILLING, "out_of_turn_reason": "other"},
+        )
+    assert response.status_code == 400
+    assert "counter" in response.json()["error"]["fields"]
+    assert Booking.objects.get(pk=booking.pk).status == "checked_in"

@@ -428,6 +428,20 @@ def _api_priority_tickets(w: World) -> None:
     assert response.status_code == 404
 
 
+def _api_call_next(w: World) -> None:
+    response = w.client.post(
+        "/api/v1/offices/batam/counters/1/call-next/", content_type="application/json"
+    )
+    assert response.status_code == 404
+    _no_b(response, w)
+    assert (
+        w.client.post(
+            "/api/v1/offices/tangerang/counters/1/call-next/", content_type="application/json"
+        ).status_code
+        == 200
+    )
+
+
 def _api_step(step: str, body: dict | None = None) -> Check:
     def check(w: World) -> None:
         response = w.client.post(
@@ -531,6 +545,7 @@ CLASSIFIED: dict[str, Check] = {
     f"api/v1/^bookings/{CODE}/staff-cancel/$": _api_step("staff-cancel"),
     "api/v1/offices/<slug:code>/bookings/": _api_office_bookings,
     "api/v1/offices/<slug:code>/priority-tickets/": _api_priority_tickets,
+    "api/v1/offices/<slug:code>/counters/<int:counter>/call-next/": _api_call_next,
     "api/v1/complaints/": public(PUBLIC, lambda w: "/api/v1/complaints/"),
     f"api/v1/^complaints/{CODE}/$": public(
         BEARER, lambda w: f"/api/v1/complaints/{_tracking_code(w)}/"

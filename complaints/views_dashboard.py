@@ -36,7 +36,7 @@ def view(request):
     channels = dashboard.channels(offices, start, end)
     table = request.GET.get("csv")
     if table in SERVING_TABLES:
-        return _serving_csv(table, offices, start, today)
+        return _serving_csv(table, offices, start, end)
     if table:
         return _csv(table, days, channels, dashboard.complaints_table(complaints))
     past = [d for d in days if d.date <= today]
@@ -60,7 +60,8 @@ def view(request):
         "start": start,
         "end": end,
     }
-    context.update(_serving_context(offices, start, today))
+    # Up to `end`: an office east of Jakarta may already be on tomorrow's date.
+    context.update(_serving_context(offices, start, end))
     return render(request, "dashboard/index.html", context)
 
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bookings import codes, notices, soldout
-from bookings.applicant import Applicant, normalise_phone
+from bookings.applicant import Applicant, normalise_booking_phone
 from bookings.models import (
     HOLDING_STATUSES,
     ActorKind,
@@ -39,6 +39,7 @@ from bookings.models import (
     PriorityTicket,
     ServiceType,
 )
+from bookings.selectors import booking_cancel_refusal, booking_reschedule_refusal
 from immigration import ratelimit
 from immigration.bulk import insert_many
 from immigration.errors import ConflictError, DomainError, NotFoundError, TooManyAttemptsError
@@ -488,7 +489,7 @@ def booking_create_family(
         raise DomainError(
             code="duplicate_applicant", message=_("The same person appears twice in this request.")
         )
-    phone = normalise_phone(phone)
+    phone = normalise_booking_phone(phone)
     _check_day(office, date, now)
     offered, left = _day_room(office, date, now)
     if offered and left < len(people):
@@ -597,22 +598,12 @@ def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
 def booking_cancel(
     *, booking: Booking, actor: Actor, note: str = "", now: dt.datetime | None = None
 ) -> Booking:
-    """Cancel and free the place at once. Locks the booking row.
-
-    An applicant may cancel until the slot starts; after that a missed booking is a
-    no-show, which counts against the person (staff can still cancel)."""
+    """Cancel and free the place at once. Locks the booking row; the rules of who may
+    cancel when are `bookings.selectors.booking_cancel_refusal` (the pages ask it too)."""
     booking = _lock(booking)
-    if booking.status not in (S.BOOKED, S.CHECKED_IN, S.SUBMITTED):
-        raise ConflictError(
-            code="not_cancellable",
-            message=_("A booking that is %(status)s cannot be cancelled.")
-            % {"status": S(booking.status).label.lower()},
-        )
-    if actor.kind == ActorKind.APPLICANT and (now or timezone.now()) >= booking.slot.starts_at:
-        raise ConflictError(
-            code="cancel_too_late",
-            message=_("The booked time has begun; the booking can no longer be cancelled."),
-        )
+    refusal = booking_cancel_refusal(booking=booking, actor_kind=actor.kind, now=now)
+    if refusal is not None:
+        raise refusal
     _transition(booking, S.CANCELLED, actor, note)
     notices.notify_cancelled(booking)
     return booking
@@ -629,34 +620,18 @@ def booking_reschedule(
 ) -> Booking:
     """Move a booking to another day (or time) at the same office: cancel and book in
     one transaction, so the old booking is kept if the new place is gone. Allowed up
-    to the day before the visit, BOOKING_RESCHEDULE_MAX times."""
+    to the day before the visit, BOOKING_RESCHEDULE_MAX times
+    (`bookings.selectors.booking_reschedule_refusal`, which the pages ask too). The new
+    booking has a new code; `booking_replacement` leads from the old one to it."""
     now = now or timezone.now()
     # Lock order as in booking_create_family: phone and person first, then rows.
     _lock_phone_and_people(
         booking.phone, [Applicant(booking.name, booking.birth_date, booking.nik or None)]
     )
     booking = _lock(booking)
-    if booking.status != S.BOOKED:
-        raise ConflictError(
-            code="not_reschedulable", message=_("Only a booking not yet used can be moved.")
-        )
-    if schedule.local_today(booking.office, now) >= booking.date:
-        raise ConflictError(
-            code="reschedule_too_late",
-            message=_("A booking can be moved up to the day before the visit."),
-        )
-    moves, previous = 0, booking
-    while previous.rescheduled_from_id:
-        moves += 1
-        previous = previous.rescheduled_from
-    if moves >= settings.BOOKING_RESCHEDULE_MAX:
-        raise ConflictError(
-            code="reschedule_limit",
-            message=_(
-                "This booking has already been moved %(count)d time(s); cancel it and book again."
-            )
-            % {"count": moves},
-        )
+    refusal = booking_reschedule_refusal(booking=booking, now=now)
+    if refusal is not None:
+        raise refusal
     _transition(booking, S.CANCELLED, actor, note=_("rescheduled"))
     return booking_create(
         office=booking.office,

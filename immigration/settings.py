@@ -439,5 +439,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The dev server's own request lines carry query strings; ours carry none.
         "django.server": {"level": "WARNING"},
+        # pikepdf announces its logger bridge at import (every process); qpdf's warnings
+        # about a file being refused still come through.
+        "pikepdf": {"level": "WARNING"},
     },
 }

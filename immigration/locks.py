@@ -10,8 +10,9 @@ Every lock says how long it waits (as pretix's services/locking.py does): the
 transaction's `lock_timeout` is set to LOCK_TIMEOUT_SECONDS before the first lock, and
 it bounds the row locks (`select_for_update`) taken after it in the same transaction
 too. A lock not granted in time is a `busy` answer (HTTP 503, "please try again"),
-never a worker hung behind a stuck transaction; `answer_for_lock_timeout` turns a
-timeout met anywhere (a row lock in the ORM) into the same answer.
+never a worker hung behind a stuck transaction: advisory locks raise BusyError here,
+and a row lock's timeout met in the ORM (`is_lock_timeout`) gets the same answer from
+immigration/db_outage.py.
 """
 
 import hashlib

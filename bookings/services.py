@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bookings import codes, notices, soldout
-from bookings.applicant import Applicant, normalise_phone
+from bookings.applicant import Applicant, normalise_booking_phone
 from bookings.models import (
     HOLDING_STATUSES,
     ActorKind,
@@ -35,9 +36,11 @@ from bookings.models import (
     PriorityTicket,
     ServiceType,
 )
+from bookings.selectors import booking_cancel_refusal, booking_reschedule_refusal
 from immigration.attempts import GuessLimit, guesses_check, guesses_record_failure
 from immigration.bulk import insert_many
 from immigration.errors import ConflictError, DomainError, NotFoundError
+from immigration.integrity import violated_constraint
 from immigration.locks import advisory_xact_locks, bound_lock_waits, office_day_key
 from immigration.returning import execute_returning
 from offices import schedule
@@ -58,19 +61,20 @@ TRANSITIONS: dict[str, set[str]] = {
 
 @dataclass(frozen=True)
 class Actor:
-    """Who moves a booking, and through which channel; recorded on every event."""
+    """Who moves a booking, and through which channel; recorded on every event. `user`
+    is the staff member's account (staff, and API keys acting for one), else None."""
 
-    kind: str
-    channel: str
-    user: object = None
+    kind: ActorKind
+    channel: Channel
+    user: AbstractBaseUser | None = None
     label: str = ""
 
     @classmethod
-    def applicant(cls, channel: str) -> "Actor":
+    def applicant(cls, channel: Channel) -> "Actor":
         return cls(ActorKind.APPLICANT, channel)
 
     @classmethod
-    def staff(cls, user, channel: str = Channel.DESK) -> "Actor":
+    def staff(cls, user: AbstractBaseUser, channel: Channel = Channel.DESK) -> "Actor":
         return cls(ActorKind.STAFF, channel, user=user, label=user.get_username())
 
     @classmethod
@@ -422,16 +426,19 @@ def _insert(booking: Booking) -> Booking:
                 booking.save()
             return booking
         except IntegrityError as exc:
-            text = str(exc)
-            if "booking_unique_queue_number" in text or "bookings_booking.queue_seq" in text:
+            broken = violated_constraint(exc, Booking)
+            if broken.constraint == "booking_unique_queue_number":
                 booking.queue_seq = _day_top_seq(booking.office, booking.date) + 1
-            elif "booking_one_per" in text or "bookings_booking.name" in text:
+            elif broken.constraint in {
+                "booking_one_per_person_office_day",
+                "booking_one_per_nik_office_day",
+            }:
                 raise ConflictError(
                     code="duplicate_booking",
                     message=_("%(name)s already has a booking at this office on that day.")
                     % {"name": booking.name},
                 ) from exc
-            elif "code" not in text:
+            elif broken.columns != ("code",):
                 raise
     raise RuntimeError("could not insert the booking after 10 attempts")
 
@@ -480,7 +487,7 @@ def booking_create_family(
         raise DomainError(
             code="duplicate_applicant", message=_("The same person appears twice in this request.")
         )
-    phone = normalise_phone(phone)
+    phone = normalise_booking_phone(phone)
     _check_day(office, date, now)
     offered, left = _day_room(office, date, now)
     if offered and left < len(people):
@@ -598,22 +605,12 @@ def _birth_date_guesses() -> GuessLimit:
 def booking_cancel(
     *, booking: Booking, actor: Actor, note: str = "", now: dt.datetime | None = None
 ) -> Booking:
-    """Cancel and free the place at once. Locks the booking row.
-
-    An applicant may cancel until the slot starts; after that a missed booking is a
-    no-show, which counts against the person (staff can still cancel)."""
+    """Cancel and free the place at once. Locks the booking row; the rules of who may
+    cancel when are `bookings.selectors.booking_cancel_refusal` (the pages ask it too)."""
     booking = _lock(booking)
-    if booking.status not in (S.BOOKED, S.CHECKED_IN, S.SUBMITTED):
-        raise ConflictError(
-            code="not_cancellable",
-            message=_("A booking that is %(status)s cannot be cancelled.")
-            % {"status": S(booking.status).label.lower()},
-        )
-    if actor.kind == ActorKind.APPLICANT and (now or timezone.now()) >= booking.slot.starts_at:
-        raise ConflictError(
-            code="cancel_too_late",
-            message=_("The booked time has begun; the booking can no longer be cancelled."),
-        )
+    refusal = booking_cancel_refusal(booking=booking, actor_kind=actor.kind, now=now)
+    if refusal is not None:
+        raise refusal
     _transition(booking, S.CANCELLED, actor, note)
     notices.notify_cancelled(booking)
     return booking
@@ -630,34 +627,18 @@ def booking_reschedule(
 ) -> Booking:
     """Move a booking to another day (or time) at the same office: cancel and book in
     one transaction, so the old booking is kept if the new place is gone. Allowed up
-    to the day before the visit, BOOKING_RESCHEDULE_MAX times."""
+    to the day before the visit, BOOKING_RESCHEDULE_MAX times
+    (`bookings.selectors.booking_reschedule_refusal`, which the pages ask too). The new
+    booking has a new code; `booking_replacement` leads from the old one to it."""
     now = now or timezone.now()
     # Lock order as in booking_create_family: phone and person first, then rows.
     _lock_phone_and_people(
         booking.phone, [Applicant(booking.name, booking.birth_date, booking.nik or None)]
     )
     booking = _lock(booking)
-    if booking.status != S.BOOKED:
-        raise ConflictError(
-            code="not_reschedulable", message=_("Only a booking not yet used can be moved.")
-        )
-    if schedule.local_today(booking.office, now) >= booking.date:
-        raise ConflictError(
-            code="reschedule_too_late",
-            message=_("A booking can be moved up to the day before the visit."),
-        )
-    moves, previous = 0, booking
-    while previous.rescheduled_from_id:
-        moves += 1
-        previous = previous.rescheduled_from
-    if moves >= settings.BOOKING_RESCHEDULE_MAX:
-        raise ConflictError(
-            code="reschedule_limit",
-            message=_(
-                "This booking has already been moved %(count)d time(s); cancel it and book again."
-            )
-            % {"count": moves},
-        )
+    refusal = booking_reschedule_refusal(booking=booking, now=now)
+    if refusal is not None:
+        raise refusal
     _transition(booking, S.CANCELLED, actor, note=_("rescheduled"))
     return booking_create(
         office=booking.office,
@@ -790,13 +771,15 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
 
     Idempotent, and safe with several workers at once: each batch locks its rows with
     SKIP LOCKED, so two sweeps take disjoint batches and none expires a booking twice.
+    Each batch commits on its own, so it refuses to run inside a caller's transaction
+    (durable: RuntimeError), which would hold every batch's locks to the end.
     Returns how many bookings were expired.
     """
     now = now or timezone.now()
     total = 0
     offices: dict[int, Office] = {}
     while True:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             expired = _forfeit_due(now, batch_size)
             if not expired:
                 return total
@@ -923,7 +906,8 @@ def booking_mark_collected(*, booking: Booking, actor: Actor) -> Booking:
 
 def bookings_send_reminders(*, now: dt.datetime | None = None) -> int:
     """Queue the day-before reminder of every upcoming booking that is due one (beat,
-    every 15 minutes). Each reminder is queued once (the outbox dedupes by code)."""
+    every 15 minutes). Each reminder is queued once (the outbox dedupes by code), and
+    commits on its own: refused inside a caller's transaction (durable)."""
     now = now or timezone.now()
     earliest = (now - dt.timedelta(days=1)).date()
     latest = (now + dt.timedelta(days=2)).date()
@@ -933,7 +917,7 @@ def bookings_send_reminders(*, now: dt.datetime | None = None) -> int:
     ).select_related("office", "slot")
     for booking in candidates.iterator():
         if notices.reminder_due(booking, now):
-            with transaction.atomic():
+            with transaction.atomic(durable=True):
                 if notices.notify_reminder(booking):
                     queued += 1
     return queued

@@ -53,6 +53,7 @@ from offices import schedule
 from offices.access import staff_or_key
 from offices.models import ApiScope, Office
 from offices.selectors import active_offices
+from offices.throttling import caller_ident
 
 ERROR = API_ERROR
 ERRORS = {400: ERROR, 404: ERROR, 409: ERROR, 429: ERROR}
@@ -69,11 +70,13 @@ def _language(request) -> str:
     return "en" if (getattr(request, "LANGUAGE_CODE", "id") or "id").startswith("en") else "id"
 
 
-def _applicants_booking(code: str, given) -> Booking:
+def _applicants_booking(request, code: str, given) -> Booking:
     """The booking `code` names, shown only to whoever gives its birth date."""
     proof = BirthDateSerializer(data=given)
     proof.is_valid(raise_exception=True)
-    return booking_for_applicant(code=code, birth_date=proof.validated_data["birth_date"])
+    return booking_for_applicant(
+        code=code, birth_date=proof.validated_data["birth_date"], client=caller_ident(request)[1]
+    )
 
 
 def _actor(request) -> Actor:
@@ -142,7 +145,7 @@ class BookingDetailView(APIView):
         ),
     )
     def get(self, request, code):
-        booking = _applicants_booking(code, request.query_params)
+        booking = _applicants_booking(request, code, request.query_params)
         return Response(_render(BookingSerializer, booking))
 
 
@@ -157,7 +160,7 @@ class BookingLookupView(APIView):
         responses={200: BookingSerializer, **ERRORS},
     )
     def post(self, request, code):
-        booking = _applicants_booking(code, request.data)
+        booking = _applicants_booking(request, code, request.data)
         return Response(_render(BookingSerializer, booking))
 
 
@@ -172,7 +175,7 @@ class BookingCancelView(APIView):
         responses={200: BookingSerializer, **ERRORS},
     )
     def post(self, request, code):
-        booking = _applicants_booking(code, request.data)
+        booking = _applicants_booking(request, code, request.data)
         booking = booking_cancel(booking=booking, actor=Actor.applicant(Channel.API))
         return Response(_render(BookingSerializer, booking))
 
@@ -191,7 +194,9 @@ class BookingRescheduleView(APIView):
         data = RescheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        booking = booking_for_applicant(code=code, birth_date=values["birth_date"])
+        booking = booking_for_applicant(
+            code=code, birth_date=values["birth_date"], client=caller_ident(request)[1]
+        )
         moved = booking_reschedule(
             booking=booking,
             date=values["date"],

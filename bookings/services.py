@@ -40,11 +40,11 @@ from bookings.models import (
     ServiceType,
 )
 from bookings.selectors import booking_cancel_refusal, booking_reschedule_refusal
-from immigration import ratelimit
+from immigration.attempts import GuessLimit, guesses_check, guesses_record_failure
 from immigration.bulk import insert_many
-from immigration.errors import ConflictError, DomainError, NotFoundError, TooManyAttemptsError
+from immigration.errors import ConflictError, DomainError, NotFoundError
 from immigration.integrity import violated_constraint
-from immigration.locks import advisory_xact_locks, office_day_key
+from immigration.locks import advisory_xact_locks, bound_lock_waits, office_day_key
 from immigration.returning import execute_returning
 from offices import schedule
 from offices.models import Office, Slot
@@ -114,6 +114,7 @@ def _record(booking: Booking, from_status: str, actor: Actor, note: str = "") ->
 
 
 def _lock(booking: Booking) -> Booking:
+    bound_lock_waits()
     return Booking.objects.select_for_update().select_related("slot", "office").get(pk=booking.pk)
 
 
@@ -559,24 +560,23 @@ def booking_create(*, applicant: Applicant, **kwargs) -> Booking:
 # --- applicant's own changes ----------------------------------------------------------
 
 
-LOOKUP_FAILURES_ALLOWED = 10
 LOOKUP_LOCKOUT_SECONDS = 3600
 
 
-def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
+def booking_for_applicant(*, code: str, birth_date: dt.date, client: str | None) -> Booking:
     """The booking with this code and birth date; NotFoundError for a wrong code or
-    birth date alike, so a code alone reveals nothing.
+    birth date alike, so a code alone reveals nothing. `client` names who asks (an
+    address, an API key, a WhatsApp number: see `caller_ident`).
 
-    A code whose birth date has been guessed wrong 10 times is locked for an hour,
-    whoever asks: a code seen on a photographed QR cannot be paired with a birth date
-    by trying them all from many addresses."""
+    Wrong birth dates for a code are counted per code and client, and per code
+    (immigration/attempts.py): a code seen on a photographed QR cannot be paired with
+    a birth date by trying them all, from one address or from many, and a stranger's
+    wrong tries from elsewhere do not lock the owner out. With the counters
+    unreachable nothing is looked up (503 `lockout_unavailable`)."""
     canonical = codes.canonical(code)
-    failures_key = f"lookup-failures:{canonical}"
-    if canonical and ratelimit.count(failures_key) >= LOOKUP_FAILURES_ALLOWED:
-        raise TooManyAttemptsError(
-            code="too_many_attempts",
-            message=_("Too many wrong birth dates for this code; try again in an hour."),
-        )
+    limit = _birth_date_guesses()
+    if canonical:
+        guesses_check(limit, subject=canonical, client=client)
     booking = (
         Booking.objects.select_related("office", "slot")
         .filter(code=canonical, birth_date=birth_date)
@@ -586,12 +586,22 @@ def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
     )
     if booking is None:
         if canonical:
-            ratelimit.hit(failures_key, window_seconds=LOOKUP_LOCKOUT_SECONDS)
+            guesses_record_failure(limit, subject=canonical, client=client)
         raise NotFoundError(
             code="booking_not_found",
             message=_("No booking matches this code and birth date."),
         )
     return booking
+
+
+def _birth_date_guesses() -> GuessLimit:
+    """The caps as the settings say now (tests and deployments change them)."""
+    return GuessLimit(
+        name="birth-date",
+        per_client=settings.BIRTH_DATE_GUESSES_PER_CLIENT,
+        per_subject=settings.BIRTH_DATE_GUESSES_PER_CODE,
+        window_seconds=LOOKUP_LOCKOUT_SECONDS,
+    )
 
 
 @transaction.atomic
@@ -663,6 +673,7 @@ def booking_check_in(
     if canonical is None:
         raise NotFoundError(code="booking_not_found", message=_("This is not a booking code."))
     with transaction.atomic():
+        bound_lock_waits()
         booking = (
             Booking.objects.select_for_update()
             .select_related("slot", "office")
@@ -817,6 +828,7 @@ def priority_ticket_issue(
             message=_("Unknown category."),
             fields={"category": [_("Unknown.")]},
         )
+    bound_lock_waits()
     office = Office.objects.select_for_update().get(pk=office.pk)
     today = schedule.local_today(office, now or timezone.now())
     issued = PriorityTicket.objects.filter(office=office, date=today).count()
@@ -1049,6 +1061,7 @@ def queue_call_next(
     people, small children), then checked-in bookings in queue order. Locks the office
     row, so two counters never call the same person. None when nobody is waiting."""
     _check_counter(counter)
+    bound_lock_waits()
     office = Office.objects.select_for_update().get(pk=office.pk)
     today = schedule.local_today(office, now or timezone.now())
     ticket = (

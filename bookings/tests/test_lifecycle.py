@@ -50,14 +50,18 @@ def clerk(db):
 def test_an_applicant_finds_their_booking_only_with_the_right_birth_date():
     booking = book(office(), person=applicant("JOJO", dt.date(1978, 6, 27)))
     found = booking_for_applicant(
-        code=booking.display_code.lower(), birth_date=dt.date(1978, 6, 27)
+        code=booking.display_code.lower(), birth_date=dt.date(1978, 6, 27), client="ip:192.0.2.1"
     )
     assert found.pk == booking.pk
     assert _refusal(
-        lambda: booking_for_applicant(code=booking.code, birth_date=dt.date(1978, 6, 28))
+        lambda: booking_for_applicant(
+            code=booking.code, birth_date=dt.date(1978, 6, 28), client="ip:192.0.2.1"
+        )
     ) == ("booking_not_found")
     assert _refusal(
-        lambda: booking_for_applicant(code="nonsense", birth_date=dt.date(1978, 6, 27))
+        lambda: booking_for_applicant(
+            code="nonsense", birth_date=dt.date(1978, 6, 27), client="ip:192.0.2.1"
+        )
     ) == ("booking_not_found")
 
 

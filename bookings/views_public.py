@@ -284,10 +284,14 @@ def check(request):
     if request.method == "POST" and form.is_valid():
         try:
             booking = booking_for_applicant(
-                code=form.cleaned_data["code"], birth_date=form.cleaned_data["birth_date"]
+                code=form.cleaned_data["code"],
+                birth_date=form.cleaned_data["birth_date"],
+                client=f"ip:{client_ip(request)}",
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
+            if exc.http_status == 503:  # lockout_unavailable: say so to the client too
+                return render(request, "bookings/check.html", context, status=503)
         else:
             replacement = booking_replacement(booking)
             if replacement is not None:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("cek/", booking_pages.check, name="booking-check"),
     path("loket/pintu/", views_desk.door, name="desk-door"),
     path("loket/antrean/", views_desk.queue, name="desk-queue"),
+    path("loket/layanan/", views_desk.counter, name="desk-counter"),
     path("papan/<slug:code>/", views_desk.board, name="desk-board"),
     path("dasbor/", views_dashboard.view, name="dashboard"),
     path("lapor/", views_public.report, name="complaint-report"),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0004_personal_data_retention'),
+        ('bookings', '0005_counter_service'),
         ('offices', '0005_officer_whatsapp'),
     ]
 

@@ -20,6 +20,7 @@ from immigration.tests.drills import (
     open_day,
     redis_url,
     running_worker,
+    verified_phone_key,
     wait_for,
 )
 from notifications.models import OutboundMessage
@@ -36,7 +37,10 @@ def _confirmations():
 def test_bookings_taken_while_redis_is_down_are_kept_and_confirmed_once_after(servers, provider):
     office = OfficeFactory(whatsapp_phone_number_id="109876500011")
     day = open_day(office, places=12)
-    client = Client(raise_request_exception=False)
+    client = Client(
+        raise_request_exception=False,
+        HTTP_AUTHORIZATION=f"Api-Key {verified_phone_key(office)}",
+    )
     answers: dict[str, list[int]] = {"before": [], "during": [], "after": []}
     codes = []
 

@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import codes
+from bookings import codes, holds
 from bookings.applicant import Applicant
 from bookings.models import Booking, Channel
 from bookings.qr import qr_png, qr_svg
@@ -23,6 +23,7 @@ from bookings.serializers import (
     BirthDateSerializer,
     BookingCreateSerializer,
     BookingSerializer,
+    CallNextResultSerializer,
     CheckInSerializer,
     DayQuerySerializer,
     PriorityTicketCreateSerializer,
@@ -43,14 +44,18 @@ from bookings.services import (
     booking_record_submission,
     booking_reschedule,
     priority_ticket_issue,
+    queue_call_next,
 )
 from immigration.errors import API_ERROR, DomainError
 from immigration.negotiation import IgnoreClientAccept
+from immigration.ratelimit import client_ip
 from immigration.sensitive import sensitive_api_view
 from offices import schedule
-from offices.access import staff_or_key
+from offices.access import api_client, staff_or_key
 from offices.models import ApiScope, Office
+from offices.scoping import offices_for_user
 from offices.selectors import active_offices
+from offices.throttling import caller_ident
 
 ERROR = API_ERROR
 ERRORS = {400: ERROR, 404: ERROR, 409: ERROR, 429: ERROR}
@@ -67,11 +72,50 @@ def _language(request) -> str:
     return "en" if (getattr(request, "LANGUAGE_CODE", "id") or "id").startswith("en") else "id"
 
 
-def _applicants_booking(code: str, given) -> Booking:
+def _applicants_booking(request, code: str, given) -> Booking:
     """The booking `code` names, shown only to whoever gives its birth date."""
     proof = BirthDateSerializer(data=given)
     proof.is_valid(raise_exception=True)
-    return booking_for_applicant(code=code, birth_date=proof.validated_data["birth_date"])
+    return booking_for_applicant(
+        code=code, birth_date=proof.validated_data["birth_date"], client=caller_ident(request)[1]
+    )
+
+
+class ForbiddenError(DomainError):
+    http_status = status.HTTP_403_FORBIDDEN
+
+
+def _booking_authority(request, office: Office) -> tuple[Actor, bool, str]:
+    """Who is booking, whether the phone is proven, and the hold client.
+
+    - An API key with `bookings:verified-phone`, bound to this office: the gateway has
+      verified the number itself; confirmed at once, the key recorded on the event.
+      The scope on a key of another office (or of every office) is refused (403).
+    - A staff user who works at this office, booking for a walk-in at the desk:
+      confirmed at once, the officer recorded as the actor.
+    - Anyone else: a hold, counted per key or per network."""
+    client = api_client(request)
+    if client is not None and client.has_scope(ApiScope.BOOKINGS_VERIFIED_PHONE):
+        if client.office_id != office.pk:
+            raise ForbiddenError(
+                code="scope_wrong_office",
+                message=_("This key may book with a verified phone only at its own office."),
+            )
+        label = f"api:{client.prefix}:{client.name}"
+        return Actor.api_client(label, client=client), True, ""
+    user = request.user
+    if (
+        client is None
+        and user.is_authenticated
+        and user.is_staff
+        and user.is_active
+        and offices_for_user(user).filter(pk=office.pk).exists()
+    ):
+        return Actor.staff(user, Channel.DESK), True, ""
+    who = holds.hold_client(
+        address=client_ip(request), api_key_prefix=client.prefix if client is not None else None
+    )
+    return Actor.applicant(Channel.API), False, who
 
 
 def _actor(request) -> Actor:
@@ -89,11 +133,22 @@ class BookingCreateView(APIView):
     @extend_schema(
         summary="Book a place (one applicant, or a family from one phone)",
         request=BookingCreateSerializer,
-        responses={201: BookingSerializer(many=True), **ERRORS},
+        responses={201: BookingSerializer(many=True), 403: ERROR, **ERRORS},
         description=(
             "Returns a list: the applicant first, then the family members. Conflicts are "
             "409 with codes such as slot_full, day_full, duplicate_booking, limit_reached, "
-            "no_show_blocked."
+            "hold_limit_reached, no_show_blocked.\n\n"
+            "**Holds.** The phone typed here is not proven, so the bookings come back with "
+            "status `held`: they hold their places for `BOOKING_HOLD_MINUTES` (15) but have "
+            "no queue number and are not valid at the door. The applicant confirms by "
+            "sending `confirm_text` (`YA <code>`) by WhatsApp from that number to the "
+            "office; `confirm_url` is a wa.me link that prefills it. Unconfirmed holds are "
+            "released; each client (network or key) may have a few live holds at most.\n\n"
+            "**Confirmed at once** (status `booked`): a staff user of the office booking "
+            "for a walk-in applicant (session; recorded with the officer as the actor), or "
+            "an API key with the `bookings:verified-phone` scope bound to this office (a "
+            "gateway that verified the number itself; every booking records the key). "
+            "That scope at another office is 403 `scope_wrong_office`."
         ),
     )
     def post(self, request):
@@ -104,15 +159,18 @@ class BookingCreateView(APIView):
         people = [Applicant(values["name"], values["birth_date"], values.get("nik"))] + [
             Applicant(m["name"], m["birth_date"], m.get("nik")) for m in values.get("family", [])
         ]
+        actor, verified, client = _booking_authority(request, office)
         bookings = booking_create_family(
             office=office,
             date=values["date"],
             applicants=people,
             phone=values["phone"],
-            actor=Actor.applicant(Channel.API),
+            actor=actor,
             service=values["service"],
             slot_id=values.get("slot"),
             language=_language(request),
+            phone_verified=verified,
+            hold_client=client,
         )
         return Response(
             _render(BookingSerializer, bookings, many=True), status=status.HTTP_201_CREATED
@@ -140,7 +198,7 @@ class BookingDetailView(APIView):
         ),
     )
     def get(self, request, code):
-        booking = _applicants_booking(code, request.query_params)
+        booking = _applicants_booking(request, code, request.query_params)
         return Response(_render(BookingSerializer, booking))
 
 
@@ -155,7 +213,7 @@ class BookingLookupView(APIView):
         responses={200: BookingSerializer, **ERRORS},
     )
     def post(self, request, code):
-        booking = _applicants_booking(code, request.data)
+        booking = _applicants_booking(request, code, request.data)
         return Response(_render(BookingSerializer, booking))
 
 
@@ -170,7 +228,7 @@ class BookingCancelView(APIView):
         responses={200: BookingSerializer, **ERRORS},
     )
     def post(self, request, code):
-        booking = _applicants_booking(code, request.data)
+        booking = _applicants_booking(request, code, request.data)
         booking = booking_cancel(booking=booking, actor=Actor.applicant(Channel.API))
         return Response(_render(BookingSerializer, booking))
 
@@ -189,7 +247,9 @@ class BookingRescheduleView(APIView):
         data = RescheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        booking = booking_for_applicant(code=code, birth_date=values["birth_date"])
+        booking = booking_for_applicant(
+            code=code, birth_date=values["birth_date"], client=caller_ident(request)[1]
+        )
         moved = booking_reschedule(
             booking=booking,
             date=values["date"],
@@ -283,16 +343,25 @@ class SubmissionView(APIView):
 
     @extend_schema(
         summary="Record the fee and billing code after the interview (staff)",
+        description=(
+            "Records the counter service too: in turn when the booking is the counter's "
+            "latest call by call next, otherwise the reason is required (400, "
+            "out_of_turn_reason_required) and nothing changes."
+        ),
         request=SubmissionSerializer,
         responses={200: StaffBookingSerializer, **ERRORS},
     )
     def post(self, request, code):
         data = SubmissionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        values = data.validated_data
         booking = booking_record_submission(
             booking=_staff_booking(request, code),
-            fee_code=data.validated_data["fee"],
-            billing_code=data.validated_data["billing_code"],
+            fee_code=values["fee"],
+            billing_code=values["billing_code"],
+            counter=values["counter"],
+            out_of_turn_reason=values.get("out_of_turn_reason"),
+            out_of_turn_note=values.get("out_of_turn_note", ""),
             actor=_actor(request),
         )
         return Response(_render(StaffBookingSerializer, booking))
@@ -377,3 +446,25 @@ class PriorityTicketView(APIView):
             office=office, category=data.validated_data["category"], actor=_actor(request)
         )
         return Response(PriorityTicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+
+
+class CallNextView(APIView):
+    """Call next, as the counter page does: the only way to make a service in turn."""
+
+    permission_classes = [staff_or_key(ApiScope.DESK)]
+
+    @extend_schema(
+        summary="Call the next number to a counter (staff)",
+        request=None,
+        responses={200: CallNextResultSerializer, **ERRORS},
+        description=(
+            "Priority tickets first, then checked-in bookings in queue order; `called` is "
+            "null when nobody is waiting. A submission of the called booking at this "
+            "counter is in turn until the next call there."
+        ),
+    )
+    def post(self, request, code, counter):
+        office = request.caller.office_for(code)
+        call = queue_call_next(office=office, counter=counter, actor=_actor(request))
+        with timezone.override(schedule.office_zone(office)):
+            return Response(CallNextResultSerializer({"called": call}).data)

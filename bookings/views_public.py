@@ -1,5 +1,10 @@
 """The applicant's pages: book (`/pesan/`), the confirmation, and check or cancel (`/cek/`).
 
+A booking made here is a hold until the applicant confirms it by WhatsApp from the
+number they typed: the confirmation page then shows the click-to-chat button (and the
+same link as a QR), how long is left, and refreshes itself until the hold turns into
+the booking (or lapses). It works with JavaScript off.
+
 Server-rendered and usable with JavaScript off: choosing an office and a day are plain
 links and GET forms; booking is one POST. Birth dates never travel in URLs, and error
 reports show none of what these pages receive (immigration.sensitive).
@@ -7,6 +12,7 @@ reports show none of what these pages receive (immigration.sensitive).
 
 import calendar
 import datetime as dt
+import math
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,11 +21,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from bookings import codes
+from bookings import codes, holds
 from bookings.applicant import Applicant
 from bookings.forms import BookingForm, LookupForm
-from bookings.models import Booking, Channel
-from bookings.notices import WHAT_TO_BRING
+from bookings.ics import booking_ics
+from bookings.models import Booking, BookingStatus, Channel
+from bookings.notices import what_to_bring
+from bookings.selectors import (
+    booking_can_cancel,
+    booking_replacement,
+    booking_reschedule_refusal,
+)
 from bookings.services import (
     Actor,
     booking_cancel,
@@ -28,6 +40,7 @@ from bookings.services import (
     booking_reschedule,
 )
 from immigration.errors import DomainError, add_to_form
+from immigration.language import language_switch, remember_language, typed_values
 from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
 from offices import schedule
@@ -95,6 +108,7 @@ def _slot_choices(office, day: dt.date, now, known=None):
 @require_http_methods(["GET", "POST"])
 def book(request):
     now = timezone.now()
+    switched = language_switch(request)
     source = request.POST if request.method == "POST" else request.GET
     office = office_with_code(active_offices(), source.get("office"))
     context = {"provinces": _offices_by_province(), "office": office}
@@ -105,7 +119,8 @@ def book(request):
             return render(request, "bookings/book.html", context, status=400)
         return render(request, "bookings/book.html", context)
 
-    month = _month(office, request.GET.get("month"), now)
+    # A posted form's calendar shows the month of its day.
+    month = _month(office, request.GET.get("month") or source.get("date", "")[:7], now)
     weeks, month_days = _calendar(office, month, now)
     context.update(
         month=month,
@@ -123,10 +138,18 @@ def book(request):
         return render(request, "bookings/book.html", context)
 
     availability, slots = _slot_choices(office, day, now, known=month_days.get(day))
-    form = BookingForm(
-        request.POST or None, slots=slots, initial={"office": office.code, "date": day.isoformat()}
-    )
-    context.update(day=availability, form=form)
+    initial = {"office": office.code, "date": day.isoformat()}
+    today = schedule.local_today(office, now)
+    # The form the language buttons submit, when the page shows one.
+    lang_form = "booking-form" if availability.state == DayState.OPEN else None
+    if switched:
+        # The ID/EN buttons submit this form: draw it again in the new language with
+        # what was typed, and book nothing.
+        form = BookingForm(slots=slots, initial={**initial, **typed_values(request)}, today=today)
+        context.update(day=availability, form=form, lang_form=lang_form)
+        return remember_language(render(request, "bookings/book.html", context), switched)
+    form = BookingForm(request.POST or None, slots=slots, initial=initial, today=today)
+    context.update(day=availability, form=form, lang_form=lang_form)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["website"]:
             raise Http404  # a bot; tell it nothing
@@ -150,6 +173,7 @@ def book(request):
                     slot_id=data["slot"] or None,
                     language=translation.get_language()[:2],
                     now=now,
+                    hold_client=holds.hold_client(address=client_ip(request)),
                 )
             except DomainError as exc:
                 add_to_form(form, exc)
@@ -166,28 +190,66 @@ def _session_bookings(request, code: str) -> list[Booking]:
     if canonical not in allowed:
         raise Http404
     bookings = (
-        Booking.objects.select_related("office", "slot")
+        Booking.objects.select_related("office", "slot", "rescheduled_from")
         .filter(code__in=allowed)
         .order_by("queue_seq")
     )
     return list(bookings)
 
 
-def _present(booking: Booking) -> dict:
+# The hold page asks again this often (meta refresh: no JavaScript needed).
+HOLD_REFRESH_SECONDS = 10
+
+
+def _present(booking: Booking, now: dt.datetime | None = None) -> dict:
     zone = schedule.office_zone(booking.office)
-    return {
+    item = {
         "booking": booking,
         "start": booking.slot.starts_at.astimezone(zone),
         "arrive": booking.arrive_by.astimezone(zone),
-        "bring": WHAT_TO_BRING.get(booking.service, WHAT_TO_BRING["new"]),
+        "bring": what_to_bring(booking),
         "qr_url": reverse("api:booking-qr", kwargs={"code": booking.code, "fmt": "svg"}),
+        # The QR opens the door: shown only while the booking can still be used (a
+        # hold is not valid at the door until the phone confirms it).
+        "show_qr": booking.status == BookingStatus.BOOKED,
+        "held": booking.hold_is_live(now or timezone.now()),
+    }
+    if item["held"]:
+        item.update(_hold(booking, now or timezone.now()))
+    return item
+
+
+def _hold(booking: Booking, now: dt.datetime) -> dict:
+    left = booking.hold_expires_at - now
+    return {
+        "confirm_text": holds.confirm_text(booking),
+        "confirm_url": holds.confirm_url(booking),
+        "confirm_qr": holds.confirm_qr_data_uri(booking),
+        "minutes_left": max(1, math.ceil(left.total_seconds() / 60)),
+        "hold_until": booking.hold_expires_at.astimezone(schedule.office_zone(booking.office)),
     }
 
 
 @sensitive_view
 def confirmation(request, code: str):
+    """The hold page while the phone has not confirmed (refreshing itself), then the
+    confirmed bookings; a hold that lapsed says so and offers to book again."""
+    now = timezone.now()
     bookings = _session_bookings(request, code)
-    return render(request, "bookings/confirmation.html", {"items": [_present(b) for b in bookings]})
+    items = [_present(b, now) for b in bookings]
+    waiting = [item for item in items if item["held"]]
+    context = {
+        "items": [item for item in items if item["booking"].queue_seq is not None],
+        "lapsed": [
+            item["booking"]
+            for item in items
+            if not item["held"] and item["booking"].queue_seq is None
+        ],
+    }
+    if waiting:
+        context.update(hold=waiting[0], waiting=waiting, refresh_seconds=HOLD_REFRESH_SECONDS)
+        return render(request, "bookings/hold.html", context)
+    return render(request, "bookings/confirmation.html", context)
 
 
 @sensitive_view
@@ -195,36 +257,10 @@ def ics(request, code: str):
     """An .ics event for the visit, so the phone's calendar reminds the applicant."""
     canonical = codes.canonical(code)
     booking = next((b for b in _session_bookings(request, code) if b.code == canonical), None)
-    if booking is None:
-        raise Http404
-    start = booking.arrive_by.astimezone(dt.UTC)
-    end = booking.slot.ends_at.astimezone(dt.UTC)
-    stamp = timezone.now().astimezone(dt.UTC)
-
-    def text(value: str) -> str:
-        return (
-            value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
-        )
-
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Antrean//Imigrasi//ID",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{booking.code}@antrean",
-        f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
-        f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
-        f"DTEND:{end:%Y%m%dT%H%M%SZ}",
-        f"SUMMARY:{text(_('Passport appointment') + ' ' + booking.display_code)}",
-        f"LOCATION:{text(booking.office.name + ', ' + booking.office.address)}",
-        f"DESCRIPTION:{text(_('Queue number') + ' ' + booking.queue_number)}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    response = HttpResponse(
-        "\r\n".join(lines) + "\r\n", content_type="text/calendar; charset=utf-8"
-    )
+    if booking is None or booking.queue_seq is None:
+        raise Http404  # a hold has no appointment yet
+    body = booking_ics(booking, now=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="paspor-{booking.code}.ics"'
     return response
 
@@ -233,36 +269,79 @@ def ics(request, code: str):
 @require_http_methods(["GET", "POST"])
 def check(request):
     """Look a booking up with code + birth date (POST: the birth date stays out of the
-    URL), and cancel it."""
+    URL), then cancel it (after a confirming second page) or move it.
+
+    What is offered is asked of `bookings.selectors`, the rules the services enforce.
+    An old code of a moved booking leads its owner (who gave the birth date) to the
+    booking that replaced it."""
+    switched = language_switch(request)
+    action = "show" if switched else request.POST.get("action", "show")
     form = LookupForm(request.POST or None)
-    context = {"form": form}
+    context = {"form": form, "lang_form": "check-form"}
+    if switched and not form.is_valid():
+        context["form"] = LookupForm(initial=typed_values(request))
+        return remember_language(render(request, "bookings/check.html", context), switched)
     if request.method == "POST" and form.is_valid():
         try:
             booking = booking_for_applicant(
-                code=form.cleaned_data["code"], birth_date=form.cleaned_data["birth_date"]
+                code=form.cleaned_data["code"],
+                birth_date=form.cleaned_data["birth_date"],
+                client=f"ip:{client_ip(request)}",
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
+            if exc.http_status == 503:  # lockout_unavailable: say so to the client too
+                return render(request, "bookings/check.html", context, status=503)
         else:
-            action = request.POST.get("action")
-            if action == "cancel":
-                try:
-                    booking = booking_cancel(booking=booking, actor=Actor.applicant(Channel.WEB))
-                    context["cancelled"] = True
-                except DomainError as exc:
-                    form.add_error(None, exc.message)
-            elif action == "reschedule":
-                try:
-                    new_date = dt.date.fromisoformat(request.POST.get("new_date", ""))
-                    moved = booking_reschedule(
-                        booking=booking, date=new_date, actor=Actor.applicant(Channel.WEB)
-                    )
-                except ValueError:
-                    form.add_error(None, _("Choose the new day."))
-                except DomainError as exc:
-                    form.add_error(None, exc.message)
-                else:
-                    request.session[SESSION_KEY] = [moved.code]
-                    return redirect("booking-confirmation", code=moved.code)
-            context.update(_present(booking))
-    return render(request, "bookings/check.html", context)
+            replacement = booking_replacement(booking)
+            if replacement is not None:
+                context["replaced"], booking = booking, replacement
+            response = _check_action(request, form, booking, action, context)
+            if response is not None:
+                return response
+    response = render(request, "bookings/check.html", context)
+    return remember_language(response, switched) if switched else response
+
+
+def _check_action(request, form, booking, action: str, context: dict):
+    """Carry out /cek/'s chosen action on the applicant's booking; a redirect when it
+    leads to another page, else None with the context filled for check.html."""
+    actor = Actor.applicant(Channel.WEB)
+    if action == "cancel" and booking_can_cancel(booking=booking):
+        context["confirm_cancel"] = True  # the second page: nothing changes yet
+    elif action == "cancel_confirmed":
+        try:
+            booking = booking_cancel(booking=booking, actor=actor)
+            context["cancelled"] = True
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    elif action == "reschedule":
+        try:
+            new_date = dt.date.fromisoformat(request.POST.get("new_date", ""))
+        except ValueError:
+            form.add_error(None, _("Choose the new day in the date box, then press Move."))
+        else:
+            try:
+                moved = booking_reschedule(booking=booking, date=new_date, actor=actor)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                request.session[SESSION_KEY] = [moved.code]
+                return redirect("booking-confirmation", code=moved.code)
+    refusal = booking_reschedule_refusal(booking=booking)
+    presented = _present(booking)
+    today = schedule.local_today(booking.office, timezone.now())
+    context.update(
+        presented,
+        item=presented,
+        can_cancel=booking_can_cancel(booking=booking),
+        can_reschedule=refusal is None,
+        # The date picker's bounds (the service checks the day itself).
+        move_min=today + dt.timedelta(days=1),
+        move_max=today + dt.timedelta(days=booking.office.booking_window_days),
+        # Why not, said only of a booking still to be used (a cancelled one needs no reason).
+        reschedule_refusal=refusal.message
+        if refusal is not None and booking.status == BookingStatus.BOOKED
+        else "",
+    )
+    return None

@@ -19,6 +19,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bookings import codes, notices, soldout
 from bookings.applicant import Applicant, normalise_phone
@@ -40,7 +41,7 @@ from immigration.bulk import insert_many
 from immigration.errors import ConflictError, DomainError, NotFoundError, TooManyAttemptsError
 from immigration.locks import advisory_xact_locks, office_day_key
 from immigration.returning import execute_returning
-from offices import schedule
+from offices import localtime, schedule
 from offices.models import Office, Slot
 from offices.selectors import office_calendar
 from offices.services import slots_ensure
@@ -90,7 +91,7 @@ def _minutes(value: int) -> dt.timedelta:
 
 
 def _local_time(office: Office, instant: dt.datetime) -> str:
-    return f"{instant.astimezone(schedule.office_zone(office)):%H:%M} {office.zone_label}"
+    return localtime.local_text(instant, office)
 
 
 def _record(booking: Booking, from_status: str, actor: Actor, note: str = "") -> None:
@@ -531,7 +532,7 @@ def booking_create_family(
                 expires_at=slot.starts_at + late,
             )
         )
-        _record(booking, "", actor, note=_("rescheduled") if rescheduled_from else "")
+        _record(booking, "", actor, note=gettext_noop("rescheduled") if rescheduled_from else "")
         notices.notify_booked(booking, rescheduled=rescheduled_from is not None)
         bookings.append(booking)
     if len(bookings) > 1:
@@ -648,7 +649,7 @@ def booking_reschedule(
             )
             % {"count": moves},
         )
-    _transition(booking, S.CANCELLED, actor, note=_("rescheduled"))
+    _transition(booking, S.CANCELLED, actor, note=gettext_noop("rescheduled"))
     return booking_create(
         office=booking.office,
         date=date,
@@ -691,7 +692,7 @@ def booking_check_in(
         if refusal is None:
             return _transition(booking, S.CHECKED_IN, actor)
         if refusal.code == "too_late":
-            _transition(booking, S.EXPIRED, Actor.system(), note=_("late at the door"))
+            _transition(booking, S.EXPIRED, Actor.system(), note=gettext_noop("late at the door"))
             notices.notify_expired(booking)
     raise refusal
 
@@ -802,7 +803,7 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
                         "to_status": S.EXPIRED,
                         "actor_kind": ActorKind.SYSTEM,
                         "channel": Channel.SYSTEM,
-                        "note": "no-show",
+                        "note": gettext_noop("no-show"),
                     }
                     for booking in expired
                 ],
@@ -823,7 +824,9 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
 def priority_ticket_issue(
     *, office: Office, category: str, actor: Actor, now: dt.datetime | None = None
 ) -> PriorityTicket:
-    """A walk-in ticket of the priority lane, within the office's daily quota.
+    """A walk-in ticket of the priority lane, within the office's daily quota and
+    while the office serves (from PRIORITY_TICKET_OPENS_BEFORE_MINUTES before opening
+    to closing; a ticket at night would hold a place for a day that has not begun).
     Locks the office row, so two doors cannot issue the last ticket twice."""
     if category not in PriorityCategory.values:
         raise DomainError(
@@ -831,8 +834,19 @@ def priority_ticket_issue(
             message=_("Unknown category."),
             fields={"category": [_("Unknown.")]},
         )
+    now = now or timezone.now()
     office = Office.objects.select_for_update().get(pk=office.pk)
-    today = schedule.local_today(office, now or timezone.now())
+    today = schedule.local_today(office, now)
+    closed = schedule.closed_reason_at(
+        office_calendar(office=office, start=today, end=today),
+        now,
+        early=_minutes(settings.PRIORITY_TICKET_OPENS_BEFORE_MINUTES),
+    )
+    if closed:
+        raise ConflictError(
+            code="office_closed_now",
+            message=_("No priority ticket now. %(reason)s") % {"reason": closed},
+        )
     issued = PriorityTicket.objects.filter(office=office, date=today).count()
     if issued >= office.priority_quota:
         raise ConflictError(

@@ -1,8 +1,9 @@
 """The front desk: the door (check-in by scanned or typed code), today's queue with
 "call next" per counter, and the waiting-room board.
 
-Staff pages act for the officer's own office; headquarters staff name the office with
-`?office=`. The board is public and shows numbers only, never names.
+Staff pages act for the officer's own office; headquarters staff choose the office
+(a picker, then `?office=`). Every time on these pages is in the office's zone. The
+board is public and shows numbers only, never names.
 """
 
 from django.contrib.admin.views.decorators import staff_member_required
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -24,29 +26,61 @@ from bookings.models import (
 from bookings.services import Actor, booking_check_in, priority_ticket_issue, queue_call_next
 from immigration.errors import DomainError
 from offices import schedule
+from offices.localtime import render_for_office
 from offices.models import Office
 from offices.scoping import offices_for_user
 from offices.selectors import office_with_code
 
 
-def _desk_office(request) -> Office:
+def _desk_office(request) -> tuple[Office | None, str | None]:
+    """The office a desk page acts for, or (None, why) when the officer must choose
+    one: headquarters staff reach every office and name it with `?office=`. A staff
+    user who reaches no office at all is refused outright."""
     offices = offices_for_user(request.user).filter(is_active=True)
     code = request.GET.get("office") or request.POST.get("office")
     if code:
         office = office_with_code(offices, code)
-    else:
-        mine = list(offices[:2])
-        office = mine[0] if len(mine) == 1 else None
-    if office is None:
-        raise PermissionDenied("Choose an office you work for: ?office=<code>")
-    return office
+        if office is None:
+            return None, _("You do not work for that office; choose one of yours.")
+        return office, None
+    mine = list(offices[:2])
+    if not mine:
+        raise PermissionDenied(
+            _("Your account is not linked to an office. Ask an administrator to link it.")
+        )
+    if len(mine) == 1:
+        return mine[0], None
+    return None, None
+
+
+def _choose_office(request, reason: str | None):
+    """The office picker for staff who reach several offices (headquarters)."""
+    offices = offices_for_user(request.user).filter(is_active=True).order_by("province", "name")
+    return render(
+        request,
+        "desk/choose_office.html",
+        {"offices": offices, "reason": reason, "next": request.path},
+        status=400 if reason else 200,
+    )
+
+
+def call_message(call: CounterCall | None) -> str:
+    """What the officer reads after "call next"."""
+    if call is None:
+        return _("Nobody is waiting.")
+    return _("%(number)s: please go to counter %(counter)d") % {
+        "number": call.number,
+        "counter": call.counter,
+    }
 
 
 @never_cache
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def door(request):
-    office = _desk_office(request)
+    office, reason = _desk_office(request)
+    if office is None:
+        return _choose_office(request, reason)
     context = {"office": office}
     if request.method == "POST":
         code = request.POST.get("code", "")
@@ -58,31 +92,34 @@ def door(request):
             context.update(ok=False, reason=exc.message, code=code)
         else:
             context.update(ok=True, booking=booking)
-    return render(request, "desk/door.html", context)
+    return render_for_office(request, "desk/door.html", context, office)
 
 
 @never_cache
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def queue(request):
-    office = _desk_office(request)
+    office, reason = _desk_office(request)
+    if office is None:
+        return _choose_office(request, reason)
     actor = Actor.staff(request.user, Channel.DESK)
-    message = None
     if request.method == "POST":
+        ok = True
         try:
             if request.POST.get("action") == "ticket":
                 ticket = priority_ticket_issue(
                     office=office, category=request.POST.get("category", ""), actor=actor
                 )
-                message = ticket.number
+                message = _("Priority ticket %(number)s issued.") % {"number": ticket.number}
             else:
-                call = queue_call_next(
-                    office=office, counter=int(request.POST.get("counter", "0") or 0), actor=actor
-                )
-                message = f"{call.number} -> {call.counter}" if call else "-"
-        except (DomainError, ValueError) as exc:
-            message = getattr(exc, "message", str(exc))
-        request.session["desk_message"] = str(message)
+                try:
+                    counter = int(request.POST.get("counter", "0") or 0)
+                except ValueError:
+                    counter = 0
+                message = call_message(queue_call_next(office=office, counter=counter, actor=actor))
+        except DomainError as exc:
+            ok, message = False, str(exc.message)
+        request.session["desk_message"] = [str(message), ok]
         return redirect(f"{request.path}?office={office.code}")
     today = schedule.local_today(office, timezone.now())
     bookings = (
@@ -91,6 +128,9 @@ def queue(request):
         .order_by("queue_seq")
     )
     counts = dict(bookings.values_list("status").annotate(n=Count("pk")))
+    flash = request.session.pop("desk_message", None)
+    if isinstance(flash, str):  # written before flashes carried their kind
+        flash = [flash, True]
     context = {
         "office": office,
         "today": today,
@@ -98,10 +138,11 @@ def queue(request):
         "counts": [(BookingStatus(s).label, counts.get(s, 0)) for s in BookingStatus.values],
         "tickets": PriorityTicket.objects.filter(office=office, date=today).order_by("seq"),
         "categories": PriorityCategory.choices,
-        "message": request.session.pop("desk_message", None),
+        "message": flash[0] if flash else None,
+        "message_ok": flash[1] if flash else True,
         "counters": range(1, 7),
     }
-    return render(request, "desk/queue.html", context)
+    return render_for_office(request, "desk/queue.html", context, office)
 
 
 @never_cache
@@ -127,4 +168,4 @@ def board(request, code: str):
         "counters": sorted(latest.items()),
         "next_numbers": [t.number for t in waiting_tickets] + [b.queue_number for b in waiting],
     }
-    return render(request, "desk/board.html", context)
+    return render_for_office(request, "desk/board.html", context, office)

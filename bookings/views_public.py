@@ -9,7 +9,7 @@ import calendar
 import datetime as dt
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from immigration.errors import DomainError, add_to_form
 from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
 from offices import schedule
+from offices.localtime import render_for_office
 from offices.selectors import DayState, active_offices, office_availability, office_with_code
 from offices.services import slots_ensure
 
@@ -102,8 +103,8 @@ def book(request):
         if request.method == "POST":
             # Only a tampered or stale form posts an office that is not on the list.
             context["error"] = _("That office does not take bookings here; choose it again.")
-            return render(request, "bookings/book.html", context, status=400)
-        return render(request, "bookings/book.html", context)
+            return render_for_office(request, "bookings/book.html", context, office, status=400)
+        return render_for_office(request, "bookings/book.html", context, office)
 
     month = _month(office, request.GET.get("month"), now)
     weeks, month_days = _calendar(office, month, now)
@@ -119,8 +120,8 @@ def book(request):
     except ValueError:
         if request.method == "POST":
             context["error"] = _("That day could not be read; choose it in the calendar.")
-            return render(request, "bookings/book.html", context, status=400)
-        return render(request, "bookings/book.html", context)
+            return render_for_office(request, "bookings/book.html", context, office, status=400)
+        return render_for_office(request, "bookings/book.html", context, office)
 
     availability, slots = _slot_choices(office, day, now, known=month_days.get(day))
     form = BookingForm(
@@ -156,7 +157,7 @@ def book(request):
             else:
                 request.session[SESSION_KEY] = [b.code for b in bookings]
                 return redirect("booking-confirmation", code=bookings[0].code)
-    return render(request, "bookings/book.html", context, status=200)
+    return render_for_office(request, "bookings/book.html", context, office, status=200)
 
 
 def _session_bookings(request, code: str) -> list[Booking]:
@@ -187,7 +188,12 @@ def _present(booking: Booking) -> dict:
 @sensitive_view
 def confirmation(request, code: str):
     bookings = _session_bookings(request, code)
-    return render(request, "bookings/confirmation.html", {"items": [_present(b) for b in bookings]})
+    return render_for_office(
+        request,
+        "bookings/confirmation.html",
+        {"items": [_present(b) for b in bookings]},
+        bookings[0].office if bookings else None,
+    )
 
 
 @sensitive_view
@@ -265,4 +271,6 @@ def check(request):
                     request.session[SESSION_KEY] = [moved.code]
                     return redirect("booking-confirmation", code=moved.code)
             context.update(_present(booking))
-    return render(request, "bookings/check.html", context)
+    return render_for_office(
+        request, "bookings/check.html", context, getattr(context.get("booking"), "office", None)
+    )

@@ -174,6 +174,33 @@ def same_day_closed(office: Office, now: dt.datetime) -> bool:
     return local_now(office, now).time() >= office.same_day_cutoff
 
 
+def closed_reason_at(
+    calendar: OfficeCalendar, at: dt.datetime, *, early: dt.timedelta = dt.timedelta(0)
+) -> str | None:
+    """Why the office is not serving at the instant `at`, in words a person reads, or
+    None while it is: on a closed day (holiday, closure, weekday without hours), before
+    opening (less `early`, how long before opening the door may already serve) and
+    after closing. The midday break counts as open: people wait inside."""
+    local = at.astimezone(calendar.zone)
+    day = local.date()
+    plan = plan_day(calendar, day)
+    if not plan.is_open:
+        return _("The office is closed today (%(reason)s).") % {"reason": plan.closed_reason}
+    hours = calendar.hours[day.weekday()]
+    opens = dt.datetime.combine(day, hours.opens_at, tzinfo=calendar.zone)
+    closes = dt.datetime.combine(day, hours.closes_at, tzinfo=calendar.zone)
+    label = calendar.office.zone_label
+    if local < opens - early:
+        return _("The office is not open yet: service starts at %(time)s.") % {
+            "time": f"{opens - early:%H:%M} {label}"
+        }
+    if local >= closes:
+        return _("The office has closed for today (it closed at %(time)s).") % {
+            "time": f"{closes:%H:%M} {label}"
+        }
+    return None
+
+
 def days(start: dt.date, end: dt.date) -> Iterable[dt.date]:
     for offset in range((end - start).days + 1):
         yield start + dt.timedelta(days=offset)

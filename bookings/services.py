@@ -19,7 +19,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from bookings import codes, notices, soldout
 from bookings.applicant import Applicant, normalise_phone
@@ -42,7 +42,7 @@ from immigration.errors import ConflictError, DomainError, NotFoundError, TooMan
 from immigration.locks import advisory_xact_locks, office_day_key
 from immigration.returning import execute_returning
 from offices import localtime, schedule
-from offices.models import Office, Slot
+from offices.models import Office, Slot, Weekday
 from offices.selectors import office_calendar
 from offices.services import slots_ensure
 
@@ -173,12 +173,16 @@ def _check_open(office: Office, day: dt.date) -> None:
     """Refuse a day the calendar closes (weekend, holiday, closure), with the reason."""
     plan = schedule.plan_day(office_calendar(office=office, start=day, end=day), day)
     if not plan.is_open:
-        raise DomainError(
-            code="day_closed",
-            message=_("The office is closed on %(date)s: %(reason)s.")
-            % {"date": notices.day_text(day), "reason": plan.closed_reason},
-            fields={"date": [plan.closed_reason]},
-        )
+        if plan.closed_weekly:
+            message = _("The office does not open on %(weekday)s; choose another day.") % {
+                "weekday": Weekday(day.weekday()).label
+            }
+        else:
+            message = _("The office is closed on %(date)s (%(reason)s); choose another day.") % {
+                "date": notices.day_text(day),
+                "reason": plan.closed_reason,
+            }
+        raise DomainError(code="day_closed", message=message, fields={"date": [message]})
 
 
 def _day_room(office: Office, day: dt.date, now: dt.datetime) -> tuple[int, int]:
@@ -585,6 +589,20 @@ def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
     return booking
 
 
+# Why a booking cannot be cancelled, said for each state it may be in.
+_NOT_CANCELLABLE = {
+    S.CANCELLED: gettext_lazy("This booking has already been cancelled."),
+    S.EXPIRED: gettext_lazy(
+        "This booking was forfeited because nobody came in time; there is nothing to cancel."
+    ),
+    S.PAID: gettext_lazy(
+        "The fee has been paid and the passport is being made: it is too late to cancel."
+    ),
+    S.READY: gettext_lazy("The passport is ready for collection: it is too late to cancel."),
+    S.COLLECTED: gettext_lazy("The passport has been collected: there is nothing to cancel."),
+}
+
+
 @transaction.atomic
 def booking_cancel(
     *, booking: Booking, actor: Actor, note: str = "", now: dt.datetime | None = None
@@ -595,11 +613,7 @@ def booking_cancel(
     no-show, which counts against the person (staff can still cancel)."""
     booking = _lock(booking)
     if booking.status not in (S.BOOKED, S.CHECKED_IN, S.SUBMITTED):
-        raise ConflictError(
-            code="not_cancellable",
-            message=_("A booking that is %(status)s cannot be cancelled.")
-            % {"status": S(booking.status).label.lower()},
-        )
+        raise ConflictError(code="not_cancellable", message=_NOT_CANCELLABLE[booking.status])
     if actor.kind == ActorKind.APPLICANT and (now or timezone.now()) >= booking.slot.starts_at:
         raise ConflictError(
             code="cancel_too_late",

@@ -43,7 +43,7 @@ def view(request):
         "office_code": code or "",
         "days": days,
         "peak": max([d.capacity for d in days] + [1]),
-        "channels": channels,
+        "channels": [(dashboard.CHANNEL_LABELS.get(name, name), n) for name, n in channels],
         "channel_peak": max([n for _, n in channels] + [1]),
         "arrival_rate": round(100 * sum(d.arrived for d in past) / booked_past)
         if booked_past

@@ -33,6 +33,8 @@ class DayPlan:
     date: dt.date
     closed_reason: str | None
     slots: tuple[PlannedSlot, ...] = ()
+    # Closed because the office never opens on this weekday (not a holiday or closure).
+    closed_weekly: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -133,7 +135,11 @@ def plan_day(calendar: OfficeCalendar, day: dt.date) -> DayPlan:
         return DayPlan(day, holiday)
     hours = calendar.hours.get(day.weekday())
     if hours is None:
-        return DayPlan(day, _("Closed on %(weekday)s") % {"weekday": Weekday(day.weekday()).label})
+        return DayPlan(
+            day,
+            _("Closed on %(weekday)s") % {"weekday": Weekday(day.weekday()).label},
+            closed_weekly=True,
+        )
     override = override_for(calendar, day)
     capacity = override.daily_capacity if override else hours.daily_capacity
     if capacity == 0:

@@ -76,8 +76,9 @@ def track(request, code: str):
     except DomainError as exc:
         # A mistyped code: the lookup form again, saying what went wrong (404, so a
         # guessed code learns nothing a real one would not).
-        form = TrackForm(initial={"code": code})
-        form.add_error("code", exc.message)
+        form = TrackForm({"code": code})
+        if form.is_valid():
+            form.add_error("code", exc.message)
         return render(
             request,
             "complaints/report.html",

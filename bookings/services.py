@@ -155,14 +155,17 @@ def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
         )
     if day > schedule.last_released_day(office, now):
         _check_open(office, day)  # a closed day says so, even before its release
-        release = schedule.release_at(office, day).astimezone(schedule.office_zone(office))
+        release = schedule.release_at(office, day)
         raise DomainError(
             code="not_released",
             message=_("Booking for %(date)s opens on %(release)s.")
             % {
                 "date": notices.day_text(day),
                 "release": " ".join(
-                    [notices.day_text(release.date()), f"{release:%H:%M}", office.zone_label]
+                    [
+                        notices.day_text(localtime.local(release, office).date()),
+                        localtime.local_text(release, office),
+                    ]
                 ),
             },
             fields={"date": [_("Not open for booking yet.")]},

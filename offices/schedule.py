@@ -16,6 +16,7 @@ import holidays
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from offices import localtime
 from offices.models import CapacityOverride, Closure, Office, OpeningHours, Weekday
 
 
@@ -195,14 +196,13 @@ def closed_reason_at(
     hours = calendar.hours[day.weekday()]
     opens = dt.datetime.combine(day, hours.opens_at, tzinfo=calendar.zone)
     closes = dt.datetime.combine(day, hours.closes_at, tzinfo=calendar.zone)
-    label = calendar.office.zone_label
     if local < opens - early:
         return _("The office is not open yet: service starts at %(time)s.") % {
-            "time": f"{opens - early:%H:%M} {label}"
+            "time": localtime.local_text(opens - early, calendar.office)
         }
     if local >= closes:
         return _("The office has closed for today (it closed at %(time)s).") % {
-            "time": f"{closes:%H:%M} {label}"
+            "time": localtime.local_text(closes, calendar.office)
         }
     return None
 

@@ -177,7 +177,7 @@ def _check_open(office: Office, day: dt.date) -> None:
     plan = schedule.plan_day(office_calendar(office=office, start=day, end=day), day)
     if not plan.is_open:
         if plan.closed_weekly:
-            message = _("The office does not open on %(weekday)s; choose another day.") % {
+            message = _("The office is closed every %(weekday)s; choose another day.") % {
                 "weekday": Weekday(day.weekday()).label
             }
         else:

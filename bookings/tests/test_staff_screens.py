@@ -74,6 +74,17 @@ def test_the_picker_says_why_an_office_out_of_reach_is_refused(client):
     assert f"?office={mine.code}" in text
 
 
+def test_an_officer_cannot_act_for_another_office_by_posting_its_code(client):
+    mine, other = office(), office()
+    client.force_login(_staff("loket", DESK, mine))
+    with time_machine.travel(dt.datetime(2026, 12, 7, 9, 0, tzinfo=WIB), tick=False):
+        issued = client.post(
+            reverse("desk-queue"), {"office": other.code, "action": "ticket", "category": "child"}
+        )
+    assert issued.status_code == 400
+    assert not PriorityTicket.objects.exists()
+
+
 def test_a_staff_user_linked_to_no_office_gets_a_styled_403_with_the_reason(client):
     client.force_login(User.objects.create_user("nobody", password="x", is_staff=True))
     response = client.get(reverse("desk-door"))
@@ -315,7 +326,7 @@ def test_cancelling_a_cancelled_booking_says_so_plainly():
         assert str(refused.value.message) == "This booking has already been cancelled."
 
 
-def test_a_saturday_says_the_office_does_not_open_on_saturdays_once():
+def test_a_saturday_says_the_office_is_closed_every_saturday_once():
     place = office()
     with pytest.raises(DomainError) as refused, translation.override("id"):
         booking_create(
@@ -328,7 +339,7 @@ def test_a_saturday_says_the_office_does_not_open_on_saturdays_once():
         )
     with translation.override("id"):
         message = str(refused.value.message)
-    assert message == "Kantor tidak buka pada hari Sabtu; pilih hari lain."
+    assert message == "Kantor tutup setiap hari Sabtu; pilih hari lain."
     assert message.count("Sabtu") == 1
 
 

@@ -116,7 +116,7 @@ class BookingAdmin(OfficeTimeAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmi
             None,
             {
                 "fields": [
-                    "code",
+                    "display_code",
                     "status",
                     "office",
                     "date",

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 
 from complaints import dashboard
 from complaints.scoping import complaints_for_user, may_handle_complaints
+from offices import schedule
 from offices.scoping import offices_for_user
 from offices.selectors import office_with_code
 
@@ -27,7 +28,13 @@ def view(request):
     if code:
         office = office_with_code(offices, code)
         offices = offices.filter(pk=office.pk) if office else offices.none()
-    today = timezone.localdate()
+    # One office: its own today (Jayapura is on the next day two hours before Jakarta).
+    single = list(offices[:2])
+    today = (
+        schedule.local_today(single[0], timezone.now())
+        if len(single) == 1
+        else timezone.localdate()
+    )
     start = today - dt.timedelta(days=13)
     end = today + dt.timedelta(days=7)
     complaints = complaints_for_user(request.user).filter(office__in=offices)

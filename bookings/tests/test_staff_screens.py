@@ -351,3 +351,11 @@ def test_a_holiday_names_the_date_and_the_holiday():
         message = str(refused.value.message)
     assert message.startswith("The office is closed on Friday, 25 December 2026 (")
     assert message.endswith("); choose another day.")
+
+
+def test_family_members_are_numbered_without_a_loose_dash(client):
+    place = office()
+    with time_machine.travel(NOW, tick=False):
+        page = _text(client.get(f"/pesan/?office={place.code}&date=2026-12-07"))
+    assert "Orang ke-2" in page
+    assert "Orang ke- " not in page

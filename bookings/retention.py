@@ -57,13 +57,15 @@ def bookings_erase_personal_data(*, now: dt.datetime | None = None, batch_size: 
 
     Idempotent (an erased booking is no longer due), and safe with several runs at
     once: each batch locks its booking rows with SKIP LOCKED, so two runs take disjoint
-    batches, and a booking a desk is moving right now is left for the next run.
+    batches, and a booking a desk is moving right now is left for the next run. Each
+    batch commits on its own, so it refuses to run inside a caller's transaction
+    (durable: RuntimeError), which would hold every batch's locks to the end.
     """
     now = now or timezone.now()
     due = bookings_due_for_erasure(now=now)
     total = 0
     while True:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             ids = list(
                 due.select_for_update(skip_locked=True)
                 .order_by("date", "pk")

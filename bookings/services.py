@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
@@ -39,6 +40,7 @@ from bookings.models import (
 from immigration import ratelimit
 from immigration.bulk import insert_many
 from immigration.errors import ConflictError, DomainError, NotFoundError, TooManyAttemptsError
+from immigration.integrity import violated_constraint
 from immigration.locks import advisory_xact_locks, office_day_key
 from immigration.returning import execute_returning
 from offices import localtime, schedule
@@ -59,19 +61,20 @@ TRANSITIONS: dict[str, set[str]] = {
 
 @dataclass(frozen=True)
 class Actor:
-    """Who moves a booking, and through which channel; recorded on every event."""
+    """Who moves a booking, and through which channel; recorded on every event. `user`
+    is the staff member's account (staff, and API keys acting for one), else None."""
 
-    kind: str
-    channel: str
-    user: object = None
+    kind: ActorKind
+    channel: Channel
+    user: AbstractBaseUser | None = None
     label: str = ""
 
     @classmethod
-    def applicant(cls, channel: str) -> "Actor":
+    def applicant(cls, channel: Channel) -> "Actor":
         return cls(ActorKind.APPLICANT, channel)
 
     @classmethod
-    def staff(cls, user, channel: str = Channel.DESK) -> "Actor":
+    def staff(cls, user: AbstractBaseUser, channel: Channel = Channel.DESK) -> "Actor":
         return cls(ActorKind.STAFF, channel, user=user, label=user.get_username())
 
     @classmethod
@@ -429,16 +432,19 @@ def _insert(booking: Booking) -> Booking:
                 booking.save()
             return booking
         except IntegrityError as exc:
-            text = str(exc)
-            if "booking_unique_queue_number" in text or "bookings_booking.queue_seq" in text:
+            broken = violated_constraint(exc, Booking)
+            if broken.constraint == "booking_unique_queue_number":
                 booking.queue_seq = _day_top_seq(booking.office, booking.date) + 1
-            elif "booking_one_per" in text or "bookings_booking.name" in text:
+            elif broken.constraint in {
+                "booking_one_per_person_office_day",
+                "booking_one_per_nik_office_day",
+            }:
                 raise ConflictError(
                     code="duplicate_booking",
                     message=_("%(name)s already has a booking at this office on that day.")
                     % {"name": booking.name},
                 ) from exc
-            elif "code" not in text:
+            elif broken.columns != ("code",):
                 raise
     raise RuntimeError("could not insert the booking after 10 attempts")
 
@@ -797,13 +803,15 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
 
     Idempotent, and safe with several workers at once: each batch locks its rows with
     SKIP LOCKED, so two sweeps take disjoint batches and none expires a booking twice.
+    Each batch commits on its own, so it refuses to run inside a caller's transaction
+    (durable: RuntimeError), which would hold every batch's locks to the end.
     Returns how many bookings were expired.
     """
     now = now or timezone.now()
     total = 0
     offices: dict[int, Office] = {}
     while True:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             expired = _forfeit_due(now, batch_size)
             if not expired:
                 return total
@@ -942,7 +950,8 @@ def booking_mark_collected(*, booking: Booking, actor: Actor) -> Booking:
 
 def bookings_send_reminders(*, now: dt.datetime | None = None) -> int:
     """Queue the day-before reminder of every upcoming booking that is due one (beat,
-    every 15 minutes). Each reminder is queued once (the outbox dedupes by code)."""
+    every 15 minutes). Each reminder is queued once (the outbox dedupes by code), and
+    commits on its own: refused inside a caller's transaction (durable)."""
     now = now or timezone.now()
     earliest = (now - dt.timedelta(days=1)).date()
     latest = (now + dt.timedelta(days=2)).date()
@@ -952,7 +961,7 @@ def bookings_send_reminders(*, now: dt.datetime | None = None) -> int:
     ).select_related("office", "slot")
     for booking in candidates.iterator():
         if notices.reminder_due(booking, now):
-            with transaction.atomic():
+            with transaction.atomic(durable=True):
                 if notices.notify_reminder(booking):
                     queued += 1
     return queued

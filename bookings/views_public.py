@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from bookings import codes
 from bookings.applicant import Applicant
 from bookings.forms import BookingForm, LookupForm
+from bookings.ics import booking_ics
 from bookings.models import Booking, Channel
 from bookings.notices import WHAT_TO_BRING
 from bookings.services import (
@@ -203,34 +204,8 @@ def ics(request, code: str):
     booking = next((b for b in _session_bookings(request, code) if b.code == canonical), None)
     if booking is None:
         raise Http404
-    start = booking.arrive_by.astimezone(dt.UTC)
-    end = booking.slot.ends_at.astimezone(dt.UTC)
-    stamp = timezone.now().astimezone(dt.UTC)
-
-    def text(value: str) -> str:
-        return (
-            value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
-        )
-
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Antrean//Imigrasi//ID",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{booking.code}@antrean",
-        f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
-        f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
-        f"DTEND:{end:%Y%m%dT%H%M%SZ}",
-        f"SUMMARY:{text(_('Passport appointment') + ' ' + booking.display_code)}",
-        f"LOCATION:{text(booking.office.name + ', ' + booking.office.address)}",
-        f"DESCRIPTION:{text(_('Queue number') + ' ' + booking.queue_number)}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    response = HttpResponse(
-        "\r\n".join(lines) + "\r\n", content_type="text/calendar; charset=utf-8"
-    )
+    body = booking_ics(booking, now=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="paspor-{booking.code}.ics"'
     return response
 

@@ -5,6 +5,7 @@ from arrival to a counter, and complaints by category and state.
 """
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -101,15 +102,12 @@ def median_wait_minutes(offices, start: dt.date, end: dt.date) -> float | None:
             booking__in=calls.values("booking"), to_status=BookingStatus.CHECKED_IN
         ).values_list("booking_id", "created_at")
     )
-    waits = sorted(
+    waits = [
         (call.called_at - arrivals[call.booking_id]).total_seconds() / 60
         for call in calls.only("booking_id", "called_at")
         if call.booking_id in arrivals and call.called_at >= arrivals[call.booking_id]
-    )
-    if not waits:
-        return None
-    middle = len(waits) // 2
-    return round(waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2, 1)
+    ]
+    return round(statistics.median(waits), 1) if waits else None
 
 
 def complaints_table(complaints) -> list[dict]:

@@ -359,3 +359,14 @@ def test_family_members_are_numbered_without_a_loose_dash(client):
         page = _text(client.get(f"/pesan/?office={place.code}&date=2026-12-07"))
     assert "Orang ke-2" in page
     assert "Orang ke- " not in page
+
+
+def test_an_expired_form_gets_a_styled_bilingual_page():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(reverse("booking-check"), {"code": "x"})
+    assert response.status_code == 403
+    page = _text(response)
+    assert "Formulir sudah kedaluwarsa" in page
+    assert "The form has expired" in page
+    assert "/static/css/site" in page

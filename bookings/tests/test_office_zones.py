@@ -159,3 +159,12 @@ def test_admin_lists_and_pages_show_office_time_not_utc(client, staff, zone_name
     assert f"7 Des 2026 08:10 {label}" in calls
     slots = _text(client.get(reverse("admin:offices_slot_changelist")))
     assert f"7 Des 2026 08:00 {label}" in slots
+
+
+@pytest.mark.parametrize(("zone_name", "label"), ZONES)
+def test_the_hall_board_shows_the_office_clock(client, zone_name, label):
+    place = office(timezone=zone_name)
+    with time_machine.travel(dt.datetime(2026, 12, 7, 1, 15, tzinfo=dt.UTC), tick=False):
+        page = _text(client.get(reverse("desk-board", args=[place.code])))
+    hour = {"WIB": 8, "WITA": 9, "WIT": 10}[label]
+    assert f"Senin, 7 Desember 2026 · {hour:02d}:15 {label}" in page

@@ -54,13 +54,14 @@ def _desk_office(request) -> tuple[Office | None, str | None]:
 
 
 def _choose_office(request, reason: str | None):
-    """The office picker for staff who reach several offices (headquarters)."""
+    """The office picker for staff who reach several offices (headquarters); with
+    a reason (403) when the office asked for is out of the officer's reach."""
     offices = offices_for_user(request.user).filter(is_active=True).order_by("province", "name")
     return render(
         request,
         "desk/choose_office.html",
         {"offices": offices, "reason": reason, "next": request.path},
-        status=400 if reason else 200,
+        status=403 if reason else 200,
     )
 
 

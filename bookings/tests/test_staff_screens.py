@@ -66,7 +66,7 @@ def test_the_picker_says_why_an_office_out_of_reach_is_refused(client):
     mine, other = office(name="Kantor Imigrasi Milik Saya"), office(name="Kantor Imigrasi Lain")
     client.force_login(_staff("loket", DESK, mine))
     response = client.get(f"{reverse('desk-door')}?office={other.code}")
-    assert response.status_code == 400
+    assert response.status_code == 403
     text = _text(response)
     assert "Anda tidak bertugas di kantor itu" in text
     assert other.name not in text  # an officer sees only their own offices
@@ -81,7 +81,7 @@ def test_an_officer_cannot_act_for_another_office_by_posting_its_code(client):
         issued = client.post(
             reverse("desk-queue"), {"office": other.code, "action": "ticket", "category": "child"}
         )
-    assert issued.status_code == 400
+    assert issued.status_code == 403
     assert not PriorityTicket.objects.exists()
 
 

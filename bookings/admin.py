@@ -8,7 +8,15 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from bookings import codes
-from bookings.models import Booking, BookingEvent, Channel, CounterCall, Fee, PriorityTicket
+from bookings.models import (
+    Booking,
+    BookingEvent,
+    Channel,
+    CounterCall,
+    CounterService,
+    Fee,
+    PriorityTicket,
+)
 from bookings.services import Actor, booking_cancel, booking_mark_collected, booking_mark_ready
 from immigration.admin_mixins import ReadOnlyAdminMixin
 from immigration.errors import DomainError
@@ -268,3 +276,31 @@ class CounterCallAdmin(
     @admin.display(description=_("queue number"))
     def number_display(self, call):
         return call.number
+
+
+@admin.register(CounterService)
+class CounterServiceAdmin(ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
+    """Who served which booking at which counter, in turn or why not: read-only,
+    written by the submission service, so nobody at the desk can hide an exception."""
+
+    list_display = [
+        "served_time",
+        "office",
+        "counter",
+        "number",
+        "actor_label",
+        "in_turn",
+        "out_of_turn_reason",
+        "out_of_turn_note",
+    ]
+    list_filter = ["date", "in_turn", "out_of_turn_reason", "counter", "office"]
+    list_select_related = ["office", "booking"]
+    date_hierarchy = "date"
+
+    @admin.display(description=_("queue number"), ordering="booking__queue_seq")
+    def number(self, service):
+        return service.booking.queue_number
+
+    @admin.display(description=_("served at"), ordering="served_at")
+    def served_time(self, service):
+        return localtime.local_text(service.served_at, service.office, localtime.DATETIME)

@@ -27,6 +27,7 @@ _DESK = [
     "bookings.add_priorityticket",
     "bookings.view_fee",
     "bookings.view_countercall",
+    "bookings.view_counterservice",
 ]
 _COMPLAINTS = [
     "complaints.view_complaint",

@@ -93,7 +93,15 @@ def test_check_and_cancel_with_code_and_birth_date(client):
         "/cek/", {"code": booking.code.lower(), "birth_date": "1978-06-17", "action": "show"}
     )
     assert booking.display_code in shown.content.decode()
-    client.post("/cek/", {"code": booking.code, "birth_date": "1978-06-17", "action": "cancel"})
+    asked = client.post(
+        "/cek/", {"code": booking.code, "birth_date": "1978-06-17", "action": "cancel"}
+    )
+    assert 'value="cancel_confirmed"' in asked.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == "booked"  # the first tap only asks
+    client.post(
+        "/cek/", {"code": booking.code, "birth_date": "1978-06-17", "action": "cancel_confirmed"}
+    )
     booking.refresh_from_db()
     assert booking.status == "cancelled"
 

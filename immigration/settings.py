@@ -185,6 +185,11 @@ PRIORITY_TICKET_OPENS_BEFORE_MINUTES = env.int("PRIORITY_TICKET_OPENS_BEFORE_MIN
 BOOKING_REMINDER_HOUR = env.int("BOOKING_REMINDER_HOUR", default=9)
 # How often a booking may be moved to another day (M-Paspor allows once).
 BOOKING_RESCHEDULE_MAX = env.int("BOOKING_RESCHEDULE_MAX", default=1)
+# A booking made on the web or the public API with a typed phone is a hold until it is
+# confirmed by WhatsApp from that number, for at most this many minutes.
+BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
+# Live holds one client (a network: an IPv4 address or an IPv6 /64; an API key) may have.
+BOOKING_HOLD_CLIENT_MAX = env.int("BOOKING_HOLD_CLIENT_MAX", default=10)
 # Seconds a transaction waits for a lock (another booking of the same phone, person or
 # day; a row being changed) before answering 503 `busy`, "please try again"
 # (immigration/locks.py). A stuck transaction then cannot hang every worker behind it.

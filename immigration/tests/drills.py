@@ -319,6 +319,18 @@ def open_day(office, *, places: int = 1):
     pytest.fail(f"{office.code} has no open day in the next four weeks")
 
 
+def verified_phone_key(office) -> str:
+    """An API key that books confirmed at `office` (a gateway that verified the phone
+    itself): the drills follow confirmations through the outbox, and a hold (what an
+    anonymous booking is) sends none."""
+    from offices.models import ApiClient
+
+    _client, key = ApiClient.objects.create_key(
+        name=f"drill-{office.code}", scopes=["bookings:verified-phone"], office=office
+    )
+    return key
+
+
 def booking_request(office, day, n: int) -> dict:
     """The API body of applicant number `n`: each a different person and phone."""
     letters = "".join(chr(65 + int(digit)) for digit in f"{n:04d}")

@@ -32,6 +32,7 @@ from immigration.tests.drills import (
     current_database_url,
     open_day,
     redis_url,
+    verified_phone_key,
     wait_for,
 )
 from notifications.models import OutboundMessage
@@ -104,6 +105,7 @@ class Load:
 
     def __init__(self, base: str, office, day):
         self.base, self.office, self.day = base, office, day
+        self.auth = {"Authorization": f"Api-Key {verified_phone_key(office)}"}
         self.phase = "before"
         self.answers: list[dict] = []
         self.numbers = iter(range(1, 10_000))
@@ -137,6 +139,7 @@ class Load:
             response = session.post(
                 f"{self.base}/api/v1/bookings/",
                 json=booking_request(self.office, self.day, n),
+                headers=self.auth,
                 timeout=20,
             )
             self._record(started, "booking", response)

@@ -58,7 +58,8 @@ def test_the_counter_reads_its_flashes_in_words(
         date=dt.date(2026, 12, 7),
         applicant=Applicant("Siti Nur'aini", dt.date(1978, 6, 17)),
         phone="081234567890",
-        actor=Actor.applicant("web"),
+        actor=Actor.applicant("whatsapp"),
+        phone_verified=True,  # booked by WhatsApp: the sender is the phone
         now=BOOKING_TIME,
     )
     user = _staff("loket", DESK, office)
@@ -118,7 +119,8 @@ def test_the_admin_shows_queue_numbers_under_translated_headers(
             date=dt.date(2026, 12, 7),
             applicant=Applicant(name, dt.date(1980, 1, 1 + n)),
             phone=f"08123456700{n}",
-            actor=Actor.applicant("web"),
+            actor=Actor.applicant("whatsapp"),
+            phone_verified=True,  # booked by WhatsApp: the sender is the phone
             now=BOOKING_TIME,
         )
     User.objects.create_superuser("pusat", password=PASSWORD)

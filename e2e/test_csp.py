@@ -2,6 +2,7 @@
 staff use, the admin and the API docs load, work and report no violation."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
@@ -113,10 +114,18 @@ def test_the_admin_and_staff_pages_run_under_the_policy_without_violations(watch
 
 def test_the_api_docs_render_under_the_same_strict_policy(watched):
     page = watched
-    response = page.goto("/api/v1/docs/")
+    schema_path = reverse("api:schema")
+    # Swagger UI shows "loading" until its fetch of the schema answers, and the schema is
+    # built on every request (seconds on a loaded machine): wait for that answer itself,
+    # so a slow one is waited for and a failed one fails here, saying so.
+    with page.expect_response(
+        lambda response: urlsplit(response.url).path == schema_path, timeout=90_000
+    ) as schema:
+        response = page.goto("/api/v1/docs/")
     policy = response.headers["content-security-policy"]
     assert "'unsafe-inline'" not in policy
     assert "script-src 'self'" in policy
+    assert schema.value.status == 200, schema.value.status
     expect(page.locator(".swagger-ui .info .title")).to_be_visible()
     expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
     page.check_csp("/api/v1/docs/")

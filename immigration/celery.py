@@ -49,6 +49,17 @@ app.conf.beat_schedule = {
 
 
 @task_prerun.connect
+@task_postrun.connect
+def _recycle_database_connections(**kwargs):
+    """Treat a task as Django treats a request: before and after it, close connections
+    that are broken or older than CONN_MAX_AGE, keep the others (the fixup no longer
+    closes them every time, see CELERY_DB_REUSE_MAX)."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+@task_prerun.connect
 def _bind_request_id(task_id=None, task=None, **kwargs):
     """Tag a task's log lines with its task id, as requests are tagged with theirs."""
     from immigration.logging import request_id_var

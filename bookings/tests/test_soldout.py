@@ -1,8 +1,6 @@
 """A day found sold out is refused by the web process for a moment without the database
 (bookings/soldout.py): the same answer, nothing changed, and never a false booking."""
 
-import time
-
 import pytest
 import time_machine
 from django.db import connection
@@ -93,10 +91,10 @@ def test_a_cancellation_in_this_process_offers_the_place_at_once(client, full_da
 
 
 @time_machine.travel(NOW, tick=False)
-def test_the_day_is_asked_again_after_the_moment(client, full_day, settings):
+def test_the_day_is_asked_again_after_the_moment(client, full_day, settings, monotonic_clock):
     settings.BOOKING_SOLD_OUT_SECONDS = 0.05
     _post(client, _body(0))
-    time.sleep(0.1)
+    monotonic_clock.advance(0.1)
     with CaptureQueriesContext(connection) as queries:
         response = _post(client, _body(1))
     assert response.json()["error"]["code"] == "day_full"

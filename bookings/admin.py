@@ -4,8 +4,8 @@ actions that call the services (so every move is checked and recorded)."""
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.html import format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from bookings import codes
 from bookings.models import (
@@ -21,27 +21,35 @@ from bookings.services import Actor, booking_cancel, booking_mark_collected, boo
 from immigration.admin_mixins import ReadOnlyAdminMixin
 from immigration.errors import DomainError
 from notifications.models import InboundMessage, OutboundMessage
-from offices import schedule
-from offices.admin import OfficeScopedAdminMixin
+from offices import localtime
+from offices.admin import OfficeScopedAdminMixin, OfficeTimeAdminMixin, local_time_column
 from offices.scoping import sees_all_offices
 
 
 class BookingEventInline(ReadOnlyAdminMixin, admin.TabularInline):
-    """The history: written by the services, never edited."""
+    """The history: written by the services, never edited. Notes are stored in
+    English (one text whatever the language of whoever caused them) and shown in the
+    reader's language."""
 
     model = BookingEvent
     extra = 0
     can_delete = False
     fields = [
-        "created_at",
+        "at_local",
         "from_status",
         "to_status",
         "actor_kind",
         "actor_label",
         "channel",
-        "note",
+        "note_display",
     ]
     readonly_fields = fields
+
+    at_local = local_time_column("created_at", _("at"), office="booking__office")
+
+    @admin.display(description=_("note"))
+    def note_display(self, event):
+        return gettext(event.note) if event.note else ""
 
 
 def _run(modeladmin, request, queryset, service, done_message):
@@ -93,10 +101,10 @@ def mark_collected(modeladmin, request, queryset):
 
 
 @admin.register(Booking)
-class BookingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+class BookingAdmin(OfficeTimeAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "display_code",
-        "queue_number",
+        "queue_number_display",
         "office",
         "date",
         "slot_time",
@@ -112,7 +120,20 @@ class BookingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     inlines = [BookingEventInline]
     actions = [cancel_bookings, mark_ready, mark_collected]
     fieldsets = [
-        (None, {"fields": ["code", "status", "office", "date", "slot", "queue_seq", "expires_at"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "display_code",
+                    "status",
+                    "office",
+                    "date",
+                    "slot",
+                    "queue_number_display",
+                    "expires_local",
+                ]
+            },
+        ),
         (
             _("Applicant"),
             {
@@ -130,7 +151,15 @@ class BookingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         (_("Passport"), {"fields": ["fee", "fee_amount", "billing_code"]}),
         (
             _("Origin"),
-            {"fields": ["channel", "group_code", "rescheduled_from", "created_at", "updated_at"]},
+            {
+                "fields": [
+                    "channel",
+                    "group_code",
+                    "rescheduled_from",
+                    "created_local",
+                    "updated_local",
+                ]
+            },
         ),
         (_("WhatsApp"), {"fields": ["conversation"]}),
     ]
@@ -154,7 +183,15 @@ class BookingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             format_html_join(
                 "",
                 '<p><small>{} {} {}</small><br><span style="white-space:pre-wrap">{}</span></p>',
-                ((f"{at:%Y-%m-%d %H:%M}", arrow, status, text) for at, arrow, text, status in rows),
+                (
+                    (
+                        localtime.local_text(at, booking.office, localtime.DATETIME),
+                        arrow,
+                        status,
+                        text,
+                    )
+                    for at, arrow, text, status in rows
+                ),
             )
             or "-"
         )
@@ -165,8 +202,15 @@ class BookingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("time"), ordering="slot__starts_at")
     def slot_time(self, booking):
-        local = booking.slot.starts_at.astimezone(schedule.office_zone(booking.office))
-        return f"{local:%H:%M} {booking.office.zone_label}"
+        return localtime.local_text(booking.slot.starts_at, booking.office)
+
+    @admin.display(description=_("queue number"), ordering="queue_seq")
+    def queue_number_display(self, booking):
+        return booking.queue_number
+
+    expires_local = local_time_column("expires_at", _("expires at"))
+    created_local = local_time_column("created_at", _("booked at"))
+    updated_local = local_time_column("updated_at", _("updated at"))
 
     def get_readonly_fields(self, request, obj=None):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
@@ -186,11 +230,19 @@ class BookingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PriorityTicket)
-class PriorityTicketAdmin(ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["number", "office", "date", "category", "issued_by", "issued_at"]
+class PriorityTicketAdmin(
+    OfficeTimeAdminMixin, ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin
+):
+    list_display = ["number_display", "office", "date", "category", "issued_by", "issued_at"]
+    office_time_fields = ("issued_at",)
     list_filter = ["date", "category", "office"]
     list_select_related = ["office", "issued_by"]
-    readonly_fields = ["office", "date", "seq", "category", "issued_by", "issued_at"]
+    readonly_fields = ["office", "date", "number_display", "category", "issued_by", "issued_at"]
+    fields = readonly_fields
+
+    @admin.display(description=_("number"), ordering="seq")
+    def number_display(self, ticket):
+        return ticket.number
 
 
 @admin.register(Fee)
@@ -211,12 +263,19 @@ class FeeAdmin(admin.ModelAdmin):
 
 
 @admin.register(CounterCall)
-class CounterCallAdmin(ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
+class CounterCallAdmin(
+    OfficeTimeAdminMixin, ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin
+):
     """Who was called to which counter, when: read-only, written by "call next"."""
 
-    list_display = ["called_at", "office", "counter", "number", "called_by"]
+    list_display = ["called_at", "office", "counter", "number_display", "called_by"]
+    office_time_fields = ("called_at",)
     list_filter = ["date", "counter", "office"]
     list_select_related = ["office", "booking", "ticket", "called_by"]
+
+    @admin.display(description=_("queue number"))
+    def number_display(self, call):
+        return call.number
 
 
 @admin.register(CounterService)
@@ -244,5 +303,4 @@ class CounterServiceAdmin(ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.Mode
 
     @admin.display(description=_("served at"), ordering="served_at")
     def served_time(self, service):
-        local = service.served_at.astimezone(schedule.office_zone(service.office))
-        return f"{local:%Y-%m-%d %H:%M} {service.office.zone_label}"
+        return localtime.local_text(service.served_at, service.office, localtime.DATETIME)

@@ -288,7 +288,8 @@ class BookingEvent(models.Model):
         ordering = ["booking", "created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '-'} -> {self.to_status}"
+        # The title of a history row in the admin: the states as the reader reads them.
+        return f"{self.get_from_status_display() or '-'} \u2192 {self.get_to_status_display()}"
 
 
 class PriorityCategory(models.TextChoices):

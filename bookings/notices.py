@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from bookings.applicant import age_on
 from bookings.models import Booking
 from notifications.services import outbox_enqueue, outbox_enqueue_many
-from offices import schedule
+from offices import localtime, schedule
 
 # Documents by service. The KTP is issued at 17: a younger applicant brings the
 # parents' documents instead, and a parent comes along.
@@ -69,14 +69,12 @@ def _day_text(day: dt.date, language: str) -> str:
 
 def _slot_when(booking: Booking) -> dict[str, str]:
     """What a notice says of the booking's slot: the same for every booking in it."""
-    zone = schedule.office_zone(booking.office)
-    start = booking.slot.starts_at.astimezone(zone)
-    arrive = booking.arrive_by.astimezone(zone)
+    office = booking.office
     return {
-        "office": booking.office.name,
-        "date": day_text(start.date()),
-        "time": f"{start:%H:%M} {booking.office.zone_label}",
-        "arrive": f"{arrive:%H:%M} {booking.office.zone_label}",
+        "office": office.name,
+        "date": day_text(localtime.local(booking.slot.starts_at, office).date()),
+        "time": localtime.local_text(booking.slot.starts_at, office),
+        "arrive": localtime.local_text(booking.arrive_by, office),
     }
 
 

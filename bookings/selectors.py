@@ -12,6 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bookings.models import ActorKind, Booking, BookingStatus
 from immigration.errors import ConflictError
@@ -26,6 +27,21 @@ CANCELLABLE_STATUSES = (S.HELD, S.BOOKED, S.CHECKED_IN, S.SUBMITTED)
 MAX_CHAIN = 20
 
 
+# Why a booking cannot be cancelled, said for each state it may be in ("a booking that
+# is cancelled cannot be cancelled" read as nonsense in both languages).
+_NOT_CANCELLABLE = {
+    S.CANCELLED: gettext_lazy("This booking has already been cancelled."),
+    S.EXPIRED: gettext_lazy(
+        "This booking was forfeited because nobody came in time; there is nothing to cancel."
+    ),
+    S.PAID: gettext_lazy(
+        "The fee has been paid and the passport is being made: it is too late to cancel."
+    ),
+    S.READY: gettext_lazy("The passport is ready for collection: it is too late to cancel."),
+    S.COLLECTED: gettext_lazy("The passport has been collected: there is nothing to cancel."),
+}
+
+
 def booking_cancel_refusal(
     *, booking: Booking, actor_kind: str, now: dt.datetime | None = None
 ) -> ConflictError | None:
@@ -36,7 +52,8 @@ def booking_cancel_refusal(
     if booking.status not in CANCELLABLE_STATUSES:
         return ConflictError(
             code="not_cancellable",
-            message=_("A booking that is %(status)s cannot be cancelled.")
+            message=_NOT_CANCELLABLE.get(booking.status)
+            or _("A booking that is %(status)s cannot be cancelled.")
             % {"status": S(booking.status).label.lower()},
         )
     if actor_kind == ActorKind.APPLICANT and (now or timezone.now()) >= booking.slot.starts_at:

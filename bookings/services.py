@@ -29,6 +29,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bookings import codes, notices, soldout
 from bookings.applicant import Applicant, normalise_booking_phone
@@ -54,8 +55,8 @@ from immigration.errors import ConflictError, DomainError, NotFoundError
 from immigration.integrity import violated_constraint
 from immigration.locks import advisory_xact_locks, bound_lock_waits, office_day_key
 from immigration.returning import execute_returning
-from offices import schedule
-from offices.models import Office, Slot
+from offices import localtime, schedule
+from offices.models import Office, Slot, Weekday
 from offices.selectors import office_calendar
 from offices.services import slots_ensure
 
@@ -107,7 +108,7 @@ def _minutes(value: int) -> dt.timedelta:
 
 
 def _local_time(office: Office, instant: dt.datetime) -> str:
-    return f"{instant.astimezone(schedule.office_zone(office)):%H:%M} {office.zone_label}"
+    return localtime.local_text(instant, office)
 
 
 def _record(booking: Booking, from_status: str, actor: Actor, note: str = "") -> None:
@@ -173,14 +174,17 @@ def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
         )
     if day > schedule.last_released_day(office, now):
         _check_open(office, day)  # a closed day says so, even before its release
-        release = schedule.release_at(office, day).astimezone(schedule.office_zone(office))
+        release = schedule.release_at(office, day)
         raise DomainError(
             code="not_released",
             message=_("Booking for %(date)s opens on %(release)s.")
             % {
                 "date": notices.day_text(day),
                 "release": " ".join(
-                    [notices.day_text(release.date()), f"{release:%H:%M}", office.zone_label]
+                    [
+                        notices.day_text(localtime.local(release, office).date()),
+                        localtime.local_text(release, office),
+                    ]
                 ),
             },
             fields={"date": [_("Not open for booking yet.")]},
@@ -191,12 +195,16 @@ def _check_open(office: Office, day: dt.date) -> None:
     """Refuse a day the calendar closes (weekend, holiday, closure), with the reason."""
     plan = schedule.plan_day(office_calendar(office=office, start=day, end=day), day)
     if not plan.is_open:
-        raise DomainError(
-            code="day_closed",
-            message=_("The office is closed on %(date)s: %(reason)s.")
-            % {"date": notices.day_text(day), "reason": plan.closed_reason},
-            fields={"date": [plan.closed_reason]},
-        )
+        if plan.closed_weekly:
+            message = _("The office is closed every %(weekday)s; choose another day.") % {
+                "weekday": Weekday(day.weekday()).label
+            }
+        else:
+            message = _("The office is closed on %(date)s (%(reason)s); choose another day.") % {
+                "date": notices.day_text(day),
+                "reason": plan.closed_reason,
+            }
+        raise DomainError(code="day_closed", message=message, fields={"date": [message]})
 
 
 def _day_room(office: Office, day: dt.date, now: dt.datetime) -> tuple[int, int]:
@@ -660,7 +668,7 @@ def booking_create_family(
                 expires_at=slot.starts_at + late,
             )
         )
-        _record(booking, "", actor, note=_("rescheduled") if rescheduled_from else "")
+        _record(booking, "", actor, note=gettext_noop("rescheduled") if rescheduled_from else "")
         if phone_verified:
             notices.notify_booked(booking, rescheduled=rescheduled_from is not None)
         bookings.append(booking)
@@ -1020,7 +1028,7 @@ def booking_reschedule(
     refusal = booking_reschedule_refusal(booking=booking, now=now)
     if refusal is not None:
         raise refusal
-    _transition(booking, S.CANCELLED, actor, note=_("rescheduled"))
+    _transition(booking, S.CANCELLED, actor, note=gettext_noop("rescheduled"))
     return booking_create(
         office=booking.office,
         date=date,
@@ -1065,7 +1073,7 @@ def booking_check_in(
         if refusal is None:
             return _transition(booking, S.CHECKED_IN, actor)
         if refusal.code == "too_late":
-            _transition(booking, S.EXPIRED, Actor.system(), note=_("late at the door"))
+            _transition(booking, S.EXPIRED, Actor.system(), note=gettext_noop("late at the door"))
             notices.notify_expired(booking)
     raise refusal
 
@@ -1185,7 +1193,7 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
                         "to_status": S.EXPIRED,
                         "actor_kind": ActorKind.SYSTEM,
                         "channel": Channel.SYSTEM,
-                        "note": "no-show",
+                        "note": gettext_noop("no-show"),
                     }
                     for booking in expired
                 ],
@@ -1206,7 +1214,9 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
 def priority_ticket_issue(
     *, office: Office, category: str, actor: Actor, now: dt.datetime | None = None
 ) -> PriorityTicket:
-    """A walk-in ticket of the priority lane, within the office's daily quota.
+    """A walk-in ticket of the priority lane, within the office's daily quota and
+    while the office serves (from PRIORITY_TICKET_OPENS_BEFORE_MINUTES before opening
+    to closing; a ticket at night would hold a place for a day that has not begun).
     Locks the office row, so two doors cannot issue the last ticket twice."""
     if category not in PriorityCategory.values:
         raise DomainError(
@@ -1215,8 +1225,19 @@ def priority_ticket_issue(
             fields={"category": [_("Unknown.")]},
         )
     bound_lock_waits()
+    now = now or timezone.now()
     office = Office.objects.select_for_update().get(pk=office.pk)
-    today = schedule.local_today(office, now or timezone.now())
+    today = schedule.local_today(office, now)
+    closed = schedule.closed_reason_at(
+        office_calendar(office=office, start=today, end=today),
+        now,
+        early=_minutes(settings.PRIORITY_TICKET_OPENS_BEFORE_MINUTES),
+    )
+    if closed:
+        raise ConflictError(
+            code="office_closed_now",
+            message=_("No priority ticket now. %(reason)s") % {"reason": closed},
+        )
     issued = PriorityTicket.objects.filter(office=office, date=today).count()
     if issued >= office.priority_quota:
         raise ConflictError(

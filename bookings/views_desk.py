@@ -1,8 +1,9 @@
 """The front desk: the door (check-in by scanned or typed code), today's queue with
 "call next" per counter, the counter page of one officer, and the waiting-room board.
 
-Staff pages act for the officer's own office; headquarters staff name the office with
-`?office=`. The board is public and shows numbers only, never names.
+Staff pages act for the officer's own office; headquarters staff choose the office
+(a picker, then `?office=`). Every time on these pages is in the office's zone. The
+board is public and shows numbers only, never names.
 """
 
 import re
@@ -38,29 +39,62 @@ from bookings.services import (
 )
 from immigration.errors import DomainError, NotFoundError
 from offices import schedule
+from offices.localtime import render_for_office
 from offices.models import Office
 from offices.scoping import offices_for_user
 from offices.selectors import office_with_code
 
 
-def _desk_office(request) -> Office:
+def _desk_office(request) -> tuple[Office | None, str | None]:
+    """The office a desk page acts for, or (None, why) when the officer must choose
+    one: headquarters staff reach every office and name it with `?office=`. A staff
+    user who reaches no office at all is refused outright."""
     offices = offices_for_user(request.user).filter(is_active=True)
     code = request.GET.get("office") or request.POST.get("office")
     if code:
         office = office_with_code(offices, code)
-    else:
-        mine = list(offices[:2])
-        office = mine[0] if len(mine) == 1 else None
-    if office is None:
-        raise PermissionDenied("Choose an office you work for: ?office=<code>")
-    return office
+        if office is None:
+            return None, _("You do not work for that office; choose one of yours.")
+        return office, None
+    mine = list(offices[:2])
+    if not mine:
+        raise PermissionDenied(
+            _("Your account is not linked to an office. Ask an administrator to link it.")
+        )
+    if len(mine) == 1:
+        return mine[0], None
+    return None, None
+
+
+def _choose_office(request, reason: str | None):
+    """The office picker for staff who reach several offices (headquarters); with
+    a reason (403) when the office asked for is out of the officer's reach."""
+    offices = offices_for_user(request.user).filter(is_active=True).order_by("province", "name")
+    return render(
+        request,
+        "desk/choose_office.html",
+        {"offices": offices, "reason": reason, "next": request.path},
+        status=403 if reason else 200,
+    )
+
+
+def call_message(call: CounterCall | None) -> str:
+    """What the officer reads after "call next"."""
+    if call is None:
+        return _("Nobody is waiting.")
+    return _("%(number)s: please go to counter %(counter)d") % {
+        "number": call.number,
+        "counter": call.counter,
+    }
 
 
 @never_cache
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def door(request):
-    office = _desk_office(request)
+    office, reason = _desk_office(request)
+    if office is None:
+        return _choose_office(request, reason)
     context = {"office": office}
     if request.method == "POST":
         code = request.POST.get("code", "")
@@ -72,31 +106,34 @@ def door(request):
             context.update(ok=False, reason=exc.message, code=code)
         else:
             context.update(ok=True, booking=booking)
-    return render(request, "desk/door.html", context)
+    return render_for_office(request, "desk/door.html", context, office)
 
 
 @never_cache
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def queue(request):
-    office = _desk_office(request)
+    office, reason = _desk_office(request)
+    if office is None:
+        return _choose_office(request, reason)
     actor = Actor.staff(request.user, Channel.DESK)
-    message = None
     if request.method == "POST":
+        ok = True
         try:
             if request.POST.get("action") == "ticket":
                 ticket = priority_ticket_issue(
                     office=office, category=request.POST.get("category", ""), actor=actor
                 )
-                message = ticket.number
+                message = _("Priority ticket %(number)s issued.") % {"number": ticket.number}
             else:
-                call = queue_call_next(
-                    office=office, counter=int(request.POST.get("counter", "0") or 0), actor=actor
-                )
-                message = f"{call.number} -> {call.counter}" if call else "-"
-        except (DomainError, ValueError) as exc:
-            message = getattr(exc, "message", str(exc))
-        request.session["desk_message"] = str(message)
+                try:
+                    counter = int(request.POST.get("counter", "0") or 0)
+                except ValueError:
+                    counter = 0
+                message = call_message(queue_call_next(office=office, counter=counter, actor=actor))
+        except DomainError as exc:
+            ok, message = False, str(exc.message)
+        request.session["desk_message"] = [str(message), ok]
         return redirect(f"{request.path}?office={office.code}")
     today = schedule.local_today(office, timezone.now())
     bookings = (
@@ -105,6 +142,9 @@ def queue(request):
         .order_by("queue_seq")
     )
     counts = dict(bookings.values_list("status").annotate(n=Count("pk")))
+    flash = request.session.pop("desk_message", None)
+    if isinstance(flash, str):  # written before flashes carried their kind
+        flash = [flash, True]
     context = {
         "office": office,
         "today": today,
@@ -112,10 +152,11 @@ def queue(request):
         "counts": [(BookingStatus(s).label, counts.get(s, 0)) for s in BookingStatus.values],
         "tickets": PriorityTicket.objects.filter(office=office, date=today).order_by("seq"),
         "categories": PriorityCategory.choices,
-        "message": request.session.pop("desk_message", None),
+        "message": flash[0] if flash else None,
+        "message_ok": flash[1] if flash else True,
         "counters": range(1, 7),
     }
-    return render(request, "desk/queue.html", context)
+    return render_for_office(request, "desk/queue.html", context, office)
 
 
 @never_cache
@@ -141,7 +182,7 @@ def board(request, code: str):
         "counters": sorted(latest.items()),
         "next_numbers": [t.number for t in waiting_tickets] + [b.queue_number for b in waiting],
     }
-    return render(request, "desk/board.html", context)
+    return render_for_office(request, "desk/board.html", context, office)
 
 
 # --- the counter: serve in turn, or out of turn with a reason ----------------------------
@@ -197,7 +238,9 @@ def counter(request):
     """The page of the officer at one counter: who is called here, "call next", the
     submission in turn, the out-of-turn form that needs a reason, the fees in force and
     what this counter served today. Times in the office's zone, with its label."""
-    office = _desk_office(request)
+    office, reason = _desk_office(request)
+    if office is None:
+        return _choose_office(request, reason)
     number = _counter_number(request)
     base = f"{request.path}?office={office.code}"
     error = None
@@ -248,5 +291,6 @@ def counter(request):
             .select_related("booking")
             .order_by("-served_at")[:30],
         )
-    with timezone.override(schedule.office_zone(office)):
-        return render(request, "desk/counter.html", context, status=400 if error else 200)
+    return render_for_office(
+        request, "desk/counter.html", context, office, status=400 if error else 200
+    )

@@ -44,6 +44,7 @@ from immigration.language import language_switch, remember_language, typed_value
 from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
 from offices import schedule
+from offices.localtime import render_for_office
 from offices.selectors import DayState, active_offices, office_availability, office_with_code
 from offices.services import slots_ensure
 
@@ -116,8 +117,8 @@ def book(request):
         if request.method == "POST":
             # Only a tampered or stale form posts an office that is not on the list.
             context["error"] = _("That office does not take bookings here; choose it again.")
-            return render(request, "bookings/book.html", context, status=400)
-        return render(request, "bookings/book.html", context)
+            return render_for_office(request, "bookings/book.html", context, office, status=400)
+        return render_for_office(request, "bookings/book.html", context, office)
 
     # A posted form's calendar shows the month of its day.
     month = _month(office, request.GET.get("month") or source.get("date", "")[:7], now)
@@ -134,8 +135,8 @@ def book(request):
     except ValueError:
         if request.method == "POST":
             context["error"] = _("That day could not be read; choose it in the calendar.")
-            return render(request, "bookings/book.html", context, status=400)
-        return render(request, "bookings/book.html", context)
+            return render_for_office(request, "bookings/book.html", context, office, status=400)
+        return render_for_office(request, "bookings/book.html", context, office)
 
     availability, slots = _slot_choices(office, day, now, known=month_days.get(day))
     initial = {"office": office.code, "date": day.isoformat()}
@@ -147,7 +148,9 @@ def book(request):
         # what was typed, and book nothing.
         form = BookingForm(slots=slots, initial={**initial, **typed_values(request)}, today=today)
         context.update(day=availability, form=form, lang_form=lang_form)
-        return remember_language(render(request, "bookings/book.html", context), switched)
+        return remember_language(
+            render_for_office(request, "bookings/book.html", context, office), switched
+        )
     form = BookingForm(request.POST or None, slots=slots, initial=initial, today=today)
     context.update(day=availability, form=form, lang_form=lang_form)
     if request.method == "POST" and form.is_valid():
@@ -180,7 +183,7 @@ def book(request):
             else:
                 request.session[SESSION_KEY] = [b.code for b in bookings]
                 return redirect("booking-confirmation", code=bookings[0].code)
-    return render(request, "bookings/book.html", context, status=200)
+    return render_for_office(request, "bookings/book.html", context, office, status=200)
 
 
 def _session_bookings(request, code: str) -> list[Booking]:
@@ -246,10 +249,11 @@ def confirmation(request, code: str):
             if not item["held"] and item["booking"].queue_seq is None
         ],
     }
+    office = bookings[0].office if bookings else None
     if waiting:
         context.update(hold=waiting[0], waiting=waiting, refresh_seconds=HOLD_REFRESH_SECONDS)
-        return render(request, "bookings/hold.html", context)
-    return render(request, "bookings/confirmation.html", context)
+        return render_for_office(request, "bookings/hold.html", context, office)
+    return render_for_office(request, "bookings/confirmation.html", context, office)
 
 
 @sensitive_view
@@ -299,7 +303,9 @@ def check(request):
             response = _check_action(request, form, booking, action, context)
             if response is not None:
                 return response
-    response = render(request, "bookings/check.html", context)
+    response = render_for_office(
+        request, "bookings/check.html", context, getattr(context.get("booking"), "office", None)
+    )
     return remember_language(response, switched) if switched else response
 
 

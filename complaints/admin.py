@@ -29,6 +29,7 @@ from complaints.services import (
 )
 from immigration.admin_mixins import ReadOnlyAdminMixin
 from immigration.errors import DomainError
+from offices.admin import OfficeTimeAdminMixin
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -79,7 +80,8 @@ class TransitionForm(forms.Form):
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(OfficeTimeAdminMixin, admin.ModelAdmin):
+    office_time_fields = ("received_at",)
     list_display = [
         "tracking_code",
         "office",
@@ -296,11 +298,13 @@ def _median_days(cases, field: str) -> float | None:
 
 
 @admin.register(ContactAccess)
-class ContactAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ContactAccessAdmin(OfficeTimeAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Who saw which reporter's contact details: for inspectors only."""
 
     list_display = ["at", "user", "complaint", "where"]
-    list_select_related = ["user", "complaint"]
+    list_select_related = ["user", "complaint__office"]
+    office_time_fields = ("at",)
+    office_time_path = "complaint__office"
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

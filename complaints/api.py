@@ -2,6 +2,7 @@
 tracking code, add information. The tracking view shows status and public notes only."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -52,7 +53,11 @@ class ComplaintCreatedSerializer(serializers.Serializer):
 class PublicEventSerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="created_at")
     status = serializers.CharField(source="to_status")
-    note = serializers.CharField(source="public_note")
+    note = serializers.SerializerMethodField()
+
+    def get_note(self, event) -> str:
+        # Automatic notes are stored in English and read in the caller's language.
+        return gettext(event.public_note)
 
 
 class ComplaintPublicSerializer(serializers.Serializer):

@@ -9,7 +9,8 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
 
 from bookings.models import (
     ActorKind,
@@ -22,9 +23,10 @@ from bookings.models import (
     OutOfTurnReason,
     PriorityTicket,
 )
+from complaints.models import Category, ComplaintStatus
 from complaints.services import overdue_complaints
-from offices import schedule
-from offices.models import Slot
+from offices import localtime
+from offices.selectors import offices_capacity
 
 ARRIVED = [
     BookingStatus.CHECKED_IN,
@@ -44,16 +46,13 @@ class DayRow:
     no_show: int
 
     @property
-    def fill_percent(self) -> int:
-        return round(100 * self.booked / self.capacity) if self.capacity else 0
+    def fill_percent(self) -> int | None:
+        """Booked against planned capacity; None on a day with no capacity (closed)."""
+        return round(100 * self.booked / self.capacity) if self.capacity else None
 
 
 def days(offices, start: dt.date, end: dt.date) -> list[DayRow]:
-    capacity = dict(
-        Slot.objects.filter(office__in=offices, date__range=(start, end))
-        .values_list("date")
-        .annotate(total=Sum("capacity"))
-    )
+    capacity = offices_capacity(offices=offices, start=start, end=end)
     counts = {
         row["date"]: row
         for row in Booking.objects.filter(office__in=offices, date__range=(start, end))
@@ -81,6 +80,10 @@ def days(offices, start: dt.date, end: dt.date) -> list[DayRow]:
     return rows
 
 
+WALK_IN = "walk-in"
+CHANNEL_LABELS = {**dict(Channel.choices), WALK_IN: _("Priority walk-in")}
+
+
 def channels(offices, start: dt.date, end: dt.date) -> list[tuple[str, int]]:
     mix = dict(
         Booking.objects.filter(office__in=offices, date__range=(start, end))
@@ -90,7 +93,7 @@ def channels(offices, start: dt.date, end: dt.date) -> list[tuple[str, int]]:
     )
     walk_in = PriorityTicket.objects.filter(office__in=offices, date__range=(start, end)).count()
     return [(name, mix.get(name, 0)) for name in ("whatsapp", "web", "api", "admin", "desk")] + [
-        ("walk-in", walk_in)
+        (WALK_IN, walk_in)
     ]
 
 
@@ -113,11 +116,16 @@ def median_wait_minutes(offices, start: dt.date, end: dt.date) -> float | None:
 
 
 def complaints_table(complaints) -> list[dict]:
-    return list(
+    """Counts by category and status: the codes (for CSV) and their labels (for people)."""
+    rows = list(
         complaints.values("category", "status")
         .annotate(n=Count("pk"))
         .order_by("category", "status")
     )
+    for row in rows:
+        row["category_label"] = Category(row["category"]).label
+        row["status_label"] = ComplaintStatus(row["status"]).label
+    return rows
 
 
 def overdue_count(complaints) -> int:
@@ -172,8 +180,7 @@ class ServiceLine:
 def _local(instant: dt.datetime | None, office) -> str:
     if instant is None:
         return ""
-    local = instant.astimezone(schedule.office_zone(office))
-    return f"{local:%Y-%m-%d %H:%M} {office.zone_label}"
+    return localtime.local_text(instant, office, "Y-m-d H:i")
 
 
 def officer_days(offices, start: dt.date, end: dt.date) -> list[OfficerDay]:

@@ -32,7 +32,7 @@ def _office_choices():
     groups: dict[str, list] = {}
     for office in Office.objects.filter(is_active=True).order_by("province", "name"):
         groups.setdefault(office.province, []).append((office.code, office.name))
-    return [("", "---------"), *groups.items()]
+    return [("", _("Choose the office")), *groups.items()]
 
 
 class ReportForm(forms.Form):

@@ -15,6 +15,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bookings import codes
 from bookings.applicant import normalise_phone
@@ -181,7 +182,7 @@ def complaint_submit(
     )
     _store_evidence(complaint, list(uploads))
     ComplaintEvent.objects.create(
-        complaint=complaint, to_status=S.RECEIVED, public_note=_("Report received.")
+        complaint=complaint, to_status=S.RECEIVED, public_note=gettext_noop("Report received.")
     )
     if notify:
         notices.notify_received(complaint)
@@ -354,7 +355,9 @@ def complaints_autoclose(*, now: dt.datetime | None = None) -> int:
                 complaint=locked,
                 from_status=from_status,
                 to_status=S.CLOSED,
-                public_note=_("Closed: no answer from the reporter within 10 working days."),
+                public_note=gettext_noop(
+                    "Closed: no answer from the reporter within 10 working days."
+                ),
             )
             notices.notify_status(locked, "")
         closed += 1

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from bookings.models import OutOfTurnReason
 from complaints import dashboard
 from complaints.scoping import complaints_for_user, may_handle_complaints
+from offices import schedule
 from offices.scoping import offices_for_user
 from offices.selectors import office_with_code
 
@@ -28,7 +29,13 @@ def view(request):
     if code:
         office = office_with_code(offices, code)
         offices = offices.filter(pk=office.pk) if office else offices.none()
-    today = timezone.localdate()
+    # One office: its own today (Jayapura is on the next day two hours before Jakarta).
+    single = list(offices[:2])
+    today = (
+        schedule.local_today(single[0], timezone.now())
+        if len(single) == 1
+        else timezone.localdate()
+    )
     start = today - dt.timedelta(days=13)
     end = today + dt.timedelta(days=7)
     complaints = complaints_for_user(request.user).filter(office__in=offices)
@@ -46,7 +53,7 @@ def view(request):
         "office_code": code or "",
         "days": days,
         "peak": max([d.capacity for d in days] + [1]),
-        "channels": channels,
+        "channels": [(dashboard.CHANNEL_LABELS.get(name, name), n) for name, n in channels],
         "channel_peak": max([n for _, n in channels] + [1]),
         "arrival_rate": round(100 * sum(d.arrived for d in past) / booked_past)
         if booked_past

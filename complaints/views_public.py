@@ -1,5 +1,6 @@
 """The public pages: report (`/lapor/`), and follow a report by its tracking code."""
 
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from complaints.services import (
 from immigration.errors import DomainError, add_to_form
 from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
+from offices.localtime import render_for_office
 from offices.models import Office
 
 REPORTS_PER_HOUR = 10
@@ -72,7 +74,17 @@ def track(request, code: str):
     try:
         complaint = complaint_for_reporter(tracking_code=code)
     except DomainError as exc:
-        raise Http404 from exc
+        # A mistyped code: the lookup form again, saying what went wrong (404, so a
+        # guessed code learns nothing a real one would not).
+        form = TrackForm({"code": code})
+        if form.is_valid():
+            form.add_error("code", exc.message)
+        return render(
+            request,
+            "complaints/report.html",
+            {"form": ReportForm(), "track_form": form},
+            status=404,
+        )
     form = InformationForm(request.POST or None, request.FILES or None)
     added = False
     if request.method == "POST" and form.is_valid():
@@ -86,8 +98,11 @@ def track(request, code: str):
             add_to_form(form, exc, renames={"phone": "reporter_phone"})
         else:
             added, form = True, InformationForm()
-    events = complaint.events.exclude(public_note="").exclude(to_status="")
-    return render(
+    # What the office tells the reporter, and what the reporter added themselves.
+    events = complaint.events.filter(
+        (~Q(public_note="") & ~Q(to_status="")) | Q(by_reporter=True)
+    ).order_by("created_at", "pk")
+    return render_for_office(
         request,
         "complaints/track.html",
         {
@@ -97,4 +112,5 @@ def track(request, code: str):
             "added": added,
             "just_filed": request.session.pop("last_report", None) == complaint.tracking_code,
         },
+        complaint.office,
     )

@@ -183,6 +183,9 @@ BOOKING_ARRIVE_BEFORE_MINUTES = env.int("BOOKING_ARRIVE_BEFORE_MINUTES", default
 BOOKING_LATE_AFTER_MINUTES = env.int("BOOKING_LATE_AFTER_MINUTES", default=30)
 # The door accepts a booking from this many minutes before its slot.
 BOOKING_CHECK_IN_OPENS_MINUTES = env.int("BOOKING_CHECK_IN_OPENS_MINUTES", default=120)
+# Priority walk-in tickets are issued during opening hours, and from this many minutes
+# before opening (people come early and wait inside), never at night.
+PRIORITY_TICKET_OPENS_BEFORE_MINUTES = env.int("PRIORITY_TICKET_OPENS_BEFORE_MINUTES", default=60)
 # The day-before reminder goes out from this hour, office time.
 BOOKING_REMINDER_HOUR = env.int("BOOKING_REMINDER_HOUR", default=9)
 # How often a booking may be moved to another day (M-Paspor allows once).

@@ -8,6 +8,7 @@ the services, so the admin can never leave a booked applicant without a place.
 import datetime as dt
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
@@ -18,7 +19,7 @@ from rest_framework_api_key.models import APIKey
 
 from immigration.admin_mixins import ReadOnlyAdminMixin
 from immigration.errors import DomainError
-from offices import schedule
+from offices import localtime, schedule
 from offices.models import (
     ApiClient,
     CapacityOverride,
@@ -46,6 +47,64 @@ class OfficeScopedAdminMixin:
         if db_field.related_model is Office:
             kwargs["queryset"] = offices_for_user(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _office_through(obj, path: str) -> Office | None:
+    for part in path.split("__"):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def local_time_column(field: str, description, *, office: str = "office", fmt=localtime.DATETIME):
+    """An admin column or read-only field showing the datetime `field` on the row's
+    office clock with its label ("4 Des 2026 09:00 WITA"); `office` is the path to the
+    office ("complaint__office"). Sorts by the stored instant."""
+
+    def column(*args):
+        # Called as a method (read-only field, `modeladmin, obj`) or, in a list built
+        # by get_list_display, as a plain callable (`obj`).
+        obj = args[-1]
+        value = getattr(obj, field)
+        place = _office_through(obj, office)
+        if value is None or place is None:
+            return "-"
+        return localtime.local_text(value, place, fmt)
+
+    column.__name__ = f"{field}_local"
+    column.short_description = description
+    column.admin_order_field = field
+    return column
+
+
+class OfficeTimeAdminMixin:
+    """Admin screens in the office's own time, never UTC or the server's zone.
+
+    List columns named in `office_time_fields` are shown by `local_time_column` (each
+    row in its own office's zone, with the label). A change page activates the zone of
+    the object's office (`office_time_path`), so its read-only times and inlines read
+    as the office reads them."""
+
+    office_time_fields: tuple[str, ...] = ()
+    office_time_path = "office"
+
+    def get_list_display(self, request):
+        columns = []
+        for name in super().get_list_display(request):
+            if isinstance(name, str) and name in self.office_time_fields:
+                label = self.model._meta.get_field(name).verbose_name
+                name = local_time_column(name, label, office=self.office_time_path)
+            columns.append(name)
+        return columns
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        with localtime.office_zone_active(_office_through(obj, self.office_time_path)):
+            response = super().change_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # inside the zone: a TemplateResponse renders late
+        return response
 
 
 def _kept_instances(formset) -> list:
@@ -250,10 +309,11 @@ class _AdminRefusal(Exception):
 
 
 @admin.register(Slot)
-class SlotAdmin(ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
+class SlotAdmin(OfficeTimeAdminMixin, ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
     """Read-only: slots change only through the calendar services and bookings."""
 
     list_display = ["office", "date", "starts_at", "capacity", "booked"]
+    office_time_fields = ("starts_at",)
     list_filter = ["office", "date"]
     list_select_related = ["office"]
     date_hierarchy = "date"

@@ -266,7 +266,9 @@ class Slot(models.Model):
         indexes = [models.Index(fields=["office", "date"], name="slot_office_date_idx")]
 
     def __str__(self) -> str:
-        return f"{self.office.code} {self.starts_at:%Y-%m-%d %H:%M}Z"
+        from offices.localtime import place_text  # localtime imports this module
+
+        return place_text(self.starts_at, self.office)
 
     @property
     def remaining(self) -> int:

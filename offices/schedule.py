@@ -16,6 +16,7 @@ import holidays
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from offices import localtime
 from offices.models import CapacityOverride, Closure, Office, OpeningHours, Weekday
 
 
@@ -33,6 +34,8 @@ class DayPlan:
     date: dt.date
     closed_reason: str | None
     slots: tuple[PlannedSlot, ...] = ()
+    # Closed because the office never opens on this weekday (not a holiday or closure).
+    closed_weekly: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -139,7 +142,11 @@ def plan_day(calendar: OfficeCalendar, day: dt.date) -> DayPlan:
         return DayPlan(day, holiday)
     hours = calendar.hours.get(day.weekday())
     if hours is None:
-        return DayPlan(day, _("Closed on %(weekday)s") % {"weekday": Weekday(day.weekday()).label})
+        return DayPlan(
+            day,
+            _("Closed on %(weekday)s") % {"weekday": Weekday(day.weekday()).label},
+            closed_weekly=True,
+        )
     override = override_for(calendar, day)
     capacity = override.daily_capacity if override else hours.daily_capacity
     if capacity == 0:
@@ -178,6 +185,32 @@ def same_day_closed(office: Office, now: dt.datetime) -> bool:
     if office.same_day_cutoff is None:
         return True
     return local_now(office, now).time() >= office.same_day_cutoff
+
+
+def closed_reason_at(
+    calendar: OfficeCalendar, at: dt.datetime, *, early: dt.timedelta = dt.timedelta(0)
+) -> str | None:
+    """Why the office is not serving at the instant `at`, in words a person reads, or
+    None while it is: on a closed day (holiday, closure, weekday without hours), before
+    opening (less `early`, how long before opening the door may already serve) and
+    after closing. The midday break counts as open: people wait inside."""
+    local = at.astimezone(calendar.zone)
+    day = local.date()
+    plan = plan_day(calendar, day)
+    if not plan.is_open:
+        return _("The office is closed today (%(reason)s).") % {"reason": plan.closed_reason}
+    hours = calendar.hours[day.weekday()]
+    opens = dt.datetime.combine(day, hours.opens_at, tzinfo=calendar.zone)
+    closes = dt.datetime.combine(day, hours.closes_at, tzinfo=calendar.zone)
+    if local < opens - early:
+        return _("The office is not open yet: service starts at %(time)s.") % {
+            "time": localtime.local_text(opens - early, calendar.office)
+        }
+    if local >= closes:
+        return _("The office has closed for today (it closed at %(time)s).") % {
+            "time": localtime.local_text(closes, calendar.office)
+        }
+    return None
 
 
 def days(start: dt.date, end: dt.date) -> Iterable[dt.date]:

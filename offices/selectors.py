@@ -8,13 +8,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from immigration.errors import DomainError
 from offices import schedule
-from offices.models import Office, Slot
+from offices.models import CapacityOverride, Closure, Office, OpeningHours, Slot
 
 MAX_RANGE_DAYS = 62
 
@@ -159,3 +159,47 @@ def office_availability(
             DayAvailability(day, state, capacity=capacity, remaining=remaining, slots=upcoming)
         )
     return result
+
+
+def offices_capacity(
+    *, offices: QuerySet[Office], start: dt.date, end: dt.date
+) -> dict[dt.date, int]:
+    """Places per day over `offices`, as planned: a day whose slots are rows counts
+    their capacity; an open day whose slots are not rows yet (nobody booked it, or it
+    is not released) counts the capacity its hours and overrides plan; a closed day
+    counts nothing. Five queries, whatever the number of offices or days."""
+    offices = list(offices)
+    ids = [o.pk for o in offices]
+    hours: dict[int, dict[int, OpeningHours]] = {pk: {} for pk in ids}
+    for row in OpeningHours.objects.filter(office_id__in=ids):
+        hours[row.office_id][row.weekday] = row
+    overrides: dict[int, list[CapacityOverride]] = {pk: [] for pk in ids}
+    for row in CapacityOverride.objects.filter(
+        office_id__in=ids, starts_on__lte=end, ends_on__gte=start
+    ):
+        overrides[row.office_id].append(row)
+    closures: dict[int, dict[dt.date, Closure]] = {pk: {} for pk in ids}
+    for row in Closure.objects.filter(office_id__in=ids, date__range=(start, end)):
+        closures[row.office_id][row.date] = row
+    rows = {
+        (office_id, day): total
+        for office_id, day, total in Slot.objects.filter(
+            office_id__in=ids, date__range=(start, end)
+        )
+        .values_list("office_id", "date")
+        .annotate(total=Sum("capacity"))
+    }
+    totals = dict.fromkeys(schedule.days(start, end), 0)
+    for office in offices:
+        calendar = schedule.OfficeCalendar(
+            office=office,
+            hours=hours[office.pk],
+            overrides=tuple(overrides[office.pk]),
+            closures=closures[office.pk],
+        )
+        for day in totals:
+            if (office.pk, day) in rows:
+                totals[day] += rows[office.pk, day]
+            else:
+                totals[day] += schedule.plan_day(calendar, day).capacity
+    return totals

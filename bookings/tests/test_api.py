@@ -302,13 +302,22 @@ def test_a_key_tied_to_one_office_cannot_reach_another(api):
 
 def test_priority_tickets_from_the_desk(api):
     api.force_login(_staff("tgr", "tangerang"))
-    first = api.post_json("/api/v1/offices/tangerang/priority-tickets/", {"category": "elderly"})
+    with time_machine.travel(DOOR, tick=False):  # tickets only while the office serves
+        first = api.post_json(
+            "/api/v1/offices/tangerang/priority-tickets/", {"category": "elderly"}
+        )
+        refused = api.post_json("/api/v1/offices/tangerang/priority-tickets/", {"category": "x"})
     assert first.status_code == 201
     assert first.json()["number"] == "P-001"
-    assert (
-        api.post_json("/api/v1/offices/tangerang/priority-tickets/", {"category": "x"}).status_code
-        == 400
-    )
+    assert refused.status_code == 400
+
+
+def test_priority_tickets_from_the_desk_are_refused_at_night(api):
+    api.force_login(_staff("tgr", "tangerang"))
+    with time_machine.travel(dt.datetime(2026, 12, 7, 16, 0, tzinfo=dt.UTC), tick=False):
+        night = api.post_json("/api/v1/offices/tangerang/priority-tickets/", {"category": "child"})
+    assert night.status_code == 409
+    assert night.json()["error"]["code"] == "office_closed_now"
 
 
 def test_operators_create_staff_and_api_clients_from_the_command_line(capsys):

@@ -76,7 +76,7 @@ def test_the_queue_page_calls_next_and_issues_tickets(client, office, desk_user)
         response = client.post("/loket/antrean/", {"office": office.code, "counter": "2"})
         assert response.status_code == 302
         page = client.get(response["Location"]).content.decode()
-        assert "P-001 -&gt; 2" in page
+        assert "P-001: silakan menuju loket 2" in page
 
 
 def test_the_board_shows_called_numbers_and_never_names(client, office, desk_user):

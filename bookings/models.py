@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from bookings.codes import display
+from notifications.models import About
 from offices.models import Office, Slot
 
 
@@ -64,6 +65,9 @@ class ActorKind(models.TextChoices):
     STAFF = "staff", _("Staff")
     API_CLIENT = "api_client", _("API client")
     SYSTEM = "system", _("System")
+
+
+ABOUT_BOOKING = "booking"
 
 
 class Booking(models.Model):
@@ -190,6 +194,11 @@ class Booking(models.Model):
     @property
     def queue_number(self) -> str:
         return f"A-{self.queue_seq:03d}"
+
+    @property
+    def about(self) -> About:
+        """How messages refer to this booking (its notices, the applicant's commands)."""
+        return About(ABOUT_BOOKING, self.pk)
 
     @property
     def slot_start(self):

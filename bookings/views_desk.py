@@ -25,8 +25,15 @@ from bookings.services import Actor, booking_check_in, priority_ticket_issue, qu
 from immigration.errors import DomainError
 from offices import schedule
 from offices.models import Office
+from offices.roles import ISSUE_TICKETS, MOVE_BOOKINGS, VIEW_BOOKINGS, may
 from offices.scoping import offices_for_user
 from offices.selectors import office_with_code
+
+
+def _require(request, permission: str) -> None:
+    """The officer's role must allow this (offices/roles.py), as in the admin and API."""
+    if not may(request.user, permission):
+        raise PermissionDenied("Your role does not allow this.")
 
 
 def _desk_office(request) -> Office:
@@ -46,6 +53,7 @@ def _desk_office(request) -> Office:
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def door(request):
+    _require(request, MOVE_BOOKINGS)
     office = _desk_office(request)
     context = {"office": office}
     if request.method == "POST":
@@ -65,12 +73,15 @@ def door(request):
 @staff_member_required
 @require_http_methods(["GET", "POST"])
 def queue(request):
+    _require(request, VIEW_BOOKINGS)
     office = _desk_office(request)
     actor = Actor.staff(request.user, Channel.DESK)
     message = None
     if request.method == "POST":
+        ticket_wanted = request.POST.get("action") == "ticket"
+        _require(request, ISSUE_TICKETS if ticket_wanted else MOVE_BOOKINGS)
         try:
-            if request.POST.get("action") == "ticket":
+            if ticket_wanted:
                 ticket = priority_ticket_issue(
                     office=office, category=request.POST.get("category", ""), actor=actor
                 )

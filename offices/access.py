@@ -112,6 +112,7 @@ def staff_or_key(scope: str, staff_permission: str) -> type[BasePermission]:
 
     StaffOrScopedKey.__name__ = f"StaffOrKey_{scope.replace(':', '_')}"
     StaffOrScopedKey.required_scope = scope
+    StaffOrScopedKey.staff_permission = staff_permission
     return StaffOrScopedKey
 
 

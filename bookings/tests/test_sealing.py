@@ -9,6 +9,7 @@ find out who reported what.
 import datetime as dt
 import hashlib
 import hmac
+import html
 import importlib
 import json
 
@@ -18,7 +19,8 @@ from django.apps import apps
 from django.contrib.auth.models import User
 from django.test import Client
 
-from bookings.models import Booking
+from bookings.models import Booking, Channel
+from bookings.services import Actor, booking_cancel, bookings_expire_no_shows
 from bookings.tests.factories import book
 from complaints.models import Complaint
 from complaints.services import complaint_submit
@@ -201,9 +203,11 @@ def test_a_booking_page_shows_its_own_messages_and_never_a_report(client, office
     elsewhere = _signed(
         client, "LAPOR CALO calo di parkiran jual nomor antrean", phone_number_id=B_ID
     )
+    # An officer books at the desk with the applicant's number, to read their history.
     other_booking = book(tangerang, now=NOW, phone_number="+" + SENDER)
     tracking = [report.result["complaint"], elsewhere.result["complaint"]]
     assert all(tracking)
+    confirmation = OutboundMessage.objects.get(kind="booking_confirmed", about_id=booking.pk)
 
     for reader in (
         _admin(tangerang, DESK, "desk-a"),
@@ -211,17 +215,17 @@ def test_a_booking_page_shows_its_own_messages_and_never_a_report(client, office
         _admin(None, INSPECTOR, "inspector"),
     ):
         page = reader.get(f"/admin/bookings/booking/{booking.pk}/change/").content.decode()
-        assert booking.display_code in page  # its confirmation and the STATUS reply
-        assert asked.reply.splitlines()[0].split(" (")[0] in page
-        for secret in (
-            "LAPOR",
-            "PUNGLI",
-            "Rp750.000",
-            "parkiran",
-            *tracking,
-            other_booking.display_code,
-        ):
+        # Its own conversation: the request, the confirmation, the STATUS and its reply.
+        for own in (made.text, confirmation.text, asked.text, asked.reply):
+            assert html.escape(own) in page, own
+        for secret in ("LAPOR", "PUNGLI", "Rp750.000", "parkiran", *tracking):
             assert secret not in page, secret
+        assert other_booking.display_code not in page
+        planted = reader.get(f"/admin/bookings/booking/{other_booking.pk}/change/")
+        planted = planted.content.decode()
+        for secret in ("LAPOR", "Rp750.000", "parkiran", *tracking, html.escape(asked.reply)):
+            assert secret not in planted, secret
+        assert booking.display_code not in planted
 
 
 def test_the_inbound_log_keeps_a_report_as_its_tracking_code_only(client, settings):
@@ -308,3 +312,19 @@ def test_messages_stored_before_are_tied_to_their_rows_and_reports_taken_out(off
     assert (replies[lapor.pk].about_kind, replies[lapor.pk].about_id) == ("complaint", complaint.pk)
     assert limited.text == "report"
     assert status.text == f"STATUS {booking.code}"  # not a report: kept as it was
+
+
+def test_every_notice_of_a_booking_is_tied_to_it_including_the_bulk_ones(offices):
+    """The booking page finds its notices by the structured reference alone: the ones
+    queued one by one and those the no-show sweep queues in bulk."""
+    tangerang, _batam = offices
+    cancelled, forfeited = _booking_at(tangerang), _booking_at(tangerang)
+    booking_cancel(booking=cancelled, actor=Actor.applicant(Channel.WEB), now=NOW)
+    assert bookings_expire_no_shows(now=forfeited.expires_at + dt.timedelta(minutes=1)) >= 1
+    for booking, kinds in (
+        (cancelled, {"booking_confirmed", "booking_cancelled"}),
+        (forfeited, {"booking_confirmed", "booking_expired"}),
+    ):
+        notices = OutboundMessage.objects.filter(subject=f"booking:{booking.code}")
+        assert set(notices.values_list("kind", flat=True)) == kinds
+        assert set(notices.values_list("about_kind", "about_id")) == {("booking", booking.pk)}

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 
 import pytest
 import time_machine
@@ -219,3 +220,19 @@ def test_a_delivery_status_under_another_offices_number_is_ignored(client, setti
         )
     theirs.refresh_from_db()
     assert theirs.status == "read"
+
+
+def test_the_door_page_answers_another_offices_code_like_an_unknown_one(offices):
+    tangerang, batam = offices
+    theirs = _booking(batam)
+    desk = _officer("desk", tangerang, DESK)
+    with time_machine.travel(DOOR, tick=False):
+        aimed = desk.post("/loket/pintu/", {"code": theirs.display_code}).content.decode()
+        unknown = desk.post("/loket/pintu/", {"code": "ZZZZ-ZZZ2"}).content.decode()
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')  # masked afresh each time
+    assert token.sub("", aimed.replace(theirs.display_code, "<code>")) == token.sub(
+        "", unknown.replace("ZZZZ-ZZZ2", "<code>")
+    )
+    assert batam.name not in aimed
+    theirs.refresh_from_db()
+    assert theirs.status == "booked"

@@ -21,11 +21,14 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "immigration.logging.JsonFormatter"}},
+    # Redacted like the application's lines: an error about a bad request may quote it.
+    "filters": {"redact": {"()": "immigration.logging.RedactPersonalDataFilter"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "json",
+            "filters": ["redact"],
         }
     },
     "root": {"handlers": ["stdout"], "level": "INFO"},

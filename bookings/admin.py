@@ -7,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from bookings import codes
-from bookings.models import Booking, BookingEvent, Channel, CounterCall, Fee, PriorityTicket
+from bookings.models import (
+    Booking,
+    BookingEvent,
+    Channel,
+    CounterCall,
+    CounterService,
+    Fee,
+    PriorityTicket,
+)
 from bookings.services import Actor, booking_cancel, booking_mark_collected, booking_mark_ready
 from immigration.admin_mixins import ReadOnlyAdminMixin
 from immigration.errors import DomainError
@@ -217,3 +225,32 @@ class CounterCallAdmin(ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAd
     list_display = ["called_at", "office", "counter", "number", "called_by"]
     list_filter = ["date", "counter", "office"]
     list_select_related = ["office", "booking", "ticket", "called_by"]
+
+
+@admin.register(CounterService)
+class CounterServiceAdmin(ReadOnlyAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
+    """Who served which booking at which counter, in turn or why not: read-only,
+    written by the submission service, so nobody at the desk can hide an exception."""
+
+    list_display = [
+        "served_time",
+        "office",
+        "counter",
+        "number",
+        "actor_label",
+        "in_turn",
+        "out_of_turn_reason",
+        "out_of_turn_note",
+    ]
+    list_filter = ["date", "in_turn", "out_of_turn_reason", "counter", "office"]
+    list_select_related = ["office", "booking"]
+    date_hierarchy = "date"
+
+    @admin.display(description=_("queue number"), ordering="booking__queue_seq")
+    def number(self, service):
+        return service.booking.queue_number
+
+    @admin.display(description=_("served at"), ordering="served_at")
+    def served_time(self, service):
+        local = service.served_at.astimezone(schedule.office_zone(service.office))
+        return f"{local:%Y-%m-%d %H:%M} {service.office.zone_label}"

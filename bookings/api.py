@@ -23,6 +23,7 @@ from bookings.serializers import (
     BirthDateSerializer,
     BookingCreateSerializer,
     BookingSerializer,
+    CallNextResultSerializer,
     CheckInSerializer,
     DayQuerySerializer,
     PriorityTicketCreateSerializer,
@@ -43,6 +44,7 @@ from bookings.services import (
     booking_record_submission,
     booking_reschedule,
     priority_ticket_issue,
+    queue_call_next,
 )
 from immigration.errors import API_ERROR, DomainError
 from immigration.negotiation import IgnoreClientAccept
@@ -52,6 +54,7 @@ from offices.access import staff_or_key
 from offices.models import ApiScope, Office
 from offices.roles import ISSUE_TICKETS, MOVE_BOOKINGS, VIEW_BOOKINGS
 from offices.selectors import active_offices
+from offices.throttling import caller_ident
 
 ERROR = API_ERROR
 ERRORS = {400: ERROR, 404: ERROR, 409: ERROR, 429: ERROR}
@@ -68,11 +71,13 @@ def _language(request) -> str:
     return "en" if (getattr(request, "LANGUAGE_CODE", "id") or "id").startswith("en") else "id"
 
 
-def _applicants_booking(code: str, given) -> Booking:
+def _applicants_booking(request, code: str, given) -> Booking:
     """The booking `code` names, shown only to whoever gives its birth date."""
     proof = BirthDateSerializer(data=given)
     proof.is_valid(raise_exception=True)
-    return booking_for_applicant(code=code, birth_date=proof.validated_data["birth_date"])
+    return booking_for_applicant(
+        code=code, birth_date=proof.validated_data["birth_date"], client=caller_ident(request)[1]
+    )
 
 
 def _actor(request) -> Actor:
@@ -141,7 +146,7 @@ class BookingDetailView(APIView):
         ),
     )
     def get(self, request, code):
-        booking = _applicants_booking(code, request.query_params)
+        booking = _applicants_booking(request, code, request.query_params)
         return Response(_render(BookingSerializer, booking))
 
 
@@ -156,7 +161,7 @@ class BookingLookupView(APIView):
         responses={200: BookingSerializer, **ERRORS},
     )
     def post(self, request, code):
-        booking = _applicants_booking(code, request.data)
+        booking = _applicants_booking(request, code, request.data)
         return Response(_render(BookingSerializer, booking))
 
 
@@ -171,7 +176,7 @@ class BookingCancelView(APIView):
         responses={200: BookingSerializer, **ERRORS},
     )
     def post(self, request, code):
-        booking = _applicants_booking(code, request.data)
+        booking = _applicants_booking(request, code, request.data)
         booking = booking_cancel(booking=booking, actor=Actor.applicant(Channel.API))
         return Response(_render(BookingSerializer, booking))
 
@@ -190,7 +195,9 @@ class BookingRescheduleView(APIView):
         data = RescheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        booking = booking_for_applicant(code=code, birth_date=values["birth_date"])
+        booking = booking_for_applicant(
+            code=code, birth_date=values["birth_date"], client=caller_ident(request)[1]
+        )
         moved = booking_reschedule(
             booking=booking,
             date=values["date"],
@@ -284,16 +291,25 @@ class SubmissionView(APIView):
 
     @extend_schema(
         summary="Record the fee and billing code after the interview (staff)",
+        description=(
+            "Records the counter service too: in turn when the booking is the counter's "
+            "latest call by call next, otherwise the reason is required (400, "
+            "out_of_turn_reason_required) and nothing changes."
+        ),
         request=SubmissionSerializer,
         responses={200: StaffBookingSerializer, **ERRORS},
     )
     def post(self, request, code):
         data = SubmissionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        values = data.validated_data
         booking = booking_record_submission(
             booking=_staff_booking(request, code),
-            fee_code=data.validated_data["fee"],
-            billing_code=data.validated_data["billing_code"],
+            fee_code=values["fee"],
+            billing_code=values["billing_code"],
+            counter=values["counter"],
+            out_of_turn_reason=values.get("out_of_turn_reason"),
+            out_of_turn_note=values.get("out_of_turn_note", ""),
             actor=_actor(request),
         )
         return Response(_render(StaffBookingSerializer, booking))
@@ -378,3 +394,25 @@ class PriorityTicketView(APIView):
             office=office, category=data.validated_data["category"], actor=_actor(request)
         )
         return Response(PriorityTicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+
+
+class CallNextView(APIView):
+    """Call next, as the counter page does: the only way to make a service in turn."""
+
+    permission_classes = [staff_or_key(ApiScope.DESK, MOVE_BOOKINGS)]
+
+    @extend_schema(
+        summary="Call the next number to a counter (staff)",
+        request=None,
+        responses={200: CallNextResultSerializer, **ERRORS},
+        description=(
+            "Priority tickets first, then checked-in bookings in queue order; `called` is "
+            "null when nobody is waiting. A submission of the called booking at this "
+            "counter is in turn until the next call there."
+        ),
+    )
+    def post(self, request, code, counter):
+        office = request.caller.office_for(code)
+        call = queue_call_next(office=office, counter=counter, actor=_actor(request))
+        with timezone.override(schedule.office_zone(office)):
+            return Response(CallNextResultSerializer({"called": call}).data)

@@ -37,6 +37,11 @@ urlpatterns = [
     ),
     path("offices/<slug:code>/bookings/", api.OfficeBookingsView.as_view(), name="office-bookings"),
     path(
+        "offices/<slug:code>/counters/<int:counter>/call-next/",
+        api.CallNextView.as_view(),
+        name="office-call-next",
+    ),
+    path(
         "offices/<slug:code>/priority-tickets/",
         api.PriorityTicketView.as_view(),
         name="office-priority-tickets",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from immigration.errors import DomainError
 
 NAME_MAX_LENGTH = 100
+NAME_MIN_LETTERS = 2
 MAX_AGE_YEARS = 120
 
 _KTP_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -42,7 +43,7 @@ def validate_name(raw: str) -> str:
         raise DomainError(
             code="invalid_name",
             message=_("Enter the applicant's name."),
-            fields={"name": [_("Required.")]},
+            fields={"name": [_("Type the full name as written on the KTP or birth certificate.")]},
         )
     # Folding can leave spaces of its own (a spacing accent is a space and a mark).
     folded = " ".join(_fold(name).split())
@@ -65,7 +66,20 @@ def validate_name(raw: str) -> str:
         raise DomainError(
             code="invalid_name",
             message=_("A name may contain only letters, spaces, apostrophes, dots and hyphens."),
-            fields={"name": [_("Letters only.")]},
+            fields={
+                "name": [
+                    _("Use letters only (apostrophes, dots and hyphens are fine), as on the KTP.")
+                ]
+            },
+        )
+    if sum(ch in _KTP_LETTERS for ch in folded) < NAME_MIN_LETTERS:
+        # One letter is an initial, not a name a passport can carry; single names
+        # ("SUKARNO") are fine.
+        raise DomainError(
+            code="invalid_name",
+            message=_("A name needs at least %(min)d letters: write it in full, as on the KTP.")
+            % {"min": NAME_MIN_LETTERS},
+            fields={"name": [_("Write the name in full, as on the KTP or birth certificate.")]},
         )
     return folded
 
@@ -79,14 +93,14 @@ def validate_birth_date(birth_date: dt.date, *, today: dt.date) -> dt.date:
         raise DomainError(
             code="invalid_birth_date",
             message=_("The birth date is in the future."),
-            fields={"birth_date": [_("In the future.")]},
+            fields={"birth_date": [_("This date has not come yet: check the year.")]},
         )
     if age_on(birth_date, today) >= MAX_AGE_YEARS:
         raise DomainError(
             code="invalid_birth_date",
             message=_("The birth date is more than %(years)d years ago.")
             % {"years": MAX_AGE_YEARS},
-            fields={"birth_date": [_("Too long ago.")]},
+            fields={"birth_date": [_("Check the year: this is over 120 years ago.")]},
         )
     return birth_date
 
@@ -117,8 +131,31 @@ def _bad_phone() -> DomainError:
     return DomainError(
         code="invalid_phone",
         message=_("Enter a WhatsApp number such as 0812 3456 7890 or +62 812 3456 7890."),
-        fields={"phone": [_("Not a phone number.")]},
+        fields={"phone": [_("Type a mobile number such as 0812 3456 7890.")]},
     )
+
+
+def normalise_booking_phone(raw: str) -> str:
+    """The WhatsApp number a booking is sent to: an Indonesian mobile number only
+    (08xx or +62 8xx), as WhatsApp writes it (628...).
+
+    The notices go to this number by WhatsApp, and the one-booking-per-phone limits
+    count it: a foreign or landline number would receive nothing here, and numbers from
+    abroad are the cheapest way for a broker to multiply phones."""
+    try:
+        digits = normalise_phone(raw)
+    except DomainError:
+        digits = ""
+    if not re.fullmatch(r"628[0-9]{8,11}", digits):
+        raise DomainError(
+            code="invalid_phone",
+            message=_(
+                "Bookings are confirmed by WhatsApp to an Indonesian mobile number: type one "
+                "that starts with 08 or +62 8, such as 0812 3456 7890."
+            ),
+            fields={"phone": [_("Type an Indonesian mobile number starting with 08 or +62 8.")]},
+        )
+    return digits
 
 
 def validate_nik(nik: str | None, *, birth_date: dt.date) -> str | None:
@@ -131,7 +168,7 @@ def validate_nik(nik: str | None, *, birth_date: dt.date) -> str | None:
         raise DomainError(
             code="invalid_nik",
             message=_("A NIK has 16 digits."),
-            fields={"nik": [_("16 digits.")]},
+            fields={"nik": [_("Type the 16 digits of the NIK, as on the KTP, or leave it empty.")]},
         )
     day, month, year = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     if day > 40:
@@ -140,7 +177,14 @@ def validate_nik(nik: str | None, *, birth_date: dt.date) -> str | None:
         raise DomainError(
             code="invalid_nik",
             message=_("The NIK does not match the birth date."),
-            fields={"nik": [_("Does not match the birth date.")]},
+            fields={
+                "nik": [
+                    _(
+                        "Check the NIK and the birth date: digits 7 to 12 of a NIK are the "
+                        "birth date (DDMMYY)."
+                    )
+                ]
+            },
         )
     return nik
 

@@ -13,16 +13,44 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from bookings.applicant import age_on
 from bookings.models import Booking
 from notifications.services import outbox_enqueue, outbox_enqueue_many
 from offices import schedule
 
-WHAT_TO_BRING = {
-    "new": "KTP, Kartu Keluarga, akta kelahiran / ijazah / buku nikah",
-    "renewal": "KTP, paspor lama",
-    "replacement": "KTP, Kartu Keluarga, surat keterangan hilang dari kepolisian / paspor rusak",
+# Documents by service. The KTP is issued at 17: a younger applicant brings the
+# parents' documents instead, and a parent comes along.
+_BRING_ADULT = {
+    "new": gettext_lazy("KTP, Kartu Keluarga, birth certificate / diploma / marriage certificate"),
+    "renewal": gettext_lazy("KTP, the old passport"),
+    "replacement": gettext_lazy(
+        "KTP, Kartu Keluarga, a police report of the loss / the damaged passport"
+    ),
 }
+_BRING_CHILD = {
+    "new": gettext_lazy(
+        "Kartu Keluarga, birth certificate, both parents' KTP and their marriage "
+        "certificate; a parent comes along"
+    ),
+    "renewal": gettext_lazy(
+        "the old passport, Kartu Keluarga, birth certificate, both parents' KTP; a parent "
+        "comes along"
+    ),
+    "replacement": gettext_lazy(
+        "Kartu Keluarga, birth certificate, both parents' KTP, a police report of the loss "
+        "/ the damaged passport; a parent comes along"
+    ),
+}
+KTP_AGE = 17
+
+
+def what_to_bring(booking: Booking) -> str:
+    """The documents this applicant brings, in the active language: by service, and the
+    parents' documents for an applicant under 17 on the day of the visit (no KTP yet)."""
+    table = _BRING_CHILD if age_on(booking.birth_date, booking.date) < KTP_AGE else _BRING_ADULT
+    return str(table.get(booking.service, table["new"]))
 
 
 def day_text(day: dt.date) -> str:
@@ -58,7 +86,6 @@ def _when(booking: Booking, slot_when: dict[str, str] | None = None) -> dict[str
         "code": booking.display_code,
         "queue": booking.queue_number,
         "name": booking.name,
-        "bring": WHAT_TO_BRING.get(booking.service, WHAT_TO_BRING["new"]),
     }
 
 
@@ -88,10 +115,22 @@ def _queue(
     )
 
 
+def _replacement_head(booking: Booking) -> str:
+    """What a moved booking's notice says first: that the new code replaces the old
+    one, which no longer opens the door (the old booking is cancelled)."""
+    old = booking.rescheduled_from
+    if old is None:
+        return _("Your booking has been moved.")
+    return _(
+        "Your booking has been moved. It has a NEW booking code, %(new)s, which replaces "
+        "%(old)s: the old code no longer works at the door."
+    ) % {"new": booking.display_code, "old": old.display_code}
+
+
 def notify_booked(booking: Booking, *, rescheduled: bool = False) -> None:
     with translation.override(booking.language):
-        v = _when(booking)
-        head = _("Your booking has been moved.") if rescheduled else _("Your booking is confirmed.")
+        v = {**_when(booking), "bring": what_to_bring(booking)}
+        head = _replacement_head(booking) if rescheduled else _("Your booking is confirmed.")
         text = "\n".join(
             [
                 head,

@@ -7,7 +7,8 @@ After that its name, birth date, NIK, WhatsApp number and billing code are blank
 channel, state, timestamps, queue number and family group code, so the supervisors'
 dashboard and every report count last year's days exactly as before; its history keeps
 who moved it when (staff and API clients, not the applicant) but loses the free-text
-notes, which staff may have written about the person.
+notes, which staff may have written about the person (and the reasons noted for
+serving someone out of turn).
 
 Every state is erased, not only the final ones. A booking still "booked" a year after
 its day is a no-show the sweep never reached, and one still "checked in" or "ready" is
@@ -27,7 +28,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from bookings.models import Booking, BookingEvent
+from bookings.models import Booking, BookingEvent, CounterService
 from offices.models import Office
 
 
@@ -57,13 +58,15 @@ def bookings_erase_personal_data(*, now: dt.datetime | None = None, batch_size: 
 
     Idempotent (an erased booking is no longer due), and safe with several runs at
     once: each batch locks its booking rows with SKIP LOCKED, so two runs take disjoint
-    batches, and a booking a desk is moving right now is left for the next run.
+    batches, and a booking a desk is moving right now is left for the next run. Each
+    batch commits on its own, so it refuses to run inside a caller's transaction
+    (durable: RuntimeError), which would hold every batch's locks to the end.
     """
     now = now or timezone.now()
     due = bookings_due_for_erasure(now=now)
     total = 0
     while True:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             ids = list(
                 due.select_for_update(skip_locked=True)
                 .order_by("date", "pk")
@@ -81,6 +84,10 @@ def bookings_erase_personal_data(*, now: dt.datetime | None = None, batch_size: 
                 personal_data_erased_at=now,
             )
             BookingEvent.objects.filter(booking_id__in=ids).exclude(note="").update(note="")
+            # The officer's words on why someone was served out of turn may describe them.
+            CounterService.objects.filter(booking_id__in=ids).exclude(out_of_turn_note="").update(
+                out_of_turn_note=""
+            )
             total += len(ids)
         if len(ids) < batch_size:
             return total

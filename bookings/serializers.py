@@ -5,7 +5,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from bookings.models import Booking, PriorityCategory, PriorityTicket, ServiceType
+from bookings.models import (
+    Booking,
+    OutOfTurnReason,
+    PriorityCategory,
+    PriorityTicket,
+    ServiceType,
+)
 
 
 class FamilyMemberSerializer(serializers.Serializer):
@@ -111,6 +117,24 @@ class SubmissionSerializer(serializers.Serializer):
     billing_code = serializers.CharField(
         max_length=32, help_text="The 15-digit billing code (kode billing)."
     )
+    counter = serializers.IntegerField(
+        min_value=1, max_value=50, help_text="The counter that served the applicant."
+    )
+    out_of_turn_reason = serializers.ChoiceField(
+        choices=OutOfTurnReason.choices,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Required when the booking is not the counter's latest call by call next "
+            "(error out_of_turn_reason_required); ignored when it is."
+        ),
+    )
+    out_of_turn_note = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text='Why, in a few words; required with the reason "other".',
+    )
 
 
 class PriorityTicketCreateSerializer(serializers.Serializer):
@@ -124,3 +148,21 @@ class PriorityTicketSerializer(serializers.ModelSerializer):
     class Meta:
         model = PriorityTicket
         fields = ["number", "office", "date", "category", "issued_at"]
+
+
+class CounterCallSerializer(serializers.Serializer):
+    """A number called to a counter; `code` only when it is a booking's."""
+
+    number = serializers.CharField()
+    counter = serializers.IntegerField()
+    office = serializers.CharField(source="office.code")
+    zone = serializers.CharField(source="office.zone_label")
+    called_at = serializers.DateTimeField()
+    code = serializers.SerializerMethodField()
+
+    def get_code(self, call) -> str | None:
+        return call.booking.display_code if call.booking_id else None
+
+
+class CallNextResultSerializer(serializers.Serializer):
+    called = CounterCallSerializer(allow_null=True, help_text="null when nobody is waiting.")

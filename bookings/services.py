@@ -10,10 +10,12 @@ start order, then booking rows.
 
 import datetime as dt
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
@@ -21,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bookings import codes, notices, soldout
-from bookings.applicant import Applicant, normalise_phone
+from bookings.applicant import Applicant, normalise_booking_phone
 from bookings.models import (
     HOLDING_STATUSES,
     ActorKind,
@@ -30,15 +32,19 @@ from bookings.models import (
     BookingStatus,
     Channel,
     CounterCall,
+    CounterService,
     Fee,
+    OutOfTurnReason,
     PriorityCategory,
     PriorityTicket,
     ServiceType,
 )
-from immigration import ratelimit
+from bookings.selectors import booking_cancel_refusal, booking_reschedule_refusal
+from immigration.attempts import GuessLimit, guesses_check, guesses_record_failure
 from immigration.bulk import insert_many
-from immigration.errors import ConflictError, DomainError, NotFoundError, TooManyAttemptsError
-from immigration.locks import advisory_xact_locks, office_day_key
+from immigration.errors import ConflictError, DomainError, NotFoundError
+from immigration.integrity import violated_constraint
+from immigration.locks import advisory_xact_locks, bound_lock_waits, office_day_key
 from immigration.returning import execute_returning
 from offices import schedule
 from offices.models import Office, Slot
@@ -58,19 +64,20 @@ TRANSITIONS: dict[str, set[str]] = {
 
 @dataclass(frozen=True)
 class Actor:
-    """Who moves a booking, and through which channel; recorded on every event."""
+    """Who moves a booking, and through which channel; recorded on every event. `user`
+    is the staff member's account (staff, and API keys acting for one), else None."""
 
-    kind: str
-    channel: str
-    user: object = None
+    kind: ActorKind
+    channel: Channel
+    user: AbstractBaseUser | None = None
     label: str = ""
 
     @classmethod
-    def applicant(cls, channel: str) -> "Actor":
+    def applicant(cls, channel: Channel) -> "Actor":
         return cls(ActorKind.APPLICANT, channel)
 
     @classmethod
-    def staff(cls, user, channel: str = Channel.DESK) -> "Actor":
+    def staff(cls, user: AbstractBaseUser, channel: Channel = Channel.DESK) -> "Actor":
         return cls(ActorKind.STAFF, channel, user=user, label=user.get_username())
 
     @classmethod
@@ -107,6 +114,7 @@ def _record(booking: Booking, from_status: str, actor: Actor, note: str = "") ->
 
 
 def _lock(booking: Booking) -> Booking:
+    bound_lock_waits()
     return Booking.objects.select_for_update().select_related("slot", "office").get(pk=booking.pk)
 
 
@@ -421,16 +429,19 @@ def _insert(booking: Booking) -> Booking:
                 booking.save()
             return booking
         except IntegrityError as exc:
-            text = str(exc)
-            if "booking_unique_queue_number" in text or "bookings_booking.queue_seq" in text:
+            broken = violated_constraint(exc, Booking)
+            if broken.constraint == "booking_unique_queue_number":
                 booking.queue_seq = _day_top_seq(booking.office, booking.date) + 1
-            elif "booking_one_per" in text or "bookings_booking.name" in text:
+            elif broken.constraint in {
+                "booking_one_per_person_office_day",
+                "booking_one_per_nik_office_day",
+            }:
                 raise ConflictError(
                     code="duplicate_booking",
                     message=_("%(name)s already has a booking at this office on that day.")
                     % {"name": booking.name},
                 ) from exc
-            elif "code" not in text:
+            elif broken.columns != ("code",):
                 raise
     raise RuntimeError("could not insert the booking after 10 attempts")
 
@@ -479,7 +490,7 @@ def booking_create_family(
         raise DomainError(
             code="duplicate_applicant", message=_("The same person appears twice in this request.")
         )
-    phone = normalise_phone(phone)
+    phone = normalise_booking_phone(phone)
     _check_day(office, date, now)
     offered, left = _day_room(office, date, now)
     if offered and left < len(people):
@@ -549,24 +560,23 @@ def booking_create(*, applicant: Applicant, **kwargs) -> Booking:
 # --- applicant's own changes ----------------------------------------------------------
 
 
-LOOKUP_FAILURES_ALLOWED = 10
 LOOKUP_LOCKOUT_SECONDS = 3600
 
 
-def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
+def booking_for_applicant(*, code: str, birth_date: dt.date, client: str | None) -> Booking:
     """The booking with this code and birth date; NotFoundError for a wrong code or
-    birth date alike, so a code alone reveals nothing.
+    birth date alike, so a code alone reveals nothing. `client` names who asks (an
+    address, an API key, a WhatsApp number: see `caller_ident`).
 
-    A code whose birth date has been guessed wrong 10 times is locked for an hour,
-    whoever asks: a code seen on a photographed QR cannot be paired with a birth date
-    by trying them all from many addresses."""
+    Wrong birth dates for a code are counted per code and client, and per code
+    (immigration/attempts.py): a code seen on a photographed QR cannot be paired with
+    a birth date by trying them all, from one address or from many, and a stranger's
+    wrong tries from elsewhere do not lock the owner out. With the counters
+    unreachable nothing is looked up (503 `lockout_unavailable`)."""
     canonical = codes.canonical(code)
-    failures_key = f"lookup-failures:{canonical}"
-    if canonical and ratelimit.count(failures_key) >= LOOKUP_FAILURES_ALLOWED:
-        raise TooManyAttemptsError(
-            code="too_many_attempts",
-            message=_("Too many wrong birth dates for this code; try again in an hour."),
-        )
+    limit = _birth_date_guesses()
+    if canonical:
+        guesses_check(limit, subject=canonical, client=client)
     booking = (
         Booking.objects.select_related("office", "slot")
         .filter(code=canonical, birth_date=birth_date)
@@ -576,7 +586,7 @@ def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
     )
     if booking is None:
         if canonical:
-            ratelimit.hit(failures_key, window_seconds=LOOKUP_LOCKOUT_SECONDS)
+            guesses_record_failure(limit, subject=canonical, client=client)
         raise NotFoundError(
             code="booking_not_found",
             message=_("No booking matches this code and birth date."),
@@ -584,26 +594,26 @@ def booking_for_applicant(*, code: str, birth_date: dt.date) -> Booking:
     return booking
 
 
+def _birth_date_guesses() -> GuessLimit:
+    """The caps as the settings say now (tests and deployments change them)."""
+    return GuessLimit(
+        name="birth-date",
+        per_client=settings.BIRTH_DATE_GUESSES_PER_CLIENT,
+        per_subject=settings.BIRTH_DATE_GUESSES_PER_CODE,
+        window_seconds=LOOKUP_LOCKOUT_SECONDS,
+    )
+
+
 @transaction.atomic
 def booking_cancel(
     *, booking: Booking, actor: Actor, note: str = "", now: dt.datetime | None = None
 ) -> Booking:
-    """Cancel and free the place at once. Locks the booking row.
-
-    An applicant may cancel until the slot starts; after that a missed booking is a
-    no-show, which counts against the person (staff can still cancel)."""
+    """Cancel and free the place at once. Locks the booking row; the rules of who may
+    cancel when are `bookings.selectors.booking_cancel_refusal` (the pages ask it too)."""
     booking = _lock(booking)
-    if booking.status not in (S.BOOKED, S.CHECKED_IN, S.SUBMITTED):
-        raise ConflictError(
-            code="not_cancellable",
-            message=_("A booking that is %(status)s cannot be cancelled.")
-            % {"status": S(booking.status).label.lower()},
-        )
-    if actor.kind == ActorKind.APPLICANT and (now or timezone.now()) >= booking.slot.starts_at:
-        raise ConflictError(
-            code="cancel_too_late",
-            message=_("The booked time has begun; the booking can no longer be cancelled."),
-        )
+    refusal = booking_cancel_refusal(booking=booking, actor_kind=actor.kind, now=now)
+    if refusal is not None:
+        raise refusal
     _transition(booking, S.CANCELLED, actor, note)
     notices.notify_cancelled(booking)
     return booking
@@ -620,34 +630,18 @@ def booking_reschedule(
 ) -> Booking:
     """Move a booking to another day (or time) at the same office: cancel and book in
     one transaction, so the old booking is kept if the new place is gone. Allowed up
-    to the day before the visit, BOOKING_RESCHEDULE_MAX times."""
+    to the day before the visit, BOOKING_RESCHEDULE_MAX times
+    (`bookings.selectors.booking_reschedule_refusal`, which the pages ask too). The new
+    booking has a new code; `booking_replacement` leads from the old one to it."""
     now = now or timezone.now()
     # Lock order as in booking_create_family: phone and person first, then rows.
     _lock_phone_and_people(
         booking.phone, [Applicant(booking.name, booking.birth_date, booking.nik or None)]
     )
     booking = _lock(booking)
-    if booking.status != S.BOOKED:
-        raise ConflictError(
-            code="not_reschedulable", message=_("Only a booking not yet used can be moved.")
-        )
-    if schedule.local_today(booking.office, now) >= booking.date:
-        raise ConflictError(
-            code="reschedule_too_late",
-            message=_("A booking can be moved up to the day before the visit."),
-        )
-    moves, previous = 0, booking
-    while previous.rescheduled_from_id:
-        moves += 1
-        previous = previous.rescheduled_from
-    if moves >= settings.BOOKING_RESCHEDULE_MAX:
-        raise ConflictError(
-            code="reschedule_limit",
-            message=_(
-                "This booking has already been moved %(count)d time(s); cancel it and book again."
-            )
-            % {"count": moves},
-        )
+    refusal = booking_reschedule_refusal(booking=booking, now=now)
+    if refusal is not None:
+        raise refusal
     _transition(booking, S.CANCELLED, actor, note=_("rescheduled"))
     return booking_create(
         office=booking.office,
@@ -681,6 +675,7 @@ def booking_check_in(
     if canonical is None:
         raise NotFoundError(code="booking_not_found", message=_("This is not a booking code."))
     with transaction.atomic():
+        bound_lock_waits()
         booking = (
             Booking.objects.select_for_update()
             .select_related("slot", "office")
@@ -776,13 +771,15 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
 
     Idempotent, and safe with several workers at once: each batch locks its rows with
     SKIP LOCKED, so two sweeps take disjoint batches and none expires a booking twice.
+    Each batch commits on its own, so it refuses to run inside a caller's transaction
+    (durable: RuntimeError), which would hold every batch's locks to the end.
     Returns how many bookings were expired.
     """
     now = now or timezone.now()
     total = 0
     offices: dict[int, Office] = {}
     while True:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             expired = _forfeit_due(now, batch_size)
             if not expired:
                 return total
@@ -828,6 +825,7 @@ def priority_ticket_issue(
             message=_("Unknown category."),
             fields={"category": [_("Unknown.")]},
         )
+    bound_lock_waits()
     office = Office.objects.select_for_update().get(pk=office.pk)
     today = schedule.local_today(office, now or timezone.now())
     issued = PriorityTicket.objects.filter(office=office, date=today).count()
@@ -842,13 +840,21 @@ def priority_ticket_issue(
     )
 
 
-def fee_current(*, code: str, on: dt.date) -> Fee:
-    fee = (
-        Fee.objects.filter(code=code, valid_from__lte=on)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
-        .order_by("-valid_from")
-        .first()
+def _fees_on(day: dt.date):
+    return Fee.objects.filter(valid_from__lte=day).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
     )
+
+
+_FEE_CODE = re.compile(r"[-a-z0-9_]{1,40}")
+
+
+def fee_current(*, code: str, on: dt.date) -> Fee:
+    """The fee `code` in force on `on`. Text no fee code can be (a NUL byte, which
+    PostgreSQL refuses even to compare) is no fee, answered without a query."""
+    fee = None
+    if _FEE_CODE.fullmatch(code or ""):
+        fee = _fees_on(on).filter(code=code).order_by("-valid_from").first()
     if fee is None:
         raise DomainError(
             code="unknown_fee",
@@ -858,17 +864,111 @@ def fee_current(*, code: str, on: dt.date) -> Fee:
     return fee
 
 
+def fees_in_force(*, office: Office, now: dt.datetime | None = None) -> list[Fee]:
+    """The fees in force on the office's own today, one per code (the newest start):
+    what the counter shows and may record, read from the same rule as `fee_current`.
+    Fees are national and set by regulation; the office only fixes which day it is."""
+    day = schedule.local_today(office, now or timezone.now())
+    latest: dict[str, Fee] = {}
+    for fee in _fees_on(day).order_by("code", "-valid_from"):
+        latest.setdefault(fee.code, fee)
+    return sorted(latest.values(), key=lambda fee: (fee.amount, fee.code))
+
+
+def _check_counter(counter) -> int:
+    if not isinstance(counter, int) or isinstance(counter, bool) or not 1 <= counter <= 50:
+        raise DomainError(
+            code="invalid_counter",
+            message=_("Unknown counter."),
+            fields={"counter": [_("1 to 50.")]},
+        )
+    return counter
+
+
+def counter_latest_call(*, office: Office, counter: int, day: dt.date) -> CounterCall | None:
+    """The number a counter called last on `day` (a booking or a priority ticket)."""
+    return (
+        CounterCall.objects.filter(office=office, date=day, counter=counter)
+        .select_related("booking", "ticket")
+        .order_by("-called_at", "-pk")
+        .first()
+    )
+
+
+def counter_service_in_turn(
+    *, booking: Booking, counter: int, now: dt.datetime | None = None
+) -> bool:
+    """Whether serving `booking` at `counter` now is in turn: "call next" called it to
+    this counter today and nobody has been called to this counter since. Anything else
+    (never called, called to another counter, called earlier and passed over) is out of
+    turn and needs the officer's reason. The one definition: the desk page asks it to
+    decide which form to show, `booking_record_submission` to decide what to record."""
+    day = schedule.local_today(booking.office, now or timezone.now())
+    latest = counter_latest_call(office=booking.office, counter=counter, day=day)
+    return latest is not None and latest.booking_id == booking.pk
+
+
+def _out_of_turn_reason(reason: str | None, note: str) -> tuple[str, str]:
+    """The officer's reason, checked: one of OutOfTurnReason, "other" with a note."""
+    reason, note = (reason or "").strip(), " ".join((note or "").split())
+    if not reason:
+        raise DomainError(
+            code="out_of_turn_reason_required",
+            message=_(
+                "This person was not called to this counter in turn: choose the reason "
+                "for serving them now."
+            ),
+            fields={"out_of_turn_reason": [_("Required when serving out of turn.")]},
+        )
+    if reason not in OutOfTurnReason.values:
+        raise DomainError(
+            code="invalid_out_of_turn_reason",
+            message=_("Unknown reason."),
+            fields={"out_of_turn_reason": [_("Unknown.")]},
+        )
+    if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in note):
+        raise DomainError(
+            code="invalid_out_of_turn_note",
+            message=_("The note holds characters that cannot be stored."),
+            fields={"out_of_turn_note": [_("Plain text only.")]},
+        )
+    if len(note) > 200:
+        raise DomainError(
+            code="out_of_turn_note_too_long",
+            message=_("The note is too long (at most 200 characters)."),
+            fields={"out_of_turn_note": [_("At most 200 characters.")]},
+        )
+    if reason == OutOfTurnReason.OTHER and not note:
+        raise DomainError(
+            code="out_of_turn_note_required",
+            message=_("Say in a few words why this person is served out of turn."),
+            fields={"out_of_turn_note": [_('Required for "other".')]},
+        )
+    return reason, note
+
+
 @transaction.atomic
 def booking_record_submission(
     *,
     booking: Booking,
     fee_code: str,
     billing_code: str,
+    counter: int,
     actor: Actor,
+    out_of_turn_reason: str | None = None,
+    out_of_turn_note: str = "",
     now: dt.datetime | None = None,
 ) -> Booking:
-    """Documents, photo and interview done: record the fee in force and the 15-digit
-    billing code the applicant pays at a bank or post office (never at the counter)."""
+    """Documents, photo and interview done at `counter`: record the fee in force and the
+    15-digit billing code the applicant pays at a bank or post office (never at the
+    counter), and the service itself (CounterService): who served, where, when, and
+    whether in turn (`counter_service_in_turn`). Out of turn is allowed, never silent:
+    without a reason it is refused and nothing changes.
+
+    Locks the booking row with its slot and office rows (`_lock` joins them); "call
+    next" locks the same office row, so the counter's latest call cannot change while
+    the turn is judged."""
+    now = now or timezone.now()
     booking = _lock(booking)
     billing_code = (billing_code or "").replace(" ", "")
     if not re.fullmatch(r"[0-9]{15}", billing_code):
@@ -877,9 +977,34 @@ def booking_record_submission(
             message=_("A billing code has 15 digits."),
             fields={"billing_code": [_("15 digits.")]},
         )
-    fee = fee_current(code=fee_code, on=schedule.local_today(booking.office, now or timezone.now()))
+    counter = _check_counter(counter)
+    day = schedule.local_today(booking.office, now)
+    fee = fee_current(code=fee_code, on=day)
+    in_turn = counter_service_in_turn(booking=booking, counter=counter, now=now)
+    reason, note = "", ""
+    if not in_turn:
+        reason, note = _out_of_turn_reason(out_of_turn_reason, out_of_turn_note)
     _transition(
-        booking, S.SUBMITTED, actor, fee=fee, fee_amount=fee.amount, billing_code=billing_code
+        booking,
+        S.SUBMITTED,
+        actor,
+        note="" if in_turn else f"out of turn: {reason}",
+        fee=fee,
+        fee_amount=fee.amount,
+        billing_code=billing_code,
+    )
+    CounterService.objects.create(
+        office=booking.office,
+        date=day,
+        counter=counter,
+        booking=booking,
+        call=CounterCall.objects.filter(booking=booking).first(),
+        officer=actor.user,
+        actor_label=actor.label[:100],
+        served_at=now,
+        in_turn=in_turn,
+        out_of_turn_reason=reason,
+        out_of_turn_note=note,
     )
     notices.notify_fee(booking)
     return booking
@@ -908,7 +1033,8 @@ def booking_mark_collected(*, booking: Booking, actor: Actor) -> Booking:
 
 def bookings_send_reminders(*, now: dt.datetime | None = None) -> int:
     """Queue the day-before reminder of every upcoming booking that is due one (beat,
-    every 15 minutes). Each reminder is queued once (the outbox dedupes by code)."""
+    every 15 minutes). Each reminder is queued once (the outbox dedupes by code), and
+    commits on its own: refused inside a caller's transaction (durable)."""
     now = now or timezone.now()
     earliest = (now - dt.timedelta(days=1)).date()
     latest = (now + dt.timedelta(days=2)).date()
@@ -918,7 +1044,7 @@ def bookings_send_reminders(*, now: dt.datetime | None = None) -> int:
     ).select_related("office", "slot")
     for booking in candidates.iterator():
         if notices.reminder_due(booking, now):
-            with transaction.atomic():
+            with transaction.atomic(durable=True):
                 if notices.notify_reminder(booking):
                     queued += 1
     return queued
@@ -931,12 +1057,8 @@ def queue_call_next(
     """Call the next person to `counter`: priority tickets first (the elderly, disabled
     people, small children), then checked-in bookings in queue order. Locks the office
     row, so two counters never call the same person. None when nobody is waiting."""
-    if not 1 <= counter <= 50:
-        raise DomainError(
-            code="invalid_counter",
-            message=_("Unknown counter."),
-            fields={"counter": [_("1 to 50.")]},
-        )
+    _check_counter(counter)
+    bound_lock_waits()
     office = Office.objects.select_for_update().get(pk=office.pk)
     today = schedule.local_today(office, now or timezone.now())
     ticket = (

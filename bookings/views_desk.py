@@ -1,28 +1,42 @@
 """The front desk: the door (check-in by scanned or typed code), today's queue with
-"call next" per counter, and the waiting-room board.
+"call next" per counter, the counter page of one officer, and the waiting-room board.
 
 Staff pages act for the officer's own office; headquarters staff name the office with
 `?office=`. The board is public and shows numbers only, never names.
 """
+
+import re
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from bookings import codes
 from bookings.models import (
     Booking,
     BookingStatus,
     Channel,
     CounterCall,
+    CounterService,
+    OutOfTurnReason,
     PriorityCategory,
     PriorityTicket,
 )
-from bookings.services import Actor, booking_check_in, priority_ticket_issue, queue_call_next
-from immigration.errors import DomainError
+from bookings.services import (
+    Actor,
+    booking_check_in,
+    booking_record_submission,
+    counter_latest_call,
+    fees_in_force,
+    priority_ticket_issue,
+    queue_call_next,
+)
+from immigration.errors import DomainError, NotFoundError
 from offices import schedule
 from offices.models import Office
 from offices.roles import ISSUE_TICKETS, MOVE_BOOKINGS, VIEW_BOOKINGS, may
@@ -139,3 +153,111 @@ def board(request, code: str):
         "next_numbers": [t.number for t in waiting_tickets] + [b.queue_number for b in waiting],
     }
     return render(request, "desk/board.html", context)
+
+
+# --- the counter: serve in turn, or out of turn with a reason ----------------------------
+
+
+def _counter_number(request) -> int | None:
+    raw = request.POST.get("counter") or request.GET.get("counter") or ""
+    return int(raw) if re.fullmatch(r"[0-9]{1,2}", raw) and 1 <= int(raw) <= 50 else None
+
+
+def _booking_at(office: Office, code: str) -> Booking:
+    """A booking of this office by its code; any other office's code is unknown here."""
+    canonical = codes.canonical(code)
+    found = Booking.objects.select_related("office", "slot").filter(office=office)
+    booking = found.filter(code=canonical).first() if canonical else None
+    if booking is None:
+        raise NotFoundError(
+            code="booking_not_found", message=_("No booking of this office has this code.")
+        )
+    return booking
+
+
+def _counter_post(request, office: Office, counter: int) -> tuple[str, bool]:
+    """Run the officer's action; (message, ok)."""
+    actor = Actor.staff(request.user, Channel.DESK)
+    try:
+        if request.POST.get("action") == "call":
+            call = queue_call_next(office=office, counter=counter, actor=actor)
+            if call is None:
+                return _("Nobody is waiting."), True
+            return _("Called %(number)s to counter %(counter)d.") % {
+                "number": call.number,
+                "counter": counter,
+            }, True
+        booking = booking_record_submission(
+            booking=_booking_at(office, request.POST.get("code", "")),
+            fee_code=request.POST.get("fee", ""),
+            billing_code=request.POST.get("billing_code", ""),
+            counter=counter,
+            out_of_turn_reason=request.POST.get("out_of_turn_reason", ""),
+            out_of_turn_note=request.POST.get("out_of_turn_note", ""),
+            actor=actor,
+        )
+    except DomainError as exc:
+        return str(exc.message), False
+    return _("%(number)s served: documents submitted.") % {"number": booking.queue_number}, True
+
+
+@never_cache
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def counter(request):
+    """The page of the officer at one counter: who is called here, "call next", the
+    submission in turn, the out-of-turn form that needs a reason, the fees in force and
+    what this counter served today. Times in the office's zone, with its label."""
+    _require(request, VIEW_BOOKINGS)
+    office = _desk_office(request)
+    number = _counter_number(request)
+    base = f"{request.path}?office={office.code}"
+    error = None
+    if request.method == "POST":
+        _require(request, MOVE_BOOKINGS)
+        if number is None:
+            error = str(_("Unknown counter."))
+        else:
+            message, ok = _counter_post(request, office, number)
+            if ok:
+                request.session["desk_message"] = message
+                return redirect(f"{base}&counter={number}")
+            error = message
+    now = timezone.now()
+    today = schedule.local_today(office, now)
+    context = {
+        "office": office,
+        "today": today,
+        "counter": number,
+        "counters": range(1, 11),
+        "message": request.session.pop("desk_message", None),
+        "error": error,
+        "posted": request.POST if error else {},
+        "fees": fees_in_force(office=office, now=now),
+        "reasons": OutOfTurnReason.choices,
+        "zone": office.zone_label,
+    }
+    if number is not None:
+        call = counter_latest_call(office=office, counter=number, day=today)
+        # The counter's latest call, still to be served: offered as the in-turn
+        # submission. The service judges the turn again when it is recorded.
+        serving = None
+        if call is not None and call.booking_id and call.booking.status == BookingStatus.CHECKED_IN:
+            serving = call.booking
+        context.update(
+            call=call,
+            serving=serving,
+            waiting=Booking.objects.filter(
+                office=office, date=today, status=BookingStatus.CHECKED_IN, call__isnull=True
+            )
+            .select_related("slot")
+            .order_by("queue_seq")[:10],
+            waiting_tickets=PriorityTicket.objects.filter(
+                office=office, date=today, call__isnull=True
+            ).order_by("seq")[:5],
+            served=CounterService.objects.filter(office=office, date=today, counter=number)
+            .select_related("booking")
+            .order_by("-served_at")[:30],
+        )
+    with timezone.override(schedule.office_zone(office)):
+        return render(request, "desk/counter.html", context, status=400 if error else 200)

@@ -18,8 +18,14 @@ from django.views.decorators.http import require_http_methods
 from bookings import codes
 from bookings.applicant import Applicant
 from bookings.forms import BookingForm, LookupForm
-from bookings.models import Booking, Channel
-from bookings.notices import WHAT_TO_BRING
+from bookings.ics import booking_ics
+from bookings.models import Booking, BookingStatus, Channel
+from bookings.notices import what_to_bring
+from bookings.selectors import (
+    booking_can_cancel,
+    booking_replacement,
+    booking_reschedule_refusal,
+)
 from bookings.services import (
     Actor,
     booking_cancel,
@@ -28,6 +34,7 @@ from bookings.services import (
     booking_reschedule,
 )
 from immigration.errors import DomainError, add_to_form
+from immigration.language import language_switch, remember_language, typed_values
 from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
 from offices import schedule
@@ -95,6 +102,7 @@ def _slot_choices(office, day: dt.date, now, known=None):
 @require_http_methods(["GET", "POST"])
 def book(request):
     now = timezone.now()
+    switched = language_switch(request)
     source = request.POST if request.method == "POST" else request.GET
     office = office_with_code(active_offices(), source.get("office"))
     context = {"provinces": _offices_by_province(), "office": office}
@@ -105,7 +113,8 @@ def book(request):
             return render(request, "bookings/book.html", context, status=400)
         return render(request, "bookings/book.html", context)
 
-    month = _month(office, request.GET.get("month"), now)
+    # A posted form's calendar shows the month of its day.
+    month = _month(office, request.GET.get("month") or source.get("date", "")[:7], now)
     weeks, month_days = _calendar(office, month, now)
     context.update(
         month=month,
@@ -123,10 +132,18 @@ def book(request):
         return render(request, "bookings/book.html", context)
 
     availability, slots = _slot_choices(office, day, now, known=month_days.get(day))
-    form = BookingForm(
-        request.POST or None, slots=slots, initial={"office": office.code, "date": day.isoformat()}
-    )
-    context.update(day=availability, form=form)
+    initial = {"office": office.code, "date": day.isoformat()}
+    today = schedule.local_today(office, now)
+    # The form the language buttons submit, when the page shows one.
+    lang_form = "booking-form" if availability.state == DayState.OPEN else None
+    if switched:
+        # The ID/EN buttons submit this form: draw it again in the new language with
+        # what was typed, and book nothing.
+        form = BookingForm(slots=slots, initial={**initial, **typed_values(request)}, today=today)
+        context.update(day=availability, form=form, lang_form=lang_form)
+        return remember_language(render(request, "bookings/book.html", context), switched)
+    form = BookingForm(request.POST or None, slots=slots, initial=initial, today=today)
+    context.update(day=availability, form=form, lang_form=lang_form)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["website"]:
             raise Http404  # a bot; tell it nothing
@@ -166,7 +183,7 @@ def _session_bookings(request, code: str) -> list[Booking]:
     if canonical not in allowed:
         raise Http404
     bookings = (
-        Booking.objects.select_related("office", "slot")
+        Booking.objects.select_related("office", "slot", "rescheduled_from")
         .filter(code__in=allowed)
         .order_by("queue_seq")
     )
@@ -179,8 +196,10 @@ def _present(booking: Booking) -> dict:
         "booking": booking,
         "start": booking.slot.starts_at.astimezone(zone),
         "arrive": booking.arrive_by.astimezone(zone),
-        "bring": WHAT_TO_BRING.get(booking.service, WHAT_TO_BRING["new"]),
+        "bring": what_to_bring(booking),
         "qr_url": reverse("api:booking-qr", kwargs={"code": booking.code, "fmt": "svg"}),
+        # The QR opens the door: shown only while the booking can still be used.
+        "show_qr": booking.status == BookingStatus.BOOKED,
     }
 
 
@@ -197,34 +216,8 @@ def ics(request, code: str):
     booking = next((b for b in _session_bookings(request, code) if b.code == canonical), None)
     if booking is None:
         raise Http404
-    start = booking.arrive_by.astimezone(dt.UTC)
-    end = booking.slot.ends_at.astimezone(dt.UTC)
-    stamp = timezone.now().astimezone(dt.UTC)
-
-    def text(value: str) -> str:
-        return (
-            value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
-        )
-
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Antrean//Imigrasi//ID",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{booking.code}@antrean",
-        f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
-        f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
-        f"DTEND:{end:%Y%m%dT%H%M%SZ}",
-        f"SUMMARY:{text(_('Passport appointment') + ' ' + booking.display_code)}",
-        f"LOCATION:{text(booking.office.name + ', ' + booking.office.address)}",
-        f"DESCRIPTION:{text(_('Queue number') + ' ' + booking.queue_number)}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    response = HttpResponse(
-        "\r\n".join(lines) + "\r\n", content_type="text/calendar; charset=utf-8"
-    )
+    body = booking_ics(booking, now=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="paspor-{booking.code}.ics"'
     return response
 
@@ -233,36 +226,79 @@ def ics(request, code: str):
 @require_http_methods(["GET", "POST"])
 def check(request):
     """Look a booking up with code + birth date (POST: the birth date stays out of the
-    URL), and cancel it."""
+    URL), then cancel it (after a confirming second page) or move it.
+
+    What is offered is asked of `bookings.selectors`, the rules the services enforce.
+    An old code of a moved booking leads its owner (who gave the birth date) to the
+    booking that replaced it."""
+    switched = language_switch(request)
+    action = "show" if switched else request.POST.get("action", "show")
     form = LookupForm(request.POST or None)
-    context = {"form": form}
+    context = {"form": form, "lang_form": "check-form"}
+    if switched and not form.is_valid():
+        context["form"] = LookupForm(initial=typed_values(request))
+        return remember_language(render(request, "bookings/check.html", context), switched)
     if request.method == "POST" and form.is_valid():
         try:
             booking = booking_for_applicant(
-                code=form.cleaned_data["code"], birth_date=form.cleaned_data["birth_date"]
+                code=form.cleaned_data["code"],
+                birth_date=form.cleaned_data["birth_date"],
+                client=f"ip:{client_ip(request)}",
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
+            if exc.http_status == 503:  # lockout_unavailable: say so to the client too
+                return render(request, "bookings/check.html", context, status=503)
         else:
-            action = request.POST.get("action")
-            if action == "cancel":
-                try:
-                    booking = booking_cancel(booking=booking, actor=Actor.applicant(Channel.WEB))
-                    context["cancelled"] = True
-                except DomainError as exc:
-                    form.add_error(None, exc.message)
-            elif action == "reschedule":
-                try:
-                    new_date = dt.date.fromisoformat(request.POST.get("new_date", ""))
-                    moved = booking_reschedule(
-                        booking=booking, date=new_date, actor=Actor.applicant(Channel.WEB)
-                    )
-                except ValueError:
-                    form.add_error(None, _("Choose the new day."))
-                except DomainError as exc:
-                    form.add_error(None, exc.message)
-                else:
-                    request.session[SESSION_KEY] = [moved.code]
-                    return redirect("booking-confirmation", code=moved.code)
-            context.update(_present(booking))
-    return render(request, "bookings/check.html", context)
+            replacement = booking_replacement(booking)
+            if replacement is not None:
+                context["replaced"], booking = booking, replacement
+            response = _check_action(request, form, booking, action, context)
+            if response is not None:
+                return response
+    response = render(request, "bookings/check.html", context)
+    return remember_language(response, switched) if switched else response
+
+
+def _check_action(request, form, booking, action: str, context: dict):
+    """Carry out /cek/'s chosen action on the applicant's booking; a redirect when it
+    leads to another page, else None with the context filled for check.html."""
+    actor = Actor.applicant(Channel.WEB)
+    if action == "cancel" and booking_can_cancel(booking=booking):
+        context["confirm_cancel"] = True  # the second page: nothing changes yet
+    elif action == "cancel_confirmed":
+        try:
+            booking = booking_cancel(booking=booking, actor=actor)
+            context["cancelled"] = True
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    elif action == "reschedule":
+        try:
+            new_date = dt.date.fromisoformat(request.POST.get("new_date", ""))
+        except ValueError:
+            form.add_error(None, _("Choose the new day in the date box, then press Move."))
+        else:
+            try:
+                moved = booking_reschedule(booking=booking, date=new_date, actor=actor)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                request.session[SESSION_KEY] = [moved.code]
+                return redirect("booking-confirmation", code=moved.code)
+    refusal = booking_reschedule_refusal(booking=booking)
+    presented = _present(booking)
+    today = schedule.local_today(booking.office, timezone.now())
+    context.update(
+        presented,
+        item=presented,
+        can_cancel=booking_can_cancel(booking=booking),
+        can_reschedule=refusal is None,
+        # The date picker's bounds (the service checks the day itself).
+        move_min=today + dt.timedelta(days=1),
+        move_max=today + dt.timedelta(days=booking.office.booking_window_days),
+        # Why not, said only of a booking still to be used (a cancelled one needs no reason).
+        reschedule_refusal=refusal.message
+        if refusal is not None and booking.status == BookingStatus.BOOKED
+        else "",
+    )
+    return None

@@ -5,6 +5,8 @@ the transition form (which calls `complaint_transition`), and every display of t
 reporter's contact details is logged.
 """
 
+import statistics
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -286,15 +288,11 @@ class ComplaintAdmin(admin.ModelAdmin):
 
 
 def _median_days(cases, field: str) -> float | None:
-    spans = sorted(
+    spans = [
         (getattr(c, field) - c.received_at).total_seconds() / 86400
         for c in cases.exclude(**{f"{field}__isnull": True})
-    )
-    if not spans:
-        return None
-    middle = len(spans) // 2
-    value = spans[middle] if len(spans) % 2 else (spans[middle - 1] + spans[middle]) / 2
-    return round(value, 1)
+    ]
+    return round(statistics.median(spans), 1) if spans else None
 
 
 @admin.register(ContactAccess)

@@ -2,18 +2,23 @@
 
 Images are decoded with Pillow (a file that does not decode as the image it claims to
 be is refused, as are decompression bombs) and re-encoded, which drops EXIF: location
-and camera data could identify the reporter. PDFs are accepted only if they look like
-PDFs and carry no JavaScript or embedded files. Everything is stored under
-PRIVATE_MEDIA_ROOT, outside the web root, under a random name.
+and camera data could identify the reporter. PDFs are parsed with pikepdf (qpdf),
+objects inside compressed object streams included, and rewritten without anything a
+reader may run or open: JavaScript, actions, embedded files, forms, multimedia, and
+the document's author metadata. A PDF that does not parse strictly (no repair of a
+damaged file) is refused. Everything is stored under PRIVATE_MEDIA_ROOT, outside the
+web root, under a random name, readable by the service's user only (0600), and
+downloaded under a name the server derives from the checked type
+(`evidence-<id>.pdf`), never the reporter's.
 """
 
 import hashlib
 import io
-import re
 import secrets
 import warnings
 from dataclasses import dataclass
 
+import pikepdf
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.core.signals import setting_changed
@@ -33,7 +38,12 @@ _IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 
 class _PrivateStorage(LazyObject):
     def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+        self._wrapped = FileSystemStorage(
+            location=settings.PRIVATE_MEDIA_ROOT,
+            base_url=None,
+            file_permissions_mode=0o600,
+            directory_permissions_mode=0o700,
+        )
 
 
 private_storage = _PrivateStorage()
@@ -89,32 +99,111 @@ def _check_name(name: str, kind: str) -> None:
         raise _refuse(name, _("The file is not what its name says."))
 
 
-# Active content a PDF reader may run or open. Names can hide behind #xx escapes, so
-# those are decoded before looking; compressed object streams are not inspected.
-_PDF_ACTIVE = (
-    b"/JavaScript",
-    b"/JS",
-    b"/EmbeddedFile",
-    b"/Launch",
-    b"/OpenAction",
-    b"/AA",
-    b"/XFA",
-    b"/RichMedia",
-    b"/SubmitForm",
-    b"/ImportData",
-    b"/GoToR",
-    b"/URI",
+# Keys under which a PDF carries something a reader may run, open or send: actions
+# (/A, /AA, /OpenAction), scripts, embedded files, forms (with XFA), multimedia, and
+# portfolios. The parser has decoded #xx escapes in names before we look.
+_PDF_ACTIVE_KEYS = frozenset(
+    {
+        "/A",
+        "/AA",
+        "/OpenAction",
+        "/JS",
+        "/JavaScript",
+        "/EmbeddedFiles",
+        "/EmbeddedFile",
+        "/EF",
+        "/AcroForm",
+        "/XFA",
+        "/RichMedia",
+        "/RichMediaContent",
+        "/Collection",
+        "/URI",
+    }
 )
+# Annotations that are active content in themselves, removed whole; others (notes,
+# highlights, links within the document) stay, stripped of their actions.
+_PDF_ACTIVE_ANNOTATIONS = frozenset(
+    {"/Widget", "/FileAttachment", "/Screen", "/Movie", "/Sound", "/RichMedia", "/3D"}
+)
+MAX_PDF_PAGES = 500
+
+
+def _children(obj) -> list:
+    """The direct containers inside `obj` (scalars come back as Python values)."""
+    if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
+        values = [obj[key] for key in obj.keys()]  # noqa: SIM118 (a Stream iterates no keys)
+    elif isinstance(obj, pikepdf.Array):
+        values = list(obj)
+    else:
+        return []
+    return [
+        value
+        for value in values
+        if isinstance(value, (pikepdf.Dictionary, pikepdf.Array)) and not value.is_indirect
+    ]
+
+
+def _strip(obj) -> int:
+    """Remove the active keys from `obj` and the direct objects inside it (indirect
+    ones are visited on their own); returns how many were found."""
+    found = 0
+    pending = [obj]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, (pikepdf.Dictionary, pikepdf.Stream)):
+            for key in list(current.keys()):
+                if key in _PDF_ACTIVE_KEYS:
+                    del current[key]
+                    found += 1
+            if "/Annots" in current and isinstance(current["/Annots"], pikepdf.Array):
+                kept = [
+                    annot
+                    for annot in current["/Annots"]
+                    if not (
+                        isinstance(annot, pikepdf.Dictionary)
+                        and annot.get("/Subtype") in _PDF_ACTIVE_ANNOTATIONS
+                    )
+                ]
+                found += len(current["/Annots"]) - len(kept)
+                current["/Annots"] = pikepdf.Array(kept)
+        pending.extend(_children(current))
+    return found
+
+
+def _active_parts(pdf: pikepdf.Pdf) -> int:
+    return sum(_strip(obj) for obj in list(pdf.objects)) + _strip(pdf.trailer)
+
+
+def _pdf_refused(name: str) -> DomainError:
+    return _refuse(
+        name, _("This PDF cannot be accepted (damaged, or it contains scripts or attachments).")
+    )
 
 
 def _clean_pdf(name: str, data: bytes) -> CleanFile:
+    """Parse strictly, strip active content and metadata, write a fresh file; check
+    the fresh file again, so a part the stripping missed refuses the file instead
+    of reaching a reader."""
     _check_name(name, "PDF")
-    decoded = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), data)
-    if b"%%EOF" not in data[-2048:] or any(marker in decoded for marker in _PDF_ACTIVE):
-        raise _refuse(
-            name, _("This PDF cannot be accepted (damaged, or it contains scripts or attachments).")
-        )
-    return CleanFile(data, "application/pdf", "pdf", name)
+    try:
+        with pikepdf.open(io.BytesIO(data), attempt_recovery=False) as pdf:
+            if not 1 <= len(pdf.pages) <= MAX_PDF_PAGES:
+                raise _pdf_refused(name)
+            if "/Info" in pdf.trailer:
+                del pdf.trailer["/Info"]  # author, creator: could name the reporter
+            if "/Metadata" in pdf.Root:
+                del pdf.Root["/Metadata"]
+            _active_parts(pdf)
+            out = io.BytesIO()
+            pdf.save(out, deterministic_id=True)
+        with pikepdf.open(io.BytesIO(out.getvalue()), attempt_recovery=False) as check:
+            if _active_parts(check):
+                raise _pdf_refused(name)
+    except DomainError:
+        raise
+    except Exception:  # pikepdf.PdfError, a password, a malformed structure
+        raise _pdf_refused(name) from None
+    return CleanFile(out.getvalue(), "application/pdf", "pdf", name)
 
 
 def _clean_image(name: str, data: bytes, declared_type: str) -> CleanFile:
@@ -156,6 +245,15 @@ def _reencode(image: Image.Image, kind: str) -> bytes:
         mode = image.mode if image.mode in ("1", "L", "LA", "P", "RGB", "RGBA") else "RGBA"
         image.convert(mode).save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def download_name(*, evidence_id: int, content_type: str) -> str:
+    """`evidence-<id>.<ext>` from the type the file was checked as: a reporter's file
+    name (`invoice.pdf.exe`, `../x`, markup) never reaches a staff member's disk."""
+    return f"evidence-{evidence_id}.{_EXTENSIONS.get(content_type, 'bin')}"
 
 
 def store(clean: CleanFile) -> str:

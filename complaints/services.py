@@ -30,6 +30,7 @@ from complaints.models import (
 from complaints.scoping import complaints_for_user, is_inspector
 from complaints.working_days import add_working_days, working_days_between
 from immigration.errors import ConflictError, DomainError, NotFoundError
+from immigration.locks import bound_lock_waits
 from notifications.models import OutboundMessage
 from notifications.retention import outbox_erasable, outbox_erase
 from offices import schedule
@@ -213,6 +214,7 @@ def complaint_add_information(
 ) -> ComplaintEvent:
     """The reporter adds to their case; it also stops a concluded case from closing
     itself (the reporter answered)."""
+    bound_lock_waits()
     complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
     text = (text or "").strip()
     if not text and not uploads:
@@ -244,6 +246,7 @@ def complaint_transition(
         raise NotFoundError(
             code="complaint_not_found", message=_("No report has this tracking code.")
         )
+    bound_lock_waits()
     complaint = Complaint.objects.select_for_update().select_related("office").get(pk=complaint.pk)
     if to not in TRANSITIONS.get(complaint.status, set()):
         raise ConflictError(
@@ -343,6 +346,7 @@ def complaints_autoclose(*, now: dt.datetime | None = None) -> int:
         if working_days_between(concluded, today) < AUTO_CLOSE_WORKING_DAYS:
             continue
         with transaction.atomic():
+            bound_lock_waits()
             locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
             if locked.status not in (S.SUBSTANTIATED, S.UNSUBSTANTIATED):
                 continue

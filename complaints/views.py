@@ -4,7 +4,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse, Http404
 from django.views.decorators.cache import never_cache
 
-from complaints.evidence import private_storage
+from complaints.evidence import download_name, private_storage
 from complaints.models import Evidence
 from complaints.scoping import complaints_for_user
 
@@ -21,7 +21,7 @@ def evidence_file(request, pk: int):
         private_storage.open(evidence.file_name, "rb"),
         content_type=evidence.content_type,
         as_attachment=True,
-        filename=evidence.original_name,
+        filename=download_name(evidence_id=evidence.pk, content_type=evidence.content_type),
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

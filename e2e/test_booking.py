@@ -47,6 +47,7 @@ def test_book_on_a_phone_in_indonesian_then_cancel(phone_page, shot):
     page.get_by_role("button", name="Tampilkan").click()
     expect(page.locator(".ticket .code")).to_have_text(code)
     page.get_by_role("button", name="Batalkan pemesanan ini").click()
+    page.get_by_role("button", name="Ya, batalkan pemesanan ini").click()  # the second page
     expect(page.get_by_text("Pemesanan sudah dibatalkan.")).to_be_visible()
     shot(page, "id-4-cancelled")
 

@@ -21,6 +21,9 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+# What a 503 asks the client to wait (an outage, a busy lock, an unreadable lockout).
+RETRY_AFTER_SECONDS = 15
+
 
 class DomainError(Exception):
     """A business rule said no. `code` is stable API; `message` is for people."""
@@ -96,7 +99,10 @@ def request_refusal(exc: Exception) -> tuple[int, dict] | None:
 def api_exception_handler(exc, context):
     """Render every API error as `{"error": {"code", "message", "fields"}}`."""
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
+        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
+        if exc.http_status == status.HTTP_503_SERVICE_UNAVAILABLE:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)  # busy, lockout_unavailable
+        return response
     refusal = request_refusal(exc)
     if refusal is not None:
         status_code, body = refusal

@@ -4,6 +4,12 @@ One passport-queue site leaked its applicants' names, birth dates and WhatsApp n
 logs are a common way such data escapes. Code never logs names, birth dates, phone
 numbers or NIK on purpose; the redaction filter is the safety net for what slips
 through (a provider's error text quoting a number, an exception message with input).
+
+Booking and complaint tracking codes are bearer secrets too (a code and a birth date
+open a booking; a tracking code opens a report's status), and they travel in paths
+(`/pesan/<code>/`, `/lapor/<code>/`, `/api/v1/bookings/<code>/`) that Django's own
+`django.request` lines ("Not Found: /pesan/...") and our access lines print:
+`mask_codes` keeps only their first two characters, wherever they appear.
 """
 
 import logging
@@ -31,9 +37,44 @@ _PERSONAL_DATA = re.compile(
 )
 
 
+# The code alphabet (bookings/codes.py: no 0/O, 1/I/L). immigration may not import
+# bookings, so the shape is restated here; test_logging checks the two agree.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_C = "2-9A-HJKMNP-Z"
+# A code as the system writes it (upper case, XXXXXXXX or XXXX-XXXX), anywhere in text.
+_CODE_TOKEN = re.compile(rf"\b([{_C}]{{2}})[{_C}]{{2}}-?[{_C}]{{4}}\b")
+# A path segment after a route that carries a code, in whatever case or form a person
+# typed it (the views accept any case, dashes and spaces).
+_CODE_SEGMENT = re.compile(
+    r"(/(?:pesan|lapor|bookings|complaints)/)([^/?#\"'<>\r\n\t]{8,30})", re.IGNORECASE
+)
+_CODE_CANONICAL = re.compile(rf"[{_C}]{{8}}")
+_CODE_SEPARATORS = re.compile(r"[\s-]|%20|%2D", re.IGNORECASE)
+
+
+def _mask_segment(match: re.Match) -> str:
+    """The segment may run on into the text after the path ("/pesan/abcd 2345 was not
+    found"): the longest run of its words that is a code is masked."""
+    route, segment = match.groups()
+    words = segment.split(" ")
+    for count in range(len(words), 0, -1):
+        head = " ".join(words[:count])
+        if _CODE_CANONICAL.fullmatch(_CODE_SEPARATORS.sub("", head).upper()):
+            return f"{route}{head[:2]}**-****{segment[len(head) :]}"
+    return match.group(0)
+
+
+def mask_codes(text: str) -> str:
+    """Keep only the first two characters of booking and tracking codes: in paths in
+    any case and form, elsewhere as the system writes them (upper case)."""
+    text = _CODE_SEGMENT.sub(_mask_segment, text)
+    return _CODE_TOKEN.sub(r"\1**-****", text)
+
+
 def redact(text: str) -> str:
-    """Replace anything shaped like a phone number, NIK, date or e-mail address."""
-    return _PERSONAL_DATA.sub(REDACTED, text)
+    """Replace anything shaped like a phone number, NIK, date or e-mail address, and
+    mask booking and tracking codes."""
+    return mask_codes(_PERSONAL_DATA.sub(REDACTED, text))
 
 
 class RequestIdFilter(logging.Filter):
@@ -59,9 +100,23 @@ class RedactPersonalDataFilter(logging.Filter):
         record.msg = redact(record.getMessage())
         record.args = None
         for name, value in list(vars(record).items()):
-            if isinstance(value, str) and name not in _RECORD_ATTRIBUTES | _NOT_REDACTED:
+            if name in _RECORD_ATTRIBUTES | _NOT_REDACTED:
+                continue
+            if isinstance(value, str):
                 setattr(record, name, redact(value))
+            elif not isinstance(value, (int, float, bool, type(None))):
+                setattr(record, name, _describe(value))
         return True
+
+
+def _describe(value) -> str:
+    """An object passed with `extra=` as the JSON formatter would print it (its repr),
+    redacted. Django's `django.request` lines pass the request, whose repr carries the
+    full path with its query string: only its method and redacted path are kept."""
+    method, path = getattr(value, "method", None), getattr(value, "path", None)
+    if isinstance(method, str) and isinstance(path, str):
+        return f"<request {method} {redact(path)}>"
+    return redact(repr(value))
 
 
 class JsonFormatter(_BaseJsonFormatter):

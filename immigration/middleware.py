@@ -7,15 +7,10 @@ import uuid
 
 from immigration.logging import redact, request_id_var
 
-# Booking and tracking codes in paths are bearer-like: keep only their first letters.
-_CODE_IN_PATH = re.compile(
-    r"(?:(?<=/bookings/)|(?<=/complaints/))([2-9A-HJ-NP-Z]{2})[2-9A-HJ-NP-Z]{2}-?[2-9A-HJ-NP-Z]{4}(?=/|\.|$)",
-    re.IGNORECASE,
-)
-
 
 def _loggable_path(path: str) -> str:
-    return _CODE_IN_PATH.sub(r"\1**-****", redact(path))
+    """Personal data redacted, booking and tracking codes masked (`redact` does both)."""
+    return redact(path)
 
 
 logger = logging.getLogger("immigration.access")

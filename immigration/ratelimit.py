@@ -40,8 +40,27 @@ def _networks(proxies: tuple[str, ...]) -> tuple:
     return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
+IPV6_CLIENT_PREFIX = 64
+
+
+def _client(address) -> str:
+    """An IPv4 address as it is; an IPv6 one as its /64 network's first address.
+
+    An IPv6 home or server line is routed a /64 (or more) of its own: a calo with one
+    line has 2^64 addresses to rotate through, so a limit keyed on the full address
+    limits nothing. The /64 is what one subscriber holds; it is written as an address
+    (the interface bits zeroed), which django-axes and the logs take as any other."""
+    if address.version == 6:
+        if address.ipv4_mapped is not None:  # ::ffff:203.0.113.9 is an IPv4 client
+            return str(address.ipv4_mapped)
+        network = ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False)
+        return str(network.network_address)
+    return str(address)
+
+
 def client_ip(request) -> str | None:
-    """The address of whoever sent the request, for rate limits.
+    """The address of whoever sent the request, for rate limits; an IPv6 client by its
+    /64 (see `_client`).
 
     gunicorn does not rewrite REMOTE_ADDR from X-Forwarded-For, so behind a reverse
     proxy REMOTE_ADDR is the proxy's. Only when it is one of TRUSTED_PROXIES is
@@ -55,16 +74,21 @@ def client_ip(request) -> str | None:
     def trusted(address) -> bool:
         return address is not None and any(address in network for network in proxies)
 
-    if remote is None or not trusted(_address(remote)):
+    if remote is None:
+        return None
+    peer = _address(remote)
+    if peer is None:
         return remote
+    if not trusted(peer):
+        return _client(peer)
     hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     for hop in reversed(hops):
         address = _address(hop)
         if address is None:
             break
         if not trusted(address):
-            return str(address)
-    return remote
+            return _client(address)
+    return _client(peer)
 
 
 def hit(key: str, *, window_seconds: int) -> int:

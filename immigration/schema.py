@@ -5,8 +5,10 @@ Errors that follow from how a view is built are added here rather than by hand o
 view, so a new view cannot forget them: 401 wherever an API key is read (a bad key is
 refused even on public endpoints), 401 and 403 where a login or key is required, 403
 for a session's missing CSRF token, 429 where a throttle applies, 400, 413 and 415 for
-a body, 404 for a path with parameters, 406 where the Accept header is negotiated. A
-view still declares its own domain errors (409 and the like) with `@extend_schema`.
+a body, 404 for a path with parameters, 406 where the Accept header is negotiated,
+and 503 everywhere (the database is unreachable, a lock is busy, or the birth-date
+lockout cannot be checked). A view still declares its own domain errors (409 and the
+like) with `@extend_schema`.
 """
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -28,6 +30,11 @@ ERROR_DESCRIPTIONS = {
     413: "The request body is too large.",
     415: "The body is not in a media type the endpoint reads.",
     429: "Too many requests: retry after the `Retry-After` header's seconds.",
+    503: "Nothing was changed; retry after the `Retry-After` header's seconds. `code` says "
+    "why: `service_unavailable` (the database is unreachable), `busy` (another request "
+    "holds a lock on the same booking, phone or day for longer than the lock timeout), "
+    "`lockout_unavailable` (the birth-date lockout cannot be checked, so no code is "
+    "looked up).",
 }
 
 
@@ -55,7 +62,7 @@ def error_response(status: int) -> OpenApiResponse:
 class AutoSchema(SpectacularAutoSchema):
     def error_statuses(self) -> set[int]:
         view, method = self.view, self.method
-        statuses: set[int] = set()
+        statuses: set[int] = {503}  # any operation: an outage, a busy lock, the lockout
         authenticators = view.get_authenticators()
         if authenticators:
             statuses.add(401)

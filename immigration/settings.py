@@ -182,6 +182,14 @@ BOOKING_CHECK_IN_OPENS_MINUTES = env.int("BOOKING_CHECK_IN_OPENS_MINUTES", defau
 BOOKING_REMINDER_HOUR = env.int("BOOKING_REMINDER_HOUR", default=9)
 # How often a booking may be moved to another day (M-Paspor allows once).
 BOOKING_RESCHEDULE_MAX = env.int("BOOKING_RESCHEDULE_MAX", default=1)
+# Seconds a transaction waits for a lock (another booking of the same phone, person or
+# day; a row being changed) before answering 503 `busy`, "please try again"
+# (immigration/locks.py). A stuck transaction then cannot hang every worker behind it.
+LOCK_TIMEOUT_SECONDS = env.float("LOCK_TIMEOUT_SECONDS", default=5)
+# Wrong birth dates for one booking code in an hour: from one client (address, API key,
+# WhatsApp number), and from everyone together (bookings.services.booking_for_applicant).
+BIRTH_DATE_GUESSES_PER_CLIENT = env.int("BIRTH_DATE_GUESSES_PER_CLIENT", default=10)
+BIRTH_DATE_GUESSES_PER_CODE = env.int("BIRTH_DATE_GUESSES_PER_CODE", default=50)
 # How long a web process refuses a day it found sold out without asking the database
 # again (bookings/soldout.py); 0 turns the shortcut off.
 BOOKING_SOLD_OUT_SECONDS = env.float("BOOKING_SOLD_OUT_SECONDS", default=1.0)
@@ -311,6 +319,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /healthz answers only ok or error to the public; a probe sending
+# `Authorization: Bearer <HEALTHZ_TOKEN>` (or staff signed in) sees each part's state.
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
 # Addresses or networks of the reverse proxies in front of gunicorn. Only a request
 # from one of them has its X-Forwarded-For read to find the client's address (page
 # limits, API throttles, the login lockout: immigration.ratelimit.client_ip); empty:
@@ -428,5 +439,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The dev server's own request lines carry query strings; ours carry none.
         "django.server": {"level": "WARNING"},
+        # pikepdf announces its logger bridge at import (every process); qpdf's warnings
+        # about a file being refused still come through.
+        "pikepdf": {"level": "WARNING"},
     },
 }

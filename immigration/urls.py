@@ -2,19 +2,19 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import TemplateView
 
 from bookings import views_desk
 from bookings import views_public as booking_pages
 from complaints import views_dashboard, views_public
 from complaints.views import evidence_file
 from immigration.health import healthz
+from offices import views as office_views
 
 admin.site.site_header = _("Antrean: Immigration front desk")
 admin.site.site_title = _("Antrean")
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", office_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("pesan/", booking_pages.book, name="booking-page"),
     path("pesan/<str:code>/", booking_pages.confirmation, name="booking-confirmation"),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("cek/", booking_pages.check, name="booking-check"),
     path("loket/pintu/", views_desk.door, name="desk-door"),
     path("loket/antrean/", views_desk.queue, name="desk-queue"),
+    path("loket/layanan/", views_desk.counter, name="desk-counter"),
     path("papan/<slug:code>/", views_desk.board, name="desk-board"),
     path("dasbor/", views_dashboard.view, name="dashboard"),
     path("lapor/", views_public.report, name="complaint-report"),

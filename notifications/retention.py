@@ -35,10 +35,12 @@ def _cutoff(now: dt.datetime) -> dt.datetime:
 
 def _in_batches(queryset: QuerySet, apply, *, batch_size: int) -> int:
     """Lock up to `batch_size` rows of `queryset` (skipping rows others hold), call
-    `apply(ids)` in the same transaction, and repeat until none is left."""
+    `apply(ids)` in the same transaction, and repeat until none is left. Each batch
+    commits on its own: refused inside a caller's transaction (durable: RuntimeError),
+    which would hold every batch's locks to the end."""
     total = 0
     while True:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             ids = list(
                 queryset.select_for_update(skip_locked=True)
                 .order_by("pk")

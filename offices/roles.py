@@ -34,6 +34,7 @@ _READ_BOOKINGS = [
     "bookings.view_priorityticket",
     "bookings.view_fee",
     "bookings.view_countercall",
+    "bookings.view_counterservice",
 ]
 _DESK = [*_READ_BOOKINGS, MOVE_BOOKINGS, ISSUE_TICKETS]
 _COMPLAINTS = [

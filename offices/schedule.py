@@ -73,13 +73,19 @@ def _holiday_language() -> str:
     return "id" if (get_language() or "id").startswith("id") else "en_US"
 
 
+def national_calendar(years, language: str | None = None) -> holidays.HolidayBase:
+    """Indonesia's national holidays and collective leave (cuti bersama, the "government"
+    category) of `years`, the days every office closes: the one definition, for the
+    offices' calendar and the complaints' working days. Built whole (expand=False): it
+    never fills in another year on first touch, so threads may share it."""
+    return holidays.country_holidays(
+        "ID", years=years, expand=False, language=language, categories=("public", "government")
+    )
+
+
 @lru_cache(maxsize=64)
 def _holidays_of(year: int, language: str) -> dict[dt.date, str]:
-    # Collective leave (cuti bersama) is the "government" category: offices close too.
-    calendar = holidays.country_holidays(
-        "ID", years=year, language=language, categories=("public", "government")
-    )
-    return dict(calendar.items())
+    return dict(national_calendar(year, language).items())
 
 
 def national_holiday(day: dt.date) -> str | None:

@@ -237,7 +237,13 @@ def test_a_bank_key_confirms_payment_and_nothing_else(api):
         api.post_json(f"/api/v1/bookings/{booking.code}/check-in/")
         submitted = api.post_json(
             f"/api/v1/bookings/{booking.code}/submission/",
-            {"fee": "paspor-biasa-48", "billing_code": "820261234567890"},
+            {
+                "fee": "paspor-biasa-48",
+                "billing_code": "820261234567890",
+                "counter": 1,
+                "out_of_turn_reason": "other",
+                "out_of_turn_note": "no call-next at this desk",
+            },
         )
         assert submitted.json()["fee_amount"] == 350_000
         api.logout()

@@ -20,6 +20,7 @@ from bookings.services import (
     booking_reschedule,
     bookings_expire_no_shows,
     priority_ticket_issue,
+    queue_call_next,
 )
 from bookings.tests.factories import DAY, NOW, applicant, book, office
 from immigration.errors import DomainError
@@ -49,14 +50,18 @@ def clerk(db):
 def test_an_applicant_finds_their_booking_only_with_the_right_birth_date():
     booking = book(office(), person=applicant("JOJO", dt.date(1978, 6, 27)))
     found = booking_for_applicant(
-        code=booking.display_code.lower(), birth_date=dt.date(1978, 6, 27)
+        code=booking.display_code.lower(), birth_date=dt.date(1978, 6, 27), client="ip:192.0.2.1"
     )
     assert found.pk == booking.pk
     assert _refusal(
-        lambda: booking_for_applicant(code=booking.code, birth_date=dt.date(1978, 6, 28))
+        lambda: booking_for_applicant(
+            code=booking.code, birth_date=dt.date(1978, 6, 28), client="ip:192.0.2.1"
+        )
     ) == ("booking_not_found")
     assert _refusal(
-        lambda: booking_for_applicant(code="nonsense", birth_date=dt.date(1978, 6, 27))
+        lambda: booking_for_applicant(
+            code="nonsense", birth_date=dt.date(1978, 6, 27), client="ip:192.0.2.1"
+        )
     ) == ("booking_not_found")
 
 
@@ -219,10 +224,12 @@ def test_the_operator_command_runs_the_sweep(capsys):
 def test_the_passports_path_from_submission_to_collection(clerk):
     place = office()
     booking = booking_check_in(office=place, code=book(place).code, actor=clerk, now=_at(7, 45))
+    queue_call_next(office=place, counter=2, actor=clerk, now=_at(8, 0))
     booking = booking_record_submission(
         booking=booking,
         fee_code="paspor-biasa-48",
         billing_code="820261234567890",
+        counter=2,
         actor=clerk,
         now=_at(8, 10),
     )
@@ -263,7 +270,11 @@ def test_steps_out_of_order_and_bad_billing_codes_are_refused(clerk):
     assert (
         _refusal(
             lambda: booking_record_submission(
-                booking=checked, fee_code="paspor-biasa-48", billing_code="123", actor=clerk
+                booking=checked,
+                fee_code="paspor-biasa-48",
+                billing_code="123",
+                counter=1,
+                actor=clerk,
             )
         )
         == "invalid_billing_code"
@@ -271,7 +282,7 @@ def test_steps_out_of_order_and_bad_billing_codes_are_refused(clerk):
     assert (
         _refusal(
             lambda: booking_record_submission(
-                booking=checked, fee_code="nope", billing_code="8" * 15, actor=clerk
+                booking=checked, fee_code="nope", billing_code="8" * 15, counter=1, actor=clerk
             )
         )
         == "unknown_fee"

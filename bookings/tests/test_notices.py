@@ -130,7 +130,12 @@ def test_the_passport_steps_each_queue_a_notice():
         now=dt.datetime(2026, 12, 7, 7, 45, tzinfo=WIB),
     )
     booking = booking_record_submission(
-        booking=booking, fee_code="paspor-biasa-48", billing_code="820261234567890", actor=clerk
+        booking=booking,
+        fee_code="paspor-biasa-48",
+        billing_code="820261234567890",
+        counter=1,
+        out_of_turn_reason="supervisor",
+        actor=clerk,
     )
     fee = OutboundMessage.objects.get(kind="fee_billing")
     assert "Rp350.000" in fee.text

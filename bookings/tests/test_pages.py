@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import icalendar
 import pytest
 import time_machine
 
@@ -52,7 +53,11 @@ def test_a_booking_leads_to_the_confirmation_with_code_qr_and_calendar_file(clie
     assert "07:30 WIB" in page
     ics = client.get(f"/pesan/{booking.code}/kalender.ics")
     assert ics["Content-Type"].startswith("text/calendar")
-    assert "DTSTART:20261207T000000Z" in ics.content.decode()  # arrive by 07:00 WIB
+    (event,) = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
+    # Arrive by 07:00 WIB (00:00 UTC), written in the office's own zone.
+    assert event.decoded("dtstart") == dt.datetime(2026, 12, 7, 0, 0, tzinfo=dt.UTC)
+    assert event["dtstart"].params["TZID"] == "Asia/Jakarta"
+    assert "DTSTART;TZID=Asia/Jakarta:20261207T070000" in ics.content.decode()
 
 
 def test_the_confirmation_is_only_for_the_browser_that_booked(client, django_user_model):
@@ -88,7 +93,15 @@ def test_check_and_cancel_with_code_and_birth_date(client):
         "/cek/", {"code": booking.code.lower(), "birth_date": "1978-06-17", "action": "show"}
     )
     assert booking.display_code in shown.content.decode()
-    client.post("/cek/", {"code": booking.code, "birth_date": "1978-06-17", "action": "cancel"})
+    asked = client.post(
+        "/cek/", {"code": booking.code, "birth_date": "1978-06-17", "action": "cancel"}
+    )
+    assert 'value="cancel_confirmed"' in asked.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == "booked"  # the first tap only asks
+    client.post(
+        "/cek/", {"code": booking.code, "birth_date": "1978-06-17", "action": "cancel_confirmed"}
+    )
     booking.refresh_from_db()
     assert booking.status == "cancelled"
 

@@ -81,6 +81,7 @@ def _a_busy_day(place: Office) -> dict[str, Booking]:
         booking=collected,
         fee_code="paspor-biasa-48",
         billing_code="820261207000123",
+        counter=1,
         actor=DESK,
         now=_at(9, 0),
     )

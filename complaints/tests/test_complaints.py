@@ -4,6 +4,7 @@ import datetime as dt
 import io
 from zoneinfo import ZoneInfo
 
+import pikepdf
 import pytest
 import time_machine
 from django.contrib.auth.models import User
@@ -158,7 +159,11 @@ def test_a_refused_file_refuses_the_whole_report():
 
 def test_a_plain_pdf_and_images_are_stored_privately(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path
-    pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+    document = pikepdf.new()
+    document.add_blank_page()
+    out = io.BytesIO()
+    document.save(out)
+    pdf = out.getvalue()
     complaint = _report(
         uploads=[
             Upload("surat.pdf", pdf, "application/pdf"),

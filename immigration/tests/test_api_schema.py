@@ -84,6 +84,13 @@ def test_every_operation_declares_the_errors_its_callers_can_meet(schema):
             assert "404" in statuses or (method, path) in UNTHROTTLED, f"{method} {path}"
         if (method, path) not in UNTHROTTLED:
             assert "429" in statuses, f"{method} {path}"
+        assert "503" in statuses, f"{method} {path}"
+
+
+def test_the_503_answer_names_its_codes(schema):
+    described = schema["paths"]["/api/v1/bookings/{code}/"]["get"]["responses"]["503"]
+    for code in ("service_unavailable", "busy", "lockout_unavailable"):
+        assert code in described["description"]
 
 
 def test_the_error_schema_is_the_error_body(schema):

@@ -160,3 +160,174 @@ def test_pages_api_throttles_and_lockout_see_the_same_client(
     assert client_ip(request) == expected
     assert caller_ident(request) == ("anon", f"ip:{expected}")
     assert settings.AXES_CLIENT_IP_CALLABLE == "immigration.ratelimit.client_ip"
+
+
+@pytest.mark.parametrize(
+    ("remote", "expected"),
+    [
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("203.0.113.9", "203.0.113.9"),
+    ],
+)
+def test_ipv6_clients_are_keyed_by_their_64(settings, remote, expected):
+    settings.TRUSTED_PROXIES = []
+    assert client_ip(RequestFactory().get("/", REMOTE_ADDR=remote)) == expected
+
+
+def test_behind_a_proxy_a_forwarded_ipv6_client_is_keyed_by_its_64(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="2001:db8:7:8:1:2:3:4"
+    )
+    assert client_ip(request) == "2001:db8:7:8::"
+
+
+def test_logins_from_one_ipv6_64_share_one_lockout(client):
+    with time_machine.travel(START, tick=False):
+        for n in range(5):
+            _login(client, "budi", "salah", REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}")
+        rotated = _login(client, "budi", PASSWORD, REMOTE_ADDR="2001:db8:1:2:ffff::9")
+        elsewhere = _login(client, "budi", PASSWORD, REMOTE_ADDR="2001:db8:1:3::1")
+    assert rotated.status_code == 429
+    assert elsewhere.status_code == 302
+
+
+# --- the birth-date lockout (bookings.services.booking_for_applicant) -------------------
+
+DAY = dt.date(2026, 12, 7)
+BOOKED_AT = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
+BORN = dt.date(1978, 6, 17)
+OWNER = "198.51.100.4"
+
+
+@pytest.fixture
+def booking(settings):
+    from bookings.applicant import Applicant
+    from bookings.models import Channel
+    from bookings.services import Actor, booking_create
+    from offices.models import Office
+
+    settings.BIRTH_DATE_GUESSES_PER_CLIENT = 10
+    settings.BIRTH_DATE_GUESSES_PER_CODE = 50
+    with time_machine.travel(BOOKED_AT, tick=False):
+        yield booking_create(
+            office=Office.objects.get(code="tangerang"),
+            date=DAY,
+            applicant=Applicant("Siti Nuraini", BORN),
+            phone="081234567890",
+            actor=Actor.applicant(Channel.WEB),
+        )
+
+
+def _lookup(client, booking, born, address):
+    return client.get(
+        f"/api/v1/bookings/{booking.code}/",
+        {"birth_date": born.isoformat()},
+        REMOTE_ADDR=address,
+    )
+
+
+def _guess(client, booking, address, times):
+    statuses = set()
+    for n in range(times):
+        wrong = BORN.replace(year=1950 + n % 40, day=1 + n // 40)
+        statuses.add(_lookup(client, booking, wrong, address).status_code)
+    return statuses
+
+
+def test_a_strangers_wrong_birth_dates_do_not_lock_the_owner_out(client, booking):
+    assert _guess(client, booking, "203.0.113.9", 10) == {404}
+    stranger = _lookup(client, booking, BORN, "203.0.113.9")
+    owner = _lookup(client, booking, BORN, OWNER)
+    assert stranger.status_code == 429
+    assert stranger.json()["error"]["code"] == "too_many_attempts"
+    assert owner.status_code == 200
+    assert owner.json()["code"] == booking.display_code
+
+
+def test_a_guesser_rotating_through_an_ipv6_64_is_one_client(client, booking):
+    for n in range(10):
+        wrong = BORN.replace(year=1950 + n)
+        _lookup(client, booking, wrong, f"2001:db8:1:2::{n + 1:x}")
+    assert _lookup(client, booking, BORN, "2001:db8:1:2:9::1").status_code == 429
+    assert _lookup(client, booking, BORN, "2001:db8:1:3::1").status_code == 200
+
+
+def test_a_guesser_with_many_addresses_locks_the_code_at_the_higher_cap(client, booking, settings):
+    settings.BIRTH_DATE_GUESSES_PER_CLIENT = 3
+    settings.BIRTH_DATE_GUESSES_PER_CODE = 7
+    for n in range(7):
+        wrong = BORN.replace(year=1950 + n)
+        assert _lookup(client, booking, wrong, f"203.0.113.{n}").status_code == 404
+    # Each address is under its own cap; together they reached the code's.
+    fresh = _lookup(client, booking, BORN, "192.0.2.200")
+    assert fresh.status_code == 429
+    assert fresh.json()["error"]["code"] == "too_many_attempts"
+
+
+def test_the_web_page_and_the_api_count_one_clients_guesses_together(client, booking, settings):
+    settings.BIRTH_DATE_GUESSES_PER_CLIENT = 4
+    for n in range(2):
+        _lookup(client, booking, BORN.replace(year=1950 + n), "203.0.113.9")
+    for n in range(2):
+        client.post(
+            "/cek/",
+            {"code": booking.code, "birth_date": f"19{60 + n}-06-17", "action": "show"},
+            REMOTE_ADDR="203.0.113.9",
+        )
+    assert _lookup(client, booking, BORN, "203.0.113.9").status_code == 429
+    assert _lookup(client, booking, BORN, OWNER).status_code == 200
+
+
+@pytest.fixture
+def cache_down(settings, unused_tcp_port):
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": f"redis://127.0.0.1:{unused_tcp_port}/0",
+        }
+    }
+
+
+def test_with_the_cache_down_the_lookup_fails_closed_with_503(client, booking, cache_down):
+    right = _lookup(client, booking, BORN, OWNER)
+    wrong = _lookup(client, booking, BORN.replace(year=1979), OWNER)
+    unknown = client.get("/api/v1/bookings/ABCD2345/", {"birth_date": "1978-06-17"})
+    # No answer tells a right birth date from a wrong one, or a real code from none.
+    for response in (right, wrong, unknown):
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "lockout_unavailable"
+        assert response["Retry-After"] == "15"
+    assert "coba lagi" in right.json()["error"]["message"]
+    english = client.get(
+        f"/api/v1/bookings/{booking.code}/",
+        {"birth_date": BORN.isoformat()},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "try again in a few minutes" in english.json()["error"]["message"]
+
+
+def test_with_the_cache_down_nobody_cancels_by_guessing(client, booking, cache_down):
+    from bookings.models import Booking
+
+    response = client.post(
+        f"/api/v1/bookings/{booking.code}/cancel/",
+        {"birth_date": BORN.isoformat()},
+        content_type="application/json",
+    )
+    assert response.status_code == 503
+    assert Booking.objects.get(pk=booking.pk).status == "booked"
+
+
+def test_with_the_cache_down_the_check_page_says_so_with_503(client, booking, cache_down):
+    page = client.post(
+        "/cek/", {"code": booking.code, "birth_date": BORN.isoformat(), "action": "cancel"}
+    )
+    assert page.status_code == 503
+    assert "Pemeriksaan pemesanan sedang tidak tersedia" in page.content.decode()
+    from bookings.models import Booking
+
+    assert Booking.objects.get(pk=booking.pk).status == "booked"

@@ -126,3 +126,95 @@ def test_personal_data_in_a_traceback_is_redacted(log_lines):
 def test_ordinary_numbers_are_left_alone(log_lines):
     logging.getLogger("antrean.test").info("sent %d messages in %d ms, status 200", 42, 1500)
     assert log_lines()[0]["message"] == "sent 42 messages in 1500 ms, status 200"
+
+
+# --- booking and tracking codes ----------------------------------------------------------
+
+CODE = "K7P2MX4Q"
+
+
+def _code_forms(code: str) -> list[str]:
+    display = f"{code[:4]}-{code[4:]}"
+    return [code, display, code.lower(), display.lower()]
+
+
+def test_the_logs_know_the_codes_alphabet():
+    from bookings import codes
+    from immigration.logging import CODE_ALPHABET
+
+    assert CODE_ALPHABET == codes.ALPHABET
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/pesan/{CODE}/",
+        f"/pesan/{CODE.lower()}/",
+        f"/pesan/{CODE[:4]}-{CODE[4:]}/kalender.ics",
+        f"/lapor/{CODE}/",
+        f"/lapor/{CODE[:4].lower()}-{CODE[4:]}/",
+        f"/api/v1/bookings/{CODE}/?birth_date=1978-06-17",
+        f"/api/v1/bookings/{CODE.lower()}/lookup/",
+        f"/api/v1/complaints/{CODE}/",
+    ],
+)
+def test_a_code_in_a_path_never_reaches_a_log_line(client, log_lines, path):
+    response = client.get(path)
+    assert response.status_code >= 400  # no such code: Django's own 4xx line too
+    lines = log_lines()
+    loggers = {line["logger"] for line in lines}
+    assert "immigration.access" in loggers
+    text = json.dumps(lines)
+    for form in _code_forms(CODE):
+        assert form not in text
+    assert "K7**-****" in text or "k7**-****" in text
+
+
+@pytest.mark.django_db
+def test_djangos_not_found_line_is_masked(client, log_lines):
+    client.get(f"/pesan/{CODE}/")
+    warnings = [line for line in log_lines() if line["logger"] == "django.request"]
+    assert warnings, "Django logs a 404 on django.request"
+    assert all(CODE not in line["message"] for line in warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("booking K7P2-MX4Q confirmed", "booking K7**-**** confirmed"),
+        ("code K7P2MX4Q.", "code K7**-****."),
+        ("GET /api/v1/whatsapp/webhook/ 200", "GET /api/v1/whatsapp/webhook/ 200"),
+        ("database unavailable (OperationalError)", "database unavailable (OperationalError)"),
+        ("WHATSAPP_BACKEND is console", "WHATSAPP_BACKEND is console"),
+        ("/lapor/lacak/ 200", "/lapor/lacak/ 200"),
+        ("Not Found: /pesan/k7p2 mx4q was here", "Not Found: /pesan/k7**-**** was here"),
+    ],
+)
+def test_codes_are_masked_and_ordinary_words_left_alone(log_lines, text, expected):
+    logging.getLogger("antrean.test").warning(text)
+    assert log_lines()[0]["message"] == expected
+
+
+@pytest.mark.django_db
+def test_a_whole_booking_leaves_no_code_or_phone_in_the_logs(client, log_lines):
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC), tick=False):
+        body = {
+            "office": "tangerang",
+            "date": "2026-12-07",
+            "name": "Siti Nuraini",
+            "birth_date": "1978-06-17",
+            "phone": "0812-3456-7890",
+        }
+        booked = client.post("/api/v1/bookings/", body, content_type="application/json")
+        code = booked.json()[0]["code"].replace("-", "")
+        client.get(f"/api/v1/bookings/{code}/", {"birth_date": "1978-06-18"})
+        client.get(f"/api/v1/bookings/{code.lower()}/", {"birth_date": "1978-06-17"})
+        client.get(f"/pesan/{code}/")
+        client.post("/cek/", {"code": code, "birth_date": "1978-06-18", "action": "show"})
+    text = json.dumps(log_lines())
+    assert booked.status_code == 201
+    for secret in [*_code_forms(code), "6281234567890", "081234567890", "1978-06-17"]:
+        assert secret not in text

@@ -8,9 +8,11 @@ A new URL fails `test_every_url_is_classified` until it is added to CLASSIFIED w
 treatment it deserves.
 """
 
+import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib import admin
@@ -21,8 +23,14 @@ from django.urls import reverse
 from PIL import Image
 
 from bookings.models import CounterCall
-from bookings.services import Actor, priority_ticket_issue, queue_call_next
-from bookings.tests.factories import NOW, applicant, book
+from bookings.services import (
+    Actor,
+    booking_check_in,
+    booking_record_submission,
+    priority_ticket_issue,
+    queue_call_next,
+)
+from bookings.tests.factories import DAY, NOW, applicant, book
 from complaints.models import ContactAccess
 from complaints.services import Upload, complaint_submit
 from immigration.tests.urlwalk import url_patterns
@@ -75,8 +83,10 @@ def _office_rows(office: Office, tag: str) -> dict:
     outbound = OutboundMessage.objects.create(
         to=booking.phone, kind="reply", text=f"Balasan rahasia {tag}", subject="x"
     )
+    served = _served_out_of_turn(office, tag)
     return {
         "office": office,
+        "counterservice": served.counter_service,
         "booking": booking,
         "slot": booking.slot,
         "priorityticket": ticket,
@@ -94,6 +104,23 @@ def _office_rows(office: Office, tag: str) -> dict:
         "group": None,
         **_failed_logins(colleague.username),
     }
+
+
+def _served_out_of_turn(office: Office, tag: str):
+    """A second booking of the office, served at a counter out of turn (with a note)."""
+    booking = book(office, now=NOW, person=applicant(f"PEMOHON RAHASIA {tag} LOKET"))
+    morning = dt.datetime.combine(DAY, dt.time(7, 50), tzinfo=ZoneInfo(office.timezone))
+    booking_check_in(office=office, code=booking.code, actor=Actor.system(), now=morning)
+    return booking_record_submission(
+        booking=booking,
+        fee_code="paspor-biasa-48",
+        billing_code="820261207000123",
+        counter=1,
+        out_of_turn_reason="other",
+        out_of_turn_note=f"PEMOHON RAHASIA {tag} dilayani duluan",
+        actor=Actor.system(),
+        now=morning + dt.timedelta(minutes=30),
+    )
 
 
 def _failed_logins(username: str) -> dict:
@@ -184,6 +211,7 @@ def _admin_url(name: str, model: str, obj=None) -> str:
         "priorityticket": "bookings",
         "fee": "bookings",
         "countercall": "bookings",
+        "counterservice": "bookings",
         "complaint": "complaints",
         "contactaccess": "complaints",
         "outboundmessage": "notifications",
@@ -277,6 +305,7 @@ ADMIN_MODELS: dict[str, Callable[[str, str], Check]] = {
     "bookings/priorityticket": admin_scoped,
     "bookings/fee": admin_national,
     "bookings/countercall": admin_scoped,
+    "bookings/counterservice": admin_scoped,
     "complaints/complaint": admin_scoped,
     # Inspectors only (headquarters): an officer's list is empty.
     "complaints/contactaccess": lambda model, view: admin_scoped(model, view, own_visible=False),
@@ -305,6 +334,31 @@ def _queue(w: World) -> None:
     assert w.client.get("/loket/antrean/?office=batam").status_code == 403
     assert w.client.post("/loket/antrean/", {"office": "batam", "counter": "1"}).status_code == 403
     own = w.client.get("/loket/antrean/?office=tangerang")
+    assert own.status_code == 200
+    _no_b(own, w)
+
+
+def _counter(w: World) -> None:
+    assert w.client.get("/loket/layanan/?office=batam&counter=1").status_code == 403
+    call = {"office": "batam", "counter": "1", "action": "call"}
+    assert w.client.post("/loket/layanan/", call).status_code == 403
+    theirs = w.theirs["booking"]
+    served = w.client.post(
+        "/loket/layanan/",
+        {
+            "office": "tangerang",
+            "counter": "1",
+            "code": theirs.code,
+            "fee": "paspor-biasa-48",
+            "billing_code": "820261207000123",
+            "out_of_turn_reason": "supervisor",
+        },
+    )
+    assert served.status_code == 400
+    _no_b(served, w)
+    theirs.refresh_from_db()
+    assert theirs.status == "booked"
+    own = w.client.get("/loket/layanan/?office=tangerang&counter=1")
     assert own.status_code == 200
     _no_b(own, w)
 
@@ -374,6 +428,20 @@ def _api_priority_tickets(w: World) -> None:
     assert response.status_code == 404
 
 
+def _api_call_next(w: World) -> None:
+    response = w.client.post(
+        "/api/v1/offices/batam/counters/1/call-next/", content_type="application/json"
+    )
+    assert response.status_code == 404
+    _no_b(response, w)
+    assert (
+        w.client.post(
+            "/api/v1/offices/tangerang/counters/1/call-next/", content_type="application/json"
+        ).status_code
+        == 200
+    )
+
+
 def _api_step(step: str, body: dict | None = None) -> Check:
     def check(w: World) -> None:
         response = w.client.post(
@@ -435,6 +503,7 @@ CLASSIFIED: dict[str, Check] = {
     "cek/": public(BEARER, lambda w: "/cek/"),
     "loket/pintu/": _door_with_their_code,
     "loket/antrean/": _queue,
+    "loket/layanan/": _counter,
     "papan/<slug:code>/": lambda w: _no_b(w.client.get("/papan/batam/"), w),
     "dasbor/": _dashboard,
     "lapor/": public(PUBLIC, lambda w: "/lapor/"),
@@ -470,7 +539,8 @@ CLASSIFIED: dict[str, Check] = {
     ),
     f"api/v1/^bookings/{CODE}/check-in/$": _api_check_in,
     f"api/v1/^bookings/{CODE}/submission/$": _api_step(
-        "submission", {"fee": "paspor-biasa-48", "billing_code": "820261234567890"}
+        "submission",
+        {"fee": "paspor-biasa-48", "billing_code": "820261234567890", "counter": 1},
     ),
     f"api/v1/^bookings/{CODE}/payment/$": _api_step("payment"),
     f"api/v1/^bookings/{CODE}/ready/$": _api_step("ready"),
@@ -478,6 +548,7 @@ CLASSIFIED: dict[str, Check] = {
     f"api/v1/^bookings/{CODE}/staff-cancel/$": _api_step("staff-cancel"),
     "api/v1/offices/<slug:code>/bookings/": _api_office_bookings,
     "api/v1/offices/<slug:code>/priority-tickets/": _api_priority_tickets,
+    "api/v1/offices/<slug:code>/counters/<int:counter>/call-next/": _api_call_next,
     "api/v1/complaints/": public(PUBLIC, lambda w: "/api/v1/complaints/"),
     f"api/v1/^complaints/{CODE}/$": public(
         BEARER, lambda w: f"/api/v1/complaints/{_tracking_code(w)}/"

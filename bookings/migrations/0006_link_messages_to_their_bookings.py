@@ -59,7 +59,7 @@ def link(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0004_personal_data_retention"),
+        ("bookings", "0005_counter_service"),
         ("notifications", "0005_message_about"),
     ]
 

@@ -26,6 +26,13 @@ pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
 DOOR = dt.datetime(2026, 12, 7, 0, 45, tzinfo=dt.UTC)  # 07:45 WIB on the booked day
 SECRET = "hostile-offices-secret"
+# Served out of turn on purpose: the role check must come before any counter rule.
+SUBMISSION = {
+    "fee": "paspor-biasa-48",
+    "billing_code": "820261234567890",
+    "counter": 1,
+    "out_of_turn_reason": "supervisor",
+}
 
 
 @pytest.fixture
@@ -60,7 +67,7 @@ def test_a_desk_key_of_one_office_finds_no_booking_of_another(client, offices, s
     tangerang, batam = offices
     theirs = _booking(batam)
     auth = _key_auth(tangerang, ["desk"])
-    body = {"fee": "paspor-biasa-48", "billing_code": "820261234567890"}
+    body = SUBMISSION
     with time_machine.travel(DOOR, tick=False):
         aimed = client.post(
             f"/api/v1/bookings/{theirs.code}/{step}/", body, content_type="application/json", **auth
@@ -79,7 +86,7 @@ def test_a_desk_key_of_one_office_finds_no_booking_of_another(client, offices, s
 STAFF_STEPS = [
     ("check-in", "booked", {}),
     ("staff-cancel", "booked", {}),
-    ("submission", "checked_in", {"fee": "paspor-biasa-48", "billing_code": "820261234567890"}),
+    ("submission", "checked_in", SUBMISSION),
     ("payment", "submitted", {}),
     ("ready", "paid", {}),
     ("collected", "ready", {}),

@@ -72,7 +72,7 @@ def test_a_key_tied_to_office_a_finds_nothing_of_office_b(client):
         theirs = book(Office.objects.get(code="batam"), now=NOW)
     _c, auth = _key(office=Office.objects.get(code="tangerang"), scopes=["bookings:read", "desk"])
     assert _error(client.get(LIST.format(office="batam"), **auth), 404)["code"] == "not_found"
-    submission = {"fee": "paspor-biasa-48", "billing_code": "820261234567890"}
+    submission = {"fee": "paspor-biasa-48", "billing_code": "820261234567890", "counter": 1}
     for step, body in [
         ("ready", {}),
         ("collected", {}),

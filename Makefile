@@ -7,7 +7,7 @@ PORT ?= 8000
 # Extra arguments for pytest, e.g. `make test ARGS="-k healthz -x"`.
 ARGS ?=
 
-.PHONY: run test lint format messages stack stack-check smoke-run bench bench-profile clean
+.PHONY: run test test-quick lint format messages stack stack-check smoke-run bench bench-profile clean
 
 # Serve on http://127.0.0.1:$(PORT) with SQLite and in-process tasks: no server needed.
 run: export DJANGO_DEBUG := true
@@ -17,12 +17,20 @@ run: $(VENV)/.installed-run
 	$(MANAGE) create_demo_accounts
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
-# The whole suite against throwaway PostgreSQL and Redis servers and a Celery worker.
+# The whole suite against throwaway PostgreSQL and Redis servers, real Celery workers
+# and Chromium: in parallel on xdist workers, then the fault drills one at a time
+# (scripts/pytest-passes).
 test: export DJANGO_DEBUG := true
 test: $(VENV)/.installed-dev
 	$(MANAGE) compilemessages --ignore=$(VENV) -v 0
 	scripts/ensure-chromium
-	scripts/with-services $(BIN)/pytest $(ARGS)
+	scripts/with-services scripts/pytest-passes $(ARGS)
+
+# The inner loop: the parallel pass without browser tests and drills (CI runs `make test`).
+test-quick: export DJANGO_DEBUG := true
+test-quick: $(VENV)/.installed-dev
+	$(MANAGE) compilemessages --ignore=$(VENV) -v 0
+	QUICK=1 scripts/with-services scripts/pytest-passes $(ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

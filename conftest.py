@@ -1,17 +1,53 @@
-"""Fixtures shared by every app's tests.
+"""Fixtures shared by every app's tests, and how the suite runs in parallel.
 
 The suite runs against the real servers `make test` starts (scripts/with-services):
 PostgreSQL through DATABASE_URL and Redis through REDIS_URL. It refuses to run on
 anything less, so a green run always means the real parts were exercised.
+
+`make test` runs it in two passes (scripts/pytest-passes): everything but the fault
+drills on pytest-xdist workers, then the drills (marked `drill`) one at a time, since
+they stop and start the servers every test shares. Each xdist worker has its own test
+database (pytest-django names it test_<name>_gw0, _gw1, ...), its own Redis database
+(the cache, the Celery broker and the real worker it may start), so no worker's
+`cache.clear()` or queue reaches another's.
 """
 
 import time
 
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
+
+# Redis databases of the fault drills (immigration/tests/drills.py) start here; xdist
+# workers take 1, 2, ... below it, and the serial pass keeps REDIS_URL's own.
+FIRST_DRILL_REDIS_DB = 11
+
+# Property tests run Hypothesis's 100 examples (all of the pure ones together take about
+# a second; the database-backed ones state their own smaller budget), with no deadline:
+# beside other xdist workers on 2 cores a slow example says nothing about the code. A
+# failure prints the blob that reproduces it. `HYPOTHESIS_PROFILE=thorough` for a deep run.
+hypothesis_settings.register_profile("suite", max_examples=100, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=None, print_blob=True)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--drills",
+        choices=("with", "without", "only"),
+        default="with",
+        help="run the fault drills (tests marked `drill`) with the rest (default), "
+        "leave them out, or run only them. They stop and start the shared servers, so "
+        "they cannot run beside other tests on xdist workers.",
+    )
 
 
 def pytest_configure(config):
+    import os
+
+    from django.test.signals import setting_changed
+
+    hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
+
     problems = []
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         problems.append("DATABASE_URL must point at PostgreSQL")
@@ -27,6 +63,96 @@ def pytest_configure(config):
             + "). Run it with `make test`, or `scripts/with-services .venv/bin/pytest`.",
             returncode=4,
         )
+    if config.getoption("drills") != "without" and _parallel(config):
+        pytest.exit(
+            "The fault drills stop the servers every xdist worker uses: run them "
+            "serially (--drills=only, no -n) and the rest with -n --drills=without, as "
+            "scripts/pytest-passes does.",
+            returncode=4,
+        )
+
+    # One round of PBKDF2 instead of a million (immigration/tests/hashers.py): same
+    # algorithm and hash format, a tenth of the suite's CPU less.
+    settings.PASSWORD_HASHERS = [
+        "immigration.tests.hashers.OneRoundPBKDF2PasswordHasher",
+        *(h for h in settings.PASSWORD_HASHERS if not h.endswith(".PBKDF2PasswordHasher")),
+    ]
+    setting_changed.send(
+        sender=None, setting="PASSWORD_HASHERS", value=settings.PASSWORD_HASHERS, enter=True
+    )
+
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker:
+        _use_own_redis_database(int(worker.removeprefix("gw")))
+
+
+def _parallel(config) -> bool:
+    """This is an xdist worker, or the controller of some."""
+    return hasattr(config, "workerinput") or bool(getattr(config.option, "numprocesses", 0))
+
+
+def _use_own_redis_database(index: int) -> None:
+    """Point the cache, the Celery broker and result backend, and the environment
+    (what a worker or gunicorn started by a test inherits) at Redis database
+    1 + `index` of the same server."""
+    import os
+
+    from django.test.signals import setting_changed
+
+    from immigration.celery import app
+
+    db = 1 + index
+    if db >= FIRST_DRILL_REDIS_DB:
+        pytest.exit(f"at most {FIRST_DRILL_REDIS_DB - 1} xdist workers", returncode=4)
+    url = f"{settings.REDIS_URL.rsplit('/', 1)[0]}/{db}"
+    os.environ["REDIS_URL"] = url
+    settings.REDIS_URL = url
+    settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = url
+    app.conf.broker_url = app.conf.result_backend = url
+    app._pool = None
+    app.amqp._producer_pool = None
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url}}
+    # Django's own hook for a changed CACHES: drops any client made with the old one.
+    setting_changed.send(sender=None, setting="CACHES", value=settings.CACHES, enter=True)
+
+
+# A drill is marked in its own module (`pytest.mark.drill`, on a test or in
+# `pytestmark`), so `--drills=only` need not import the others: their collection (the
+# API schema built for schemathesis, among others) is most of that pass's start-up.
+# `--drills=without` checks that no drill was marked any other way.
+DRILL_MARK = "mark.drill"
+
+
+def _may_hold_drills(path) -> bool:
+    return DRILL_MARK in path.read_text(encoding="utf-8")
+
+
+def pytest_ignore_collect(collection_path, config):
+    if (
+        config.getoption("drills") == "only"
+        and collection_path.suffix == ".py"
+        and collection_path.name.startswith("test_")
+        and not _may_hold_drills(collection_path)
+    ):
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    mode = config.getoption("drills")
+    if mode == "with":
+        return
+    drills = {item for item in items if item.get_closest_marker("drill") is not None}
+    hidden = sorted({str(item.path) for item in drills if not _may_hold_drills(item.path)})
+    if hidden:
+        raise pytest.UsageError(
+            f"drills marked outside their own module ({', '.join(hidden)}): write "
+            f"`pytest.{DRILL_MARK}` in it, or --drills=only will not find them"
+        )
+    keep = [item for item in items if (item in drills) == (mode == "only")]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
 
 
 @pytest.fixture(autouse=True)
@@ -65,9 +191,9 @@ def test_database_url(db) -> str:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real `celery worker` process on the test Redis broker and the test database
-    (the fault drills' launcher, immigration/tests/drills.py); `.broker_url` is its
-    broker.
+    """A real `celery worker` process (immigration/launcher.py) on this test process's
+    Redis broker and test database, started once per session (per xdist worker);
+    `.broker_url` is its broker.
 
     Tests that rely on it see data the worker wrote only if they commit: mark them
     `django_db(transaction=True)`.
@@ -84,11 +210,9 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 @pytest.fixture
 def unused_tcp_port() -> int:
     """A loopback port nothing listens on (bound, read, released)."""
-    import socket
+    from immigration.launcher import free_port
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_port()
 
 
 @pytest.fixture
@@ -101,6 +225,36 @@ def wait_until():
         while not condition():
             if time.monotonic() > deadline:
                 pytest.fail(f"timed out waiting until {what}")
-            time.sleep(0.2)
+            time.sleep(0.05)
 
     return wait
+
+
+class MonotonicClock:
+    """time.monotonic for the process-local memories (bookings.soldout: sold-out days;
+    offices.calendar_cache: calendar answers), moved only by `advance`, so a test of
+    their expiry waits for nothing. Every other name reads the real `time` module."""
+
+    def __init__(self, start: float):
+        self.now = start
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+@pytest.fixture
+def monotonic_clock(monkeypatch) -> MonotonicClock:
+    """A MonotonicClock that soldout and calendar_cache read instead of the real one."""
+    from bookings import soldout
+    from offices import calendar_cache
+
+    clock = MonotonicClock(time.monotonic())
+    for module in (soldout, calendar_cache):
+        monkeypatch.setattr(module, "time", clock)
+    return clock

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from immigration import launcher
+
+ROOT = launcher.ROOT
 BIN = ROOT / ".venv" / "bin"
 
 BENCH_ENV = {
@@ -44,14 +42,6 @@ def configure_environment() -> None:
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def web_shape(cores: int) -> tuple[int, int]:
     """gunicorn workers and threads for this machine. Measured on 2 cores: a process
     per core plus one keeps the CPUs busy while others wait on PostgreSQL; two threads
@@ -63,69 +53,45 @@ def web_shape(cores: int) -> tuple[int, int]:
 
 
 class Stack:
-    """gunicorn + one Celery worker, started and stopped as a unit."""
+    """gunicorn + one Celery worker, started and stopped as a unit (by
+    immigration/launcher.py, as `make stack` and the tests start them)."""
 
     def __init__(self, logdir: Path, cores: int):
         self.logdir = logdir
-        self.port = free_port()
+        self.port = launcher.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.workers, self.threads = web_shape(cores)
-        self.processes: list[subprocess.Popen] = []
-
-    def _start(self, name: str, argv: list[str]) -> subprocess.Popen:
-        log = open(self.logdir / f"{name}.log", "ab")  # noqa: SIM115 (lives with the process)
-        process = subprocess.Popen(
-            argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.processes.append(process)
-        return process
+        self.servers = launcher.Stack()
 
     def start(self) -> None:
-        env_shape = {
-            "WEB_CONCURRENCY": str(self.workers),
-            "GUNICORN_THREADS": str(self.threads),
-            "PORT": str(self.port),
-        }
-        os.environ.update(env_shape)
-        self._start("web", [str(BIN / "gunicorn"), "immigration.wsgi"])
-        self._start(
-            "worker",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "immigration",
-                "worker",
-                "--loglevel=WARNING",
-                "--concurrency=2",
-                "-n",
-                "bench@%h",
-            ],
+        self.web = self.servers.add(
+            launcher.gunicorn(
+                port=self.port,
+                workers=self.workers,
+                threads=self.threads,
+                log=self.logdir / "web.log",
+            )
         )
+        self.servers.add(
+            launcher.celery_worker(
+                hostname="bench@%h",
+                concurrency=2,
+                loglevel="WARNING",
+                log=self.logdir / "worker.log",
+            )
+        )
+        self.servers.start()
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            sys.exit("bench: gunicorn did not answer /healthz")
+        try:
+            launcher.wait_serving(self.web, self.base, seconds=timeout)
+        except launcher.LaunchError as error:
+            sys.exit(f"bench: {error}")
         from immigration.tasks import ping
 
         if ping.delay().get(timeout=90) != "pong":
             sys.exit("bench: the Celery worker did not answer")
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        self.processes.clear()
+        self.servers.stop()

@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import codes
+from bookings import codes, holds
 from bookings.applicant import Applicant
 from bookings.models import Booking, Channel
 from bookings.qr import qr_png, qr_svg
@@ -48,11 +48,13 @@ from bookings.services import (
 )
 from immigration.errors import API_ERROR, DomainError
 from immigration.negotiation import IgnoreClientAccept
+from immigration.ratelimit import client_ip
 from immigration.sensitive import sensitive_api_view
 from offices import schedule
-from offices.access import staff_or_key
+from offices.access import api_client, staff_or_key
 from offices.models import ApiScope, Office
 from offices.roles import ISSUE_TICKETS, MOVE_BOOKINGS, VIEW_BOOKINGS
+from offices.scoping import offices_for_user
 from offices.selectors import active_offices
 from offices.throttling import caller_ident
 
@@ -80,6 +82,43 @@ def _applicants_booking(request, code: str, given) -> Booking:
     )
 
 
+class ForbiddenError(DomainError):
+    http_status = status.HTTP_403_FORBIDDEN
+
+
+def _booking_authority(request, office: Office) -> tuple[Actor, bool, str]:
+    """Who is booking, whether the phone is proven, and the hold client.
+
+    - An API key with `bookings:verified-phone`, bound to this office: the gateway has
+      verified the number itself; confirmed at once, the key recorded on the event.
+      The scope on a key of another office (or of every office) is refused (403).
+    - A staff user who works at this office, booking for a walk-in at the desk:
+      confirmed at once, the officer recorded as the actor.
+    - Anyone else: a hold, counted per key or per network."""
+    client = api_client(request)
+    if client is not None and client.has_scope(ApiScope.BOOKINGS_VERIFIED_PHONE):
+        if client.office_id != office.pk:
+            raise ForbiddenError(
+                code="scope_wrong_office",
+                message=_("This key may book with a verified phone only at its own office."),
+            )
+        label = f"api:{client.prefix}:{client.name}"
+        return Actor.api_client(label, client=client), True, ""
+    user = request.user
+    if (
+        client is None
+        and user.is_authenticated
+        and user.is_staff
+        and user.is_active
+        and offices_for_user(user).filter(pk=office.pk).exists()
+    ):
+        return Actor.staff(user, Channel.DESK), True, ""
+    who = holds.hold_client(
+        address=client_ip(request), api_key_prefix=client.prefix if client is not None else None
+    )
+    return Actor.applicant(Channel.API), False, who
+
+
 def _actor(request) -> Actor:
     caller = request.caller
     if caller.user is not None:
@@ -95,11 +134,22 @@ class BookingCreateView(APIView):
     @extend_schema(
         summary="Book a place (one applicant, or a family from one phone)",
         request=BookingCreateSerializer,
-        responses={201: BookingSerializer(many=True), **ERRORS},
+        responses={201: BookingSerializer(many=True), 403: ERROR, **ERRORS},
         description=(
             "Returns a list: the applicant first, then the family members. Conflicts are "
             "409 with codes such as slot_full, day_full, duplicate_booking, limit_reached, "
-            "no_show_blocked."
+            "hold_limit_reached, no_show_blocked.\n\n"
+            "**Holds.** The phone typed here is not proven, so the bookings come back with "
+            "status `held`: they hold their places for `BOOKING_HOLD_MINUTES` (15) but have "
+            "no queue number and are not valid at the door. The applicant confirms by "
+            "sending `confirm_text` (`YA <code>`) by WhatsApp from that number to the "
+            "office; `confirm_url` is a wa.me link that prefills it. Unconfirmed holds are "
+            "released; each client (network or key) may have a few live holds at most.\n\n"
+            "**Confirmed at once** (status `booked`): a staff user of the office booking "
+            "for a walk-in applicant (session; recorded with the officer as the actor), or "
+            "an API key with the `bookings:verified-phone` scope bound to this office (a "
+            "gateway that verified the number itself; every booking records the key). "
+            "That scope at another office is 403 `scope_wrong_office`."
         ),
     )
     def post(self, request):
@@ -110,15 +160,18 @@ class BookingCreateView(APIView):
         people = [Applicant(values["name"], values["birth_date"], values.get("nik"))] + [
             Applicant(m["name"], m["birth_date"], m.get("nik")) for m in values.get("family", [])
         ]
+        actor, verified, client = _booking_authority(request, office)
         bookings = booking_create_family(
             office=office,
             date=values["date"],
             applicants=people,
             phone=values["phone"],
-            actor=Actor.applicant(Channel.API),
+            actor=actor,
             service=values["service"],
             slot_id=values.get("slot"),
             language=_language(request),
+            phone_verified=verified,
+            hold_client=client,
         )
         return Response(
             _render(BookingSerializer, bookings, many=True), status=status.HTTP_201_CREATED

@@ -1,12 +1,17 @@
 """Bookings, their history, walk-in priority tickets and the passport fee table.
 
 A booking holds one place in one slot while its status is one of HOLDING_STATUSES;
+a `held` booking (made on the web or the public API with a typed phone number) holds
+its place too, until it is confirmed from that WhatsApp number (then `booked`, with a
+queue number) or its `hold_expires_at` passes (then `released`; a hold past its expiry
+never blocks anyone, even before the sweep turns it `released`);
 the slot's `booked` counter counts exactly those, and the database refuses a second
 holding booking for the same person at the same office on the same day.
 
 After BOOKING_RETENTION_DAYS the applicant's personal data is erased (name, birth date,
-NIK, phone, billing code, event notes) and `personal_data_erased_at` set; the row stays,
-so the figures of every past day still add up.
+NIK, phone, billing code, a hold's client address, event notes) and
+`personal_data_erased_at` set; the row stays, so the figures of every past day still
+add up.
 """
 
 import datetime as dt
@@ -29,6 +34,8 @@ class ServiceType(models.TextChoices):
 
 
 class BookingStatus(models.TextChoices):
+    HELD = "held", _("Waiting for WhatsApp confirmation")
+    RELEASED = "released", _("Not confirmed (released)")
     BOOKED = "booked", _("Booked")
     CHECKED_IN = "checked_in", _("Checked in")
     SUBMITTED = "submitted", _("Documents submitted")
@@ -39,8 +46,10 @@ class BookingStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired (no-show)")
 
 
-# Holding a place in the slot (counted by Slot.booked); cancelled and expired do not.
+# Holding a place in the slot (counted by Slot.booked); released, cancelled and expired
+# do not. A hold holds its place only until hold_expires_at (see `live_hold`).
 HOLDING_STATUSES = [
+    BookingStatus.HELD,
     BookingStatus.BOOKED,
     BookingStatus.CHECKED_IN,
     BookingStatus.SUBMITTED,
@@ -79,7 +88,8 @@ class Booking(models.Model):
     )
     date = models.DateField(_("date"), help_text=_("The office's local date of the visit."))
     code = models.CharField(_("booking code"), max_length=8, unique=True)
-    queue_seq = models.PositiveIntegerField(_("queue number"))
+    # None while held (and once released): a number is given when the phone confirms.
+    queue_seq = models.PositiveIntegerField(_("queue number"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=BookingStatus.choices, default=BookingStatus.BOOKED
     )
@@ -127,6 +137,14 @@ class Booking(models.Model):
         blank=True,
         validators=[RegexValidator(r"^\d{15}$", _("A billing code has 15 digits."))],
     )
+    hold_expires_at = models.DateTimeField(
+        _("hold expires at"),
+        null=True,
+        blank=True,
+        help_text=_("A hold not confirmed from its WhatsApp number by then is released."),
+    )
+    # Who asked for a hold (a network address or an API key), for the per-client limit.
+    hold_client = models.CharField(_("held by client"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     personal_data_erased_at = models.DateTimeField(
@@ -156,6 +174,18 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(queue_seq__gte=1), name="booking_queue_seq_positive"
             ),
+            # Only a booking that began as a hold (it has an expiry) may lack a queue
+            # number: held, or released or cancelled before it was confirmed; a hold has
+            # none until then.
+            models.CheckConstraint(
+                condition=Q(queue_seq__isnull=False) | Q(hold_expires_at__isnull=False),
+                name="booking_queue_seq_unless_hold",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=BookingStatus.HELD)
+                | Q(hold_expires_at__isnull=False, queue_seq__isnull=True),
+                name="booking_hold_without_number",
+            ),
             # Only erasure empties a birth date; an erased row's NULL never clashes in
             # booking_one_per_person_office_day (NULLs are distinct), its "" NIK is
             # outside booking_one_per_nik_office_day.
@@ -168,6 +198,19 @@ class Booking(models.Model):
             # Serves: the no-show sweep (booked and past their expiry).
             models.Index(
                 fields=["expires_at"], condition=Q(status="booked"), name="booking_expiry_idx"
+            ),
+            # Serves: the hold sweep and the release of a day's lapsed holds before a
+            # booking takes a place (few rows: holds live 15 minutes).
+            models.Index(
+                fields=["office", "date", "hold_expires_at"],
+                condition=Q(status="held"),
+                name="booking_hold_expiry_idx",
+            ),
+            # Serves: the per-client limit on live holds.
+            models.Index(
+                fields=["hold_client", "hold_expires_at"],
+                condition=Q(status="held"),
+                name="booking_hold_client_idx",
             ),
             # Serves: per-phone limits and "my bookings" by WhatsApp number.
             models.Index(fields=["phone", "status"], name="booking_phone_status_idx"),
@@ -193,7 +236,12 @@ class Booking(models.Model):
 
     @property
     def queue_number(self) -> str:
-        return f"A-{self.queue_seq:03d}"
+        return f"A-{self.queue_seq:03d}" if self.queue_seq is not None else ""
+
+    def hold_is_live(self, now: dt.datetime) -> bool:
+        """Held and not yet lapsed: the one reading of a hold's expiry in Python (the
+        queries' is `services._live`)."""
+        return self.status == BookingStatus.HELD and self.hold_expires_at > now
 
     @property
     def about(self) -> About:
@@ -228,6 +276,15 @@ class BookingEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("staff user"),
+    )
+    # The integrator's key, when one acted (a gateway vouching for a phone, say).
+    actor_client = models.ForeignKey(
+        "offices.ApiClient",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API client"),
     )
     actor_label = models.CharField(_("actor"), max_length=100, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)

@@ -1,5 +1,6 @@
 """QR codes of booking codes: what the door scanner reads. They encode the code only,
-never a name or birth date, so a photographed QR leaks nothing else."""
+never a name or birth date, so a photographed QR leaks nothing else. A hold's page
+also draws its WhatsApp click-to-chat link (`text_qr_svg`)."""
 
 import io
 
@@ -11,9 +12,13 @@ from bookings.codes import display
 
 
 def _qr(code: str) -> qrcode.QRCode:
+    return _qr_of(display(code))
+
+
+def _qr_of(data: str) -> qrcode.QRCode:
     # Medium error correction survives a cracked phone screen; border 4 is the spec's.
     qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
-    qr.add_data(display(code))
+    qr.add_data(data)
     qr.make(fit=True)
     return qr
 
@@ -27,4 +32,11 @@ def qr_png(code: str) -> bytes:
 def qr_svg(code: str) -> bytes:
     buffer = io.BytesIO()
     _qr(code).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
+    return buffer.getvalue()
+
+
+def text_qr_svg(text: str) -> bytes:
+    """Any short text as a QR code (a hold's WhatsApp click-to-chat link)."""
+    buffer = io.BytesIO()
+    _qr_of(text).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
     return buffer.getvalue()

@@ -81,6 +81,7 @@ def bookings_erase_personal_data(*, now: dt.datetime | None = None, batch_size: 
                 nik="",
                 phone="",
                 billing_code="",
+                hold_client="",  # a hold's network address
                 personal_data_erased_at=now,
             )
             BookingEvent.objects.filter(booking_id__in=ids).exclude(note="").update(note="")

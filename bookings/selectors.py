@@ -19,8 +19,9 @@ from offices import schedule
 
 S = BookingStatus
 
-# The states an applicant or staff member may cancel from.
-CANCELLABLE_STATUSES = (S.BOOKED, S.CHECKED_IN, S.SUBMITTED)
+# The states an applicant or staff member may cancel from (a hold too: its place goes
+# back at once).
+CANCELLABLE_STATUSES = (S.HELD, S.BOOKED, S.CHECKED_IN, S.SUBMITTED)
 # A guard on walking a chain of moves; the real limit is BOOKING_RESCHEDULE_MAX.
 MAX_CHAIN = 20
 

@@ -3,10 +3,13 @@
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from bookings import holds
 from bookings.models import (
     Booking,
+    BookingStatus,
     OutOfTurnReason,
     PriorityCategory,
     PriorityTicket,
@@ -70,10 +73,13 @@ class BookingSerializer(serializers.ModelSerializer):
     office = serializers.CharField(source="office.code")
     office_name = serializers.CharField(source="office.name")
     zone = serializers.CharField(source="office.zone_label")
-    queue_number = serializers.CharField()
+    queue_number = serializers.SerializerMethodField()
     slot_start = serializers.DateTimeField()
     arrive_by = serializers.DateTimeField()
     qr_url = serializers.SerializerMethodField()
+    hold_expires_at = serializers.SerializerMethodField()
+    confirm_text = serializers.SerializerMethodField()
+    confirm_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Booking
@@ -91,10 +97,39 @@ class BookingSerializer(serializers.ModelSerializer):
             "arrive_by",
             "expires_at",
             "qr_url",
+            "hold_expires_at",
+            "confirm_text",
+            "confirm_url",
         ]
 
-    def get_qr_url(self, booking: Booking) -> str:
+    @staticmethod
+    def _held(booking: Booking) -> bool:
+        return booking.status == BookingStatus.HELD
+
+    def get_queue_number(self, booking: Booking) -> str | None:
+        """None until the phone confirms the booking."""
+        return booking.queue_number or None
+
+    def get_qr_url(self, booking: Booking) -> str | None:
+        """The door QR; None for a hold (not valid at the door)."""
+        if booking.queue_seq is None:
+            return None
         return reverse("api:booking-qr", kwargs={"code": booking.code, "fmt": "png"})
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_hold_expires_at(self, booking: Booking):
+        """A hold: when its place is given back unless confirmed. None otherwise."""
+        if not self._held(booking):
+            return None
+        return serializers.DateTimeField().to_representation(booking.hold_expires_at)
+
+    def get_confirm_text(self, booking: Booking) -> str | None:
+        """A hold: the WhatsApp message that confirms it, from the number typed."""
+        return holds.confirm_text(booking) if self._held(booking) else None
+
+    def get_confirm_url(self, booking: Booking) -> str | None:
+        """A hold: a wa.me link to the office's number with `confirm_text` prefilled."""
+        return holds.confirm_url(booking) if self._held(booking) else None
 
 
 class StaffBookingSerializer(BookingSerializer):

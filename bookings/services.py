@@ -5,7 +5,15 @@ Every state change goes through `_transition`, which checks the transition table
 keeps the slot's `booked` counter equal to its holding bookings, and writes a
 BookingEvent. Locks, in the order they are taken (so no two paths deadlock):
 advisory locks on the phone and the persons (immigration.locks), then slot rows in
-start order, then booking rows.
+start order, then booking rows. Paths that change an existing booking (cancel,
+confirm a hold, the sweeps) lock its row first and then its slot; a path that holds
+slot rows and meets existing booking rows locks them with SKIP LOCKED, never waiting.
+
+Holds: a booking made with a phone number nobody has proven (the web page, the public
+API) is `held`: it takes its place and counts in every limit, but has no queue number
+and is not valid at the door until the applicant confirms it by WhatsApp from that
+number (`booking_hold_confirm`). A hold past `hold_expires_at` counts nowhere, even
+before `holds_release_expired` marks it released.
 """
 
 import datetime as dt
@@ -19,7 +27,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from bookings import codes, notices, soldout
@@ -54,6 +62,7 @@ from offices.services import slots_ensure
 S = BookingStatus
 
 TRANSITIONS: dict[str, set[str]] = {
+    S.HELD: {S.BOOKED, S.RELEASED, S.CANCELLED},
     S.BOOKED: {S.CHECKED_IN, S.CANCELLED, S.EXPIRED},
     S.CHECKED_IN: {S.SUBMITTED, S.CANCELLED},
     S.SUBMITTED: {S.PAID, S.CANCELLED},
@@ -71,6 +80,7 @@ class Actor:
     channel: Channel
     user: AbstractBaseUser | None = None
     label: str = ""
+    client: object = None  # offices.ApiClient, when an integrator's key acts
 
     @classmethod
     def applicant(cls, channel: Channel) -> "Actor":
@@ -85,8 +95,8 @@ class Actor:
         return cls(ActorKind.SYSTEM, Channel.SYSTEM)
 
     @classmethod
-    def api_client(cls, label: str) -> "Actor":
-        return cls(ActorKind.API_CLIENT, Channel.API, label=label)
+    def api_client(cls, label: str, client=None) -> "Actor":
+        return cls(ActorKind.API_CLIENT, Channel.API, label=label, client=client)
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -107,6 +117,7 @@ def _record(booking: Booking, from_status: str, actor: Actor, note: str = "") ->
         to_status=booking.status,
         actor_kind=actor.kind,
         actor_user=actor.user,
+        actor_client=actor.client,
         actor_label=actor.label[:100],
         channel=actor.channel,
         note=note[:200],
@@ -198,29 +209,63 @@ def _day_room(office: Office, day: dt.date, now: dt.datetime) -> tuple[int, int]
     return row["offered"], row["left"]
 
 
+def _lapsed_holds(office: Office, day: dt.date, now: dt.datetime) -> int:
+    """Holds of the day past their expiry, not yet released by the sweep: their places
+    are free (the booking releases them once it holds its locks). Asked only when the
+    day looks full."""
+    return Booking.objects.filter(
+        office=office, date=day, status=S.HELD, hold_expires_at__lte=now, slot__starts_at__gt=now
+    ).count()
+
+
 def _lock_phone_and_people(phone: str, people: list[Applicant]) -> None:
     advisory_xact_locks(
         exclusive=[f"phone:{phone}", *(key for person in people for key in person.lock_keys)]
     )
 
 
-def _lock_phone_people_and_day(phone: str, people: list[Applicant], office: Office, day) -> None:
+def _lock_phone_people_and_day(
+    phone: str, people: list[Applicant], office: Office, day, client: str = ""
+) -> None:
     """The anti-calo rules span rows that may not exist yet; exclusive advisory locks
     serialise the bookings of one phone and of one person (by name + birth date, and by
-    NIK). The office-day lock is shared: bookings of the day run together, while a
-    closure of the day (exclusive) waits for them. One round trip for all of them."""
+    NIK), and the holds of one client. The office-day lock is shared: bookings of the
+    day run together, while a closure of the day (exclusive) waits for them. One round
+    trip for all of them."""
     advisory_xact_locks(
-        exclusive=[f"phone:{phone}", *(key for person in people for key in person.lock_keys)],
+        exclusive=[
+            f"phone:{phone}",
+            *(key for person in people for key in person.lock_keys),
+            *([f"hold-client:{client}"] if client else []),
+        ],
         shared=[office_day_key(office.pk, day)],
     )
 
 
+def _live(now: dt.datetime) -> Q:
+    """Rows that count: anything but a hold, and a hold only until it lapses."""
+    return ~Q(status=S.HELD) | Q(hold_expires_at__gt=now)
+
+
 def _check_limits(
-    *, office: Office, day: dt.date, applicants: list[Applicant], phone: str, today: dt.date
-) -> None:
+    *,
+    office: Office,
+    day: dt.date,
+    applicants: list[Applicant],
+    phone: str,
+    today: dt.date,
+    now: dt.datetime,
+    verified: bool,
+) -> set[int]:
     """The anti-calo rules. The caller holds the phone and person locks. One query
-    reads every row any rule needs (the phone's upcoming bookings, the people's
-    bookings that day, their recent no-shows); the rules are applied to them here."""
+    reads every row any rule needs (the phone's upcoming bookings and live holds, the
+    people's bookings that day, their recent no-shows); the rules are applied to them
+    here. A lapsed hold counts nowhere.
+
+    A hold counts against every rule when the request is a hold too. A request whose
+    phone is proven (`verified`) wins over holds: the rules count only confirmed
+    bookings, and the ids of the holds it overrides are returned (the same people that
+    day, and the phone's holds beyond its limit) for the caller to release."""
     window_start = today - dt.timedelta(days=settings.BOOKING_NO_SHOW_WINDOW_DAYS)
     same_person = Q()
     for person in applicants:
@@ -229,21 +274,28 @@ def _check_limits(
             same_person |= Q(nik=person.nik)
     rows = list(
         Booking.objects.filter(
-            Q(phone=phone, status=S.BOOKED)
-            | (same_person & Q(date=day, status__in=HOLDING_STATUSES))
+            (Q(phone=phone, status__in=[S.BOOKED, S.HELD]) & _live(now))
+            | (same_person & Q(date=day, status__in=HOLDING_STATUSES) & _live(now))
             | (same_person & Q(status=S.EXPIRED, date__gte=window_start))
         )
-        .order_by("date", "queue_seq")
-        .values("office_id", "name", "birth_date", "nik", "phone", "status", "date")
+        .order_by("date", "queue_seq", "pk")
+        .values("pk", "office_id", "name", "birth_date", "nik", "phone", "status", "date")
     )
+    overridden: set[int] = set()
 
-    upcoming = sum(1 for r in rows if r["phone"] == phone and r["status"] == S.BOOKED)
-    if upcoming + len(applicants) > settings.BOOKING_PHONE_MAX_ACTIVE:
+    mine = [r for r in rows if r["phone"] == phone and r["status"] in (S.BOOKED, S.HELD)]
+    confirmed = sum(1 for r in mine if r["status"] == S.BOOKED)
+    holds = [r["pk"] for r in mine if r["status"] == S.HELD]
+    counted = confirmed if verified else confirmed + len(holds)
+    if counted + len(applicants) > settings.BOOKING_PHONE_MAX_ACTIVE:
         raise ConflictError(
             code="limit_reached",
             message=_("One WhatsApp number may hold at most %(max)d upcoming bookings.")
             % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
         )
+    excess = confirmed + len(holds) + len(applicants) - settings.BOOKING_PHONE_MAX_ACTIVE
+    if verified and excess > 0:
+        overridden.update(sorted(holds)[-excess:])  # the newest holds give way
 
     def is_person(row, person: Applicant) -> bool:
         return (row["name"], row["birth_date"]) == (person.name, person.birth_date) or bool(
@@ -252,6 +304,10 @@ def _check_limits(
 
     for row in rows:
         if row["date"] != day or row["status"] not in HOLDING_STATUSES:
+            continue
+        if verified and row["status"] == S.HELD:
+            if any(is_person(row, p) for p in applicants):
+                overridden.add(row["pk"])
             continue
         # Name the person as the request gave them, never the stored holder: a known
         # NIK must not reveal whose it is or where they booked.
@@ -291,6 +347,23 @@ def _check_limits(
                         "until": notices.day_text(until),
                     },
                 )
+    return overridden
+
+
+def _check_client(*, client: str, count: int, now: dt.datetime) -> None:
+    """At most BOOKING_HOLD_CLIENT_MAX live holds per client (a network, an API key):
+    one client typing invented numbers holds a handful of places for a few minutes,
+    never more. The caller holds the client's advisory lock."""
+    live = Booking.objects.filter(status=S.HELD, hold_client=client, hold_expires_at__gt=now)
+    if live.count() + count > settings.BOOKING_HOLD_CLIENT_MAX:
+        raise ConflictError(
+            code="hold_limit_reached",
+            message=_(
+                "Too many bookings from this connection are waiting for WhatsApp "
+                "confirmation; confirm them or wait %(minutes)d minutes."
+            )
+            % {"minutes": settings.BOOKING_HOLD_MINUTES},
+        )
 
 
 def day_full_error(office_name: str, day: dt.date, count: int) -> ConflictError:
@@ -459,12 +532,24 @@ def booking_create_family(
     language: str = "id",
     now: dt.datetime | None = None,
     rescheduled_from: Booking | None = None,
+    phone_verified: bool = False,
+    hold_client: str = "",
 ) -> list[Booking]:
     """Book every applicant at `office` on `date` from one phone: all or nothing, in
     consecutive places where possible, the first in slot `slot_id` if given (else the
     earliest with room). Raises DomainError/ConflictError with a code, changing nothing.
 
-    Takes advisory locks on the phone and each person, then slot row locks.
+    `phone_verified`: whoever asks has proven the phone is theirs (WhatsApp's sender,
+    a gateway with the verified-phone scope, an officer at the desk); the bookings are
+    confirmed at once and win over holds made with the same phone or people (those
+    holds are released). Otherwise the bookings are holds, without queue numbers and
+    without any message to the typed number, confirmed by `booking_hold_confirm`
+    within BOOKING_HOLD_MINUTES; `hold_client` (the network or key that asked) may
+    have at most BOOKING_HOLD_CLIENT_MAX live holds.
+
+    Takes advisory locks on the phone, each person and the hold client, then slot row
+    locks (all of the day's, in start order, when lapsed or overridden holds of the
+    day are released first), then the held rows it releases with SKIP LOCKED.
     """
     now = now or timezone.now()
     if not applicants:
@@ -494,6 +579,8 @@ def booking_create_family(
     _check_day(office, date, now)
     offered, left = _day_room(office, date, now)
     if offered and left < len(people):
+        left += _lapsed_holds(office, date, now)  # places that are free, not yet swept
+    if offered and left < len(people):
         # The rush's common case once a day is sold out: refused on one indexed read,
         # before any lock, so the last places are not queued behind the refusals; and
         # remembered for a moment, so the next ones are refused before DRF.
@@ -503,10 +590,29 @@ def booking_create_family(
     if not offered:
         _check_open(office, date)
 
-    _lock_phone_people_and_day(phone, people, office, date)
-    _check_limits(office=office, day=date, applicants=people, phone=phone, today=today)
+    _lock_phone_people_and_day(
+        phone, people, office, date, client="" if phone_verified else hold_client
+    )
+    overridden = _check_limits(
+        office=office,
+        day=date,
+        applicants=people,
+        phone=phone,
+        today=today,
+        now=now,
+        verified=phone_verified,
+    )
+    if not phone_verified and hold_client:
+        _check_client(client=hold_client, count=len(people), now=now)
     if not offered:
         slots_ensure(office=office, day=date)
+    elsewhere = overridden - _release_day_holds(
+        office=office, day=date, now=now, overridden=overridden
+    )
+    if elsewhere:
+        # Holds on other days or at other offices: released in a transaction of their
+        # own once this one commits, so this one never waits on another day's slots.
+        transaction.on_commit(lambda: holds_release(ids=sorted(elsewhere), now=now))
     try:
         allocated = _take_places(
             office=office, day=date, count=len(people), slot_id=slot_id, now=now
@@ -517,12 +623,23 @@ def booking_create_family(
         raise
 
     per_slot = Counter(slot.pk for slot in allocated)
-    seqs = {
-        slot.pk: _queue_seqs(office, date, slot, per_slot[slot.pk])
-        for slot in {s.pk: s for s in allocated}.values()
-    }
+    seqs = (
+        {
+            slot.pk: _queue_seqs(office, date, slot, per_slot[slot.pk])
+            for slot in {s.pk: s for s in allocated}.values()
+        }
+        if phone_verified
+        else {}
+    )
 
     late = _minutes(settings.BOOKING_LATE_AFTER_MINUTES)
+    hold = {}
+    if not phone_verified:
+        hold = {
+            "status": S.HELD,
+            "hold_expires_at": now + _minutes(settings.BOOKING_HOLD_MINUTES),
+            "hold_client": hold_client[:64],
+        }
     bookings: list[Booking] = []
     for person, slot in zip(people, allocated, strict=True):
         booking = _insert(
@@ -530,7 +647,8 @@ def booking_create_family(
                 office=office,
                 slot=slot,
                 date=date,
-                queue_seq=seqs[slot.pk].pop(0),
+                queue_seq=seqs[slot.pk].pop(0) if phone_verified else None,
+                **hold,
                 service=service,
                 name=person.name,
                 birth_date=person.birth_date,
@@ -543,13 +661,271 @@ def booking_create_family(
             )
         )
         _record(booking, "", actor, note=_("rescheduled") if rescheduled_from else "")
-        notices.notify_booked(booking, rescheduled=rescheduled_from is not None)
+        if phone_verified:
+            notices.notify_booked(booking, rescheduled=rescheduled_from is not None)
         bookings.append(booking)
     if len(bookings) > 1:
         Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(group_code=bookings[0].code)
         for booking in bookings:
             booking.group_code = bookings[0].code
     return bookings
+
+
+def _release_locked(rows: list[tuple[int, int, int, dt.date]], *, now: dt.datetime, note: str):
+    """Release holds whose rows the caller has locked: (pk, slot id, office id, date)
+    each. Marks them released, lowers their slots' counters in slot order and records
+    one event each. No message: a hold's number was never proven, so nothing is sent
+    to it."""
+    if not rows:
+        return
+    Booking.objects.filter(pk__in=[row[0] for row in rows]).update(
+        status=S.RELEASED, updated_at=now
+    )
+    for slot_id, count in sorted(Counter(row[1] for row in rows).items()):
+        Slot.objects.filter(pk=slot_id).update(booked=F("booked") - count)
+    insert_many(
+        BookingEvent,
+        [
+            {
+                "booking_id": row[0],
+                "from_status": S.HELD,
+                "to_status": S.RELEASED,
+                "actor_kind": ActorKind.SYSTEM,
+                "channel": Channel.SYSTEM,
+                "note": note,
+            }
+            for row in rows
+        ],
+    )
+    codes_by_office = dict(
+        Office.objects.filter(pk__in={row[2] for row in rows}).values_list("pk", "code")
+    )
+    for office_id, day in {(row[2], row[3]) for row in rows}:
+        soldout.forget(codes_by_office[office_id], day)
+
+
+def _lock_holds(holds, limit: int | None = None) -> list[tuple[int, int, int, dt.date]]:
+    """Lock still-held rows of `holds` (at most `limit`), skipping any another
+    transaction holds (it is confirming or releasing them)."""
+    rows = (
+        holds.filter(status=S.HELD)
+        .select_for_update(skip_locked=True)
+        .order_by("pk")
+        .values_list("pk", "slot_id", "office_id", "date")
+    )
+    return list(rows[:limit] if limit else rows)
+
+
+def _release_day_holds(
+    *, office: Office, day: dt.date, now: dt.datetime, overridden: set[int]
+) -> set[int]:
+    """Release the day's lapsed holds, and those of `overridden` on this office-day, so
+    their places and their people are free for the booking being made (correctness
+    does not wait for the sweep). Returns the ids of `overridden` that are on this
+    office-day. The common case (nothing to release) costs one indexed read.
+
+    Locks all of the day's slot rows in start order first (the order every booking
+    takes them), then the held rows with SKIP LOCKED. Caller's transaction."""
+    due = Q(hold_expires_at__lte=now)
+    if overridden:
+        due |= Q(pk__in=overridden)
+    holds = Booking.objects.filter(office=office, date=day, status=S.HELD).filter(due)
+    found = list(holds.values_list("pk", flat=True))
+    if not found:
+        return set()
+    list(
+        Slot.objects.select_for_update()
+        .filter(office=office, date=day)
+        .order_by("starts_at")
+        .values_list("pk", flat=True)
+    )
+    _release_locked(_lock_holds(holds), now=now, note="released")
+    return overridden & set(found)
+
+
+@transaction.atomic
+def holds_release(*, ids: list[int], now: dt.datetime | None = None) -> int:
+    """Release these holds (those still held): a confirmed booking overrode them.
+    Locks the held rows (SKIP LOCKED), then their slots in order."""
+    rows = _lock_holds(Booking.objects.filter(pk__in=ids))
+    _release_locked(rows, now=now or timezone.now(), note="overridden")
+    return len(rows)
+
+
+def holds_release_expired(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
+    """Release every hold past its expiry (beat, every minute), in batches that commit
+    one by one. Safe with several workers: rows are locked with SKIP LOCKED, so two
+    sweeps take disjoint batches. Only tidies up: a lapsed hold already counts nowhere.
+    Returns how many holds were released. Commits per batch: refused inside a
+    caller's transaction (durable)."""
+    now = now or timezone.now()
+    total = 0
+    while True:
+        with transaction.atomic(durable=True):
+            rows = _lock_holds(
+                Booking.objects.filter(status=S.HELD, hold_expires_at__lte=now), batch_size
+            )
+            _release_locked(rows, now=now, note="not confirmed in time")
+        total += len(rows)
+        if len(rows) < batch_size:
+            return total
+
+
+def _hold_not_found(raw_code: str) -> NotFoundError:
+    """One answer for an unknown code, another office's, another number's, so the reply
+    tells a stranger nothing; in both languages, since the writer may not be the one
+    who booked."""
+    parts = []
+    for language in ("id", "en"):
+        with translation.override(language):
+            parts.append(
+                _(
+                    "No booking waiting for confirmation from this WhatsApp number has the "
+                    "code %(code)s. Send the message from the number you typed when booking."
+                )
+                % {"code": raw_code or "-"}
+            )
+    return NotFoundError(code="hold_not_found", message="\n".join(parts))
+
+
+def booking_hold_confirm(
+    *, office: Office, phone: str, code: str, now: dt.datetime | None = None
+) -> list[Booking]:
+    """The phone confirms its hold: `YA <code>` arrived by WhatsApp from `phone` for
+    `office`. Every hold of the code's family group becomes a booking with a queue
+    number, and its confirmation (code, queue number, QR) is queued as a free-form
+    message: the applicant has just written, so WhatsApp's 24-hour window is open.
+
+    Refused, changing nothing, when the code is not a hold of this phone at this office
+    (one answer for all three). A hold that has lapsed is released here and now
+    (committed before the refusal is raised). Confirming again is refused with
+    `already_confirmed`.
+    The phone's limit is checked again with confirmed bookings only; its holds beyond
+    the limit are released.
+
+    Locks: advisory locks on the phone and the people, then the held rows, then their
+    slots in start order (for the queue numbers)."""
+    now = now or timezone.now()
+    canonical = codes.canonical(code)
+    raw = codes.display(canonical) if canonical else ""
+    first = (
+        Booking.objects.filter(code=canonical, office=office, phone=phone).first()
+        if canonical
+        else None
+    )
+    if first is None:
+        raise _hold_not_found(raw)
+    group = (
+        Booking.objects.filter(
+            office=office, phone=phone, group_code=first.group_code or first.code
+        )
+        if first.group_code
+        else Booking.objects.filter(pk=first.pk)
+    )
+    refusal = None
+    with transaction.atomic():
+        people = [Applicant(b.name, b.birth_date, b.nik or None) for b in group if b.birth_date]
+        _lock_phone_and_people(phone, people)
+        held = list(
+            group.filter(status=S.HELD)
+            .select_for_update(of=("self",))
+            .select_related("slot", "office")
+            .order_by("slot__starts_at", "pk")
+        )
+        if not held:
+            if group.filter(status__in=HOLDING_STATUSES).exists():
+                refusal = ConflictError(
+                    code="already_confirmed", message=_("This booking is already confirmed.")
+                )
+            else:
+                refusal = _hold_gone(first)
+        elif held[0].hold_expires_at <= now:
+            _release_locked(
+                [(b.pk, b.slot_id, b.office_id, b.date) for b in held], now=now, note="too late"
+            )
+            refusal = _hold_gone(first)
+        else:
+            refusal = None
+            confirmed = _confirm_locked(held, phone=phone, now=now)
+    if refusal is not None:
+        raise refusal
+    return confirmed
+
+
+def _hold_gone(booking: Booking) -> ConflictError:
+    if booking.status == S.CANCELLED:
+        return ConflictError(code="hold_cancelled", message=_("This booking was cancelled."))
+    return ConflictError(
+        code="hold_expired",
+        message=_(
+            "This booking was not confirmed within %(minutes)d minutes and its place was "
+            "given back. Please book again."
+        )
+        % {"minutes": settings.BOOKING_HOLD_MINUTES},
+    )
+
+
+def _confirm_locked(held: list[Booking], *, phone: str, now: dt.datetime) -> list[Booking]:
+    """Turn locked, live holds into bookings. The caller holds the phone and people
+    locks and the held rows; this locks their slots in start order."""
+    confirmed = Booking.objects.filter(phone=phone, status=S.BOOKED).count()
+    if confirmed + len(held) > settings.BOOKING_PHONE_MAX_ACTIVE:
+        raise ConflictError(
+            code="limit_reached",
+            message=_("One WhatsApp number may hold at most %(max)d upcoming bookings.")
+            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
+        )
+    slots = {
+        slot.pk: slot
+        for slot in Slot.objects.select_for_update()
+        .filter(pk__in={b.slot_id for b in held})
+        .order_by("starts_at")
+    }
+    per_slot = Counter(b.slot_id for b in held)
+    seqs = {
+        slot_id: _queue_seqs(held[0].office, held[0].date, slots[slot_id], count)
+        for slot_id, count in per_slot.items()
+    }
+    actor = Actor.applicant(Channel.WHATSAPP)
+    for booking in held:
+        booking.queue_seq = seqs[booking.slot_id].pop(0)
+        _confirm_one(booking, actor)
+    other_holds = list(
+        Booking.objects.filter(phone=phone, status=S.HELD, hold_expires_at__gt=now)
+        .exclude(pk__in=[b.pk for b in held])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    excess = confirmed + len(held) + len(other_holds) - settings.BOOKING_PHONE_MAX_ACTIVE
+    if excess > 0:
+        release = other_holds[-excess:]
+        transaction.on_commit(lambda: holds_release(ids=release, now=now))
+    return held
+
+
+def _confirm_one(booking: Booking, actor: Actor) -> None:
+    """A locked hold with its queue number set becomes a booking. A queue number taken
+    meanwhile by a booking in another slot (only after a re-plan moved the ranges)
+    gives way to the day's next free one."""
+    for _attempt in range(10):
+        try:
+            with transaction.atomic():
+                _transition(
+                    booking,
+                    S.BOOKED,
+                    actor,
+                    note="confirmed by WhatsApp",
+                    queue_seq=booking.queue_seq,
+                )
+            break
+        except IntegrityError as exc:
+            if violated_constraint(exc, Booking).constraint != "booking_unique_queue_number":
+                raise
+            booking.status = S.HELD
+            booking.queue_seq = _day_top_seq(booking.office, booking.date) + 1
+    else:
+        raise RuntimeError("could not number the confirmed booking after 10 attempts")
+    notices.notify_booked(booking)
 
 
 def booking_create(*, applicant: Applicant, **kwargs) -> Booking:
@@ -614,8 +990,10 @@ def booking_cancel(
     refusal = booking_cancel_refusal(booking=booking, actor_kind=actor.kind, now=now)
     if refusal is not None:
         raise refusal
+    unproven = booking.status == S.HELD and actor.channel != Channel.WHATSAPP
     _transition(booking, S.CANCELLED, actor, note)
-    notices.notify_cancelled(booking)
+    if not unproven:  # a hold's typed number gets nothing, unless it wrote to us itself
+        notices.notify_cancelled(booking)
     return booking
 
 
@@ -654,6 +1032,7 @@ def booking_reschedule(
         language=booking.language,
         now=now,
         rescheduled_from=booking,
+        phone_verified=True,  # a confirmed booking's phone: proven when it was confirmed
     )
 
 
@@ -696,6 +1075,13 @@ def booking_check_in(
 def _door_refusal(booking: Booking, office: Office, now: dt.datetime) -> DomainError | None:
     if booking.status == S.CANCELLED:
         return ConflictError(code="cancelled", message=_("This booking was cancelled."))
+    if booking.status in (S.HELD, S.RELEASED):
+        return ConflictError(
+            code="not_confirmed",
+            message=_(
+                "This booking was never confirmed from its WhatsApp number; it is not valid."
+            ),
+        )
     if booking.status == S.EXPIRED:
         return ConflictError(
             code="expired",

@@ -3,7 +3,11 @@ import logging
 from celery import shared_task
 
 from bookings.retention import bookings_erase_personal_data
-from bookings.services import bookings_expire_no_shows, bookings_send_reminders
+from bookings.services import (
+    bookings_expire_no_shows,
+    bookings_send_reminders,
+    holds_release_expired,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -16,6 +20,13 @@ ERASURE_SOFT_TIME_LIMIT = 1800
 def expire_no_shows() -> int:
     """Forfeit bookings nobody checked in 30 minutes after their slot (beat, every minute)."""
     return bookings_expire_no_shows()
+
+
+@shared_task
+def release_expired_holds() -> int:
+    """Release holds not confirmed in time (beat, every minute). Only tidies up: a
+    lapsed hold already counts nowhere."""
+    return holds_release_expired()
 
 
 @shared_task

@@ -1,5 +1,10 @@
 """The applicant's pages: book (`/pesan/`), the confirmation, and check or cancel (`/cek/`).
 
+A booking made here is a hold until the applicant confirms it by WhatsApp from the
+number they typed: the confirmation page then shows the click-to-chat button (and the
+same link as a QR), how long is left, and refreshes itself until the hold turns into
+the booking (or lapses). It works with JavaScript off.
+
 Server-rendered and usable with JavaScript off: choosing an office and a day are plain
 links and GET forms; booking is one POST. Birth dates never travel in URLs, and error
 reports show none of what these pages receive (immigration.sensitive).
@@ -7,6 +12,7 @@ reports show none of what these pages receive (immigration.sensitive).
 
 import calendar
 import datetime as dt
+import math
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from bookings import codes
+from bookings import codes, holds
 from bookings.applicant import Applicant
 from bookings.forms import BookingForm, LookupForm
 from bookings.ics import booking_ics
@@ -167,6 +173,7 @@ def book(request):
                     slot_id=data["slot"] or None,
                     language=translation.get_language()[:2],
                     now=now,
+                    hold_client=holds.hold_client(address=client_ip(request)),
                 )
             except DomainError as exc:
                 add_to_form(form, exc)
@@ -190,23 +197,59 @@ def _session_bookings(request, code: str) -> list[Booking]:
     return list(bookings)
 
 
-def _present(booking: Booking) -> dict:
+# The hold page asks again this often (meta refresh: no JavaScript needed).
+HOLD_REFRESH_SECONDS = 10
+
+
+def _present(booking: Booking, now: dt.datetime | None = None) -> dict:
     zone = schedule.office_zone(booking.office)
-    return {
+    item = {
         "booking": booking,
         "start": booking.slot.starts_at.astimezone(zone),
         "arrive": booking.arrive_by.astimezone(zone),
         "bring": what_to_bring(booking),
         "qr_url": reverse("api:booking-qr", kwargs={"code": booking.code, "fmt": "svg"}),
-        # The QR opens the door: shown only while the booking can still be used.
+        # The QR opens the door: shown only while the booking can still be used (a
+        # hold is not valid at the door until the phone confirms it).
         "show_qr": booking.status == BookingStatus.BOOKED,
+        "held": booking.hold_is_live(now or timezone.now()),
+    }
+    if item["held"]:
+        item.update(_hold(booking, now or timezone.now()))
+    return item
+
+
+def _hold(booking: Booking, now: dt.datetime) -> dict:
+    left = booking.hold_expires_at - now
+    return {
+        "confirm_text": holds.confirm_text(booking),
+        "confirm_url": holds.confirm_url(booking),
+        "confirm_qr": holds.confirm_qr_data_uri(booking),
+        "minutes_left": max(1, math.ceil(left.total_seconds() / 60)),
+        "hold_until": booking.hold_expires_at.astimezone(schedule.office_zone(booking.office)),
     }
 
 
 @sensitive_view
 def confirmation(request, code: str):
+    """The hold page while the phone has not confirmed (refreshing itself), then the
+    confirmed bookings; a hold that lapsed says so and offers to book again."""
+    now = timezone.now()
     bookings = _session_bookings(request, code)
-    return render(request, "bookings/confirmation.html", {"items": [_present(b) for b in bookings]})
+    items = [_present(b, now) for b in bookings]
+    waiting = [item for item in items if item["held"]]
+    context = {
+        "items": [item for item in items if item["booking"].queue_seq is not None],
+        "lapsed": [
+            item["booking"]
+            for item in items
+            if not item["held"] and item["booking"].queue_seq is None
+        ],
+    }
+    if waiting:
+        context.update(hold=waiting[0], waiting=waiting, refresh_seconds=HOLD_REFRESH_SECONDS)
+        return render(request, "bookings/hold.html", context)
+    return render(request, "bookings/confirmation.html", context)
 
 
 @sensitive_view
@@ -214,8 +257,8 @@ def ics(request, code: str):
     """An .ics event for the visit, so the phone's calendar reminds the applicant."""
     canonical = codes.canonical(code)
     booking = next((b for b in _session_bookings(request, code) if b.code == canonical), None)
-    if booking is None:
-        raise Http404
+    if booking is None or booking.queue_seq is None:
+        raise Http404  # a hold has no appointment yet
     body = booking_ics(booking, now=timezone.now())
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="paspor-{booking.code}.ics"'

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Playwright's sync API keeps an event loop running in the test thread; Django would
@@ -18,6 +18,11 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 PHONE = {"width": 360, "height": 740}
+# How long an `expect(...)` waits for what it expects (Playwright's default is 5 s): the
+# suite runs beside other xdist workers on 2 cores, where a page served by the live
+# server in this process can take seconds. A wait, not a weaker check: what is expected
+# must still happen, and a test that never sees it fails after this.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")

@@ -62,8 +62,9 @@ def test_serve_in_turn_then_out_of_turn_with_a_reason(browser, live_server, pilo
             date=DAY,
             applicant=Applicant(name, born),
             phone=f"08123456789{n}",
-            actor=Actor.applicant("web"),
+            actor=Actor.applicant("whatsapp"),
             now=dt.datetime(2026, 11, 30, 9, 0, tzinfo=WIB),
+            phone_verified=True,  # booked by WhatsApp: the sender is the phone
         )
         for n, (name, born) in enumerate(people)
     ]

@@ -2,12 +2,15 @@
 staff use, the admin and the API docs load, work and report no violation."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from bookings.models import Booking
+from bookings.services import booking_hold_confirm
 from complaints.services import complaint_submit
 from offices.models import Office, OfficerProfile
 from offices.roles import SUPERVISOR, ensure_role_groups
@@ -61,6 +64,13 @@ def test_the_booking_pages_run_under_the_policy_without_violations(watched):
     page.fill("input[name=birth_date]", "1978-06-17")
     page.fill("input[name=phone]", "0812 3456 7890")
     page.get_by_role("button", name="Pesan", exact=True).click()
+    link = page.locator(".hold-qr img")
+    expect(link).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth", link.element_handle()) > 0
+    page.check_csp("the hold with its WhatsApp QR code")
+    hold = Booking.objects.get()
+    booking_hold_confirm(office=hold.office, phone=hold.phone, code=hold.code)
+    page.reload()
     qr = page.locator(".ticket img").first
     expect(qr).to_be_visible()
     assert page.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 0
@@ -104,10 +114,18 @@ def test_the_admin_and_staff_pages_run_under_the_policy_without_violations(watch
 
 def test_the_api_docs_render_under_the_same_strict_policy(watched):
     page = watched
-    response = page.goto("/api/v1/docs/")
+    schema_path = reverse("api:schema")
+    # Swagger UI shows "loading" until its fetch of the schema answers, and the schema is
+    # built on every request (seconds on a loaded machine): wait for that answer itself,
+    # so a slow one is waited for and a failed one fails here, saying so.
+    with page.expect_response(
+        lambda response: urlsplit(response.url).path == schema_path, timeout=90_000
+    ) as schema:
+        response = page.goto("/api/v1/docs/")
     policy = response.headers["content-security-policy"]
     assert "'unsafe-inline'" not in policy
     assert "script-src 'self'" in policy
+    assert schema.value.status == 200, schema.value.status
     expect(page.locator(".swagger-ui .info .title")).to_be_visible()
     expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
     page.check_csp("/api/v1/docs/")

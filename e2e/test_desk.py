@@ -29,8 +29,9 @@ def test_check_in_at_the_door_then_the_board_shows_the_called_number(
         date=dt.date(2026, 12, 7),
         applicant=Applicant("Siti Nur'aini", dt.date(1978, 6, 17)),
         phone="081234567890",
-        actor=Actor.applicant("web"),
+        actor=Actor.applicant("whatsapp"),
         now=dt.datetime(2026, 11, 30, 9, 0, tzinfo=WIB),
+        phone_verified=True,  # booked by WhatsApp: the sender is the phone
     )
     user = User.objects.create_user("loket-bp", password="rahasia-sekali-123", is_staff=True)
     user.groups.add(ensure_role_groups()[DESK])

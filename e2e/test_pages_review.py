@@ -87,6 +87,14 @@ def _book(page, lang: str, *, name="Siti Nur'aini", phone="0812 3456 7890") -> t
     dates = _choose_day(page, lang)
     _fill(page, name=name, phone=phone)
     page.get_by_role("button", name=WORDS[lang]["book"], exact=True).click()
+    expect(page.locator(".hold-qr img")).to_be_visible()
+    # The phone sends `YA <code>` by WhatsApp (the flow itself: e2e/test_booking.py).
+    from bookings.models import Booking
+    from bookings.services import booking_hold_confirm
+
+    for hold in Booking.objects.filter(status="held"):
+        booking_hold_confirm(office=hold.office, phone=hold.phone, code=hold.code)
+    page.reload()
     code = page.locator(".ticket .code").first.inner_text().strip()
     return code, dates
 

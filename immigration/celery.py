@@ -23,6 +23,9 @@ app.conf.beat_schedule = {
     # No-shows are forfeited 30 minutes after their slot starts; check-in enforces the
     # same rule itself, so a late run never lets a late applicant in.
     "expire-no-shows": {"task": "bookings.tasks.expire_no_shows", "schedule": 60.0},
+    # Holds not confirmed by WhatsApp within BOOKING_HOLD_MINUTES; a lapsed hold counts
+    # nowhere already, so a late run only delays the tidying.
+    "release-expired-holds": {"task": "bookings.tasks.release_expired_holds", "schedule": 60.0},
     # The day-before reminder, from BOOKING_REMINDER_HOUR in each office's zone.
     "send-reminders": {"task": "bookings.tasks.send_reminders", "schedule": 900.0},
     # Complaints, daily at 08:00 WIB (01:00 UTC): overdue cases to the supervisors,
@@ -43,6 +46,17 @@ app.conf.beat_schedule = {
     # Messages whose task was lost (broker down) or that wait for a retry go out here.
     "requeue-outbox": {"task": "notifications.tasks.requeue_outbox", "schedule": 60.0},
 }
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _recycle_database_connections(**kwargs):
+    """Treat a task as Django treats a request: before and after it, close connections
+    that are broken or older than CONN_MAX_AGE, keep the others (the fixup no longer
+    closes them every time, see CELERY_DB_REUSE_MAX)."""
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 @task_prerun.connect

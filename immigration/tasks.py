@@ -2,6 +2,7 @@
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 HEARTBEAT_CACHE_KEY = "celery:heartbeat"
@@ -11,6 +12,15 @@ HEARTBEAT_CACHE_KEY = "celery:heartbeat"
 def ping() -> str:
     """Answer "pong" from a worker: proves broker, worker and result backend connect."""
     return "pong"
+
+
+@shared_task(ignore_result=False)
+def database_session() -> int:
+    """The PostgreSQL backend this worker process talks to: the same number from two
+    calls shows the worker keeps its connection between tasks (CELERY_DB_REUSE_MAX)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
 
 
 @shared_task

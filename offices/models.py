@@ -315,6 +315,12 @@ class ApiScope(models.TextChoices):
     BOOKINGS_READ = "bookings:read", _("Read an office's bookings")
     DESK = "desk", _("Front desk: check in, walk-in tickets, passport steps")
     PAYMENTS_CONFIRM = "payments:confirm", _("Confirm payments")
+    # Bound to the key's own office; refused for a key of every office. Each booking
+    # made so is recorded with the key as its actor.
+    BOOKINGS_VERIFIED_PHONE = (
+        "bookings:verified-phone",
+        _("Book confirmed: the gateway has verified the applicant's WhatsApp number"),
+    )
 
 
 class ApiClient(AbstractAPIKey):

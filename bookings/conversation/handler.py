@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from bookings.applicant import Applicant, normalise_phone
 from bookings.conversation.parser import Command, LineError, format_book_line, parse
 from bookings.models import ABOUT_BOOKING, Booking, Channel, Fee
-from bookings.services import Actor, booking_cancel, booking_create
+from bookings.services import Actor, booking_cancel, booking_create, booking_hold_confirm
 from immigration.errors import DomainError
 from notifications.inbound import HandlerReply, Inbound
 from notifications.models import OutboundMessage
@@ -67,6 +67,11 @@ def help_text(office: Office, now: dt.datetime) -> str:
         _("Name, birth date and the day you want to come, for example:"),
         _example(office, now),
         _("STATUS <code> shows a booking; BATAL <code> cancels it; EN for English."),
+        _(
+            "Booked on the web? Send YA <code> from the number you typed to confirm it "
+            "within %(minutes)d minutes."
+        )
+        % {"minutes": settings.BOOKING_HOLD_MINUTES},
     ]
     if hours:
         lines.append(
@@ -138,6 +143,7 @@ def _book(
                         applicant=Applicant(line.name, line.birth_date),
                         phone=message.sender,
                         actor=ACTOR,
+                        phone_verified=True,  # WhatsApp authenticates the sender
                         language=language,
                         now=now,
                     )
@@ -175,6 +181,39 @@ def _book(
     return reply
 
 
+def _confirm(command: Command, office: Office, message: Inbound, now: dt.datetime) -> HandlerReply:
+    """`YA <code>`: confirm a web or API hold. Only from the number typed when booking,
+    and only for this office's holds: the service answers anything else with one
+    polite, bilingual "no such hold of this number" and changes nothing."""
+    if not command.raw_code:
+        return HandlerReply(
+            text=_("Write YA and the booking code, for example: YA K7P2-MX4Q."),
+            result={"confirmed": []},
+        )
+    try:
+        bookings = booking_hold_confirm(
+            office=office, phone=message.sender, code=command.raw_code, now=now
+        )
+    except DomainError as exc:
+        text = str(exc.message)
+        if exc.code == "already_confirmed":
+            booking = own_booking(sender=message.sender, code=command.code, office=office)
+            if booking is not None:
+                return HandlerReply(
+                    text=f"{text}\n{_status(booking)}",
+                    result={"confirmed": [], "error": exc.code},
+                    about=booking.about,
+                )
+        return HandlerReply(text=text, result={"confirmed": [], "error": exc.code})
+    codes = [b.code for b in bookings]
+    return HandlerReply(
+        queued=_confirmations(bookings),
+        result={"confirmed": codes, "bookings": codes},
+        # The YA belongs to the conversation of the booking it confirmed.
+        about=bookings[0].about if bookings else None,
+    )
+
+
 def _line_error(error: LineError) -> str:
     return LINE_ERRORS.get(error.reason, LINE_ERRORS["bad_format"])()
 
@@ -206,7 +245,7 @@ def _status(booking: Booking) -> str:
         "office": booking.office.name,
         "date": date_format(start.date(), "l, j F Y"),
         "time": f"{start:%H:%M} {booking.office.zone_label}",
-        "queue": booking.queue_number,
+        "queue": booking.queue_number or "-",
     }
 
 
@@ -265,6 +304,8 @@ def _dispatch(
         return HandlerReply(text=_("This number cannot book."), result={"invalid_sender": True})
     if command.action == "book":
         return _book(command, office, message, language, now)
+    if command.action == "confirm":
+        return _confirm(command, office, message, now)
     if command.action in BOOKING_COMMANDS:
         booking = own_booking(sender=message.sender, code=command.code, office=office)
         if booking is None:

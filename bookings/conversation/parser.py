@@ -28,8 +28,9 @@ class LineError:
 
 @dataclass(frozen=True)
 class Command:
-    """What a message asks for: `action` is book, status, cancel, help, language or
-    unknown; `code` for status/cancel; `language` for a language switch."""
+    """What a message asks for: `action` is book, status, cancel, confirm, help,
+    language or unknown; `code` for status/cancel/confirm; `language` for a language
+    switch."""
 
     action: str
     lines: tuple[BookLine, ...] = ()
@@ -56,6 +57,8 @@ _LANGUAGE_WORDS = {
 _HELP_WORDS = {"INFO", "BANTUAN", "HELP", "MENU", "?"}
 _CANCEL_WORDS = {"BATAL", "CANCEL", "BATALKAN"}
 _STATUS_WORDS = {"STATUS", "CEK", "CHECK"}
+# `YA K7P2-MX4Q`: the message the hold page prefills, confirming a web or API booking.
+_CONFIRM_WORDS = {"YA", "YES", "KONFIRMASI", "CONFIRM"}
 
 
 def parse_date(text: str) -> dt.date | str:
@@ -111,6 +114,9 @@ def parse(text: str | None) -> Command:
         return Command("language", language=_LANGUAGE_WORDS[first])
     if first in _HELP_WORDS:
         return Command("help")
+    if first in _CONFIRM_WORDS:
+        raw = "".join(words[1:])
+        return Command("confirm", code=canonical(raw), raw_code=raw)
     if first in _CANCEL_WORDS or first in _STATUS_WORDS:
         raw = "".join(words[1:])
         action = "cancel" if first in _CANCEL_WORDS else "status"

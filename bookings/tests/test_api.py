@@ -12,6 +12,7 @@ from PIL import Image
 
 from bookings.codes import display
 from bookings.models import Booking
+from bookings.services import booking_hold_confirm
 from bookings.tests.factories import book
 from offices.models import ApiClient, Office, OfficerProfile
 from offices.roles import DESK, ensure_role_groups
@@ -35,6 +36,13 @@ def _payload(**overrides):
     return body
 
 
+def _confirm(code: str, phone: str = "6281234567890"):
+    """What `YA <code>` from the typed number does (bookings/tests/test_holds.py tests
+    the WhatsApp path itself)."""
+    office = Office.objects.get(code="tangerang")
+    return booking_hold_confirm(office=office, phone=phone, code=code, now=NOW)
+
+
 @pytest.fixture
 def api(client):
     def post(path, body=None, **extra):
@@ -45,19 +53,35 @@ def api(client):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_booking_returns_201_with_code_queue_number_times_and_qr(api):
+def test_booking_returns_201_with_a_hold_and_its_whatsapp_confirmation(api):
     response = api.post_json("/api/v1/bookings/", _payload())
     assert response.status_code == 201, response.json()
     [booking] = response.json()
-    assert booking["status"] == "booked"
+    assert booking["status"] == "held"
     assert booking["name"] == "SITI NUR'AINI"
     assert booking["office"] == "tangerang"
-    assert booking["queue_number"] == "A-001"
+    assert booking["queue_number"] is None
+    assert booking["qr_url"] is None  # not valid at the door yet
     assert booking["slot_start"] == "2026-12-07T08:00:00+07:00"
     assert booking["arrive_by"] == "2026-12-07T07:30:00+07:00"
     assert booking["expires_at"] == "2026-12-07T08:30:00+07:00"
+    assert booking["hold_expires_at"] == "2026-11-30T09:15:00+07:00"
     assert booking["code"][4] == "-"
-    assert booking["qr_url"] == f"/api/v1/bookings/{booking['code'].replace('-', '')}/qr.png"
+    assert booking["confirm_text"] == f"YA {booking['code']}"
+    office = Office.objects.get(code="tangerang")
+    number = office.whatsapp_number.lstrip("+")
+    assert booking["confirm_url"] == f"https://wa.me/{number}?text=YA%20{booking['code']}"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_confirmed_hold_has_its_queue_number_and_qr(api):
+    code = api.post_json("/api/v1/bookings/", _payload()).json()[0]["code"]
+    _confirm(code)
+    booking = api.post_json(f"/api/v1/bookings/{code}/lookup/", {"birth_date": "1978-06-17"})
+    assert booking.json()["status"] == "booked"
+    assert booking.json()["queue_number"] == "A-001"
+    assert booking.json()["qr_url"] == f"/api/v1/bookings/{code.replace('-', '')}/qr.png"
+    assert booking.json()["confirm_url"] is None
 
 
 @time_machine.travel(NOW, tick=False)
@@ -70,7 +94,11 @@ def test_a_family_is_booked_in_one_request(api):
     )
     response = api.post_json("/api/v1/bookings/", body)
     assert response.status_code == 201
-    assert [b["queue_number"] for b in response.json()] == ["A-001", "A-002", "A-003"]
+    assert [b["status"] for b in response.json()] == ["held"] * 3
+    _confirm(response.json()[0]["code"])  # one message confirms the whole family
+    codes = [b["code"].replace("-", "") for b in response.json()]
+    numbers = Booking.objects.filter(code__in=codes).order_by("queue_seq")
+    assert [b.queue_number for b in numbers] == ["A-001", "A-002", "A-003"]
 
 
 @time_machine.travel(NOW, tick=False)
@@ -144,6 +172,7 @@ def test_a_booking_is_shown_only_with_the_right_birth_date(api):
 @time_machine.travel(NOW, tick=False)
 def test_cancel_and_reschedule_by_the_applicant(api):
     code = api.post_json("/api/v1/bookings/", _payload()).json()[0]["code"]
+    _confirm(code)
     wrong = api.post_json(f"/api/v1/bookings/{code}/cancel/", {"birth_date": "1978-06-18"})
     assert wrong.status_code == 404
     moved = api.post_json(

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from bookings.models import Booking
+from bookings.services import booking_hold_confirm
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,11 @@ def _book(client, **overrides):
     return client.post("/pesan/", data)
 
 
+def _confirm(booking):
+    """`YA <code>` from the typed number (the WhatsApp path: bookings/tests/test_holds.py)."""
+    booking_hold_confirm(office=booking.office, phone=booking.phone, code=booking.code)
+
+
 def test_the_calendar_shows_each_days_state(client):
     page = client.get("/pesan/?office=belakang-padang&month=2026-12").content.decode()
     assert 'class="open' in page
@@ -47,6 +53,7 @@ def test_a_booking_leads_to_the_confirmation_with_code_qr_and_calendar_file(clie
     response = _book(client)
     booking = Booking.objects.get()
     assert response.status_code == 302
+    _confirm(booking)
     page = client.get(response["Location"]).content.decode()
     assert booking.display_code in page
     assert f"/api/v1/bookings/{booking.code}/qr.svg" in page
@@ -93,12 +100,13 @@ def test_check_and_cancel_with_code_and_birth_date(client):
         "/cek/", {"code": booking.code.lower(), "birth_date": "1978-06-17", "action": "show"}
     )
     assert booking.display_code in shown.content.decode()
+    assert "Menunggu konfirmasi" in shown.content.decode()  # a hold, not yet valid
     asked = client.post(
         "/cek/", {"code": booking.code, "birth_date": "1978-06-17", "action": "cancel"}
     )
     assert 'value="cancel_confirmed"' in asked.content.decode()
     booking.refresh_from_db()
-    assert booking.status == "booked"  # the first tap only asks
+    assert booking.status == "held"  # the first tap only asks
     client.post(
         "/cek/", {"code": booking.code, "birth_date": "1978-06-17", "action": "cancel_confirmed"}
     )
@@ -142,6 +150,7 @@ def test_the_booking_page_is_light_and_self_contained(client):
 def test_reschedule_from_the_check_page(client):
     _book(client)
     booking = Booking.objects.get()
+    _confirm(booking)
     response = client.post(
         "/cek/",
         {

@@ -299,7 +299,7 @@ def test_messages_stored_before_are_tied_to_their_rows_and_reports_taken_out(off
     }
     notice = OutboundMessage.objects.get(kind="booking_confirmed")
 
-    _migration("bookings", "0006_link_messages_to_their_bookings").link(apps, None)
+    _migration("bookings", "0007_link_messages_to_their_bookings").link(apps, None)
     _migration("complaints", "0002_take_report_texts_out_of_the_inbound_log").seal(apps, None)
 
     for row in (status, lapor, limited, notice, *replies.values()):

@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
         ("complaints", "0001_initial"),
         ("notifications", "0005_message_about"),
         # After the bookings' links: a report is never left tied to a booking.
-        ("bookings", "0006_link_messages_to_their_bookings"),
+        ("bookings", "0007_link_messages_to_their_bookings"),
     ]
 
     operations = [migrations.RunPython(seal, migrations.RunPython.noop, elidable=True)]

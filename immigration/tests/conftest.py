@@ -41,6 +41,7 @@ def world(settings, tmp_path):
             applicant=Applicant("Siti Nuraini", dt.date(1978, 6, 17)),
             phone=SENDER,
             actor=Actor.applicant(Channel.WEB),
+            phone_verified=True,
         )
         yield World(office=office, booking=booking, media_root=tmp_path)
 

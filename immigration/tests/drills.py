@@ -10,9 +10,7 @@ the rest of the suite shares these servers.
 import contextlib
 import json
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -22,7 +20,9 @@ from pathlib import Path
 import pytest
 import redis
 
-ROOT = Path(__file__).resolve().parents[2]
+from immigration import launcher
+
+ROOT = launcher.ROOT
 # Drills publish to their own Redis databases, so only their own workers consume them
 # (the suite's worker listens on the database of REDIS_URL).
 DRILL_DB_REDIS = 11
@@ -154,7 +154,8 @@ def broker(url: str):
 
 
 class Worker:
-    """A real `celery worker` process on `broker_url` and the test database."""
+    """A real `celery worker` process (immigration/launcher.py) on `broker_url` and the
+    test database: one process (solo pool), so a SIGKILL stops a task mid-way."""
 
     _count = 0
 
@@ -162,59 +163,37 @@ class Worker:
         Worker._count += 1
         self.hostname = f"drill-{os.getpid()}-{Worker._count}@localhost"
         self.broker_url = broker_url
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": current_database_url(),
-            "REDIS_URL": broker_url,
-            "DJANGO_DEBUG": "true",
-            "DJANGO_SETTINGS_MODULE": "immigration.settings",
-            **(env or {}),
-        }
-        self.process: subprocess.Popen | None = None
+        self.server = launcher.celery_worker(
+            hostname=self.hostname,
+            solo=True,
+            quiet=True,
+            loglevel="WARNING",
+            env={
+                "DATABASE_URL": current_database_url(),
+                "REDIS_URL": broker_url,
+                "DJANGO_DEBUG": "true",
+                "DJANGO_SETTINGS_MODULE": "immigration.settings",
+                **(env or {}),
+            },
+        )
 
     def start(self) -> "Worker":
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "immigration",
-                "worker",
-                "--pool=solo",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                self.hostname,
-            ],
-            cwd=ROOT,
-            env=self.env,
-        )
+        self.server.start()
         wait_for(self.answers, f"worker {self.hostname} answers ping", seconds=60)
         return self
 
     def answers(self) -> bool:
-        from immigration.celery import app
-
-        if self.process is None or self.process.poll() is not None:
+        if not self.server.running():
             pytest.fail(f"worker {self.hostname} is not running")
         with broker(self.broker_url):
-            return bool(app.control.ping(destination=[self.hostname], timeout=0.5))
+            return launcher.worker_answers(self.server, self.hostname)
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, no acknowledgement, connections dropped mid-transaction."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        self.server.kill()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        self.server.stop()
 
 
 @contextlib.contextmanager
@@ -317,6 +296,18 @@ def open_day(office, *, places: int = 1):
         if day.state == DayState.OPEN and day.remaining >= places:
             return day.date
     pytest.fail(f"{office.code} has no open day in the next four weeks")
+
+
+def verified_phone_key(office) -> str:
+    """An API key that books confirmed at `office` (a gateway that verified the phone
+    itself): the drills follow confirmations through the outbox, and a hold (what an
+    anonymous booking is) sends none."""
+    from offices.models import ApiClient
+
+    _client, key = ApiClient.objects.create_key(
+        name=f"drill-{office.code}", scopes=["bookings:verified-phone"], office=office
+    )
+    return key
 
 
 def booking_request(office, day, n: int) -> dict:

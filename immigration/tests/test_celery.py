@@ -4,13 +4,20 @@ import pytest
 from django.core.cache import cache
 
 from immigration.celery import app
-from immigration.tasks import HEARTBEAT_CACHE_KEY, heartbeat, ping
+from immigration.tasks import HEARTBEAT_CACHE_KEY, database_session, heartbeat, ping
 
 
 def test_ping_round_trips_through_a_real_worker_on_redis(celery_worker_process):
     result = ping.delay()
     assert result.get(timeout=30) == "pong"
     assert app.conf.broker_url.startswith("redis://")
+
+
+def test_the_worker_keeps_its_database_connection_between_tasks(celery_worker_process):
+    # One process (solo pool): a new backend per task would mean a reconnection per
+    # confirmation, the largest share of PostgreSQL's CPU in a rush (#19).
+    sessions = {database_session.delay().get(timeout=30) for _ in range(5)}
+    assert len(sessions) == 1
 
 
 def test_heartbeat_run_by_the_worker_is_visible_through_the_shared_cache(

@@ -11,10 +11,6 @@ that CONN_HEALTH_CHECKS found dead and replaced.
 """
 
 import collections
-import os
-import socket
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -25,13 +21,14 @@ from django.db.models import Count, Q
 from django.test import Client
 
 from bookings.models import HOLDING_STATUSES, Booking, BookingEvent
+from immigration import launcher
 from immigration.tests.drills import (
     DRILL_DB_POSTGRES,
-    ROOT,
     booking_request,
     current_database_url,
     open_day,
     redis_url,
+    verified_phone_key,
     wait_for,
 )
 from notifications.models import OutboundMessage
@@ -44,17 +41,10 @@ BOOKERS = 3
 MAX_REQUESTS_PER_THREAD = 80
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def gunicorn():
-    port = _free_port()
+def gunicorn(tmp_path):
+    port = launcher.free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": current_database_url(),
         # Its notices are published to a database no worker reads: not what we test.
         "REDIS_URL": redis_url(DRILL_DB_POSTGRES),
@@ -65,37 +55,13 @@ def gunicorn():
         "DJANGO_SECURE_COOKIES": "false",
         "API_THROTTLE_ANON": "100000/min",
         "API_THROTTLE_BOOKING": "100000/min",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
-        "GUNICORN_THREADS": "4",
         "LOG_LEVEL": "ERROR",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "immigration.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
     base = f"http://127.0.0.1:{port}"
-
-    def serving() -> bool:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}")
-        try:
-            return requests.get(f"{base}/healthz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    try:
-        wait_for(serving, "gunicorn serves /healthz", seconds=30)
+    log = tmp_path / "gunicorn.log"
+    with launcher.gunicorn(port=port, env=env, workers=1, threads=4, log=log) as server:
+        launcher.wait_serving(server, base, seconds=30)
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class Load:
@@ -104,6 +70,7 @@ class Load:
 
     def __init__(self, base: str, office, day):
         self.base, self.office, self.day = base, office, day
+        self.auth = {"Authorization": f"Api-Key {verified_phone_key(office)}"}
         self.phase = "before"
         self.answers: list[dict] = []
         self.numbers = iter(range(1, 10_000))
@@ -137,6 +104,7 @@ class Load:
             response = session.post(
                 f"{self.base}/api/v1/bookings/",
                 json=booking_request(self.office, self.day, n),
+                headers=self.auth,
                 timeout=20,
             )
             self._record(started, "booking", response)

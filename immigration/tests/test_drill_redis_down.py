@@ -20,6 +20,7 @@ from immigration.tests.drills import (
     open_day,
     redis_url,
     running_worker,
+    verified_phone_key,
     wait_for,
 )
 from notifications.models import OutboundMessage
@@ -36,7 +37,10 @@ def _confirmations():
 def test_bookings_taken_while_redis_is_down_are_kept_and_confirmed_once_after(servers, provider):
     office = OfficeFactory(whatsapp_phone_number_id="109876500011")
     day = open_day(office, places=12)
-    client = Client(raise_request_exception=False)
+    client = Client(
+        raise_request_exception=False,
+        HTTP_AUTHORIZATION=f"Api-Key {verified_phone_key(office)}",
+    )
     answers: dict[str, list[int]] = {"before": [], "during": [], "after": []}
     codes = []
 
@@ -58,7 +62,10 @@ def test_bookings_taken_while_redis_is_down_are_kept_and_confirmed_once_after(se
             for n in range(3, 9):
                 book("during", n)
             found = client.get(f"/api/v1/bookings/{codes[-1]}/?birth_date=1990-05-17")
-            assert found.status_code == 200  # the lookup limit fails open too
+            # The birth-date lockout cannot count guesses without Redis: it fails
+            # closed (#17 §3), with a clear 503 rather than letting guesses through.
+            assert found.status_code == 503
+            assert found.json()["error"]["code"] == "lockout_unavailable"
             waiting = _confirmations().exclude(status="sent")
             assert waiting.count() == 6
             assert set(waiting.values_list("status", flat=True)) == {"queued"}

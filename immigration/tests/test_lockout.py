@@ -219,6 +219,7 @@ def booking(settings):
             applicant=Applicant("Siti Nuraini", BORN),
             phone="081234567890",
             actor=Actor.applicant(Channel.WEB),
+            phone_verified=True,  # a confirmed booking (holds: bookings/tests/test_holds.py)
         )
 
 

@@ -3,20 +3,13 @@ honest: the body is drained and the connection serves the next request, or the
 answer says `Connection: close`."""
 
 import io
-import os
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from immigration import unread_body
+from immigration import launcher, unread_body
 from immigration.tests.drills import current_database_url
 from immigration.unread_body import UnreadBodyMiddleware
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Server:
@@ -108,48 +101,30 @@ def test_the_deployed_application_is_wrapped():
 # --- through gunicorn, as deployed -------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 @pytest.fixture
 def gunicorn(tmp_path):
-    port = _free_port()
+    port = launcher.free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": current_database_url(),
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "body-test-" + "x" * 50,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
     }
     log = tmp_path / "gunicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "immigration.wsgi"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+    with launcher.gunicorn(port=port, env=env, workers=1, log=log) as server:
+        launcher.wait_until(
+            lambda: _listening(port), "gunicorn listens", seconds=60, servers=[server]
         )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    assert process.poll() is None, log.read_text()
-                    assert time.monotonic() < deadline, "gunicorn did not start"
-                    time.sleep(0.3)
-            yield port
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+        yield port
 
 
 def _responses(sock: socket.socket, count: int) -> list[bytes]:

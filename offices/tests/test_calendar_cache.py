@@ -1,8 +1,6 @@
 """The calendar's repeats come from the web process's memory for a moment
 (offices/calendar_cache.py): the same body and headers, no query, no Redis."""
 
-import time
-
 import pytest
 from django.core.cache import cache
 from django.http import HttpResponse
@@ -57,13 +55,13 @@ def test_refusals_are_never_kept(client):
     assert calendar_cache._answers == {}
 
 
-def test_the_answer_is_asked_again_after_the_moment(client, settings):
+def test_the_answer_is_asked_again_after_the_moment(client, settings, monotonic_clock):
     settings.AVAILABILITY_CACHE_SECONDS = 1
     client.get(PATH)
     cache.clear()
     Office.objects.filter(code="tangerang").update(is_active=False)
     assert client.get(PATH).status_code == 200  # still the remembered answer
-    time.sleep(1.1)
+    monotonic_clock.advance(1.1)
     assert client.get(PATH).status_code == 404
 
 

@@ -59,7 +59,7 @@ def link(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0005_counter_service"),
+        ("bookings", "0006_booking_holds"),
         ("notifications", "0005_message_about"),
     ]
 

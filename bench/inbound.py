@@ -15,12 +15,13 @@ import random
 from collections import Counter
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from bench.load import Request, run_load
 from bench.rush import bookable_days, letters
 from bookings.models import HOLDING_STATUSES, Booking
+from bookings.whatsapp_api import gateway_message_id
 from notifications.models import InboundMessage, OutboundMessage
 from offices.models import ApiClient, ApiScope, Office, Slot
 
@@ -28,9 +29,7 @@ OFFICES = ["jakarta-selatan", "bandung", "surabaya", "denpasar", "makassar"]
 VALID = 4_000
 MALFORMED = 1_000
 CLIENTS = 64
-# The gateway stores each message as gw:<caller>:<id> (bookings/whatsapp_api.py), an
-# API key's caller being api:<key name>.
-GATEWAY_IDS = "gw:api:bench-gateway:"
+GATEWAY = "bench-gateway"
 
 BAD_LINES = [
     "#{name}#170678#{day}#",  # two-digit year
@@ -44,12 +43,18 @@ BAD_LINES = [
 ]
 
 
-def gateway_key() -> str:
-    ApiClient.objects.filter(name="bench-gateway").delete()
-    _client, key = ApiClient.objects.create_key(
-        name="bench-gateway", scopes=[ApiScope.WHATSAPP_INBOUND]
-    )
-    return key
+def gateway_key() -> tuple[ApiClient, str]:
+    ApiClient.objects.filter(name=GATEWAY).delete()
+    return ApiClient.objects.create_key(name=GATEWAY, scopes=[ApiScope.WHATSAPP_INBOUND])
+
+
+def gateway_messages(clients) -> QuerySet[InboundMessage]:
+    """The inbound rows the bench's keys delivered (bookings/whatsapp_api.py stores each
+    as gw:<key prefix>:<id>)."""
+    ids = Q(pk__in=[])
+    for client in clients:
+        ids |= Q(provider_message_id__startswith=gateway_message_id(client, ""))
+    return InboundMessage.objects.filter(ids)
 
 
 def offices() -> list[Office]:
@@ -64,7 +69,7 @@ def reset() -> None:
     """Remove the last run's messages and bookings, and give their places back: a
     queryset delete does not touch the slots' `booked` counters, so each counter is
     recounted from the bookings left (without this, each run found the days fuller)."""
-    senders = InboundMessage.objects.filter(provider_message_id__startswith=GATEWAY_IDS)
+    senders = gateway_messages(ApiClient.objects.filter(name=GATEWAY))
     phones = list(senders.values_list("sender", flat=True).distinct())
     bookings = Booking.objects.filter(phone__in=phones)
     slot_ids = set(bookings.values_list("slot_id", flat=True))
@@ -115,8 +120,8 @@ def messages(run: int, key: str) -> tuple[list[Request], int]:
 
 
 def run_once(base: str, run: int) -> dict:
-    key = gateway_key()
     reset()
+    client, key = gateway_key()
     requests, valid = messages(run, key)
     result = run_load(base, requests, concurrency=CLIENTS, keep_body=True)
     statuses = result.statuses()
@@ -138,9 +143,7 @@ def run_once(base: str, run: int) -> dict:
     )
     phones = [f"62814{run:02d}{i:06d}" for i in range(len(requests))]
     in_db = Booking.objects.filter(phone__in=phones).count()
-    inbound_rows = InboundMessage.objects.filter(
-        provider_message_id__startswith=GATEWAY_IDS
-    ).count()
+    inbound_rows = gateway_messages([client]).count()
     return {
         "messages": len(requests),
         "valid": valid,

@@ -2,7 +2,6 @@
 actions that call the services (so every move is checked and recorded)."""
 
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.utils.html import format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -20,9 +19,10 @@ from bookings.models import (
 from bookings.services import Actor, booking_cancel, booking_mark_collected, booking_mark_ready
 from immigration.admin_mixins import ReadOnlyAdminMixin
 from immigration.errors import DomainError
-from notifications.models import InboundMessage, OutboundMessage
+from notifications.selectors import messages_about
 from offices import localtime
 from offices.admin import OfficeScopedAdminMixin, OfficeTimeAdminMixin, local_time_column
+from offices.roles import MOVE_BOOKINGS, may
 from offices.scoping import sees_all_offices
 
 
@@ -67,7 +67,9 @@ def _run(modeladmin, request, queryset, service, done_message):
         modeladmin.message_user(request, done_message(moved), messages.SUCCESS)
 
 
-@admin.action(description=_("Cancel the selected bookings (frees their places)"))
+@admin.action(
+    description=_("Cancel the selected bookings (frees their places)"), permissions=["move"]
+)
 def cancel_bookings(modeladmin, request, queryset):
     _run(
         modeladmin,
@@ -78,7 +80,7 @@ def cancel_bookings(modeladmin, request, queryset):
     )
 
 
-@admin.action(description=_("Mark the passports ready for collection"))
+@admin.action(description=_("Mark the passports ready for collection"), permissions=["move"])
 def mark_ready(modeladmin, request, queryset):
     _run(
         modeladmin,
@@ -89,7 +91,7 @@ def mark_ready(modeladmin, request, queryset):
     )
 
 
-@admin.action(description=_("Mark the passports collected"))
+@admin.action(description=_("Mark the passports collected"), permissions=["move"])
 def mark_collected(modeladmin, request, queryset):
     _run(
         modeladmin,
@@ -166,31 +168,21 @@ class BookingAdmin(OfficeTimeAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmi
 
     @admin.display(description=_("conversation"))
     def conversation(self, booking):
-        """The messages of this booking's number, both ways, oldest first."""
-        if not booking.phone:
-            # Erased: matching on the empty number would show every erased conversation.
-            return "-"
-        inbound = InboundMessage.objects.filter(sender=booking.phone).values_list(
-            "received_at", "text"
-        )
-        outbound = OutboundMessage.objects.filter(
-            Q(subject=f"booking:{booking.code}") | Q(to=booking.phone, kind="reply")
-        ).values_list("created_at", "text", "status")
-        rows = [(at, "\u2190", text, "") for at, text in inbound[:50]]
-        rows += [(at, "\u2192", text, status) for at, text, status in outbound[:50]]
-        rows.sort(key=lambda row: row[0])
+        """The messages tied to this booking only (its notices, the applicant's commands
+        about its code at its office, their replies), oldest first, in the office's
+        zone. Never the number's other messages: they may be reports, which only the
+        complaints app shows, to those its scoping allows."""
         return (
             format_html_join(
                 "",
-                '<p><small>{} {} {}</small><br><span style="white-space:pre-wrap">{}</span></p>',
+                '<p><small>{} {}</small><br><span style="white-space:pre-wrap">{}</span></p>',
                 (
                     (
-                        localtime.local_text(at, booking.office, localtime.DATETIME),
-                        arrow,
-                        status,
-                        text,
+                        localtime.local_text(line.at, booking.office, localtime.DATETIME),
+                        "\u2190 " + line.status if line.inbound else "\u2192 " + line.status,
+                        line.text,
                     )
-                    for at, arrow, text, status in rows
+                    for line in messages_about(booking.about)
                 ),
             )
             or "-"
@@ -221,6 +213,10 @@ class BookingAdmin(OfficeTimeAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmi
         if canonical:
             return queryset.filter(code=canonical), False
         return super().get_search_results(request, queryset, search_term)
+
+    def has_move_permission(self, request):
+        """The actions that move bookings: the same right the desk and the API ask."""
+        return may(request.user, MOVE_BOOKINGS)
 
     def has_add_permission(self, request):
         return False

@@ -53,6 +53,7 @@ from immigration.sensitive import sensitive_api_view
 from offices import schedule
 from offices.access import api_client, staff_or_key
 from offices.models import ApiScope, Office
+from offices.roles import ISSUE_TICKETS, MOVE_BOOKINGS, VIEW_BOOKINGS
 from offices.scoping import offices_for_user
 from offices.selectors import active_offices
 from offices.throttling import caller_ident
@@ -307,7 +308,7 @@ def _staff_booking(request, code: str) -> Booking:
 
 @sensitive_api_view
 class CheckInView(APIView):
-    permission_classes = [staff_or_key(ApiScope.DESK)]
+    permission_classes = [staff_or_key(ApiScope.DESK, MOVE_BOOKINGS)]
 
     @extend_schema(
         summary="Check a booking in at the door (staff)",
@@ -339,7 +340,7 @@ def _acting_office(request, code: str | None) -> Office:
 
 @sensitive_api_view
 class SubmissionView(APIView):
-    permission_classes = [staff_or_key(ApiScope.DESK)]
+    permission_classes = [staff_or_key(ApiScope.DESK, MOVE_BOOKINGS)]
 
     @extend_schema(
         summary="Record the fee and billing code after the interview (staff)",
@@ -370,7 +371,7 @@ class SubmissionView(APIView):
 def _step_view(service, scope: str, summary: str):
     @sensitive_api_view
     class StepView(APIView):
-        permission_classes = [staff_or_key(scope)]
+        permission_classes = [staff_or_key(scope, MOVE_BOOKINGS)]
 
         @extend_schema(
             summary=summary, request=None, responses={200: StaffBookingSerializer, **ERRORS}
@@ -396,7 +397,7 @@ CollectedView = _step_view(
 
 @sensitive_api_view
 class StaffCancelView(APIView):
-    permission_classes = [staff_or_key(ApiScope.DESK)]
+    permission_classes = [staff_or_key(ApiScope.DESK, MOVE_BOOKINGS)]
 
     @extend_schema(
         summary="Cancel a booking of your office (staff)",
@@ -410,7 +411,7 @@ class StaffCancelView(APIView):
 
 @sensitive_api_view
 class OfficeBookingsView(APIView):
-    permission_classes = [staff_or_key(ApiScope.BOOKINGS_READ)]
+    permission_classes = [staff_or_key(ApiScope.BOOKINGS_READ, VIEW_BOOKINGS)]
 
     @extend_schema(
         summary="An office's bookings of a day (its own staff and keys only)",
@@ -431,7 +432,7 @@ class OfficeBookingsView(APIView):
 
 
 class PriorityTicketView(APIView):
-    permission_classes = [staff_or_key(ApiScope.DESK)]
+    permission_classes = [staff_or_key(ApiScope.DESK, ISSUE_TICKETS)]
 
     @extend_schema(
         summary="Issue a walk-in priority ticket (staff)",
@@ -451,7 +452,7 @@ class PriorityTicketView(APIView):
 class CallNextView(APIView):
     """Call next, as the counter page does: the only way to make a service in turn."""
 
-    permission_classes = [staff_or_key(ApiScope.DESK)]
+    permission_classes = [staff_or_key(ApiScope.DESK, MOVE_BOOKINGS)]
 
     @extend_schema(
         summary="Call the next number to a counter (staff)",

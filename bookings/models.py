@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from bookings.codes import display
+from notifications.models import About
 from offices.models import Office, Slot
 
 
@@ -73,6 +74,9 @@ class ActorKind(models.TextChoices):
     STAFF = "staff", _("Staff")
     API_CLIENT = "api_client", _("API client")
     SYSTEM = "system", _("System")
+
+
+ABOUT_BOOKING = "booking"
 
 
 class Booking(models.Model):
@@ -238,6 +242,11 @@ class Booking(models.Model):
         """Held and not yet lapsed: the one reading of a hold's expiry in Python (the
         queries' is `services._live`)."""
         return self.status == BookingStatus.HELD and self.hold_expires_at > now
+
+    @property
+    def about(self) -> About:
+        """How messages refer to this booking (its notices, the applicant's commands)."""
+        return About(ABOUT_BOOKING, self.pk)
 
     @property
     def slot_start(self):

@@ -99,6 +99,7 @@ def _fields(booking: Booking, kind: str, text: str, params: list[str], *, image=
         "template_name": f"antrean_{kind}",
         "template_params": params,
         "subject": f"booking:{booking.code}",
+        "about": booking.about,
     }
 
 

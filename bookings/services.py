@@ -1052,8 +1052,10 @@ def booking_check_in(
 ) -> Booking:
     """Admit a booking at the door of `office`, or refuse with the reason.
 
-    A late booking is forfeited here and now (committed before the refusal is
-    raised), whether or not the no-show sweep has run.
+    Another office's code is "no booking has this code", exactly like a code that does
+    not exist: the door (and every key or officer behind it) learns nothing of other
+    offices' bookings. A late booking is forfeited here and now (committed before the
+    refusal is raised), whether or not the no-show sweep has run. Locks the booking row.
     """
     now = now or timezone.now()
     canonical = codes.canonical(code)
@@ -1064,7 +1066,7 @@ def booking_check_in(
         booking = (
             Booking.objects.select_for_update()
             .select_related("slot", "office")
-            .filter(code=canonical)
+            .filter(code=canonical, office=office)
             .first()
         )
         if booking is None:
@@ -1079,11 +1081,6 @@ def booking_check_in(
 
 
 def _door_refusal(booking: Booking, office: Office, now: dt.datetime) -> DomainError | None:
-    if booking.office_id != office.pk:
-        return ConflictError(
-            code="wrong_office",
-            message=_("This booking is for %(office)s.") % {"office": booking.office.name},
-        )
     if booking.status == S.CANCELLED:
         return ConflictError(code="cancelled", message=_("This booking was cancelled."))
     if booking.status in (S.HELD, S.RELEASED):

@@ -41,8 +41,15 @@ from immigration.errors import DomainError, NotFoundError
 from offices import schedule
 from offices.localtime import render_for_office
 from offices.models import Office
+from offices.roles import ISSUE_TICKETS, MOVE_BOOKINGS, VIEW_BOOKINGS, may
 from offices.scoping import offices_for_user
 from offices.selectors import office_with_code
+
+
+def _require(request, permission: str) -> None:
+    """The officer's role must allow this (offices/roles.py), as in the admin and API."""
+    if not may(request.user, permission):
+        raise PermissionDenied(_("Your role does not allow this."))
 
 
 def _desk_office(request) -> tuple[Office | None, str | None]:
@@ -95,6 +102,7 @@ def door(request):
     office, reason = _desk_office(request)
     if office is None:
         return _choose_office(request, reason)
+    _require(request, MOVE_BOOKINGS if request.method == "POST" else VIEW_BOOKINGS)
     context = {"office": office}
     if request.method == "POST":
         code = request.POST.get("code", "")
@@ -116,11 +124,14 @@ def queue(request):
     office, reason = _desk_office(request)
     if office is None:
         return _choose_office(request, reason)
+    _require(request, VIEW_BOOKINGS)
     actor = Actor.staff(request.user, Channel.DESK)
     if request.method == "POST":
         ok = True
+        ticket_wanted = request.POST.get("action") == "ticket"
+        _require(request, ISSUE_TICKETS if ticket_wanted else MOVE_BOOKINGS)
         try:
-            if request.POST.get("action") == "ticket":
+            if ticket_wanted:
                 ticket = priority_ticket_issue(
                     office=office, category=request.POST.get("category", ""), actor=actor
                 )
@@ -241,12 +252,12 @@ def counter(request):
     office, reason = _desk_office(request)
     if office is None:
         return _choose_office(request, reason)
+    _require(request, VIEW_BOOKINGS)
     number = _counter_number(request)
     base = f"{request.path}?office={office.code}"
     error = None
     if request.method == "POST":
-        if not request.user.has_perm("bookings.change_booking"):
-            raise PermissionDenied
+        _require(request, MOVE_BOOKINGS)
         if number is None:
             error = str(_("Unknown counter."))
         else:

@@ -16,9 +16,17 @@ from bookings.models import Booking
 from immigration.errors import API_ERROR, DomainError
 from immigration.sensitive import sensitive_api_view
 from notifications.inbound import Inbound, is_fresh, receive_inbound
-from offices.access import staff_or_key
-from offices.models import ApiScope
+from offices.access import key_with
+from offices.models import ApiClient, ApiScope
 from offices.throttling import ScopeRateThrottle
+
+
+def gateway_message_id(client: ApiClient, message_id: str) -> str:
+    """Gateways number their messages themselves: each key's ids are kept apart by the
+    key's own unique prefix, never its name (a name can be given to another key, which
+    must not inherit the first one's answers). The prefix is the public part of the key
+    (its primary key would carry the key's hash into the message log)."""
+    return f"gw:{client.prefix}:{message_id}"[:128]
 
 
 class GatewayMessageSerializer(serializers.Serializer):
@@ -51,7 +59,7 @@ class GatewayReplySerializer(serializers.Serializer):
 
 @sensitive_api_view
 class GatewayMessageView(APIView):
-    permission_classes = [staff_or_key(ApiScope.WHATSAPP_INBOUND)]
+    permission_classes = [key_with(ApiScope.WHATSAPP_INBOUND)]
     # Only the gateway's own rate, per key: one key carries a whole office's applicants,
     # and each sender is limited by the conversation itself.
     throttle_classes = [ScopeRateThrottle]
@@ -78,8 +86,7 @@ class GatewayMessageView(APIView):
             values["from"] if values["from"].startswith(("0", "+")) else f"+{values['from']}"
         )
         message = Inbound(
-            # Gateways number their messages themselves: keep each caller's ids apart.
-            provider_message_id=f"gw:{request.caller.label}:{values['id']}"[:128],
+            provider_message_id=gateway_message_id(request.caller.client, values["id"]),
             sender=sender,
             text=values["text"],
             received_at=values.get("timestamp") or timezone.now(),

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from notifications.models import About
 from offices.models import Office
 
 
@@ -26,6 +27,9 @@ class ComplaintStatus(models.TextChoices):
     SUBSTANTIATED = "substantiated", _("Substantiated")
     UNSUBSTANTIATED = "unsubstantiated", _("Not substantiated")
     CLOSED = "closed", _("Closed")
+
+
+ABOUT_COMPLAINT = "complaint"
 
 
 class Complaint(models.Model):
@@ -84,6 +88,11 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return self.tracking_code
+
+    @property
+    def about(self) -> About:
+        """How messages refer to this case: the reporter's notices, the WhatsApp report."""
+        return About(ABOUT_COMPLAINT, self.pk)
 
     @property
     def has_contact(self) -> bool:

@@ -20,6 +20,7 @@ def notify_reporter(complaint: Complaint, text: str, kind: str) -> None:
         template_name=f"antrean_{kind}",
         template_params=[complaint.tracking_code, complaint.get_status_display()],
         subject=f"complaint:{complaint.tracking_code}",
+        about=complaint.about,
     )
 
 

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Concat
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -21,7 +20,14 @@ from bookings import codes
 from bookings.applicant import normalise_phone
 from complaints import notices
 from complaints.evidence import MAX_BYTES, MAX_FILES, clean_upload, private_storage, store
-from complaints.models import Category, Complaint, ComplaintEvent, ComplaintStatus, Evidence
+from complaints.models import (
+    ABOUT_COMPLAINT,
+    Category,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    Evidence,
+)
 from complaints.scoping import complaints_for_user, is_inspector
 from complaints.working_days import add_working_days, working_days_between
 from immigration.errors import ConflictError, DomainError, NotFoundError
@@ -385,12 +391,8 @@ def complaint_contact_purge(*, now: dt.datetime | None = None) -> int:
 
 
 def _purged_reporters_messages():
-    subjects = (
-        Complaint.objects.filter(contact_purged_at__isnull=False)
-        .annotate(subject=Concat(Value("complaint:"), "tracking_code"))
-        .values("subject")
-    )
-    return OutboundMessage.objects.filter(subject__in=subjects)
+    purged = Complaint.objects.filter(contact_purged_at__isnull=False).values("pk")
+    return OutboundMessage.objects.filter(about_kind=ABOUT_COMPLAINT, about_id__in=purged)
 
 
 def complaint_messages_due_for_erasure():

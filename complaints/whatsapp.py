@@ -43,10 +43,26 @@ def parse_report(text: str) -> tuple[str, str, bool] | None:
     return category, " ".join(rest).strip(), about_supervisor
 
 
+# What the inbound log keeps of a report: the word, and the tracking code if one was
+# given. Its text lives only on the complaint, behind complaints/scoping.py.
+REPORT_LOGGED = "report"
+
+
 def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
     report = parse_report(message.text)
-    office = find_office(message) if report else None
-    if report is None or office is None:
+    if report is None:
+        return booking_conversation(message=message, language=language, now=now)
+    reply = _report(report, message, language, now)
+    if reply.logged_text is None:
+        reply.logged_text = REPORT_LOGGED
+    return reply
+
+
+def _report(
+    report: tuple[str, str, bool], message: Inbound, language: str, now: dt.datetime
+) -> HandlerReply:
+    office = find_office(message)
+    if office is None:
         return booking_conversation(message=message, language=language, now=now)
     category, description, about_supervisor = report
     reply = HandlerReply(
@@ -88,4 +104,6 @@ def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> Hand
         "handling the report. Send LAPOR again to report something else."
     ) % {"code": complaint.tracking_code}
     reply.result = {"complaint": complaint.tracking_code}
+    reply.about = complaint.about
+    reply.logged_text = f"{REPORT_LOGGED} {complaint.tracking_code}"
     return reply

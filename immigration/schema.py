@@ -95,16 +95,19 @@ class AutoSchema(SpectacularAutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
-        scopes = sorted(
-            {p.required_scope for p in self.view.get_permissions() if hasattr(p, "required_scope")}
-        )
+        permissions = self.view.get_permissions()
+        scopes = sorted({p.required_scope for p in permissions if hasattr(p, "required_scope")})
+        staff = sorted({p.staff_permission for p in permissions if hasattr(p, "staff_permission")})
         if scopes:
             # Which key scope the operation needs (apiKey schemes have no scopes in 3.0).
             operation["x-api-key-scopes"] = scopes
+            key = "an API key with the scope " + ", ".join(f"`{scope}`" for scope in scopes)
             who = (
-                "Staff of the office (session login), or an API key with the scope "
-                + ", ".join(f"`{scope}`" for scope in scopes)
-                + "."
+                "Staff of the office whose role grants "
+                + ", ".join(f"`{permission}`" for permission in staff)
+                + f" (session login), or {key}."
+                if staff
+                else f"Only {key} (no session login)."
             )
             operation["description"] = "\n\n".join(
                 part for part in (operation.get("description"), who) if part

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from immigration import ratelimit
 from immigration.errors import ConflictError
-from notifications.models import InboundMessage, WhatsAppContact
+from notifications.models import About, InboundMessage, WhatsAppContact, about_fields
 from notifications.services import outbox_enqueue
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,13 @@ class Inbound:
 @dataclass
 class HandlerReply:
     """What the conversation answered. `queued` texts are already in the outbox (a
-    booking's confirmation, with its QR); `text` is queued here."""
+    booking's confirmation, with its QR); `text` is queued here.
+
+    `about`: the row the message and its reply concern (the sender's own booking at
+    the office written to, a complaint); only that row's page shows them. `logged_text`:
+    what the inbound log keeps instead of the message's text (None: the text itself),
+    e.g. "report <tracking code>" for a report, whose text must live only where the
+    complaints' scoping guards it."""
 
     text: str = ""
     queued: list[str] = field(default_factory=list)
@@ -64,6 +70,8 @@ class HandlerReply:
     office_code: str = ""
     sender_number: str = ""
     phone_number_id: str = ""
+    about: About | None = None
+    logged_text: str | None = None
 
     @property
     def full_text(self) -> str:
@@ -141,6 +149,8 @@ def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> Inbou
                     "You have sent many messages. Please wait a few minutes and try again."
                 )
         reply.result = {"rate_limited": True}
+        # Not read, so not known to be harmless to keep (it may be a report).
+        reply.logged_text = ""
     else:
         handler = import_string(settings.WHATSAPP_INBOUND_HANDLER)
         with translation.override(contact.language):
@@ -151,7 +161,11 @@ def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> Inbou
     record.reply = reply.full_text
     record.result = reply.result
     record.office_code = reply.office_code
-    record.save(update_fields=["reply", "result", "office_code"])
+    if reply.logged_text is not None:
+        record.text = reply.logged_text
+    for name, value in about_fields(reply.about).items():
+        setattr(record, name, value)
+    record.save(update_fields=["reply", "result", "office_code", "text", "about_kind", "about_id"])
     if reply.text:
         outbox_enqueue(
             to=message.sender,
@@ -161,5 +175,6 @@ def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> Inbou
             sender=reply.sender_number,
             phone_number_id=reply.phone_number_id,
             subject=f"inbound:{record.pk}",
+            about=reply.about,
         )
     return InboundResult(record.reply, record.result)

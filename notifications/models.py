@@ -5,9 +5,39 @@ that causes it; a Celery task sends it after commit. A row is the promise: if Re
 the worker or the provider is down, the row waits and the sweep sends it later.
 """
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class About:
+    """What a message is about: a row of an app above this one, by kind and id (e.g.
+    About("booking", 42)). Who may read a message follows from it: a booking's page
+    shows the messages about that booking and no others. Never parsed from text."""
+
+    kind: str
+    id: int
+
+    def fields(self) -> dict:
+        return {"about_kind": self.kind, "about_id": self.id}
+
+
+def about_fields(about: "About | None") -> dict:
+    """The model fields of `about` (blank when the message is about nothing)."""
+    return about.fields() if about else {"about_kind": "", "about_id": None}
+
+
+class AboutMixin(models.Model):
+    about_kind = models.CharField(
+        _("about (kind)"), max_length=20, blank=True, help_text=_("e.g. booking, complaint")
+    )
+    about_id = models.BigIntegerField(_("about (id)"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 class MessageStatus(models.TextChoices):
@@ -19,7 +49,7 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class OutboundMessage(models.Model):
+class OutboundMessage(AboutMixin):
     to = models.CharField(_("to"), max_length=15, help_text=_("E.164 digits without +."))
     sender = models.CharField(
         _("from"), max_length=16, blank=True, help_text=_("The office's number.")
@@ -37,7 +67,8 @@ class OutboundMessage(models.Model):
     # Outside WhatsApp's 24-hour window only an approved template may be sent.
     template_name = models.CharField(_("template"), max_length=64, blank=True)
     template_params = models.JSONField(_("template parameters"), default=list, blank=True)
-    # What the message is about, e.g. "booking:ABCD2345": the conversation of a booking.
+    # A label for operators' search, e.g. "booking:ABCD2345"; readers that decide who
+    # sees a message use about_kind/about_id, never this text.
     subject = models.CharField(_("about"), max_length=64, blank=True, db_index=True)
     # The same notice is never queued twice (e.g. the day-before reminder).
     dedupe_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
@@ -79,15 +110,20 @@ class OutboundMessage(models.Model):
                 condition=Q(personal_data_erased_at__isnull=True),
                 name="outbox_retention_idx",
             ),
+            # Serves: a booking's conversation in the admin, a complaint's messages.
+            models.Index(fields=["about_kind", "about_id"], name="outbox_about_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
 
 
-class InboundMessage(models.Model):
+class InboundMessage(AboutMixin):
     """A message received (webhook or gateway), kept with the reply it got, so a
-    provider's second delivery of the same id is answered the same way."""
+    provider's second delivery of the same id is answered the same way.
+
+    `text` is what the handler allows the log to keep: a report is kept as
+    "report <tracking code>", never its text (that lives in the complaints app only)."""
 
     provider_message_id = models.CharField(_("provider message id"), max_length=128, unique=True)
     sender = models.CharField(_("from"), max_length=15)
@@ -107,6 +143,8 @@ class InboundMessage(models.Model):
             models.Index(fields=["sender", "received_at"], name="inbound_sender_time_idx"),
             # Serves: the retention job (oldest first) and the admin's newest-first list.
             models.Index(fields=["received_at"], name="inbound_received_idx"),
+            # Serves: a booking's conversation in the admin.
+            models.Index(fields=["about_kind", "about_id"], name="inbound_about_idx"),
         ]
 
     def __str__(self) -> str:

@@ -22,7 +22,13 @@ from immigration.logging import redact
 from immigration.returning import execute_returning
 from notifications.backends import get_backend
 from notifications.backends.base import OutgoingMessage, PermanentSendError, TransientSendError
-from notifications.models import InboundMessage, MessageStatus, OutboundMessage
+from notifications.models import (
+    About,
+    InboundMessage,
+    MessageStatus,
+    OutboundMessage,
+    about_fields,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +73,13 @@ def outbox_enqueue(
     template_name: str = "",
     template_params: list | tuple = (),
     subject: str = "",
+    about: About | None = None,
     dedupe_key: str | None = None,
 ) -> OutboundMessage | None:
     """Queue a message in the current transaction; it is sent after commit. Returns
     None when a message with the same `dedupe_key` was queued before. `image_qr`: a
-    text the worker draws as a QR code image when it sends the message."""
+    text the worker draws as a QR code image when it sends the message. `about`: the
+    row it belongs to (a booking, a complaint), which decides who may read it."""
     message = OutboundMessage(
         to=to,
         text=text,
@@ -85,6 +93,7 @@ def outbox_enqueue(
         template_params=list(template_params),
         subject=subject,
         dedupe_key=dedupe_key,
+        **about_fields(about),
     )
     if dedupe_key is None:
         message.save()  # nothing to collide with: no savepoint round trips
@@ -126,10 +135,12 @@ def outbox_enqueue_many(messages: list[dict]) -> list[int]:
     INSERT in the current transaction (immigration/bulk.py: its text does not grow with
     the rows); after commit they go to the workers in chunks of DISPATCH_CHUNK per task
     message. Returns the rows' ids."""
-    ids = insert_many(
-        OutboundMessage,
-        [{**row, "template_params": list(row.get("template_params", ()))} for row in messages],
-    )
+    rows = []
+    for message in messages:
+        row = {key: value for key, value in message.items() if key != "about"}
+        row["template_params"] = list(message.get("template_params", ()))
+        rows.append({**row, **about_fields(message.get("about"))})
+    ids = insert_many(OutboundMessage, rows)
     if ids:
         transaction.on_commit(lambda: _dispatch_many(ids))
     return ids
@@ -265,11 +276,24 @@ _PROGRESS = {S.SENT: 1, S.DELIVERED: 2, S.READ: 3}
 
 
 def outbox_record_status(
-    *, provider_message_id: str, status: str, at: dt.datetime, error: str = ""
+    *,
+    provider_message_id: str,
+    phone_number_id: str | None,
+    status: str,
+    at: dt.datetime,
+    error: str = "",
 ) -> bool:
     """A delivery callback (sent, delivered, read, failed), in whatever order they come:
-    a message only moves forward, and a late `sent` never undoes `read`."""
-    message = OutboundMessage.objects.filter(provider_message_id=provider_message_id).first()
+    a message only moves forward, and a late `sent` never undoes `read`.
+
+    Only a callback under the phone-number id that sent the message counts: one signed
+    app carries every office's numbers, and a callback under office A's number must not
+    mark office B's message delivered or read (nor tell whether its id exists)."""
+    if not phone_number_id:
+        return False
+    message = OutboundMessage.objects.filter(
+        provider_message_id=provider_message_id, phone_number_id=phone_number_id
+    ).first()
     if message is None or status not in {S.SENT, S.DELIVERED, S.READ, S.FAILED}:
         return False
     fields = {}

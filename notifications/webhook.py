@@ -221,6 +221,7 @@ def _handle_value(value: dict, now: dt.datetime) -> tuple[int, int]:
             error = errors[0] if errors else {}
             outbox_record_status(
                 provider_message_id=message_id,
+                phone_number_id=phone_number_id,
                 status=state,
                 at=at,
                 error=_scalar(error.get("title") or error.get("message"))[:300],

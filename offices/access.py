@@ -18,6 +18,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework_api_key.permissions import KeyParser
 
 from offices.models import ApiClient, Office
+from offices.roles import may
 from offices.scoping import offices_for_user
 
 # last_used_at is written at most this often per key: the WhatsApp gateway's key calls
@@ -88,9 +89,10 @@ def api_client(request) -> ApiClient | None:
     return auth if isinstance(auth, ApiClient) else None
 
 
-def staff_or_key(scope: str) -> type[BasePermission]:
-    """A permission class: a logged-in staff user with an office (or headquarters), or
-    a valid API key holding `scope`. Sets `request.caller`."""
+def staff_or_key(scope: str, staff_permission: str) -> type[BasePermission]:
+    """A permission class: a logged-in staff user with an office (or headquarters)
+    holding `staff_permission` (offices/roles.py: the same right the admin and the desk
+    pages ask), or a valid API key holding `scope`. Sets `request.caller`."""
 
     class StaffOrScopedKey(BasePermission):
         message = f"Staff login or an API key with the '{scope}' scope is required."
@@ -103,12 +105,33 @@ def staff_or_key(scope: str) -> type[BasePermission]:
                 request.caller = Caller(client=client)
                 return True
             user = request.user
-            is_staff = user and user.is_authenticated and user.is_staff and user.is_active
-            if is_staff and offices_for_user(user).exists():
+            if may(user, staff_permission) and offices_for_user(user).exists():
                 request.caller = Caller(user=user)
                 return True
             return False
 
     StaffOrScopedKey.__name__ = f"StaffOrKey_{scope.replace(':', '_')}"
     StaffOrScopedKey.required_scope = scope
+    StaffOrScopedKey.staff_permission = staff_permission
     return StaffOrScopedKey
+
+
+def key_with(scope: str) -> type[BasePermission]:
+    """A permission class: a valid API key holding `scope`, and nothing else (no staff
+    session: an endpoint for integrators' machines, such as the WhatsApp gateway, is
+    not a browser's to call, and a logged-in officer must not speak as an applicant).
+    Sets `request.caller`; the key's office bounds what it may act on."""
+
+    class ScopedKey(BasePermission):
+        message = f"An API key with the '{scope}' scope is required."
+
+        def has_permission(self, request, view):
+            client = api_client(request)
+            if client is None or not client.has_scope(scope):
+                return False
+            request.caller = Caller(client=client)
+            return True
+
+    ScopedKey.__name__ = f"Key_{scope.replace(':', '_')}"
+    ScopedKey.required_scope = scope
+    return ScopedKey

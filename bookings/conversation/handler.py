@@ -6,6 +6,7 @@ API; a refusal becomes a reply that says why and shows the right format.
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from bookings.applicant import Applicant, normalise_phone
 from bookings.conversation.parser import Command, LineError, format_book_line, parse
-from bookings.models import Booking, Channel, Fee
+from bookings.models import ABOUT_BOOKING, Booking, Channel, Fee
 from bookings.services import Actor, booking_cancel, booking_create, booking_hold_confirm
 from immigration.errors import DomainError
 from notifications.inbound import HandlerReply, Inbound
@@ -107,10 +108,11 @@ def _days_with_room(office: Office, after: dt.date, now: dt.datetime, count: int
 
 def _confirmations(bookings: list[Booking]) -> list[str]:
     """The confirmation notices the services queued (with the QR): the reply itself."""
-    subjects = [f"booking:{b.code}" for b in bookings]
     return list(
         OutboundMessage.objects.filter(
-            subject__in=subjects, kind__in=["booking_confirmed", "booking_rescheduled"]
+            about_kind=ABOUT_BOOKING,
+            about_id__in=[b.pk for b in bookings],
+            kind__in=["booking_confirmed", "booking_rescheduled"],
         )
         .order_by("pk")
         .values_list("text", flat=True)
@@ -162,6 +164,10 @@ def _book(
                     text += "\n" + _("Days with room: %(days)s.") % {"days": "; ".join(room)}
             problems.append(text)
     reply.queued = _confirmations(booked)
+    if booked:
+        # The request that made the booking belongs to its conversation; a family's
+        # message is shown with the first member's booking.
+        reply.about = booked[0].about
     if problems:
         reply.text = "\n\n".join(
             [
@@ -191,12 +197,20 @@ def _confirm(command: Command, office: Office, message: Inbound, now: dt.datetim
     except DomainError as exc:
         text = str(exc.message)
         if exc.code == "already_confirmed":
-            booking = _own_booking(command, message)
-            text = f"{text}\n{_status(booking)}" if booking else text
+            booking = own_booking(sender=message.sender, code=command.code, office=office)
+            if booking is not None:
+                return HandlerReply(
+                    text=f"{text}\n{_status(booking)}",
+                    result={"confirmed": [], "error": exc.code},
+                    about=booking.about,
+                )
         return HandlerReply(text=text, result={"confirmed": [], "error": exc.code})
     codes = [b.code for b in bookings]
     return HandlerReply(
-        queued=_confirmations(bookings), result={"confirmed": codes, "bookings": codes}
+        queued=_confirmations(bookings),
+        result={"confirmed": codes, "bookings": codes},
+        # The YA belongs to the conversation of the booking it confirmed.
+        about=bookings[0].about if bookings else None,
     )
 
 
@@ -204,13 +218,17 @@ def _line_error(error: LineError) -> str:
     return LINE_ERRORS.get(error.reason, LINE_ERRORS["bad_format"])()
 
 
-def _own_booking(command: Command, message: Inbound) -> Booking | None:
-    """A booking of this WhatsApp number: the sender is authenticated by WhatsApp."""
-    if not command.code:
+def own_booking(*, sender: str, code: str | None, office: Office) -> Booking | None:
+    """The booking `code` names, if it was booked from `sender` (WhatsApp authenticates
+    the sender) at `office` (the number the message was written to: the webhook's
+    phone-number id, the gateway key's office). Every command about a code resolves
+    its booking here and nowhere else; anything else is None, answered exactly like a
+    code that does not exist, so no office learns of another office's bookings."""
+    if not code:
         return None
     return (
         Booking.objects.select_related("office", "slot")
-        .filter(code=command.code, phone=message.sender)
+        .filter(code=code, phone=sender, office=office)
         .first()
     )
 
@@ -229,6 +247,33 @@ def _status(booking: Booking) -> str:
         "time": f"{start:%H:%M} {booking.office.zone_label}",
         "queue": booking.queue_number or "-",
     }
+
+
+def _status_command(booking: Booking, message: Inbound, now: dt.datetime) -> HandlerReply:
+    return HandlerReply(text=_status(booking), result={"booking": booking.code})
+
+
+def _cancel_command(booking: Booking, message: Inbound, now: dt.datetime) -> HandlerReply:
+    try:
+        booking_cancel(booking=booking, actor=ACTOR, now=now)
+    except DomainError as exc:
+        return HandlerReply(
+            text=str(exc.message), result={"booking": booking.code, "error": exc.code}
+        )
+    cancelled = OutboundMessage.objects.filter(**booking.about.fields(), kind="booking_cancelled")
+    return HandlerReply(
+        queued=list(cancelled.values_list("text", flat=True)),
+        result={"cancelled": booking.code},
+    )
+
+
+# The commands about one booking: parser action -> what it does to the sender's own
+# booking at this office (resolved by `own_booking`, the only way in). A new command
+# about a code is one entry here.
+BOOKING_COMMANDS: dict[str, Callable[[Booking, Inbound, dt.datetime], HandlerReply]] = {
+    "status": _status_command,
+    "cancel": _cancel_command,
+}
 
 
 def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
@@ -261,29 +306,17 @@ def _dispatch(
         return _book(command, office, message, language, now)
     if command.action == "confirm":
         return _confirm(command, office, message, now)
-    if command.action in ("status", "cancel"):
-        booking = _own_booking(command, message)
+    if command.action in BOOKING_COMMANDS:
+        booking = own_booking(sender=message.sender, code=command.code, office=office)
         if booking is None:
             return HandlerReply(
                 text=_("No booking of this WhatsApp number has the code %(code)s.")
                 % {"code": _quote(command.raw_code, 20) or "-"},
                 result={"found": False},
             )
-        if command.action == "status":
-            return HandlerReply(text=_status(booking), result={"booking": booking.code})
-        try:
-            booking_cancel(booking=booking, actor=ACTOR, now=now)
-        except DomainError as exc:
-            return HandlerReply(
-                text=str(exc.message), result={"booking": booking.code, "error": exc.code}
-            )
-        cancelled = OutboundMessage.objects.filter(
-            subject=f"booking:{booking.code}", kind="booking_cancelled"
-        )
-        return HandlerReply(
-            queued=list(cancelled.values_list("text", flat=True)),
-            result={"cancelled": booking.code},
-        )
+        reply = BOOKING_COMMANDS[command.action](booking, message, now)
+        reply.about = booking.about
+        return reply
     if command.action == "language":
         head = (
             _("We will write to you in English.")

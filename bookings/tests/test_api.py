@@ -15,6 +15,7 @@ from bookings.models import Booking
 from bookings.services import booking_hold_confirm
 from bookings.tests.factories import book
 from offices.models import ApiClient, Office, OfficerProfile
+from offices.roles import DESK, ensure_role_groups
 
 pytestmark = pytest.mark.django_db
 
@@ -210,9 +211,11 @@ def test_the_qr_code_encodes_the_booking_code_only(api):
     assert api.get("/api/v1/bookings/ZZZZ-ZZZ0/qr.png").status_code == 404
 
 
-def _staff(username, office_code):
+def _staff(username, office_code, role=DESK):
     user = User.objects.create_user(username, password="x", is_staff=True)
     OfficerProfile.objects.create(user=user, office=Office.objects.get(code=office_code))
+    if role:
+        user.groups.add(ensure_role_groups()[role])
     return user
 
 
@@ -222,8 +225,11 @@ def test_staff_check_in_at_their_own_office_only(api):
     with time_machine.travel(DOOR, tick=False):
         api.force_login(_staff("batam-desk", "batam"))
         refused = api.post_json(f"/api/v1/bookings/{booking.code}/check-in/")
-        assert refused.status_code == 409
-        assert refused.json()["error"]["code"] == "wrong_office"
+        unknown = api.post_json("/api/v1/bookings/ZZZZZZZZ/check-in/")
+        # Another office's code is answered like a code that does not exist.
+        assert refused.status_code == unknown.status_code == 404
+        assert refused.json() == unknown.json()
+        assert refused.json()["error"]["code"] == "booking_not_found"
         api.force_login(_staff("tgr-desk", "tangerang"))
         admitted = api.post_json(f"/api/v1/bookings/{booking.display_code.lower()}/check-in/")
         assert admitted.status_code == 200

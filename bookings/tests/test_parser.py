@@ -84,7 +84,15 @@ def test_keywords(text, action, extra):
 
 @given(st.text())
 def test_the_parser_never_raises(text):
-    assert parse(text).action in {"book", "status", "cancel", "help", "language", "confirm", "unknown"}
+    assert parse(text).action in {
+        "book",
+        "status",
+        "cancel",
+        "help",
+        "language",
+        "confirm",
+        "unknown",
+    }
 
 
 names = st.text(

@@ -121,6 +121,7 @@ def _sent_message() -> OutboundMessage:
         status="sent",
         sent_at=NOW - dt.timedelta(minutes=2),
         provider_message_id="wamid.out.1",
+        phone_number_id=PHONE_ID,
     )
 
 

@@ -13,7 +13,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from offices.models import ApiClient
+from offices.models import ApiClient, Office, OfficerProfile
+from offices.roles import DESK, ensure_role_groups
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +163,11 @@ def test_a_session_post_without_its_csrf_token_is_403_in_the_shape():
     from django.test import Client
 
     csrf_client = Client(enforce_csrf_checks=True)
-    csrf_client.force_login(User.objects.create_user("staff", is_staff=True))
+    # An officer whose role may issue tickets: only the missing token refuses the post.
+    officer = User.objects.create_user("staff", is_staff=True)
+    officer.groups.add(ensure_role_groups()[DESK])
+    OfficerProfile.objects.create(user=officer, office=Office.objects.get(code="tangerang"))
+    csrf_client.force_login(officer)
     response = csrf_client.post(
         "/api/v1/offices/tangerang/priority-tickets/",
         {"category": "elderly"},

@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from bookings.models import Booking
 from complaints.models import Complaint
 from immigration.tests.conftest import WEBHOOK_SECRET
 from immigration.tests.hostile import (
@@ -162,9 +163,12 @@ def test_a_report_with_html_is_stored_as_written_and_escaped_in_the_admin(client
 
 
 def test_markup_an_applicant_sent_is_escaped_in_the_booking_admin(client, world):
-    _receive("<script>alert(1)</script>")
+    # A line beside the booking line is kept with the message, which the booking it
+    # made shows (a message tied to no booking is shown on none).
+    made = _receive("#BUDI SANTOSO#01021980#07122026#\n<script>alert(1)</script>")
+    booking = Booking.objects.get(code=made.result["bookings"][0])
     client.force_login(User.objects.create_superuser("inspektur", password="x"))
-    page = client.get(f"/admin/bookings/booking/{world.booking.pk}/change/").content.decode()
+    page = client.get(f"/admin/bookings/booking/{booking.pk}/change/").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)</script>" not in page
 

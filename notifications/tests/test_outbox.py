@@ -119,16 +119,36 @@ def test_the_same_notice_is_queued_once():
 
 
 def test_delivery_callbacks_in_any_order_only_move_forward():
-    message = _queue()
+    message = _queue(phone_number_id="1001")
     outbox_send(message_id=message.pk, now=NOW)
     message.refresh_from_db()
     wamid = message.provider_message_id
     for status in ("read", "sent", "delivered"):
-        assert outbox_record_status(provider_message_id=wamid, status=status, at=NOW)
+        assert outbox_record_status(
+            provider_message_id=wamid, phone_number_id="1001", status=status, at=NOW
+        )
     message.refresh_from_db()
     assert message.status == "read"
     assert message.read_at == message.delivered_at == NOW
-    assert not outbox_record_status(provider_message_id="unknown", status="read", at=NOW)
+    assert not outbox_record_status(
+        provider_message_id="unknown", phone_number_id="1001", status="read", at=NOW
+    )
+
+
+def test_a_delivery_callback_under_another_number_changes_nothing():
+    """One app carries every office's numbers: office A's phone-number id must not move
+    office B's message, nor learn whether its id exists."""
+    message = _queue(phone_number_id="1001")
+    outbox_send(message_id=message.pk, now=NOW)
+    message.refresh_from_db()
+    wamid = message.provider_message_id
+    for other in ("2002", "", None):
+        for status in ("delivered", "read", "failed"):
+            assert not outbox_record_status(
+                provider_message_id=wamid, phone_number_id=other, status=status, at=NOW
+            )
+    message.refresh_from_db()
+    assert (message.status, message.delivered_at, message.read_at) == ("sent", None, None)
 
 
 def test_outside_the_24_hour_window_the_backend_is_told_to_use_the_template(scripted):

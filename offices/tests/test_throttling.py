@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from offices.models import ApiClient, Office, OfficerProfile
+from offices.roles import DESK, ensure_role_groups
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +118,7 @@ def test_staff_users_are_limited_per_user(client, rates):
     for name in ("desk-1", "desk-2"):
         user = User.objects.create_user(name, is_staff=True)
         OfficerProfile.objects.create(user=user, office=tangerang)
+        user.groups.add(ensure_role_groups()[DESK])
         users.append(user)
     client.force_login(users[0])
     assert _statuses(client, STAFF_LIST, 3) == [200, 200, 429]

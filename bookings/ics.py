@@ -30,9 +30,12 @@ def booking_ics(booking: Booking, *, now: dt.datetime) -> bytes:
     event.add("dtstamp", now.astimezone(dt.UTC))
     event.add("dtstart", booking.arrive_by.astimezone(zone))
     event.add("dtend", booking.slot.ends_at.astimezone(zone))
-    event.add("summary", f"{_('Passport appointment')} {booking.display_code}")
+    # Outside the f-string: xgettext does not look inside one.
+    summary = _("Passport appointment")
+    event.add("summary", f"{summary} {booking.display_code}")
     event.add("location", f"{booking.office.name}, {booking.office.address}")
-    event.add("description", f"{_('Queue number')} {booking.queue_number}")
+    queue_number = _("Queue number")
+    event.add("description", f"{queue_number} {booking.queue_number}")
 
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)

@@ -14,6 +14,7 @@ from django.db import transaction
 from bookings.models import Booking, PriorityTicket
 from immigration import locks
 from offices.models import Office, OfficerProfile
+from offices.roles import DESK, ensure_role_groups
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +80,7 @@ def test_a_row_lock_behind_a_stuck_transaction_is_503_busy_in_english_too(
 ):
     office = Office.objects.get(code="tangerang")
     user = User.objects.create_user("pintu", is_staff=True)
+    user.groups.add(ensure_role_groups()[DESK])  # the role that may issue tickets
     OfficerProfile.objects.create(user=user, office=office)
     client.force_login(user)
     other_session.execute("SELECT 1 FROM offices_office WHERE id = %s FOR UPDATE", [office.pk])

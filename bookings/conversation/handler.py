@@ -63,10 +63,11 @@ def help_text(office: Office, now: dt.datetime) -> str:
     hours = office.opening_hours.order_by("weekday").first()
     lines = [
         _("Book at %(office)s: one message per person.") % {"office": office.name},
-        "#NAMA#DDMMYYYY#DDMMYYYY#",
+        # Translators: the booking format; keep the # and DDMMYYYY, translate NAME only.
+        _("#NAME#DDMMYYYY#DDMMYYYY#"),
         _("Name, birth date and the day you want to come, for example:"),
         _example(office, now),
-        _("STATUS <code> shows a booking; BATAL <code> cancels it; EN for English."),
+        _("STATUS <code> shows a booking; CANCEL <code> cancels it; ID for Indonesian."),
         _(
             "Booked on the web? Send YA <code> from the number you typed to confirm it "
             "within %(minutes)d minutes."
@@ -173,7 +174,8 @@ def _book(
             [
                 *problems,
                 _("The right format, one line per person:"),
-                "#NAMA#DDMMYYYY#DDMMYYYY#",
+                # Translators: the booking format; keep the # and DDMMYYYY, translate NAME only.
+        _("#NAME#DDMMYYYY#DDMMYYYY#"),
                 _example(office, now),
             ]
         )
@@ -279,7 +281,9 @@ BOOKING_COMMANDS: dict[str, Callable[[Booking, Inbound, dt.datetime], HandlerRep
 def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
     office = find_office(message)
     command = parse(message.text)
-    if command.action == "language":
+    if command.language:
+        # `EN`, or a command word written in one language (HELP, BATAL): reply in it,
+        # and notifications.inbound remembers it for the sender.
         language = command.language
     with translation.override(language):
         if office is None:

@@ -173,7 +173,7 @@ def test_what_cannot_be_booked_gets_a_reply_with_the_format_and_an_example(clien
     kind, reply = _replies()[-1]
     assert kind == "reply"
     assert expected in reply
-    assert "#NAMA#DDMMYYYY#DDMMYYYY#" in reply
+    assert "#NAME#DDMMYYYY#DDMMYYYY#" in reply
 
 
 def test_a_full_day_names_the_next_days_with_room(client):

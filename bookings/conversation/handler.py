@@ -175,7 +175,7 @@ def _book(
                 *problems,
                 _("The right format, one line per person:"),
                 # Translators: the booking format; keep the # and DDMMYYYY, translate NAME only.
-        _("#NAME#DDMMYYYY#DDMMYYYY#"),
+                _("#NAME#DDMMYYYY#DDMMYYYY#"),
                 _example(office, now),
             ]
         )

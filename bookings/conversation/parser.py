@@ -56,11 +56,11 @@ _LANGUAGE_WORDS = {
 }
 _HELP_WORDS = {"INFO", "BANTUAN", "HELP", "MENU", "?"}
 # A command word written in one language is an answer to "which language?": the reply
-# follows it. Words both languages share (INFO, MENU, ?) leave the language as it was.
+# follows it. Words both languages share (INFO, MENU, ?, and STATUS, which the Indonesian
+# help itself teaches as `STATUS <kode>`) leave the language as it was.
 _WORD_LANGUAGE = {
     "HELP": "en",
     "CANCEL": "en",
-    "STATUS": "en",
     "CHECK": "en",
     "CONFIRM": "en",
     "YES": "en",

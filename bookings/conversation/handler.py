@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from bookings.applicant import Applicant, normalise_phone
 from bookings.conversation.parser import Command, LineError, format_book_line, parse
-from bookings.models import ABOUT_BOOKING, Booking, Channel, Fee
+from bookings.models import ABOUT_BOOKING, Booking, BookingStatus, Channel, Fee
 from bookings.services import Actor, booking_cancel, booking_create, booking_hold_confirm
 from immigration.errors import DomainError
 from notifications.inbound import HandlerReply, Inbound
@@ -235,6 +235,40 @@ def own_booking(*, sender: str, code: str | None, office: Office) -> Booking | N
     )
 
 
+def own_upcoming_bookings(*, sender: str, office: Office, now: dt.datetime) -> list[Booking]:
+    """The sender's own bookings at `office` still to come (held or booked, slot not yet
+    started), soonest first: what STATUS or CANCEL without a code lists. Scoped like
+    `own_booking` (this sender, this office) so no number sees another's bookings and no
+    office another office's. Reads only; takes no locks."""
+    return list(
+        Booking.objects.select_related("office", "slot")
+        .filter(
+            phone=sender,
+            office=office,
+            status__in=[BookingStatus.HELD, BookingStatus.BOOKED],
+            slot__starts_at__gte=now,
+        )
+        .order_by("slot__starts_at", "pk")[:10]
+    )
+
+
+def _own_list(command: Command, office: Office, message: Inbound, now: dt.datetime) -> HandlerReply:
+    bookings = own_upcoming_bookings(sender=message.sender, office=office, now=now)
+    if not bookings:
+        return HandlerReply(
+            text=_("This WhatsApp number has no upcoming booking at %(office)s.")
+            % {"office": office.name},
+            result={"listed": 0},
+        )
+    lines = [_("Your upcoming bookings at %(office)s:") % {"office": office.name}]
+    lines.extend(_status(booking) for booking in bookings)
+    lines.append(
+        _("To cancel one, send CANCEL and its code, for example: CANCEL %(code)s")
+        % {"code": bookings[0].display_code}
+    )
+    return HandlerReply(text="\n".join(lines), result={"listed": len(bookings)})
+
+
 def _status(booking: Booking) -> str:
     zone = schedule.office_zone(booking.office)
     start = booking.slot.starts_at.astimezone(zone)
@@ -310,6 +344,8 @@ def _dispatch(
         return _book(command, office, message, language, now)
     if command.action == "confirm":
         return _confirm(command, office, message, now)
+    if command.action in BOOKING_COMMANDS and not command.raw_code:
+        return _own_list(command, office, message, now)
     if command.action in BOOKING_COMMANDS:
         booking = own_booking(sender=message.sender, code=command.code, office=office)
         if booking is None:

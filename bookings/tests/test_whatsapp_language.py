@@ -1,8 +1,14 @@
 """WhatsApp replies in the language the applicant writes in (issue #21 §4)."""
 
+import datetime as dt
+
 import pytest
 
+from bookings.models import Booking
+from bookings.tests.factories import book
 from bookings.tests.test_whatsapp import (  # noqa: F401  (autouse fixtures)
+    NOW,
+    PHONE_ID,
     _clock,
     _payload,
     _post,
@@ -10,6 +16,8 @@ from bookings.tests.test_whatsapp import (  # noqa: F401  (autouse fixtures)
     _whatsapp,
 )
 from notifications.models import OutboundMessage
+from offices.models import Office
+from offices.tests.factories import OfficeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +71,48 @@ def test_status_keeps_the_chosen_language_because_the_indonesian_help_teaches_it
     _post(client, _payload("EN", message_id="wamid.2"))
     _post(client, _payload("STATUS K7P2-MX4Q", message_id="wamid.3"))
     assert OutboundMessage.objects.order_by("pk").last().language == "en"
+
+
+def _wita_office():
+    Office.objects.filter(code="tangerang").update(whatsapp_phone_number_id="")
+    return OfficeFactory(timezone="Asia/Makassar", whatsapp_phone_number_id=PHONE_ID)
+
+
+@pytest.mark.parametrize(
+    ("word", "head", "how", "time"),
+    [
+        ("STATUS", "Pemesanan Anda yang akan datang", "BATAL ", "08:00 WITA"),
+        ("CANCEL", "Your upcoming bookings", "send CANCEL", "08:00 WITA"),
+        ("BATAL", "Pemesanan Anda yang akan datang", "kirim BATAL", "08:00 WITA"),
+    ],
+)
+def test_status_or_cancel_without_a_code_lists_own_upcoming_bookings_in_office_time(
+    client, word, head, how, time
+):
+    office = _wita_office()
+    _post(client, _payload("#JOJO#27061978#07122026#"))
+    booking = Booking.objects.get(office=office)
+    _post(client, _payload(word, message_id="wamid.2"))
+    reply = _replies()[-1][1]
+    assert head in reply
+    assert booking.display_code in reply
+    assert time in reply
+    assert how in reply
+    assert Booking.objects.get(pk=booking.pk).status == "booked"
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"), [("STATUS", "tidak memiliki"), ("CANCEL", "no upcoming")]
+)
+def test_status_without_a_code_never_lists_another_numbers_or_another_offices_bookings(
+    client, word, expected
+):
+    tangerang = Office.objects.get(code="tangerang")
+    _post(client, _payload("#JOJO#27061978#07122026#"))  # the victim, at this office
+    other = OfficeFactory()
+    book(other, now=NOW, day=dt.date(2026, 12, 7), phone_number="+6289999999999")
+    _post(client, _payload(word, message_id="wamid.2", sender="6289999999999"))
+    reply = _replies()[-1][1]
+    assert expected in reply
+    assert Booking.objects.get(office=tangerang).display_code not in reply
+    assert Booking.objects.get(office=other).display_code not in reply

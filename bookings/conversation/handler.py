@@ -169,7 +169,11 @@ def _book(
         # The request that made the booking belongs to its conversation; a family's
         # message is shown with the first member's booking.
         reply.about = booked[0].about
-    if problems:
+    if problems and not command.errors:
+        # The lines were readable (a full day, a closed day, a birth date in the future):
+        # the format lecture would only bury the reason.
+        reply.text = "\n\n".join(problems)
+    elif problems:
         reply.text = "\n\n".join(
             [
                 *problems,

@@ -134,7 +134,8 @@ def _book(
     problems: list[str] = []
     for error in command.errors:
         problems.append(f"{_quote(error.line)}\n{_line_error(error)}")
-    for line in command.lines:
+    # All or nothing, as the README promises: one unreadable line books no one.
+    for line in () if command.errors else command.lines:
         try:
             with transaction.atomic():
                 booked.append(

@@ -116,3 +116,12 @@ def test_status_without_a_code_never_lists_another_numbers_or_another_offices_bo
     assert expected in reply
     assert Booking.objects.get(office=tangerang).display_code not in reply
     assert Booking.objects.get(office=other).display_code not in reply
+
+
+def test_a_family_message_with_one_unreadable_line_books_no_one(client):
+    _post(client, _payload("#BAPAK#01011980#07122026#\n#IBU#31021982#07122026#"))
+    assert not Booking.objects.exists()
+    reply = _replies()[-1][1]
+    assert "#IBU#31021982#07122026#" in reply
+    assert "Tanggal itu tidak ada." in reply
+    assert [kind for kind, _ in _replies()] == ["reply"]

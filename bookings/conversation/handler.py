@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from bookings.applicant import Applicant, normalise_phone
 from bookings.conversation.parser import Command, LineError, format_book_line, parse
-from bookings.models import ABOUT_BOOKING, Booking, Channel, Fee
+from bookings.models import ABOUT_BOOKING, Booking, BookingStatus, Channel, Fee
 from bookings.services import Actor, booking_cancel, booking_create, booking_hold_confirm
 from immigration.errors import DomainError
 from notifications.inbound import HandlerReply, Inbound
@@ -63,10 +63,11 @@ def help_text(office: Office, now: dt.datetime) -> str:
     hours = office.opening_hours.order_by("weekday").first()
     lines = [
         _("Book at %(office)s: one message per person.") % {"office": office.name},
-        "#NAMA#DDMMYYYY#DDMMYYYY#",
+        # Translators: the booking format; keep the # and DDMMYYYY, translate NAME only.
+        _("#NAME#DDMMYYYY#DDMMYYYY#"),
         _("Name, birth date and the day you want to come, for example:"),
         _example(office, now),
-        _("STATUS <code> shows a booking; BATAL <code> cancels it; EN for English."),
+        _("STATUS <code> shows a booking; CANCEL <code> cancels it; ID for Indonesian."),
         _(
             "Booked on the web? Send YA <code> from the number you typed to confirm it "
             "within %(minutes)d minutes."
@@ -133,7 +134,8 @@ def _book(
     problems: list[str] = []
     for error in command.errors:
         problems.append(f"{_quote(error.line)}\n{_line_error(error)}")
-    for line in command.lines:
+    # All or nothing, as the README promises: one unreadable line books no one.
+    for line in () if command.errors else command.lines:
         try:
             with transaction.atomic():
                 booked.append(
@@ -168,12 +170,17 @@ def _book(
         # The request that made the booking belongs to its conversation; a family's
         # message is shown with the first member's booking.
         reply.about = booked[0].about
-    if problems:
+    if problems and not command.errors:
+        # The lines were readable (a full day, a closed day, a birth date in the future):
+        # the format lecture would only bury the reason.
+        reply.text = "\n\n".join(problems)
+    elif problems:
         reply.text = "\n\n".join(
             [
                 *problems,
                 _("The right format, one line per person:"),
-                "#NAMA#DDMMYYYY#DDMMYYYY#",
+                # Translators: the booking format; keep the # and DDMMYYYY, translate NAME only.
+                _("#NAME#DDMMYYYY#DDMMYYYY#"),
                 _example(office, now),
             ]
         )
@@ -233,6 +240,40 @@ def own_booking(*, sender: str, code: str | None, office: Office) -> Booking | N
     )
 
 
+def own_upcoming_bookings(*, sender: str, office: Office, now: dt.datetime) -> list[Booking]:
+    """The sender's own bookings at `office` still to come (held or booked, slot not yet
+    started), soonest first: what STATUS or CANCEL without a code lists. Scoped like
+    `own_booking` (this sender, this office) so no number sees another's bookings and no
+    office another office's. Reads only; takes no locks."""
+    return list(
+        Booking.objects.select_related("office", "slot")
+        .filter(
+            phone=sender,
+            office=office,
+            status__in=[BookingStatus.HELD, BookingStatus.BOOKED],
+            slot__starts_at__gte=now,
+        )
+        .order_by("slot__starts_at", "pk")[:10]
+    )
+
+
+def _own_list(command: Command, office: Office, message: Inbound, now: dt.datetime) -> HandlerReply:
+    bookings = own_upcoming_bookings(sender=message.sender, office=office, now=now)
+    if not bookings:
+        return HandlerReply(
+            text=_("This WhatsApp number has no upcoming booking at %(office)s.")
+            % {"office": office.name},
+            result={"listed": 0},
+        )
+    lines = [_("Your upcoming bookings at %(office)s:") % {"office": office.name}]
+    lines.extend(_status(booking) for booking in bookings)
+    lines.append(
+        _("To cancel one, send CANCEL and its code, for example: CANCEL %(code)s")
+        % {"code": bookings[0].display_code}
+    )
+    return HandlerReply(text="\n".join(lines), result={"listed": len(bookings)})
+
+
 def _status(booking: Booking) -> str:
     zone = schedule.office_zone(booking.office)
     start = booking.slot.starts_at.astimezone(zone)
@@ -279,7 +320,9 @@ BOOKING_COMMANDS: dict[str, Callable[[Booking, Inbound, dt.datetime], HandlerRep
 def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
     office = find_office(message)
     command = parse(message.text)
-    if command.action == "language":
+    if command.language:
+        # `EN`, or a command word written in one language (HELP, BATAL): reply in it,
+        # and notifications.inbound remembers it for the sender.
         language = command.language
     with translation.override(language):
         if office is None:
@@ -306,6 +349,8 @@ def _dispatch(
         return _book(command, office, message, language, now)
     if command.action == "confirm":
         return _confirm(command, office, message, now)
+    if command.action in BOOKING_COMMANDS and not command.raw_code:
+        return _own_list(command, office, message, now)
     if command.action in BOOKING_COMMANDS:
         booking = own_booking(sender=message.sender, code=command.code, office=office)
         if booking is None:

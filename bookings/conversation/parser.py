@@ -30,7 +30,7 @@ class LineError:
 class Command:
     """What a message asks for: `action` is book, status, cancel, confirm, help,
     language or unknown; `code` for status/cancel/confirm; `language` for a language
-    switch."""
+    switch, or the language a command word was written in (HELP -> en, BANTUAN -> id)."""
 
     action: str
     lines: tuple[BookLine, ...] = ()
@@ -55,6 +55,22 @@ _LANGUAGE_WORDS = {
     "BAHASA": "id",
 }
 _HELP_WORDS = {"INFO", "BANTUAN", "HELP", "MENU", "?"}
+# A command word written in one language is an answer to "which language?": the reply
+# follows it. Words both languages share (INFO, MENU, ?, and STATUS, which the Indonesian
+# help itself teaches as `STATUS <kode>`) leave the language as it was.
+_WORD_LANGUAGE = {
+    "HELP": "en",
+    "CANCEL": "en",
+    "CHECK": "en",
+    "CONFIRM": "en",
+    "YES": "en",
+    "BANTUAN": "id",
+    "BATAL": "id",
+    "BATALKAN": "id",
+    "CEK": "id",
+    "YA": "id",
+    "KONFIRMASI": "id",
+}
 _CANCEL_WORDS = {"BATAL", "CANCEL", "BATALKAN"}
 _STATUS_WORDS = {"STATUS", "CEK", "CHECK"}
 # `YA K7P2-MX4Q`: the message the hold page prefills, confirming a web or API booking.
@@ -112,15 +128,16 @@ def parse(text: str | None) -> Command:
     first = words[0].strip(".!,:") if words else ""
     if first in _LANGUAGE_WORDS and len(words) == 1:
         return Command("language", language=_LANGUAGE_WORDS[first])
+    said_in = _WORD_LANGUAGE.get(first)
     if first in _HELP_WORDS:
-        return Command("help")
+        return Command("help", language=said_in)
     if first in _CONFIRM_WORDS:
         raw = "".join(words[1:])
-        return Command("confirm", code=canonical(raw), raw_code=raw)
+        return Command("confirm", code=canonical(raw), raw_code=raw, language=said_in)
     if first in _CANCEL_WORDS or first in _STATUS_WORDS:
         raw = "".join(words[1:])
         action = "cancel" if first in _CANCEL_WORDS else "status"
-        return Command(action, code=canonical(raw), raw_code=raw)
+        return Command(action, code=canonical(raw), raw_code=raw, language=said_in)
     return Command("unknown")
 
 

@@ -154,26 +154,29 @@ def test_a_family_books_with_several_lines(client):
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "expected", "lecture"),
     [
-        ("#JOJO#270678#07122026#", "four digits"),
-        ("#JOJO#31042017#07122026#", "does not exist"),
-        ("#JOJO#27061978#27112026#", "passed"),
-        ("#JOJO#27061978#06122026#", "closed"),  # a Sunday
-        ("#JOJO#27061978#25122026#", "Christmas"),
-        ("#JOJO#27061978#04012027#", "opens on"),
-        ("#JOJO#27062030#07122026#", "future"),
-        ("#12345#27061978#07122026#", "letters"),
+        ("#JOJO#270678#07122026#", "four digits", True),
+        ("#JOJO#31042017#07122026#", "does not exist", True),
+        ("#JOJO#27061978#27112026#", "passed", False),
+        ("#JOJO#27061978#06122026#", "closed", False),  # a Sunday
+        ("#JOJO#27061978#25122026#", "Christmas", False),
+        ("#JOJO#27061978#04012027#", "opens on", False),
+        ("#JOJO#27062030#07122026#", "future", False),
+        ("#12345#27061978#07122026#", "letters", False),
     ],
 )
-def test_what_cannot_be_booked_gets_a_reply_with_the_format_and_an_example(client, text, expected):
+def test_what_cannot_be_booked_gets_the_reason_and_the_format_only_when_it_was_the_problem(
+    client, text, expected, lecture
+):
     _post(client, _payload("EN", message_id="wamid.lang"))
     _post(client, _payload(text))
     assert not Booking.objects.exists()
     kind, reply = _replies()[-1]
     assert kind == "reply"
     assert expected in reply
-    assert "#NAMA#DDMMYYYY#DDMMYYYY#" in reply
+    assert ("#NAME#DDMMYYYY#DDMMYYYY#" in reply) is lecture
+    assert ("The right format" in reply) is lecture
 
 
 def test_a_full_day_names_the_next_days_with_room(client):

@@ -1,0 +1,127 @@
+"""WhatsApp replies in the language the applicant writes in (issue #21 §4)."""
+
+import datetime as dt
+
+import pytest
+
+from bookings.models import Booking
+from bookings.tests.factories import book
+from bookings.tests.test_whatsapp import (  # noqa: F401  (autouse fixtures)
+    NOW,
+    PHONE_ID,
+    _clock,
+    _payload,
+    _post,
+    _replies,
+    _whatsapp,
+)
+from notifications.models import OutboundMessage
+from offices.models import Office
+from offices.tests.factories import OfficeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("word", "expected", "absent"),
+    [
+        ("HELP", "#NAME#DDMMYYYY#DDMMYYYY#", "#NAMA#"),
+        ("help", "CANCEL <code>", "BATAL <kode>"),
+        ("BANTUAN", "#NAMA#DDMMYYYY#DDMMYYYY#", "#NAME#"),
+        ("bantuan", "BATAL <kode>", "CANCEL <code>"),
+    ],
+)
+def test_help_from_a_new_number_answers_in_the_language_it_was_written_in(
+    client, word, expected, absent
+):
+    _post(client, _payload(word))
+    reply = _replies()[-1][1]
+    assert expected in reply
+    assert absent not in reply
+
+
+def test_after_en_the_help_shows_the_english_command_words(client):
+    _post(client, _payload("EN", message_id="wamid.lang"))
+    reply = _replies()[-1][1]
+    assert "#NAME#DDMMYYYY#DDMMYYYY#" in reply
+    assert "CANCEL <code>" in reply
+    assert "ID for Indonesian" in reply
+    assert "BATAL" not in reply
+    assert "EN for English" not in reply
+
+
+@pytest.mark.parametrize(
+    ("word", "language"),
+    [("CHECK", "en"), ("CANCEL", "en"), ("YES", "en"), ("CEK", "id"), ("BATAL", "id")],
+)
+def test_a_command_word_sets_the_reply_language(client, word, language):
+    _post(client, _payload(f"{word} K7P2-MX4Q"))
+    assert OutboundMessage.objects.order_by("pk").last().language == language
+
+
+def test_the_language_a_command_word_chose_is_kept_for_the_next_message(client):
+    _post(client, _payload("CANCEL K7P2-MX4Q"))
+    _post(client, _payload("INFO", message_id="wamid.2"))
+    assert "#NAME#DDMMYYYY#DDMMYYYY#" in _replies()[-1][1]
+
+
+def test_status_keeps_the_chosen_language_because_the_indonesian_help_teaches_it(client):
+    _post(client, _payload("STATUS K7P2-MX4Q"))
+    assert OutboundMessage.objects.order_by("pk").last().language == "id"
+    _post(client, _payload("EN", message_id="wamid.2"))
+    _post(client, _payload("STATUS K7P2-MX4Q", message_id="wamid.3"))
+    assert OutboundMessage.objects.order_by("pk").last().language == "en"
+
+
+def _wita_office():
+    Office.objects.filter(code="tangerang").update(whatsapp_phone_number_id="")
+    return OfficeFactory(timezone="Asia/Makassar", whatsapp_phone_number_id=PHONE_ID)
+
+
+@pytest.mark.parametrize(
+    ("word", "head", "how", "time"),
+    [
+        ("STATUS", "Pemesanan Anda yang akan datang", "BATAL ", "08:00 WITA"),
+        ("CANCEL", "Your upcoming bookings", "send CANCEL", "08:00 WITA"),
+        ("BATAL", "Pemesanan Anda yang akan datang", "kirim BATAL", "08:00 WITA"),
+    ],
+)
+def test_status_or_cancel_without_a_code_lists_own_upcoming_bookings_in_office_time(
+    client, word, head, how, time
+):
+    office = _wita_office()
+    _post(client, _payload("#JOJO#27061978#07122026#"))
+    booking = Booking.objects.get(office=office)
+    _post(client, _payload(word, message_id="wamid.2"))
+    reply = _replies()[-1][1]
+    assert head in reply
+    assert booking.display_code in reply
+    assert time in reply
+    assert how in reply
+    assert Booking.objects.get(pk=booking.pk).status == "booked"
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"), [("STATUS", "tidak memiliki"), ("CANCEL", "no upcoming")]
+)
+def test_status_without_a_code_never_lists_another_numbers_or_another_offices_bookings(
+    client, word, expected
+):
+    tangerang = Office.objects.get(code="tangerang")
+    _post(client, _payload("#JOJO#27061978#07122026#"))  # the victim, at this office
+    other = OfficeFactory()
+    book(other, now=NOW, day=dt.date(2026, 12, 7), phone_number="+6289999999999")
+    _post(client, _payload(word, message_id="wamid.2", sender="6289999999999"))
+    reply = _replies()[-1][1]
+    assert expected in reply
+    assert Booking.objects.get(office=tangerang).display_code not in reply
+    assert Booking.objects.get(office=other).display_code not in reply
+
+
+def test_a_family_message_with_one_unreadable_line_books_no_one(client):
+    _post(client, _payload("#BAPAK#01011980#07122026#\n#IBU#31021982#07122026#"))
+    assert not Booking.objects.exists()
+    reply = _replies()[-1][1]
+    assert "#IBU#31021982#07122026#" in reply
+    assert "Tanggal itu tidak ada." in reply
+    assert [kind for kind, _ in _replies()] == ["reply"]

@@ -128,7 +128,15 @@ def check_database(office: Office, days: list[dt.date]) -> dict:
         held = per_slot.get(slot_id, 0)
         overbooked += held > capacity or booked > capacity
         counter_drift += held != booked
-    duplicates = holding.values("date", "queue_seq").annotate(n=Count("pk")).filter(n__gt=1).count()
+    # Holds have no queue number until the phone confirms them (#17): only numbered
+    # bookings can share one.
+    duplicates = (
+        holding.exclude(queue_seq=None)
+        .values("date", "queue_seq")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .count()
+    )
     places = sum(
         Slot.objects.filter(office=office, date__in=days).values_list("capacity", flat=True)
     )

@@ -53,7 +53,7 @@ def _every_key(pdf: pikepdf.Pdf) -> set[str]:
                 continue
             seen.add(obj.objgen)
         if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
-            for key in obj.keys():  # noqa: SIM118
+            for key in obj.keys():  # noqa: SIM118 (pikepdf objects iterate no keys)
                 keys.add(key)
                 pending.append(obj[key])
             if obj.get("/S") is not None:

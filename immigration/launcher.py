@@ -342,7 +342,7 @@ def _check_stack(base: str, stack: Stack) -> None:
     probe = urllib.request.Request(  # noqa: S310 (loopback)
         base + "/healthz", headers={"Authorization": f"Bearer {os.environ['HEALTHZ_TOKEN']}"}
     )
-    with urllib.request.urlopen(probe, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(probe, timeout=10) as response:  # noqa: S310 (loopback)
         health = json.loads(response.read())
     if health["checks"] != {"database": "ok", "redis": "ok"}:
         raise LaunchError(f"/healthz: {health}")

@@ -10,37 +10,11 @@ from bookings.models import Booking, BookingEvent
 from bookings.retention import bookings_erase_personal_data
 from bookings.services import bookings_expire_no_shows
 from bookings.tests.factories import DAY, NOW, applicant, book, office
+from bookings.tests.races import race
 from immigration.errors import DomainError
 from offices.models import Slot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(calls):
-    """Run each call in its own thread and connection at the same instant; return
-    (results, errors)."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [], []
-    lock = threading.Lock()
-
-    def run(call):
-        try:
-            barrier.wait()
-            outcome = call()
-            with lock:
-                results.append(outcome)
-        except Exception as exc:  # collected for the assertions
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
 
 
 def test_fifty_concurrent_bookings_of_a_five_place_slot_give_exactly_five():
@@ -48,7 +22,7 @@ def test_fifty_concurrent_bookings_of_a_five_place_slot_give_exactly_five():
     slot = book(place).slot
     Booking.objects.all().delete()
     Slot.objects.filter(pk=slot.pk).update(booked=0)
-    results, errors = _race([lambda: book(place, slot_id=slot.pk) for _ in range(50)])
+    results, errors = race([lambda: book(place, slot_id=slot.pk) for _ in range(50)])
     assert len(results) == 5
     assert len(errors) == 45
     assert all(isinstance(e, DomainError) and e.code == "slot_full" for e in errors), errors[:3]
@@ -60,7 +34,7 @@ def test_fifty_concurrent_bookings_of_a_five_place_slot_give_exactly_five():
 
 def test_a_rush_on_a_day_never_overbooks_any_slot():
     place = office(hours__daily_capacity=28)  # two places in each of 14 slots
-    results, errors = _race([lambda: book(place) for _ in range(40)])
+    results, errors = race([lambda: book(place) for _ in range(40)])
     assert len(results) == 28
     assert {e.code for e in errors} == {"day_full"}
     for slot in Slot.objects.filter(office=place):
@@ -72,7 +46,7 @@ def test_a_rush_on_a_day_never_overbooks_any_slot():
 def test_the_same_person_racing_twice_gets_one_booking():
     place = office()
     person = applicant("JOJO", dt.date(1978, 6, 27))
-    results, errors = _race([lambda: book(place, person=person) for _ in range(8)])
+    results, errors = race([lambda: book(place, person=person) for _ in range(8)])
     assert len(results) == 1
     assert {e.code for e in errors} == {"duplicate_booking"}
 
@@ -81,7 +55,7 @@ def test_the_same_person_racing_at_two_offices_gets_one_booking():
     first, second = office(), office()
     person = applicant("JOJO", dt.date(1978, 6, 27))
     calls = [lambda p=p: book(p, person=person) for p in (first, second) * 4]
-    results, errors = _race(calls)
+    results, errors = race(calls)
     assert len(results) == 1
     assert {e.code for e in errors} == {"duplicate_booking"}
 
@@ -91,7 +65,7 @@ def test_two_sweeps_at_once_expire_each_no_show_once():
     for _ in range(30):
         book(place)
     later = dt.datetime(2026, 12, 7, 20, 0, tzinfo=NOW.tzinfo)
-    results, errors = _race(
+    results, errors = race(
         [lambda: bookings_expire_no_shows(now=later, batch_size=7) for _ in range(2)]
     )
     assert errors == []
@@ -147,7 +121,7 @@ def test_two_erasure_runs_at_once_erase_each_booking_once(settings):
     for _ in range(30):
         book(place)
     later = dt.datetime(2027, 12, 9, 3, 0, tzinfo=NOW.tzinfo)
-    results, errors = _race(
+    results, errors = race(
         [lambda: bookings_erase_personal_data(now=later, batch_size=7) for _ in range(2)]
     )
     assert errors == []

@@ -4,12 +4,10 @@ number; invented numbers hold a handful of places for minutes and never become b
 import datetime as dt
 import itertools
 import re
-import threading
 
 import pytest
 import time_machine
 from django.contrib.auth.models import User
-from django.db import connection
 
 from bookings.holds import hold_client
 from bookings.models import Booking, BookingEvent, Channel
@@ -22,6 +20,7 @@ from bookings.services import (
     holds_release_expired,
 )
 from bookings.tests.factories import DAY, NOW, applicant, book, book_family, office, phone
+from bookings.tests.races import race
 from immigration.errors import DomainError
 from notifications.models import OutboundMessage
 from notifications.services import session_open
@@ -457,36 +456,11 @@ def test_the_check_page_says_a_hold_waits_and_shows_no_door_qr(client):
 # --- races (separate connections, released together) ---------------------------------
 
 
-def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    results, errors = [], []
-    lock = threading.Lock()
-
-    def run(call):
-        try:
-            barrier.wait()
-            outcome = call()
-            with lock:
-                results.append(outcome)
-        except Exception as exc:  # collected for the assertions
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_confirmations_at_once_confirm_once_with_one_number():
     place = office()
     hold = _hold(place)
-    results, errors = _race(
+    results, errors = race(
         [
             lambda: booking_hold_confirm(office=place, phone=hold.phone, code=hold.code, now=NOW)
             for _ in range(4)
@@ -508,7 +482,7 @@ def test_the_sweep_and_late_bookings_racing_for_lapsed_holds_count_each_place_on
     calls = [lambda: holds_release_expired(now=LATER)] * 2 + [
         (lambda: book(place, now=LATER)) for _ in range(20)
     ]
-    results, errors = _race(calls)
+    results, errors = race(calls)
     booked = [r for r in results if isinstance(r, Booking)]
     assert len(booked) == 14
     assert {e.code for e in errors} == {"day_full"}
@@ -528,7 +502,7 @@ def test_a_confirmation_racing_the_owners_verified_booking_never_exceeds_the_pho
         (lambda: book(place, phone_number=number, actor=WHATSAPP))
         for _ in range(settings.BOOKING_PHONE_MAX_ACTIVE)
     ]
-    _results, errors = _race(calls)
+    _results, errors = race(calls)
     assert {e.code for e in errors} <= {"limit_reached", "hold_not_found", "hold_expired"}
     live = Booking.objects.filter(phone=owner, status__in=["booked", "held"]).count()
     assert live <= settings.BOOKING_PHONE_MAX_ACTIVE

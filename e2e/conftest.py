@@ -76,3 +76,17 @@ def shot():
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+def expect_image_loaded(locator) -> None:
+    """Wait until the image is visible and its bytes are decoded, then check it has width.
+
+    `to_be_visible` only says the box is laid out; the QR is fetched by a second request
+    that on a busy 2-core runner can still be in flight. Waiting for `complete` is a wait,
+    not a weaker check: an image that fails to load ends complete with width 0 and fails.
+    """
+    expect(locator).to_be_visible()
+    handle = locator.element_handle()
+    page = locator.page
+    page.wait_for_function("(img) => img.complete", arg=handle, timeout=20_000)
+    assert page.evaluate("(img) => img.naturalWidth", handle) > 0

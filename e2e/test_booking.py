@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import PHONE
+from e2e.conftest import PHONE, expect_image_loaded
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -95,8 +95,7 @@ def test_book_on_a_phone_in_indonesian_confirm_by_whatsapp_then_cancel(no_js_pag
     assert CODE.match(code)
     assert code == held_code
     qr = page.locator(".ticket img").first
-    expect(qr).to_be_visible()
-    assert page.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 0
+    expect_image_loaded(qr)
     shot(page, "id-4-confirmation")
 
     page.goto("/cek/")

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from bookings.models import Booking
 from bookings.services import booking_hold_confirm
 from complaints.services import complaint_submit
+from e2e.conftest import expect_image_loaded
 from offices.models import Office, OfficerProfile
 from offices.roles import SUPERVISOR, ensure_role_groups
 
@@ -65,15 +66,13 @@ def test_the_booking_pages_run_under_the_policy_without_violations(watched):
     page.fill("input[name=phone]", "0812 3456 7890")
     page.get_by_role("button", name="Pesan", exact=True).click()
     link = page.locator(".hold-qr img")
-    expect(link).to_be_visible()
-    assert page.evaluate("(img) => img.naturalWidth", link.element_handle()) > 0
+    expect_image_loaded(link)
     page.check_csp("the hold with its WhatsApp QR code")
     hold = Booking.objects.get()
     booking_hold_confirm(office=hold.office, phone=hold.phone, code=hold.code)
     page.reload()
     qr = page.locator(".ticket img").first
-    expect(qr).to_be_visible()
-    assert page.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 0
+    expect_image_loaded(qr)
     page.check_csp("the confirmation with its QR code")
     for path in ("/", "/cek/", "/lapor/"):
         page.goto(path)

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import SHOTS
+from e2e.conftest import SHOTS, expect_image_loaded
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -166,8 +166,7 @@ def test_check_shows_the_qr_and_cancels_after_confirmation(phone_page, shot, lan
     page.get_by_role("button", name=words["show"], exact=True).click()
     expect(page.locator(".ticket .code")).to_have_text(code)
     qr = page.locator(".ticket img")
-    expect(qr).to_be_visible()
-    assert page.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 0
+    expect_image_loaded(qr)
     shot(page, f"review-{lang}-3-check")
 
     page.get_by_role("button", name=words["cancel"], exact=True).click()

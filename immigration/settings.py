@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "bookings",
     "notifications",
     "complaints",
+    "waitlist",
 ]
 
 MIDDLEWARE = [
@@ -206,6 +207,16 @@ BIRTH_DATE_GUESSES_PER_CODE = env.int("BIRTH_DATE_GUESSES_PER_CODE", default=50)
 # How long a web process refuses a day it found sold out without asking the database
 # again (bookings/soldout.py); 0 turns the shortcut off.
 BOOKING_SOLD_OUT_SECONDS = env.float("BOOKING_SOLD_OUT_SECONDS", default=1.0)
+
+# --- Waiting lists (waitlist/) -------------------------------------------------------
+# How long freed places offered to the next request on a day's waiting list are held
+# for its `YA`; shorter as the day nears (never past the day's booking cut-off).
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=120)
+# The shortest an offer is ever held (the day's cut-off still wins over it).
+WAITLIST_OFFER_MIN_MINUTES = env.int("WAITLIST_OFFER_MIN_MINUTES", default=20)
+# Places freed anywhere in bookings are handed to this function after commit (as
+# WHATSAPP_INBOUND_HANDLER is named), so bookings needs no import of the app above it.
+PLACES_FREED_HANDLER = env("PLACES_FREED_HANDLER", default="waitlist.tasks.enqueue_places_freed")
 
 # --- Personal data retention (daily jobs; counts stay, names and numbers go) ------------
 # Applicants' personal data is erased this many days after the day of the visit. A

@@ -128,8 +128,18 @@ def _record(booking: Booking, from_status: str, actor: Actor, note: str = "") ->
 
 
 def _lock(booking: Booking) -> Booking:
+    """Lock the booking with its slot and office rows. FOR NO KEY UPDATE: it excludes
+    the other paths that lock these rows (a cancellation, "call next"), but not the
+    foreign-key checks (FOR KEY SHARE) of transactions inserting bookings, offers or
+    events that point at the office or slot; FOR UPDATE blocked those at their
+    commit while the cancellation waited for a slot they held: a deadlock of every
+    cancellation with concurrent bookings of the day (waitlist/tests/test_concurrency)."""
     bound_lock_waits()
-    return Booking.objects.select_for_update().select_related("slot", "office").get(pk=booking.pk)
+    return (
+        Booking.objects.select_for_update(no_key=True)
+        .select_related("slot", "office")
+        .get(pk=booking.pk)
+    )
 
 
 def _transition(booking: Booking, to: str, actor: Actor, note: str = "", **fields) -> Booking:

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from bookings import codes, notices
 from bookings.applicant import Applicant, normalise_booking_phone
 from bookings.models import HOLDING_STATUSES, ActorKind, Booking, BookingStatus, Channel
-from bookings.priority import priority_claims
+from bookings.priority import CLAIMABLE, priority_claims
 from bookings.services import (
     Actor,
     booking_create_family,
@@ -434,7 +434,8 @@ def _offer(
         language=request.language,
         now=now,
         phone_verified=False,
-        priority=[p.priority for p in people],
+        # What was claimed; age-based groups are read again from the birth dates.
+        priority=[p.priority if p.priority in CLAIMABLE else "" for p in people],
     )
     Booking.objects.filter(pk__in=[b.pk for b in held]).update(
         hold_expires_at=expires, hold_client="waitlist"

@@ -247,7 +247,8 @@ if min(MESSAGE_RETENTION_DAYS, COMPLAINT_CONTACT_RETENTION_DAYS) < 1:
 WHATSAPP_BACKEND = env("WHATSAPP_BACKEND", default="notifications.backends.console.ConsoleBackend")
 # Inbound texts are handed to this function (as Django does with ROOT_URLCONF), so the
 # notifications app needs no import of the apps above it.
-WHATSAPP_INBOUND_HANDLER = "complaints.whatsapp.handle_message"
+# The waiting list's commands first (waitlist/whatsapp.py), then complaints', then bookings'.
+WHATSAPP_INBOUND_HANDLER = "waitlist.whatsapp.handle_message"
 # Per sender: this many messages in the window; one polite answer, then silence.
 WHATSAPP_SENDER_LIMIT = env.int("WHATSAPP_SENDER_LIMIT", default=20)
 WHATSAPP_SENDER_WINDOW_SECONDS = env.int("WHATSAPP_SENDER_WINDOW_SECONDS", default=600)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("pesan/<str:code>/kalender.ics", booking_pages.ics, name="booking-ics"),
     path("cek/", booking_pages.check, name="booking-check"),
     path("cek/tunggu/", waitlist_pages.check, name="waitlist-check"),
+    path("tunggu/", waitlist_pages.join, name="waitlist-join"),
     path("loket/pintu/", views_desk.door, name="desk-door"),
     path("loket/antrean/", views_desk.queue, name="desk-queue"),
     path("loket/layanan/", views_desk.counter, name="desk-counter"),

@@ -8,11 +8,11 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 
-from bookings.tests.factories import NOW, applicant, book, office
+from bookings.tests.factories import DAY, NOW, applicant, book, office
 from offices.models import OfficerProfile
 from offices.roles import DESK, ensure_role_groups
-from waitlist.models import RequestState
-from waitlist.tests.helpers import join
+from waitlist.models import RequestState, WaitlistRequest
+from waitlist.tests.helpers import fill, join
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +89,42 @@ def test_an_officer_sees_only_the_lists_of_the_own_office(client):
         302,
         404,
     )
+
+
+def test_a_full_day_offers_its_waiting_list_and_the_web_request_waits_for_ya(client):
+    place = office(hours__daily_capacity=14)
+    fill(place)
+    page = client.get(f"/pesan/?office={place.code}&date={DAY.isoformat()}").content.decode()
+    assert 'data-testid="waitlist-join-link"' in page
+    joined = client.post(
+        "/tunggu/",
+        {
+            "office": place.code,
+            "date": DAY.isoformat(),
+            "name": "Siti Nur'aini",
+            "birth_date": "1978-06-17",
+            "phone": "0812 3456 7890",
+        },
+    )
+    text = joined.content.decode()
+    request = WaitlistRequest.objects.get(office=place)
+    assert request.state == RequestState.PENDING
+    assert request.phone == "6281234567890"
+    assert f"YA {request.display_ref}" in text
+    assert "wa.me" in text
+
+
+def test_the_web_join_refuses_bad_input_and_changes_nothing(client):
+    place = office()
+    page = client.post(
+        "/tunggu/",
+        {
+            "office": place.code,
+            "date": DAY.isoformat(),
+            "name": "X",
+            "birth_date": "2090-01-01",
+            "phone": "12",
+        },
+    )
+    assert page.status_code == 200
+    assert not WaitlistRequest.objects.exists()

@@ -123,15 +123,17 @@ def slot_room(priority: bool):
 
 def _day_room(
     office: Office, day: dt.date, now: dt.datetime, priority: bool = False
-) -> tuple[int, int]:
-    """(slots on offer, places left for such a booking) among the day's slots that have
-    not started, in one query and without a lock. A closure or a re-plan retires a
-    day's slots (deletes them or sets their capacity to 0), so slots on offer mean the
-    day is open."""
+) -> tuple[int, int, int]:
+    """(slots on offer, places left for such a booking, places left for a priority
+    booking) among the day's slots that have not started, in one query and without a
+    lock. A closure or a re-plan retires a day's slots (deletes them or sets their
+    capacity to 0), so slots on offer mean the day is open."""
     row = Slot.objects.filter(office=office, date=day, starts_at__gt=now, capacity__gt=0).aggregate(
-        offered=Count("pk"), left=Coalesce(Sum(slot_room(priority)), 0)
+        offered=Count("pk"),
+        left=Coalesce(Sum(slot_room(priority)), 0),
+        anyone=Coalesce(Sum(slot_room(True)), 0),
     )
-    return row["offered"], row["left"]
+    return row["offered"], row["left"], row["anyone"]
 
 
 def day_places_left(*, office: Office, day: dt.date, now: dt.datetime, priority: bool) -> int:
@@ -139,7 +141,7 @@ def day_places_left(*, office: Office, day: dt.date, now: dt.datetime, priority:
     the free places of its slots yet to start under the capacity rule, plus the places
     of lapsed holds not yet swept (a booking releases those itself). Reads only, no
     lock (the waiting list asks it under its own list lock)."""
-    offered, left = _day_room(office, day, now, priority)
+    offered, left, _anyone = _day_room(office, day, now, priority)
     if not offered:
         return 0
     return max(left, 0) + _lapsed_holds(office, day, now)
@@ -512,7 +514,7 @@ def booking_create_family(
     claims = priority_claims(people, date, priority)
     is_priority = any(claims)
     _check_day(office, date, now)
-    offered, left = _day_room(office, date, now, is_priority)
+    offered, left, anyone = _day_room(office, date, now, is_priority)
     if offered and left < len(people):
         left += _lapsed_holds(office, date, now)  # places that are free, not yet swept
     if offered and left < len(people):
@@ -520,7 +522,7 @@ def booking_create_family(
         # before any lock, so the last places are not queued behind the refusals; and
         # remembered for a moment, so the next ones are refused before DRF (only when
         # no place is left for anyone: kept places still take priority bookings).
-        if left == 0 and (is_priority or _day_room(office, date, now, True)[1] == 0):
+        if left == 0 and anyone == 0:
             soldout.remember(office.code, office.name, date)
         raise day_full_error(office.name, date, len(people))
     if not offered:

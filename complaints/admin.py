@@ -23,6 +23,7 @@ from complaints.models import Complaint, ComplaintEvent, ComplaintStatus, Contac
 from complaints.scoping import complaints_for_user, is_inspector
 from complaints.services import (
     TRANSITIONS,
+    complaint_contact_shown,
     complaint_transition,
     overdue_complaints,
     overdue_condition,
@@ -191,11 +192,15 @@ class ComplaintAdmin(OfficeTimeAdminMixin, admin.ModelAdmin):
         return format_html('<a class="button" href="{}">{}</a>', url, _("Move this case"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        complaint = self.get_object(request, unquote(object_id))
-        if complaint is not None and complaint.has_contact:
-            # The change page shows the contact details: every showing is logged.
-            ContactAccess.objects.create(complaint=complaint, user=request.user, where="admin")
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # The change page shows the contact details: a page drawn (rendered by
+        # OfficeTimeAdminMixin) is one showing, logged once; a redirect (another
+        # office's case, a save) showed nothing.
+        if response.status_code == 200 and hasattr(response, "render"):
+            complaint = self.get_object(request, unquote(object_id))
+            if complaint is not None:
+                complaint_contact_shown(complaint=complaint, user=request.user, where="admin")
+        return response
 
     def get_urls(self):
         return [

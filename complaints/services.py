@@ -26,6 +26,7 @@ from complaints.models import (
     Complaint,
     ComplaintEvent,
     ComplaintStatus,
+    ContactAccess,
     Evidence,
 )
 from complaints.scoping import complaints_for_user, is_inspector
@@ -286,6 +287,19 @@ def complaint_transition(
     )
     notices.notify_status(complaint, public_note.strip())
     return complaint
+
+
+def complaint_contact_shown(*, complaint: Complaint, user, where: str) -> ContactAccess | None:
+    """Record that `user` was shown the reporter's contact details of `complaint` on
+    the screen `where` ("admin"): every showing leaves exactly one audit row, written
+    here and nowhere else. Nothing is recorded for an anonymous report (there was
+    nothing to see). The caller calls it once the page with the details was drawn;
+    takes no lock."""
+    if not complaint.has_contact:
+        return None
+    return ContactAccess.objects.create(
+        complaint=complaint, user=user if getattr(user, "pk", None) else None, where=where
+    )
 
 
 def overdue_condition(*, now: dt.datetime | None = None) -> Q:

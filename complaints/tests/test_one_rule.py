@@ -1,0 +1,71 @@
+"""#20 §2, one rule in one place for complaints: the contact audit row, the automatic
+closing, the overdue notices and the monthly report each live in one service or
+selector, and the admin and the beat job call it."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from complaints.models import Complaint, ContactAccess
+from complaints.services import complaint_submit
+from offices.models import Office, OfficerProfile
+from offices.roles import SUPERVISOR, ensure_role_groups
+
+pytestmark = pytest.mark.django_db
+
+WIB = ZoneInfo("Asia/Jakarta")
+NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=WIB)  # a Tuesday
+
+
+def _staff(username, role, office_code=None, phone=""):
+    user = User.objects.create_user(username, password="x", is_staff=True)
+    user.groups.add(ensure_role_groups()[role])
+    office = Office.objects.get(code=office_code) if office_code else None
+    OfficerProfile.objects.create(
+        user=user, office=office, is_headquarters=office is None, whatsapp_number=phone
+    )
+    return user
+
+
+def _report(office="tangerang", **kwargs) -> Complaint:
+    values = {"category": "pungli", "description": "Diminta Rp500.000 di loket 3."}
+    values.update(kwargs)
+    return complaint_submit(office=Office.objects.get(code=office), now=NOW, **values)
+
+
+def _change(complaint) -> str:
+    return reverse("admin:complaints_complaint_change", args=[complaint.pk])
+
+
+# --- the contact audit row ---------------------------------------------------------------
+
+
+def test_each_showing_of_a_reporters_contact_in_the_admin_leaves_exactly_one_row(client):
+    named = _report(reporter_name="Budi", reporter_phone="081234567890")
+    anonymous = _report()
+    elsewhere = _report(office="batam", reporter_name="Sari")
+    supervisor = _staff("spv", SUPERVISOR, "tangerang")
+    client.force_login(supervisor)
+
+    page = client.get(_change(named))
+    assert page.status_code == 200
+    assert "Budi" in page.content.decode()
+    assert list(ContactAccess.objects.values_list("complaint", "user", "where")) == [
+        (named.pk, supervisor.pk, "admin")
+    ]
+    client.get(_change(named))  # a second look is a second showing
+    assert ContactAccess.objects.filter(complaint=named).count() == 2
+
+    # Nothing shown, nothing logged: an anonymous report, another office's case.
+    assert client.get(_change(anonymous)).status_code == 200
+    assert client.get(_change(elsewhere)).status_code == 302
+    assert not ContactAccess.objects.exclude(complaint=named).exists()
+
+    # A post the admin cannot save draws the page again: one more showing, one row.
+    redrawn = client.post(_change(named), {})
+    assert redrawn.status_code == 200
+    assert "Budi" in redrawn.content.decode()
+    assert ContactAccess.objects.filter(complaint=named).count() == 3

@@ -69,3 +69,37 @@ def test_each_showing_of_a_reporters_contact_in_the_admin_leaves_exactly_one_row
     assert redrawn.status_code == 200
     assert "Budi" in redrawn.content.decode()
     assert ContactAccess.objects.filter(complaint=named).count() == 3
+
+
+# --- the monthly report ------------------------------------------------------------------
+
+
+def test_the_monthly_report_is_a_selector_over_the_readers_own_cases():
+    from complaints.models import Complaint as C
+    from complaints.selectors import complaints_monthly_report
+    from complaints.services import overdue_complaints
+
+    for days in (1, 2, 4, 10):  # triaged after 1, 2, 4, 10 days: the median is 3
+        case = _report()
+        C.objects.filter(pk=case.pk).update(
+            received_at=NOW,
+            triaged_at=NOW + dt.timedelta(days=days),
+            status="triaged",
+            follow_up_due=dt.date(2026, 12, 31),
+        )
+    _report(category="calo")  # received, not triaged: overdue after 4 December
+    _report(office="batam")  # another office: not in a Tangerang reader's scope
+    scope = C.objects.filter(office__code="tangerang")
+    later = dt.datetime(2026, 12, 7, 9, 0, tzinfo=WIB)
+
+    (row,) = complaints_monthly_report(scope=scope, now=later)
+    assert row["office__name"] == Office.objects.get(code="tangerang").name
+    assert (row["received"], row["pungli"], row["calo"]) == (5, 4, 1)
+    assert row["median_triage_days"] == 3.0
+    assert row["median_close_days"] is None
+    assert row["overdue"] == overdue_complaints(now=later).filter(office__code="tangerang").count()
+    assert row["overdue"] == 1
+    assert row["bar"] == 100
+    # The same cases on 2 December: nothing is overdue yet (the time is injected).
+    (early,) = complaints_monthly_report(scope=scope, now=NOW + dt.timedelta(days=1))
+    assert early["overdue"] == 0

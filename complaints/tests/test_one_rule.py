@@ -103,3 +103,78 @@ def test_the_monthly_report_is_a_selector_over_the_readers_own_cases():
     # The same cases on 2 December: nothing is overdue yet (the time is injected).
     (early,) = complaints_monthly_report(scope=scope, now=NOW + dt.timedelta(days=1))
     assert early["overdue"] == 0
+
+
+# --- the automatic closing and the overdue notices -----------------------------------------
+
+
+def _concluded(supervisor, **kwargs) -> Complaint:
+    from complaints.services import complaint_transition
+
+    complaint = _report(reporter_phone="081234567890", **kwargs)
+    for to in ("triaged", "investigating", "substantiated"):
+        complaint_transition(complaint=complaint, to=to, actor=supervisor, now=NOW)
+    return complaint
+
+
+def test_the_automatic_closing_is_a_transition_with_its_history_and_one_notice():
+    from complaints.services import SYSTEM, complaint_transition, complaints_autoclose
+    from immigration.errors import ConflictError
+    from notifications.models import OutboundMessage
+
+    supervisor = _staff("spv", SUPERVISOR, "tangerang")
+    first, second = _concluded(supervisor), _concluded(supervisor)
+    due = NOW + dt.timedelta(days=14)  # 10 working days after the conclusion
+    # The system may do nothing else, and nothing early.
+    with pytest.raises(ConflictError) as early:
+        complaint_transition(complaint=first, to="closed", actor=SYSTEM, now=NOW)
+    assert early.value.code == "autoclose_not_due"
+    with pytest.raises(ConflictError):
+        complaint_transition(complaint=first, to="investigating", actor=SYSTEM, now=due)
+
+    # A run cut short after the first case: the next closes only the second.
+    note = "Closed: no answer from the reporter within 10 working days."
+    complaint_transition(complaint=first, to="closed", actor=SYSTEM, public_note=note, now=due)
+    assert complaints_autoclose(now=due) == 1
+    assert complaints_autoclose(now=due) == 0  # idempotent
+    for case in (first, second):
+        case.refresh_from_db()
+        assert case.status == "closed"
+        assert case.closed_at == due
+        (event,) = case.events.filter(to_status="closed")
+        assert (event.from_status, event.actor) == ("substantiated", None)
+        assert event.public_note == note
+        closing = OutboundMessage.objects.filter(
+            kind="complaint_status", text__contains=case.tracking_code
+        ).filter(text__contains="ditutup")
+        assert closing.count() == 1
+
+
+def test_the_complaint_batch_jobs_refuse_to_run_inside_a_callers_transaction():
+    from django.db import transaction
+
+    from complaints.services import complaints_autoclose, complaints_notify_overdue
+
+    _report()
+    with transaction.atomic(), pytest.raises(RuntimeError):
+        complaints_autoclose(now=NOW)
+    with transaction.atomic(), pytest.raises(RuntimeError):
+        complaints_notify_overdue(now=NOW + dt.timedelta(days=6))
+
+
+def test_overdue_notices_resume_without_telling_anyone_twice():
+    from complaints.services import complaints_notify_overdue
+    from notifications.models import OutboundMessage
+
+    _staff("spv-t", SUPERVISOR, "tangerang", phone="6281100000001")
+    _staff("spv-b", SUPERVISOR, "batam", phone="6281100000002")
+    _report()
+    batam = _report(office="batam")
+    later = dt.datetime(2026, 12, 7, 9, 0, tzinfo=WIB)  # triage was due on 4 December
+    assert complaints_notify_overdue(now=later) == 2
+    # Beat fires again the same day, after a new overdue case: nobody is told twice.
+    Complaint.objects.filter(pk=batam.pk).update(triage_due=dt.date(2026, 12, 1))
+    _report(office="batam")
+    assert complaints_notify_overdue(now=later) == 0
+    sent = OutboundMessage.objects.filter(kind="complaints_overdue")
+    assert sorted(sent.values_list("to", flat=True)) == ["6281100000001", "6281100000002"]

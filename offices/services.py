@@ -128,6 +128,38 @@ def slots_ensure(*, office: Office, day: dt.date) -> list[Slot]:
     return list(Slot.objects.filter(office=office, date=day).order_by("starts_at"))
 
 
+PLANNED_PREFIX = "at-"
+
+
+def planned_slot_value(starts_at: dt.datetime) -> str:
+    """How a page names a planned time of a day that has no slot rows yet (the beat
+    job `slots_release_due` has not reached it): by its start, since it has no id.
+    A page drawn for a GET writes nothing, so it cannot create the rows to name them."""
+    return f"{PLANNED_PREFIX}{int(starts_at.timestamp())}"
+
+
+def slot_id_for_choice(*, office: Office, day: dt.date, value: int | str | None) -> int | None:
+    """The slot id a booking form's choice names: an id as it is, a planned time
+    (`planned_slot_value`) as the id of its row, created now with the day's others
+    (`slots_ensure`, on the booking's POST). Raises DomainError `invalid_slot` for a
+    time the day does not have. Takes the office-day lock shared, in a transaction of
+    its own that ends before the booking takes its locks."""
+    if value is None or value == "" or isinstance(value, int):
+        return value or None
+    try:
+        starts_at = dt.datetime.fromtimestamp(int(value.removeprefix(PLANNED_PREFIX)), dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        starts_at = None
+    for slot in slots_ensure(office=office, day=day) if starts_at else []:
+        if slot.starts_at == starts_at:
+            return slot.pk
+    raise DomainError(
+        code="invalid_slot",
+        message=_("That time is not on offer on this day; choose another."),
+        fields={"slot": [_("Not available.")]},
+    )
+
+
 @transaction.atomic
 def slots_sync(*, office: Office, day: dt.date) -> list[Slot]:
     """Bring the existing slot rows of `day` in line with the office's current plan.

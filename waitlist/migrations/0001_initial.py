@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bookings', '0008_booking_priority_claim'),
-        ('offices', '0006_slot_priority_kept'),
+        ('offices', '0007_slot_priority_kept'),
     ]
 
     operations = [

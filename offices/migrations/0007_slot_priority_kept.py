@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('offices', '0005_officer_whatsapp'),
+        ('offices', '0006_capacity_override_no_overlap'),
     ]
 
     operations = [

@@ -72,7 +72,7 @@ class Stack:
                 log=self.logdir / "web.log",
             )
         )
-        self.servers.add(
+        self.worker = self.servers.add(
             launcher.celery_worker(
                 hostname="bench@%h",
                 concurrency=2,
@@ -92,6 +92,17 @@ class Stack:
 
         if ping.delay().get(timeout=90) != "pong":
             sys.exit("bench: the Celery worker did not answer")
+
+    def cpu_kinds(self) -> dict[str, list[int]]:
+        """Root pids of every process kind serving the bench, for bench/cpu.py."""
+        from bench.cpu import service_roots
+
+        return {"gunicorn": [self.web.pid], "worker": [self.worker.pid], **service_roots()}
+
+    def meter(self):
+        from bench.cpu import Meter
+
+        return Meter(self.cpu_kinds())
 
     def stop(self) -> None:
         self.servers.stop()

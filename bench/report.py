@@ -124,6 +124,12 @@ def markdown(results: dict) -> str:
     ]
     if "rush_day" in results:
         lines += _rush_rows("Rush, one 400-place day", results["rush_day"], True)
+    if "rush_verified" in results:
+        lines += _rush_rows(
+            "Rush, one day, gateway-verified (confirmed, notice sent)",
+            results["rush_verified"],
+            True,
+        )
     if "rush_month" in results:
         lines += _rush_rows("Rush, 400 places over a month", results["rush_month"], False)
     for slots in (1, 20):

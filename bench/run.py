@@ -2,7 +2,8 @@
 a Markdown table and write bench/results/<date>-<host>.json.
 
 Run through scripts/with-services (it provides DATABASE_URL, REDIS_URL and PG_BIN).
-BENCH_ONLY=rush,reads runs a subset while working on one figure. A benchmark, not a
+BENCH_ONLY=rush,reads runs a subset while working on one figure, BENCH_RUSH_SHAPES=verified
+one shape of the rush (day, verified, month). A benchmark, not a
 test: it asserts only correctness (exit status 1 when a run was not exact), and the
 targets of the benchmark issue are printed beside the figures, not enforced.
 """
@@ -91,7 +92,8 @@ def main() -> int:
     stack.start()
     try:
         if "rush" in only:
-            for shape in ("day", "month"):
+            shapes = os.environ.get("BENCH_RUSH_SHAPES", "day,verified,month").split(",")
+            for shape in [s for s in shapes if s]:
                 runs_out = []
                 for run in range(runs):
                     rush.vacuum()

@@ -1,9 +1,13 @@
 """Scenario 1, the rush: the moment a day's quota is released.
 
-Two shapes, each 10,000 booking requests from 64 concurrent clients, every request a
+Three shapes, each 10,000 booking requests from 64 concurrent clients, every request a
 different applicant (own name, birth date and WhatsApp number):
 
 - `day`: everyone wants the same 400-place day at Tangerang (its Lebaran peak);
+- `verified`: the same day booked through a gateway's key with the verified-phone
+  scope: each booking is confirmed at once (a queue number) and its confirmation
+  is sent by the worker, where `day`'s anonymous requests make holds (no number,
+  no message until the applicant confirms by WhatsApp);
 - `month`: the same 400 places spread over the month's open days (about 20 a day),
   each applicant picking one of those days at random (a fixed seed), as a calendar
   spreads people out: contention on many small days instead of one big one.
@@ -31,7 +35,7 @@ from bench.load import LoadResult, Request, percentiles, run_load
 from bookings.models import HOLDING_STATUSES, Booking
 from notifications.models import MessageStatus, OutboundMessage
 from offices import schedule
-from offices.models import CapacityOverride, Office, Slot
+from offices.models import ApiClient, ApiScope, CapacityOverride, Office, Slot
 from offices.selectors import office_calendar
 from offices.services import slots_ensure
 
@@ -95,7 +99,23 @@ def letters(number: int) -> str:
             return out
 
 
-def applicant_requests(office: Office, days: list[dt.date], run: int) -> list[Request]:
+GATEWAY = "bench-verified-gateway"
+
+
+def gateway_key(office: Office) -> str:
+    """A gateway's key with the verified-phone scope, bound to the office: its bookings
+    are confirmed at once and each sends its confirmation (QR and all) by the worker,
+    the path a booking takes from WhatsApp or a verifying gateway."""
+    ApiClient.objects.filter(name=GATEWAY).delete()
+    _client, key = ApiClient.objects.create_key(
+        name=GATEWAY, scopes=[ApiScope.BOOKINGS_VERIFIED_PHONE], office=office
+    )
+    return key
+
+
+def applicant_requests(
+    office: Office, days: list[dt.date], run: int, headers: dict | None = None
+) -> list[Request]:
     chooser = random.Random(1000 + run)
     requests = []
     for i in range(REQUESTS):
@@ -112,6 +132,7 @@ def applicant_requests(office: Office, days: list[dt.date], run: int) -> list[Re
                     "phone": f"0813{run:02d}{i:06d}",
                     "service": "new",
                 },
+                headers=headers,
                 tag=day.isoformat(),
             )
         )
@@ -172,10 +193,13 @@ def run_once(base: str, shape: str, run: int, meter=None) -> dict:
     is measured whole (its refusals and bookings interleave)."""
     office = Office.objects.get(code=OFFICE)
     days = bookable_days(office)
-    capacity = {days[0]: PLACES} if shape == "day" else share(PLACES, days)
+    capacity = share(PLACES, days) if shape == "month" else {days[0]: PLACES}
     reset(office, capacity)
     days = list(capacity)
-    requests = applicant_requests(office, days, run)
+    headers = None
+    if shape == "verified":
+        headers = {"Authorization": f"Api-Key {gateway_key(office)}"}
+    requests = applicant_requests(office, days, run, headers)
     wanted = Counter(r.tag for r in requests)
     offered = dict(
         Slot.objects.filter(office=office, date__in=days)
@@ -186,7 +210,7 @@ def run_once(base: str, shape: str, run: int, meter=None) -> dict:
     expected = sum(min(wanted[d.isoformat()], offered.get(d, 0)) for d in days)
 
     cpu: dict = {}
-    if meter is not None and shape == "day":
+    if meter is not None and shape != "month":
         since = timezone.now()
         with meter:
             first = run_load(base, requests[:PLACES], concurrency=CLIENTS)

@@ -45,7 +45,13 @@ from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
 from offices import schedule
 from offices.localtime import render_for_office
-from offices.selectors import DayState, active_offices, office_availability, office_with_code
+from offices.selectors import (
+    DayState,
+    active_offices,
+    office_availability,
+    office_availability_cached,
+    office_with_code,
+)
 from offices.services import slots_ensure
 
 BOOKINGS_PER_MINUTE = 10
@@ -73,7 +79,8 @@ def _month(office, text: str | None, now) -> dt.date:
 def _calendar(office, month: dt.date, now) -> tuple[list, dict]:
     """The month's weeks for the template, and each day's availability by date."""
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
-    days = {d.date: d for d in office_availability(office=office, start=month, end=last, now=now)}
+    shown = office_availability_cached(office=office, start=month, end=last, now=now)
+    days = {d.date: d for d in shown}
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
         weeks.append([days.get(day) if day.month == month.month else None for day in week])

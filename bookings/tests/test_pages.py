@@ -1,6 +1,7 @@
 """The applicant's booking pages, without a browser: the HTML contract."""
 
 import datetime as dt
+import re
 
 import icalendar
 import pytest
@@ -164,3 +165,39 @@ def test_reschedule_from_the_check_page(client):
     moved = Booking.objects.get(status="booked")
     assert moved.date == dt.date(2026, 12, 8)
     assert moved.display_code in client.get(response["Location"]).content.decode()
+
+
+def _places_left(page: str) -> int:
+    """Places left over the day's times, as their labels say ("07:30 WIB (sisa 3)")."""
+    return sum(int(n) for n in re.findall(r"\(sisa (\d+)\)", page))
+
+
+def test_the_booking_page_with_a_day_chosen_is_two_queries_on_a_repeat(
+    client, django_assert_max_num_queries, django_assert_num_queries
+):
+    """The page everyone reloads at release time (#19): the month's availability comes
+    from the cache for AVAILABILITY_CACHE_SECONDS; what is left is the office and the
+    list of offices."""
+    from offices.models import Office
+    from offices.services import slots_ensure
+
+    # The day's slots are rows already, as on a released day someone has booked.
+    slots_ensure(office=Office.objects.get(code="belakang-padang"), day=dt.date(2026, 12, 7))
+    path = "/pesan/?office=belakang-padang&date=2026-12-07"
+    with django_assert_max_num_queries(6):
+        first = client.get(path)
+    assert first.status_code == 200
+    with django_assert_num_queries(2):
+        again = client.get(path)
+    assert _places_left(again.content.decode()) == _places_left(first.content.decode()) > 0
+    # Each language is its own entry: a closed day's reason is worded in it.
+    english = client.get("/pesan/?office=belakang-padang&month=2026-12", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Christmas" in english.content.decode()
+
+
+def test_without_the_cache_the_booking_page_reads_the_day_afresh(client, settings):
+    settings.AVAILABILITY_CACHE_SECONDS = 0
+    path = "/pesan/?office=belakang-padang&date=2026-12-07"
+    before = _places_left(client.get(path).content.decode())
+    assert _book(client).status_code == 302
+    assert _places_left(client.get(path).content.decode()) == before - 1

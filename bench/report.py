@@ -99,7 +99,7 @@ def _rush_rows(name: str, runs: list[dict], targets: bool) -> list[str]:
         _row(f"{name}: load generator's cores", pick(["generator_cores"])),
         _row(f"{name}: CPU time stolen by the hypervisor", pick(["cpu_steal"])),
         *_cpu_rows(
-            f"{name}, accepted (incl. notice delivery)",
+            f"{name}, accepted (with the notice it sends)",
             [r.get("cpu_ms", {}).get("accepted", {}) for r in runs],
             t("<= 12"),
         ),

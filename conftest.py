@@ -258,3 +258,16 @@ def monotonic_clock(monkeypatch) -> MonotonicClock:
     for module in (soldout, calendar_cache):
         monkeypatch.setattr(module, "time", clock)
     return clock
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request's LocaleMiddleware
+    activates the language it asked for on the test's thread and leaves it there, so
+    an English request made `local_text` print "Dec" in the next test on that worker."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -273,3 +273,16 @@ def pilot_offices(transactional_db):
     if not Office.objects.exists():
         importlib.import_module("offices.migrations.0002_pilot_offices").load_offices(apps, None)
         importlib.import_module("bookings.migrations.0002_fees").load_fees(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request's LocaleMiddleware
+    activates the language it asked for on the test's thread and leaves it there, so
+    an English request made `local_text` print "Dec" in the next test on that worker."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -56,10 +56,22 @@ def prepare() -> None:
 
 def run_once(slots: int) -> float:
     """Transactions per second of the minimal booking over `slots` slots."""
+    return run_measured(slots)[0]
+
+
+def run_measured(slots: int, meter=None) -> tuple[float, dict]:
+    """(tx/s, CPU ms per transaction by kind): the floor a booking is measured
+    against. `postgres` is the server's side; `pgbench` the client's (a child of this
+    process, counted from RUSAGE_CHILDREN), beside it as the load generator is."""
+    import resource
+
     prepare()
     bindir, env, args = _pg()
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write(TRANSACTION)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if meter is not None:
+        meter.start()
     try:
         out = subprocess.run(
             [
@@ -84,10 +96,23 @@ def run_once(slots: int) -> float:
         ).stdout
     finally:
         os.unlink(script.name)
+    cpu: dict = {}
+    done = re.search(r"number of transactions actually processed: ([0-9]+)", out)
+    if meter is not None and done:
+        meter.stop()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        spent = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+        tx = int(done.group(1))
+        per = meter.per(tx)
+        cpu = {
+            "postgres": per.get("postgres", 0.0),
+            "pgbench": round(spent * 1000 / tx, 3),
+            "transactions": tx,
+        }
     match = re.search(r"tps = ([0-9.]+)", out)
     if match is None:
         raise RuntimeError(f"pgbench printed no tps:\n{out}")
-    return float(match.group(1))
+    return float(match.group(1)), cpu
 
 
 def cleanup() -> None:

@@ -64,8 +64,14 @@ def queries_per_request(path: str) -> dict[str, int]:
     return {"miss": miss, "hit": count()}
 
 
-def run_once(base: str, name: str, path: str) -> dict:
+def run_once(base: str, name: str, path: str, meter=None) -> dict:
+    if meter is not None:
+        meter.start()
     result = run_load(base, [Request("GET", path)] * REQUESTS, concurrency=CLIENTS)
+    cpu = {}
+    if meter is not None:
+        meter.stop()
+        cpu = meter.per(REQUESTS)
     statuses = result.statuses()
     return {
         "read": name,
@@ -76,4 +82,5 @@ def run_once(base: str, name: str, path: str) -> dict:
         "latency_ms": result.latency_ms(),
         "generator_cores": round(result.cpu_share, 2),
         "cpu_steal": result.steal,
+        "cpu_ms": cpu,
     }

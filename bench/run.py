@@ -2,7 +2,8 @@
 a Markdown table and write bench/results/<date>-<host>.json.
 
 Run through scripts/with-services (it provides DATABASE_URL, REDIS_URL and PG_BIN).
-BENCH_ONLY=rush,reads runs a subset while working on one figure. A benchmark, not a
+BENCH_ONLY=rush,reads runs a subset while working on one figure, BENCH_RUSH_SHAPES=verified
+one shape of the rush (day, verified, month). A benchmark, not a
 test: it asserts only correctness (exit status 1 when a run was not exact), and the
 targets of the benchmark issue are printed beside the figures, not enforced.
 """
@@ -91,25 +92,30 @@ def main() -> int:
     stack.start()
     try:
         if "rush" in only:
-            for shape in ("day", "month"):
+            shapes = os.environ.get("BENCH_RUSH_SHAPES", "day,verified,month").split(",")
+            for shape in [s for s in shapes if s]:
                 runs_out = []
                 for run in range(runs):
                     rush.vacuum()
-                    runs_out.append(rush.run_once(stack.base, shape, run))
+                    runs_out.append(rush.run_once(stack.base, shape, run, stack.meter()))
                     _say(f"rush/{shape} run {run + 1}: {report.brief(runs_out[-1])}")
                 results[f"rush_{shape}"] = runs_out
                 save()
         if "ceiling" in only:
             for slots in (1, 20):
-                tps = [ceiling.run_once(slots) for _ in range(runs)]
+                measured = [ceiling.run_measured(slots, stack.meter()) for _ in range(runs)]
+                tps = [m[0] for m in measured]
                 results[f"ceiling_{slots}"] = tps
+                results[f"ceiling_cpu_{slots}"] = [m[1] for m in measured]
                 save()
                 _say(f"pgbench, {slots} slot(s): {tps} tx/s")
             ceiling.cleanup()
         if "reads" in only:
             for name, path in reads.targets().items():
                 queries = reads.queries_per_request(path)
-                runs_out = [reads.run_once(stack.base, name, path) for _ in range(runs)]
+                runs_out = [
+                    reads.run_once(stack.base, name, path, stack.meter()) for _ in range(runs)
+                ]
                 for out in runs_out:
                     out["queries_per_request"] = queries
                 results[f"reads_{name}"] = runs_out

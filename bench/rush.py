@@ -1,9 +1,13 @@
 """Scenario 1, the rush: the moment a day's quota is released.
 
-Two shapes, each 10,000 booking requests from 64 concurrent clients, every request a
+Three shapes, each 10,000 booking requests from 64 concurrent clients, every request a
 different applicant (own name, birth date and WhatsApp number):
 
 - `day`: everyone wants the same 400-place day at Tangerang (its Lebaran peak);
+- `verified`: the same day booked through a gateway's key with the verified-phone
+  scope: each booking is confirmed at once (a queue number) and its confirmation
+  is sent by the worker, where `day`'s anonymous requests make holds (no number,
+  no message until the applicant confirms by WhatsApp);
 - `month`: the same 400 places spread over the month's open days (about 20 a day),
   each applicant picking one of those days at random (a fixed seed), as a calendar
   spreads people out: contention on many small days instead of one big one.
@@ -20,17 +24,18 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 from collections import Counter
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from bench.load import Request, percentiles, run_load
+from bench.load import LoadResult, Request, percentiles, run_load
 from bookings.models import HOLDING_STATUSES, Booking
-from notifications.models import OutboundMessage
+from notifications.models import MessageStatus, OutboundMessage
 from offices import schedule
-from offices.models import CapacityOverride, Office, Slot
+from offices.models import ApiClient, ApiScope, CapacityOverride, Office, Slot
 from offices.selectors import office_calendar
 from offices.services import capacity_overrides_save, slots_ensure
 
@@ -96,7 +101,23 @@ def letters(number: int) -> str:
             return out
 
 
-def applicant_requests(office: Office, days: list[dt.date], run: int) -> list[Request]:
+GATEWAY = "bench-verified-gateway"
+
+
+def gateway_key(office: Office) -> str:
+    """A gateway's key with the verified-phone scope, bound to the office: its bookings
+    are confirmed at once and each sends its confirmation (QR and all) by the worker,
+    the path a booking takes from WhatsApp or a verifying gateway."""
+    ApiClient.objects.filter(name=GATEWAY).delete()
+    _client, key = ApiClient.objects.create_key(
+        name=GATEWAY, scopes=[ApiScope.BOOKINGS_VERIFIED_PHONE], office=office
+    )
+    return key
+
+
+def applicant_requests(
+    office: Office, days: list[dt.date], run: int, headers: dict | None = None
+) -> list[Request]:
     chooser = random.Random(1000 + run)
     requests = []
     for i in range(REQUESTS):
@@ -113,6 +134,7 @@ def applicant_requests(office: Office, days: list[dt.date], run: int) -> list[Re
                     "phone": f"0813{run:02d}{i:06d}",
                     "service": "new",
                 },
+                headers=headers,
                 tag=day.isoformat(),
             )
         )
@@ -151,13 +173,35 @@ def check_database(office: Office, days: list[dt.date]) -> dict:
     }
 
 
-def run_once(base: str, shape: str, run: int) -> dict:
+def wait_outbox_drained(since, timeout: float = 120.0) -> bool:
+    """Until the worker has sent (or given up on) every notice queued since `since`:
+    a booking's CPU includes its confirmation's delivery."""
+    deadline = time.monotonic() + timeout
+    pending = OutboundMessage.objects.filter(
+        created_at__gte=since, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]
+    )
+    while pending.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def run_once(base: str, shape: str, run: int, meter=None) -> dict:
+    """One rush. With a `meter` (bench/cpu.py) the one-day shape runs in two phases,
+    so each answer's CPU can be told apart: first as many requests as there are
+    places (every one accepted, 64 at a time), measured until the worker has delivered
+    their notices; then the rest, every one a refusal of the full day. The month shape
+    is measured whole (its refusals and bookings interleave)."""
     office = Office.objects.get(code=OFFICE)
     days = bookable_days(office)
-    capacity = {days[0]: PLACES} if shape == "day" else share(PLACES, days)
+    capacity = share(PLACES, days) if shape == "month" else {days[0]: PLACES}
     reset(office, capacity)
     days = list(capacity)
-    requests = applicant_requests(office, days, run)
+    headers = None
+    if shape == "verified":
+        headers = {"Authorization": f"Api-Key {gateway_key(office)}"}
+    requests = applicant_requests(office, days, run, headers)
     wanted = Counter(r.tag for r in requests)
     offered = dict(
         Slot.objects.filter(office=office, date__in=days)
@@ -167,12 +211,40 @@ def run_once(base: str, shape: str, run: int) -> dict:
     )
     expected = sum(min(wanted[d.isoformat()], offered.get(d, 0)) for d in days)
 
-    result = run_load(base, requests, concurrency=CLIENTS)
+    cpu: dict = {}
+    if meter is not None and shape != "month":
+        since = timezone.now()
+        with meter:
+            first = run_load(base, requests[:PLACES], concurrency=CLIENTS)
+            drained = wait_outbox_drained(since)
+        cpu["accepted"] = meter.per(sum(a.status == 201 for a in first.answers))
+        cpu["notices_drained"] = drained
+        with meter:
+            rest = run_load(base, requests[PLACES:], concurrency=CLIENTS)
+        cpu["refused"] = meter.per(sum(400 <= a.status < 500 for a in rest.answers))
+        sold_out_at = max((a.ended for a in first.answers if a.status == 201), default=0.0)
+        for answer in rest.answers:  # one timeline: the second phase follows the first
+            answer.started += first.wall
+            answer.ended += first.wall
+        result = LoadResult(
+            answers=first.answers + rest.answers,
+            wall=first.wall + rest.wall,
+            cpu=first.cpu + rest.cpu,
+            concurrency=CLIENTS,
+            steal=max(first.steal, rest.steal),
+        )
+    else:
+        if meter is not None:
+            meter.start()
+        result = run_load(base, requests, concurrency=CLIENTS)
+        if meter is not None:
+            meter.stop()
+            cpu["all"] = meter.per(len(requests))
+        sold_out_at = max((a.ended for a in result.answers if a.status == 201), default=0.0)
 
     statuses = result.statuses()
     accepted = [a for a in result.answers if a.status == 201]
     refused = [a for a in result.answers if 400 <= a.status < 500]
-    sold_out_at = max((a.ended for a in accepted), default=0.0)
     db = check_database(office, days)
     return {
         "shape": shape,
@@ -193,6 +265,7 @@ def run_once(base: str, shape: str, run: int) -> dict:
         "latency_refused_ms": percentiles([a.latency for a in refused]),
         "generator_cores": round(result.cpu_share, 2),
         "cpu_steal": result.steal,
+        "cpu_ms": cpu,
         "correct": (
             len(accepted) == expected == db["bookings_in_db"]
             and db["overbooked_slots"] == 0

@@ -31,6 +31,10 @@ BENCH_ENV = {
     "DJANGO_SECURE_HSTS_SECONDS": "0",
     "TRUSTED_PROXIES": "127.0.0.1",
     "API_THROTTLE_WHATSAPP": "100000/min",
+    # The verified rush's gateway key carries all 10,000 booking requests; applicants
+    # each send one, so their per-address limits are not reached either way.
+    "API_THROTTLE_CLIENT": "1000000/min",
+    "API_THROTTLE_BOOKING": "1000000/min",
     "WHATSAPP_SENDER_LIMIT": "1000000",
     "WHATSAPP_BACKEND": "notifications.backends.locmem.LocmemBackend",
 }
@@ -72,7 +76,7 @@ class Stack:
                 log=self.logdir / "web.log",
             )
         )
-        self.servers.add(
+        self.worker = self.servers.add(
             launcher.celery_worker(
                 hostname="bench@%h",
                 concurrency=2,
@@ -92,6 +96,17 @@ class Stack:
 
         if ping.delay().get(timeout=90) != "pong":
             sys.exit("bench: the Celery worker did not answer")
+
+    def cpu_kinds(self) -> dict[str, list[int]]:
+        """Root pids of every process kind serving the bench, for bench/cpu.py."""
+        from bench.cpu import service_roots
+
+        return {"gunicorn": [self.web.pid], "worker": [self.worker.pid], **service_roots()}
+
+    def meter(self):
+        from bench.cpu import Meter
+
+        return Meter(self.cpu_kinds())
 
     def stop(self) -> None:
         self.servers.stop()

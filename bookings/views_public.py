@@ -12,9 +12,16 @@ reports show none of what these pages receive (immigration.sensitive).
 
 import calendar
 import datetime as dt
+import functools
+import hashlib
 import math
+import re
+import secrets
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -45,7 +52,13 @@ from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
 from offices import schedule
 from offices.localtime import render_for_office
-from offices.selectors import DayState, active_offices, office_availability, office_with_code
+from offices.selectors import (
+    DayState,
+    active_offices,
+    office_availability,
+    office_availability_cached,
+    office_with_code,
+)
 from offices.services import planned_slot_value, slot_id_for_choice
 
 BOOKINGS_PER_MINUTE = 10
@@ -73,7 +86,8 @@ def _month(office, text: str | None, now) -> dt.date:
 def _calendar(office, month: dt.date, now) -> tuple[list, dict]:
     """The month's weeks for the template, and each day's availability by date."""
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
-    days = {d.date: d for d in office_availability(office=office, start=month, end=last, now=now)}
+    shown = office_availability_cached(office=office, start=month, end=last, now=now)
+    days = {d.date: d for d in shown}
     weeks = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
         weeks.append([days.get(day) if day.month == month.month else None for day in week])
@@ -103,8 +117,45 @@ def _slot_choices(office, day: dt.date, now, known=None):
     return availability, choices
 
 
+# The booking form's hidden CSRF field, the only part of a GET's page that is the
+# caller's own (the language form in base.html carries one too).
+_CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+
+
+def _cached_get(view):
+    """A GET of the booking page is kept in the cache for AVAILABILITY_CACHE_SECONDS
+    (2 s) per path and language, as the calendar API's answer is: at release time
+    everyone reloads the same few pages, and drawing one (the calendar, the form's
+    widgets) is most of its cost. Each answer gets the caller's own CSRF token in
+    place of the marker the cached body holds, and its cookie as a drawn page would.
+    What the page shows is at most those seconds old; the booking itself is judged
+    by PostgreSQL. POSTs (a booking, a language switch) are never cached."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        seconds = settings.AVAILABILITY_CACHE_SECONDS
+        if request.method != "GET" or not seconds:
+            return view(request, *args, **kwargs)
+        path = f"{translation.get_language()}\n{request.get_full_path()}"
+        key = "book-page:" + hashlib.sha256(path.encode()).hexdigest()
+        entry = cache.get(key)
+        if entry is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200 or response.streaming or response.cookies:
+                return response
+            marker = secrets.token_urlsafe(24)
+            body = _CSRF_FIELD.sub(rf"\g<1>{marker}\g<2>", response.content.decode())
+            cache.set(key, (marker, body, response["Content-Type"]), seconds)
+            return response
+        marker, body, content_type = entry
+        return HttpResponse(body.replace(marker, get_token(request)), content_type=content_type)
+
+    return wrapper
+
+
 @sensitive_view
 @require_http_methods(["GET", "POST"])
+@_cached_get
 def book(request):
     now = timezone.now()
     switched = language_switch(request)

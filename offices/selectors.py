@@ -161,6 +161,31 @@ def office_availability(
     return result
 
 
+def office_availability_cached(
+    *, office: Office, start: dt.date, end: dt.date, now: dt.datetime | None = None
+) -> list[DayAvailability]:
+    """`office_availability`, kept in the cache for AVAILABILITY_CACHE_SECONDS (2 s)
+    per office, range and language (a closed day's reason is worded in it).
+
+    For the pages everyone reloads at release time (the booking page with a day
+    chosen): a repeat within the seconds is one cache GET instead of four queries. The
+    counts shown may be that many seconds old, as the calendar API's are; they only
+    guide the choice, the booking itself is judged by PostgreSQL."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    seconds = settings.AVAILABILITY_CACHE_SECONDS
+    if not seconds:
+        return office_availability(office=office, start=start, end=end, now=now)
+    key = f"availability-days:{office.pk}:{start}:{end}:{get_language()}"
+    days = cache.get(key)
+    if days is None:
+        days = office_availability(office=office, start=start, end=end, now=now)
+        cache.set(key, days, seconds)
+    return days
+
+
 def offices_capacity(
     *, offices: QuerySet[Office], start: dt.date, end: dt.date
 ) -> dict[dt.date, int]:

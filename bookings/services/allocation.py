@@ -21,10 +21,11 @@ Locks taken here: advisory locks on phone, persons and office-day, then slot row
 
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, IntegerField, Max, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,10 +53,42 @@ from offices.selectors import office_calendar
 from offices.services import slots_ensure
 
 
-def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
-    """Refuse a day that cannot be booked now, saying why. The rules of time only (no
-    query): whether the day is open is asked of its slots, or of the calendar when it
-    has none (`_check_open`)."""
+@dataclass(frozen=True)
+class BookingDay:
+    """The office-day as a booking decides on it, read once and passed through
+    (#20 §4): the rules of time applied (`load_booking_day` raises when the day
+    cannot be booked now), and the day's room from one query. `offered` is 0 when
+    the day has no slot rows yet (nobody has booked it): its calendar has then said
+    it is open, and `slots_ensure` plans it under the office-day lock."""
+
+    date: dt.date
+    today: dt.date
+    offered: int  # slots on offer that have not started
+    left: int  # their places left for this booking (the capacity rule, slot_room)
+    anyone: int  # their places left for a priority booking (kept places included)
+    lapsed: int  # the day's holds past their expiry, not yet released by the sweep
+    lapsed_free: int  # those of them in slots that have not started: free places
+
+    @property
+    def room(self) -> int:
+        """Places a booking may count on before it takes its locks."""
+        return self.left + self.lapsed_free
+
+    @property
+    def room_for_anyone(self) -> int:
+        """Places any booking, priority or not, may count on: 0 means sold out."""
+        return self.anyone + self.lapsed_free
+
+
+def load_booking_day(
+    office: Office, day: dt.date, now: dt.datetime, priority: bool = False
+) -> BookingDay:
+    """The day's state for a booking at `now`, or the DomainError saying why it cannot
+    be booked: office inactive, past, today after the cut-off, closed (with the
+    reason; said even before the day's release), not released yet (with when).
+
+    One query when the day has slots (the rules of time need none); the calendar is
+    read only for a day without slots or not yet released. No lock."""
     if not office.is_active:
         raise DomainError(code="office_inactive", message=_("This office does not take bookings."))
     today = schedule.local_today(office, now)
@@ -88,6 +121,10 @@ def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
             },
             fields={"date": [_("Not open for booking yet.")]},
         )
+    booking_day = BookingDay(day, today, *_day_room(office, day, now, priority))
+    if not booking_day.offered:
+        _check_open(office, day)
+    return booking_day
 
 
 def _check_open(office: Office, day: dt.date) -> None:
@@ -121,39 +158,47 @@ def slot_room(priority: bool):
     return room if priority else room - F("priority_kept")
 
 
-def _day_room(
-    office: Office, day: dt.date, now: dt.datetime, priority: bool = False
-) -> tuple[int, int, int]:
-    """(slots on offer, places left for such a booking, places left for a priority
-    booking) among the day's slots that have not started, in one query and without a
-    lock. A closure or a re-plan retires a day's slots (deletes them or sets their
-    capacity to 0), so slots on offer mean the day is open."""
-    row = Slot.objects.filter(office=office, date=day, starts_at__gt=now, capacity__gt=0).aggregate(
-        offered=Count("pk"),
-        left=Coalesce(Sum(slot_room(priority)), 0),
-        anyone=Coalesce(Sum(slot_room(True)), 0),
-    )
-    return row["offered"], row["left"], row["anyone"]
-
-
 def day_places_left(*, office: Office, day: dt.date, now: dt.datetime, priority: bool) -> int:
     """How many people a booking (priority or not) made now could still book on `day`:
     the free places of its slots yet to start under the capacity rule, plus the places
     of lapsed holds not yet swept (a booking releases those itself). Reads only, no
     lock (the waiting list asks it under its own list lock)."""
-    offered, left, _anyone = _day_room(office, day, now, priority)
+    offered, left, _anyone, _lapsed, lapsed_free = _day_room(office, day, now, priority)
     if not offered:
         return 0
-    return max(left, 0) + _lapsed_holds(office, day, now)
+    return max(left, 0) + lapsed_free
 
 
-def _lapsed_holds(office: Office, day: dt.date, now: dt.datetime) -> int:
-    """Holds of the day past their expiry, not yet released by the sweep: their places
-    are free (the booking releases them once it holds its locks). Asked only when the
-    day looks full."""
-    return Booking.objects.filter(
-        office=office, date=day, status=S.HELD, hold_expires_at__lte=now, slot__starts_at__gt=now
-    ).count()
+def _lapsed_count(office: Office, day: dt.date, now: dt.datetime, **more) -> Subquery:
+    """How many of the day's holds are past their expiry (and match `more`), as a
+    subquery: PostgreSQL runs it once (an InitPlan on booking_hold_expiry_idx)."""
+    lapsed = Booking.objects.filter(
+        office=office, date=day, status=S.HELD, hold_expires_at__lte=now, **more
+    )
+    return Subquery(
+        lapsed.order_by().values("office").annotate(n=Count("pk")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def _day_room(
+    office: Office, day: dt.date, now: dt.datetime, priority: bool = False
+) -> tuple[int, int, int, int, int]:
+    """(slots on offer, places left for such a booking under the capacity rule, places
+    left for a priority booking, lapsed holds, lapsed holds in slots that have not
+    started) among the day's slots that have not started, in one query and without a
+    lock. A closure or a re-plan retires a day's slots (deletes them or sets their
+    capacity to 0), so slots on offer mean the day is open. Lapsed holds are counted
+    with it: a booking releases them only when there are some."""
+    row = Slot.objects.filter(office=office, date=day, starts_at__gt=now, capacity__gt=0).aggregate(
+        offered=Count("pk"),
+        left=Coalesce(Sum(slot_room(priority)), 0),
+        anyone=Coalesce(Sum(slot_room(True)), 0),
+        # An aggregate of a subquery run once: its value, or NULL when no slot matched.
+        lapsed=Coalesce(Max(_lapsed_count(office, day, now)), 0),
+        lapsed_free=Coalesce(Max(_lapsed_count(office, day, now, slot__starts_at__gt=now)), 0),
+    )
+    return row["offered"], row["left"], row["anyone"], row["lapsed"], row["lapsed_free"]
 
 
 def _lock_phone_people_and_day(
@@ -188,10 +233,12 @@ def _check_limits(
     today: dt.date,
     now: dt.datetime,
     verified: bool,
+    client: str = "",
 ) -> set[int]:
-    """The anti-calo rules. The caller holds the phone and person locks. One query
-    reads every row any rule needs (the phone's upcoming bookings and live holds, the
-    people's bookings that day, their recent no-shows); the rules are applied to them
+    """The anti-calo rules. The caller holds the phone and person locks (and the
+    client's, for a hold). One query reads every row any rule needs (the phone's
+    upcoming bookings and live holds, the people's bookings that day, their recent
+    no-shows, and for a hold its client's live holds); the rules are applied to them
     here. A lapsed hold counts nowhere.
 
     A hold counts against every rule when the request is a hold too. A request whose
@@ -204,14 +251,19 @@ def _check_limits(
         same_person |= Q(name=person.name, birth_date=person.birth_date)
         if person.nik:
             same_person |= Q(nik=person.nik)
+    wanted = (
+        (Q(phone=phone, status__in=[S.BOOKED, S.HELD]) & _live(now))
+        | (same_person & Q(date=day, status__in=HOLDING_STATUSES) & _live(now))
+        | (same_person & Q(status=S.EXPIRED, date__gte=window_start))
+    )
+    if client and not verified:
+        wanted |= Q(status=S.HELD, hold_client=client, hold_expires_at__gt=now)
     rows = list(
-        Booking.objects.filter(
-            (Q(phone=phone, status__in=[S.BOOKED, S.HELD]) & _live(now))
-            | (same_person & Q(date=day, status__in=HOLDING_STATUSES) & _live(now))
-            | (same_person & Q(status=S.EXPIRED, date__gte=window_start))
-        )
+        Booking.objects.filter(wanted)
         .order_by("date", "queue_seq", "pk")
-        .values("pk", "office_id", "name", "birth_date", "nik", "phone", "status", "date")
+        .values(
+            "pk", "office_id", "name", "birth_date", "nik", "phone", "status", "date", "hold_client"
+        )
     )
     overridden: set[int] = set()
 
@@ -279,15 +331,18 @@ def _check_limits(
                         "until": notices.day_text(until),
                     },
                 )
+    if client and not verified:
+        # Every held row read is live (each clause above asks for that).
+        live = sum(1 for r in rows if r["status"] == S.HELD and r["hold_client"] == client)
+        _check_client(live=live, count=len(applicants))
     return overridden
 
 
-def _check_client(*, client: str, count: int, now: dt.datetime) -> None:
+def _check_client(*, live: int, count: int) -> None:
     """At most BOOKING_HOLD_CLIENT_MAX live holds per client (a network, an API key):
     one client typing invented numbers holds a handful of places for a few minutes,
-    never more. The caller holds the client's advisory lock."""
-    live = Booking.objects.filter(status=S.HELD, hold_client=client, hold_expires_at__gt=now)
-    if live.count() + count > settings.BOOKING_HOLD_CLIENT_MAX:
+    never more. `live`: the client's live holds, counted under its advisory lock."""
+    if live + count > settings.BOOKING_HOLD_CLIENT_MAX:
         raise ConflictError(
             code="hold_limit_reached",
             message=_(
@@ -513,20 +568,15 @@ def booking_create_family(
     phone = normalise_booking_phone(phone)
     claims = priority_claims(people, date, priority)
     is_priority = any(claims)
-    _check_day(office, date, now)
-    offered, left, anyone = _day_room(office, date, now, is_priority)
-    if offered and left < len(people):
-        left += _lapsed_holds(office, date, now)  # places that are free, not yet swept
-    if offered and left < len(people):
+    day = load_booking_day(office, date, now, priority=is_priority)
+    if day.offered and day.room < len(people):
         # The rush's common case once a day is sold out: refused on one indexed read,
         # before any lock, so the last places are not queued behind the refusals; and
         # remembered for a moment, so the next ones are refused before DRF (only when
         # no place is left for anyone: kept places still take priority bookings).
-        if left == 0 and anyone == 0:
+        if day.room_for_anyone == 0:
             soldout.remember(office.code, office.name, date)
         raise day_full_error(office.name, date, len(people))
-    if not offered:
-        _check_open(office, date)
 
     _lock_phone_people_and_day(
         phone, people, office, date, client="" if phone_verified else hold_client
@@ -539,14 +589,17 @@ def booking_create_family(
         today=today,
         now=now,
         verified=phone_verified,
+        client=hold_client,
     )
-    if not phone_verified and hold_client:
-        _check_client(client=hold_client, count=len(people), now=now)
-    if not offered:
+    if not day.offered:
         slots_ensure(office=office, day=date)
-    elsewhere = overridden - _release_day_holds(
-        office=office, day=date, now=now, overridden=overridden
+    # Lapsed holds are as of `now`, fixed for this request: none can lapse meanwhile.
+    released_here = (
+        _release_day_holds(office=office, day=date, now=now, overridden=overridden)
+        if day.lapsed or overridden
+        else set()
     )
+    elsewhere = overridden - released_here
     if elsewhere:
         # Holds on other days or at other offices: released in a transaction of their
         # own once this one commits, so this one never waits on another day's slots.

@@ -1,10 +1,12 @@
 """The applicant's booking pages, without a browser: the HTML contract."""
 
 import datetime as dt
+import re
 
 import icalendar
 import pytest
 import time_machine
+from django.utils import translation
 
 from bookings.models import Booking
 from bookings.services import booking_hold_confirm
@@ -164,3 +166,77 @@ def test_reschedule_from_the_check_page(client):
     moved = Booking.objects.get(status="booked")
     assert moved.date == dt.date(2026, 12, 8)
     assert moved.display_code in client.get(response["Location"]).content.decode()
+
+
+def _places_left(page: str) -> int:
+    """Places left over the day's times, as their labels say ("07:30 WIB (sisa 3)")."""
+    return sum(int(n) for n in re.findall(r"\(sisa (\d+)\)", page))
+
+
+def test_the_booking_page_with_a_day_chosen_is_two_queries_on_a_repeat(
+    client, django_assert_max_num_queries
+):
+    """The page everyone reloads at release time (#19): a repeat within
+    AVAILABILITY_CACHE_SECONDS is the cached page, with the caller's own CSRF token."""
+    from offices.models import Office
+    from offices.services import slots_ensure
+
+    # The day's slots are rows already, as on a released day someone has booked.
+    slots_ensure(office=Office.objects.get(code="belakang-padang"), day=dt.date(2026, 12, 7))
+    path = "/pesan/?office=belakang-padang&date=2026-12-07"
+    with django_assert_max_num_queries(6):
+        first = client.get(path)
+    assert first.status_code == 200
+    with django_assert_max_num_queries(2):
+        again = client.get(path)
+    assert _places_left(again.content.decode()) == _places_left(first.content.decode()) > 0
+    # Each language is its own entry: a closed day's reason is worded in it. (The
+    # override puts back this thread's language, which the request's middleware set.)
+    with translation.override("id"):
+        english = client.get(
+            "/pesan/?office=belakang-padang&month=2026-12", HTTP_ACCEPT_LANGUAGE="en"
+        )
+    assert "Christmas" in english.content.decode()
+    assert "Natal" not in english.content.decode()
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def test_a_cached_booking_page_carries_each_callers_own_csrf_token():
+    """Served from the cache, the form still books: its token is the second caller's
+    own (a token drawn for the first would be refused for the second, 403)."""
+    from django.test import Client
+
+    path = "/pesan/?office=belakang-padang&date=2026-12-07"
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_page = first.get(path).content.decode()
+    response = second.get(path)
+    page = response.content.decode()
+    assert "csrftoken" in response.cookies
+    assert _csrf(page) != _csrf(first_page)
+    data = {
+        "office": "belakang-padang",
+        "date": "2026-12-07",
+        "slot": "",
+        "service": "new",
+        "name": "Siti Nur'aini",
+        "birth_date": "1978-06-17",
+        "phone": "0812 3456 7890",
+        "nik": "",
+        "csrfmiddlewaretoken": _csrf(page),
+    }
+    assert second.post("/pesan/", data).status_code == 302
+    # The first caller's token is not the second's: the same post from it is refused.
+    other = Client(enforce_csrf_checks=True)
+    other.get(path)
+    assert other.post("/pesan/", {**data, "phone": "0812 3456 7891"}).status_code == 403
+
+
+def test_without_the_cache_the_booking_page_reads_the_day_afresh(client, settings):
+    settings.AVAILABILITY_CACHE_SECONDS = 0
+    path = "/pesan/?office=belakang-padang&date=2026-12-07"
+    before = _places_left(client.get(path).content.decode())
+    assert _book(client).status_code == 302
+    assert _places_left(client.get(path).content.decode()) == before - 1

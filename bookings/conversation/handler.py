@@ -9,16 +9,23 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from bookings.applicant import Applicant, normalise_phone
-from bookings.conversation.parser import Command, LineError, format_book_line, parse
-from bookings.models import ABOUT_BOOKING, Booking, BookingStatus, Channel, Fee
-from bookings.services import Actor, booking_cancel, booking_create, booking_hold_confirm
+from bookings.conversation import refusals as refusals_
+from bookings.conversation.parser import BIRTH_DATE, VISIT_DATE, Command, format_book_line, parse
+from bookings.conversation.refusals import Refusal
+from bookings.models import ABOUT_BOOKING, Booking, BookingStatus, Channel
+from bookings.services import (
+    Actor,
+    booking_cancel,
+    booking_create_family,
+    booking_hold_confirm,
+    fees_in_force,
+)
 from immigration.errors import DomainError
 from notifications.inbound import HandlerReply, Inbound
 from notifications.models import OutboundMessage
@@ -27,13 +34,6 @@ from offices.models import Office
 from offices.selectors import DayState, office_availability
 
 ACTOR = Actor.applicant(Channel.WHATSAPP)
-
-LINE_ERRORS = {
-    "bad_format": lambda: _("This line could not be read."),
-    "two_digit_year": lambda: _("Write the year with four digits (1978, not 78)."),
-    "invalid_date": lambda: _("That date does not exist."),
-    "empty_name": lambda: _("The name is missing."),
-}
 
 
 def find_office(message: Inbound) -> Office | None:
@@ -67,7 +67,12 @@ def help_text(office: Office, now: dt.datetime) -> str:
         _("#NAME#DDMMYYYY#DDMMYYYY#"),
         _("Name, birth date and the day you want to come, for example:"),
         _example(office, now),
-        _("STATUS <code> shows a booking; CANCEL <code> cancels it; ID for Indonesian."),
+        # The Indonesian help teaches CEK, not STATUS: STATUS from a new number is read
+        # as English (parser._WORD_LANGUAGE_GUESS).
+        pgettext(
+            "whatsapp help",
+            "STATUS <code> shows a booking; CANCEL <code> cancels it; ID for Indonesian.",
+        ),
         _(
             "Booked on the web? Send YA <code> from the number you typed to confirm it "
             "within %(minutes)d minutes."
@@ -84,13 +89,8 @@ def help_text(office: Office, now: dt.datetime) -> str:
             }
         )
     lines.append(office.address)
-    today = schedule.local_today(office, now)
-    fees = Fee.objects.filter(valid_from__lte=today).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
-    )
-    lines.extend(
-        f"{fee.name}: Rp{fee.amount:,}".replace(",", ".") for fee in fees.order_by("amount")
-    )
+    fees = sorted(fees_in_force(office=office, now=now), key=lambda fee: fee.amount)
+    lines.extend(f"{fee.display_name}: {fee.amount_text}" for fee in fees)
     lines.append(_("The passport fee is paid at a bank or post office, never at the counter."))
     return "\n".join(lines)
 
@@ -120,71 +120,126 @@ def _confirmations(bookings: list[Booking]) -> list[str]:
     )
 
 
+# The refusals that are about the day: the reply names the next days with room.
+_DAY_REFUSALS = frozenset(
+    {"day_full", "slot_full", "day_closed", "not_released", "date_past", "same_day_closed"}
+)
+
+
+def _line_refusals(command: Command, office: Office, now: dt.datetime) -> list[Refusal]:
+    """What is wrong with each line on its own, before anything is booked: every line
+    at fault is named at once, not only the first. The lines of one message are one
+    family on one day (the draw places a family together): a line whose visit date
+    differs from line 1's is refused. Names and birth dates are checked by the same
+    rules the booking applies (`Applicant.validated`), per line, to name the line."""
+    quoted = {error.line: _quote(error.text) for error in command.errors}
+    refusals = [refusals_.from_line_error(e, quoted[e.line]) for e in command.errors]
+    if command.errors or not command.lines:
+        return refusals
+    today = schedule.local_today(office, now)
+    first = command.lines[0]
+    for line in command.lines:
+        if line.service_date < today <= line.birth_date:
+            refusals.append(
+                Refusal(
+                    (line.line,),
+                    BIRTH_DATE,
+                    refusals_.date_value(line.birth_date),
+                    _(
+                        "It comes after the visit date %(visit)s: write the birth date "
+                        "first, then the day of the visit."
+                    )
+                    % {"visit": refusals_.date_value(line.service_date)},
+                )
+            )
+            continue
+        if line.service_date != first.service_date:
+            refusals.append(
+                Refusal(
+                    (line.line,),
+                    VISIT_DATE,
+                    refusals_.date_value(line.service_date),
+                    _(
+                        "It differs from the visit date of line %(first)d, %(date)s. One "
+                        "message books one day for everyone in it: send a separate message "
+                        "for each day."
+                    )
+                    % {"first": first.line, "date": refusals_.date_value(first.service_date)},
+                )
+            )
+            continue
+        try:
+            Applicant(line.name, line.birth_date).validated(today=today)
+        except DomainError as exc:
+            refusals.append(refusals_.from_domain_error(exc, [line]))
+    return refusals
+
+
 def _book(
     command: Command, office: Office, message: Inbound, language: str, now: dt.datetime
 ) -> HandlerReply:
+    """One message, one family, one day: every line through one call of
+    `booking_create_family`, so the family is booked all together or not at all (as
+    the README promises). Any refusal books nobody and names the line and field."""
     reply = HandlerReply()
-    if len(command.lines) + len(command.errors) > settings.BOOKING_FAMILY_MAX:
-        reply.text = _(
-            "One message books at most %(max)d people, one line each; nothing was booked."
-        ) % {"max": settings.BOOKING_FAMILY_MAX}
-        reply.result = {"bookings": [], "refused": len(command.lines) + len(command.errors)}
-        return reply
-    booked: list[Booking] = []
-    problems: list[str] = []
-    for error in command.errors:
-        problems.append(f"{_quote(error.line)}\n{_line_error(error)}")
-    # All or nothing, as the README promises: one unreadable line books no one.
-    for line in () if command.errors else command.lines:
-        try:
-            with transaction.atomic():
-                booked.append(
-                    booking_create(
-                        office=office,
-                        date=line.service_date,
-                        applicant=Applicant(line.name, line.birth_date),
-                        phone=message.sender,
-                        actor=ACTOR,
-                        phone_verified=True,  # WhatsApp authenticates the sender
-                        language=language,
-                        now=now,
-                    )
+    count = len(command.lines) + len(command.errors)
+    if count > settings.BOOKING_FAMILY_MAX:
+        refusals = [
+            Refusal(
+                tuple(range(settings.BOOKING_FAMILY_MAX + 1, count + 1)),
+                "",
+                "",
+                _(
+                    "One message books at most %(max)d people, one line each: send the "
+                    "others in another message."
                 )
+                % {"max": settings.BOOKING_FAMILY_MAX},
+            )
+        ]
+    else:
+        refusals = _line_refusals(command, office, now)
+    booked: list[Booking] = []
+    room: list[str] = []
+    if not refusals:
+        try:
+            booked = booking_create_family(
+                office=office,
+                date=command.lines[0].service_date,
+                applicants=[Applicant(line.name, line.birth_date) for line in command.lines],
+                phone=message.sender,
+                actor=ACTOR,
+                phone_verified=True,  # WhatsApp authenticates the sender
+                language=language,
+                now=now,
+            )
         except DomainError as exc:
-            line_text = format_book_line(_quote(line.name), line.birth_date, line.service_date)
-            text = f"{line_text}\n{exc.message}"
-            if exc.code in {
-                "day_full",
-                "slot_full",
-                "day_closed",
-                "not_released",
-                "date_past",
-                "same_day_closed",
-            }:
-                room = _days_with_room(office, line.service_date, now)
-                if room:
-                    text += "\n" + _("Days with room: %(days)s.") % {"days": "; ".join(room)}
-            problems.append(text)
+            refusals.append(refusals_.from_domain_error(exc, list(command.lines)))
+            if exc.code in _DAY_REFUSALS:
+                room = _days_with_room(office, command.lines[0].service_date, now)
     reply.queued = _confirmations(booked)
     if booked:
         # The request that made the booking belongs to its conversation; a family's
         # message is shown with the first member's booking.
         reply.about = booked[0].about
-    if problems and not command.errors:
-        # The lines were readable (a full day, a closed day, a birth date in the future):
-        # the format lecture would only bury the reason.
-        reply.text = "\n\n".join(problems)
-    elif problems:
-        reply.text = "\n\n".join(
-            [
-                *problems,
-                _("The right format, one line per person:"),
-                # Translators: the booking format; keep the # and DDMMYYYY, translate NAME only.
-                _("#NAME#DDMMYYYY#DDMMYYYY#"),
-                _example(office, now),
-            ]
-        )
-    reply.result = {"bookings": [b.code for b in booked], "refused": len(problems)}
+    if refusals:
+        parts = [refusals_.refusal_text(refusal) for refusal in refusals]
+        if room:
+            parts.append(_("Days with room: %(days)s.") % {"days": "; ".join(room)})
+        if count > 1:
+            parts.append(_("Nothing was booked: a family is booked all together or not at all."))
+        if any(error.reason in refusals_.FORMAT_REASONS for error in command.errors):
+            # Only when the format was the problem: after a full or closed day the
+            # lecture would bury the reason.
+            parts.extend(
+                [
+                    _("The right format, one line per person:"),
+                    # Translators: the booking format; keep the # and DDMMYYYY, translate NAME only.
+                    _("#NAME#DDMMYYYY#DDMMYYYY#"),
+                    _example(office, now),
+                ]
+            )
+        reply.text = "\n\n".join(parts)
+    reply.result = {"bookings": [b.code for b in booked], "refused": len(refusals)}
     return reply
 
 
@@ -219,10 +274,6 @@ def _confirm(command: Command, office: Office, message: Inbound, now: dt.datetim
         # The YA belongs to the conversation of the booking it confirmed.
         about=bookings[0].about if bookings else None,
     )
-
-
-def _line_error(error: LineError) -> str:
-    return LINE_ERRORS.get(error.reason, LINE_ERRORS["bad_format"])()
 
 
 def own_booking(*, sender: str, code: str | None, office: Office) -> Booking | None:
@@ -317,13 +368,19 @@ BOOKING_COMMANDS: dict[str, Callable[[Booking, Inbound, dt.datetime], HandlerRep
 }
 
 
-def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
+def reply_language(command: Command, language: str | None) -> str:
+    """The language to answer in: the one the message chose (`EN`, or a command word
+    written in one language: HELP, BATAL), else the sender's (None: a number that has
+    not written before), else the one a shared word suggests (STATUS: English), else
+    Indonesian. notifications.inbound remembers the answer's language for the sender."""
+    return command.language or language or command.language_guess or settings.LANGUAGE_CODE
+
+
+def handle_message(*, message: Inbound, language: str | None, now: dt.datetime) -> HandlerReply:
+    """`language`: the sender's remembered language, None for a number new to us."""
     office = find_office(message)
     command = parse(message.text)
-    if command.language:
-        # `EN`, or a command word written in one language (HELP, BATAL): reply in it,
-        # and notifications.inbound remembers it for the sender.
-        language = command.language
+    language = reply_language(command, language)
     with translation.override(language):
         if office is None:
             reply = HandlerReply(

@@ -65,12 +65,36 @@ def test_the_language_a_command_word_chose_is_kept_for_the_next_message(client):
     assert "#NAME#DDMMYYYY#DDMMYYYY#" in _replies()[-1][1]
 
 
-def test_status_keeps_the_chosen_language_because_the_indonesian_help_teaches_it(client):
-    _post(client, _payload("STATUS K7P2-MX4Q"))
-    assert OutboundMessage.objects.order_by("pk").last().language == "id"
-    _post(client, _payload("EN", message_id="wamid.2"))
-    _post(client, _payload("STATUS K7P2-MX4Q", message_id="wamid.3"))
-    assert OutboundMessage.objects.order_by("pk").last().language == "en"
+@pytest.mark.parametrize("text", ["STATUS", "STATUS K7P2-MX4Q", "status"])
+def test_status_from_a_new_number_answers_in_english_and_keeps_a_chosen_language(client, text):
+    # This test once pinned STATUS as language-neutral (the Indonesian help taught
+    # `STATUS <kode>`). Issue #21 §4 asks plain English commands to be read as English:
+    # the Indonesian help now teaches CEK, and STATUS answers in English a number that
+    # has no language yet, while a number that has one keeps it.
+    _post(client, _payload(text))
+    reply = OutboundMessage.objects.order_by("pk").last()
+    assert reply.language == "en"
+    assert "booking" in reply.text
+    _post(client, _payload("ID", message_id="wamid.2"))
+    _post(client, _payload(text, message_id="wamid.3"))
+    reply = OutboundMessage.objects.order_by("pk").last()
+    assert reply.language == "id"
+    assert "pemesanan" in reply.text
+
+
+def test_cek_from_a_new_number_answers_in_indonesian(client):
+    _post(client, _payload("CEK"))
+    reply = OutboundMessage.objects.order_by("pk").last()
+    assert reply.language == "id"
+    assert "tidak memiliki pemesanan" in reply.text
+
+
+def test_the_indonesian_help_teaches_cek_and_the_english_help_status(client):
+    _post(client, _payload("BANTUAN"))
+    assert "CEK <kode>" in _replies()[-1][1]
+    assert "STATUS" not in _replies()[-1][1]
+    _post(client, _payload("HELP", message_id="wamid.2"))
+    assert "STATUS <code>" in _replies()[-1][1]
 
 
 def _wita_office():
@@ -102,7 +126,8 @@ def test_status_or_cancel_without_a_code_lists_own_upcoming_bookings_in_office_t
 
 
 @pytest.mark.parametrize(
-    ("word", "expected"), [("STATUS", "tidak memiliki"), ("CANCEL", "no upcoming")]
+    ("word", "expected"),
+    [("CEK", "tidak memiliki"), ("STATUS", "no upcoming"), ("CANCEL", "no upcoming")],
 )
 def test_status_without_a_code_never_lists_another_numbers_or_another_offices_bookings(
     client, word, expected

@@ -130,11 +130,11 @@ def _line_refusals(command: Command, office: Office, now: dt.datetime) -> list[R
     """What is wrong with each line on its own, before anything is booked: every line
     at fault is named at once, not only the first. The lines of one message are one
     family on one day (the draw places a family together): a line whose visit date
-    differs from line 1's is refused. Names and birth dates are checked by the same
+    differs from the first readable line's is refused. Names and birth dates are checked by the same
     rules the booking applies (`Applicant.validated`), per line, to name the line."""
     quoted = {error.line: _quote(error.text) for error in command.errors}
     refusals = [refusals_.from_line_error(e, quoted[e.line]) for e in command.errors]
-    if command.errors or not command.lines:
+    if not command.lines:
         return refusals
     today = schedule.local_today(office, now)
     first = command.lines[0]

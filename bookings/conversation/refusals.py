@@ -109,8 +109,12 @@ def refusal_text(refusal: Refusal) -> str:
 
 
 def from_line_error(error: LineError, quote: str) -> Refusal:
-    value = typed_date(error.value) if error.field in (BIRTH_DATE, VISIT_DATE) else error.value
-    reason = READ_ERRORS.get(error.reason, READ_ERRORS["bad_format"])()
+    is_date = error.field in (BIRTH_DATE, VISIT_DATE)
+    value = typed_date(error.value) if is_date else error.value
+    if is_date and error.reason == "bad_format":
+        reason = _("Write the date as DDMMYYYY, for example 17061978.")
+    else:
+        reason = READ_ERRORS.get(error.reason, READ_ERRORS["bad_format"])()
     return Refusal((error.line,), error.field, value, reason, quote=quote)
 
 

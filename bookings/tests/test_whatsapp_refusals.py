@@ -60,17 +60,15 @@ def test_book_lines_know_their_numbers():
 
 
 def test_the_refusal_text_is_built_in_one_place_in_the_active_language():
-    with translation.override("en"):
-        _check_refusal_text()
-
-
-def _check_refusal_text():
     refusal = Refusal((2,), VISIT_DATE, "31-02-2027", "That date does not exist.")
-    assert refusal_text(refusal) == (
-        "Line 2, the visit date 31-02-2027: That date does not exist. "
-        "The second date is the visit date."
-    )
-    assert refusal_text(Refusal((1, 2, 3), "", "", "No.")) == "Lines 1-3: No."
+    with translation.override("en"):
+        assert refusal_text(refusal) == (
+            "Line 2, the visit date 31-02-2027: That date does not exist. "
+            "The second date is the visit date."
+        )
+        assert refusal_text(Refusal((1, 2, 3), "", "", "No.")) == "Lines 1-3: No."
+    with translation.override("id"):
+        assert refusal_text(refusal).startswith("Baris 2, tanggal kunjungan 31-02-2027:")
 
 
 # --- each refusal through the webhook -------------------------------------------------------

@@ -182,7 +182,7 @@ def test_the_same_person_twice_is_named_by_the_repeated_line(client):
     _kind, reply = _send(
         client, "#BAPAK#01011980#07122026#\n#IBU#02021982#07122026#\n#ibu#02-02-1982#07122026#"
     )
-    assert "Line 3, the name IBU: The same person appears twice" in reply
+    assert "Line 3, the name ibu: The same person appears twice" in reply
     assert not Booking.objects.exists()
 
 

@@ -18,6 +18,7 @@ from bookings.applicant import Applicant, normalise_phone
 from bookings.conversation import refusals as refusals_
 from bookings.conversation.parser import BIRTH_DATE, VISIT_DATE, Command, format_book_line, parse
 from bookings.conversation.refusals import Refusal
+from bookings.conversation.refusals import quote as _quote
 from bookings.models import ABOUT_BOOKING, Booking, BookingStatus, Channel
 from bookings.services import (
     Actor,
@@ -44,14 +45,6 @@ def find_office(message: Inbound) -> Office | None:
         digits = message.to.lstrip("+")
         return offices.filter(whatsapp_number=f"+{digits}").first()
     return None
-
-
-def _quote(text: str, limit: int = 60) -> str:
-    """Part of a message, fit to echo back: letters, digits, spaces and the booking
-    format's punctuation only (no markup, no invisible characters), and short."""
-    kept = "".join(ch for ch in text if ch.isalnum() or ch in " #'.,-/")
-    kept = " ".join(kept.split())
-    return kept if len(kept) <= limit else kept[: limit - 1] + "\u2026"
 
 
 def _example(office: Office, now: dt.datetime) -> str:

@@ -39,6 +39,14 @@ _FIELD_OF_CODE = {
 }
 
 
+def quote(text: str, limit: int = 60) -> str:
+    """Part of a message, fit to echo back: letters, digits, spaces and the booking
+    format's punctuation only (no markup, no invisible characters), and short."""
+    kept = "".join(ch for ch in text if ch.isalnum() or ch in " #'.,-/")
+    kept = " ".join(kept.split())
+    return kept if len(kept) <= limit else kept[: limit - 1] + "\u2026"
+
+
 def field_label(field: str) -> str:
     return {
         NAME: _("the name"),
@@ -94,11 +102,12 @@ def _where(lines: tuple[int, ...]) -> str:
 def refusal_text(refusal: Refusal) -> str:
     """The one place a refusal's words are put together."""
     where = _where(refusal.lines)
-    if refusal.field and refusal.value:
+    value = quote(refusal.value, 40)  # as typed: echoed only once made harmless
+    if refusal.field and value:
         head = _("%(where)s, %(field)s %(value)s:") % {
             "where": where,
             "field": field_label(refusal.field),
-            "value": refusal.value,
+            "value": value,
         }
     elif refusal.field:
         head = _("%(where)s, %(field)s:") % {"where": where, "field": field_label(refusal.field)}

@@ -211,3 +211,17 @@ def test_a_family_is_booked_together_in_one_group_on_one_day(client):
     assert {b.group_code for b in family} == {family[0].code}
     assert [b.queue_seq for b in family] == [1, 2, 3]
     assert {b.phone for b in family} == {SENDER}
+
+
+def test_what_a_refusal_echoes_is_made_harmless(client):
+    """An attacker's line cannot make the office's number send markup, a link written
+    with invisible characters, or a wall of text: values are echoed filtered and short."""
+    _english(client)
+    name = "*VISIT* evil\u200b.example\u202e" + "A" * 200
+    _kind, reply = _send(client, f"#{name}#01011980#07122026#\n#IBU#\u202e1_2*#07122026#")
+    assert not Booking.objects.exists()
+    assert "Line 2, the birth date 12:" in reply
+    assert "*" not in reply
+    assert "\u200b" not in reply
+    assert "\u202e" not in reply
+    assert "A" * 60 not in reply

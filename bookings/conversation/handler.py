@@ -12,7 +12,6 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from bookings.applicant import Applicant, normalise_phone
 from bookings.conversation import refusals as refusals_
@@ -62,10 +61,7 @@ def help_text(office: Office, now: dt.datetime) -> str:
         _example(office, now),
         # The Indonesian help teaches CEK, not STATUS: STATUS from a new number is read
         # as English (parser._WORD_LANGUAGE_GUESS).
-        pgettext(
-            "whatsapp help",
-            "STATUS <code> shows a booking; CANCEL <code> cancels it; ID for Indonesian.",
-        ),
+        _("STATUS <code> shows a booking; CANCEL <code> cancels it; ID for Indonesian."),
         _(
             "Booked on the web? Send YA <code> from the number you typed to confirm it "
             "within %(minutes)d minutes."

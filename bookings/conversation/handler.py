@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 
 from bookings.applicant import Applicant, normalise_phone
 from bookings.conversation import refusals as refusals_
-from bookings.conversation.parser import BIRTH_DATE, VISIT_DATE, Command, format_book_line, parse
+from bookings.conversation.parser import (
+    BIRTH_DATE,
+    VISIT_DATE,
+    BookLine,
+    Command,
+    format_book_line,
+    parse,
+)
 from bookings.conversation.refusals import Refusal
 from bookings.conversation.refusals import quote as _quote
 from bookings.models import ABOUT_BOOKING, Booking, BookingStatus, Channel
@@ -119,16 +126,20 @@ def _line_refusals(command: Command, office: Office, now: dt.datetime) -> list[R
     """What is wrong with each line on its own, before anything is booked: every line
     at fault is named at once, not only the first. The lines of one message are one
     family on one day (the draw places a family together): a line whose visit date
-    differs from the first readable line's is refused. Names and birth dates are checked by the same
-    rules the booking applies (`Applicant.validated`), per line, to name the line."""
+    differs from the first readable line's is refused. Names and birth dates are
+    checked by the rules the booking applies (`Applicant.validated`), per line, to
+    name the line. Reads nothing from the database."""
     quoted = {error.line: _quote(error.text) for error in command.errors}
     refusals = [refusals_.from_line_error(e, quoted[e.line]) for e in command.errors]
-    if not command.lines:
-        return refusals
     today = schedule.local_today(office, now)
-    first = command.lines[0]
+
+    def swapped(line: BookLine) -> bool:
+        # A birth date not yet past and a visit day already past: the two were swapped.
+        return line.service_date < today <= line.birth_date
+
+    first = next((line for line in command.lines if not swapped(line)), None)
     for line in command.lines:
-        if line.service_date < today <= line.birth_date:
+        if swapped(line):
             refusals.append(
                 Refusal(
                     (line.line,),
@@ -142,7 +153,7 @@ def _line_refusals(command: Command, office: Office, now: dt.datetime) -> list[R
                 )
             )
             continue
-        if line.service_date != first.service_date:
+        if first is not None and line.service_date != first.service_date:
             refusals.append(
                 Refusal(
                     (line.line,),

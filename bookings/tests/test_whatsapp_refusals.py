@@ -225,3 +225,11 @@ def test_what_a_refusal_echoes_is_made_harmless(client):
     assert "\u200b" not in reply
     assert "\u202e" not in reply
     assert "A" * 60 not in reply
+
+
+def test_a_swapped_first_line_is_not_the_day_the_others_are_compared_with(client):
+    _english(client)
+    _kind, reply = _send(client, "#SITI#07122026#17061978#\n#IBU#02021982#07122026#")
+    assert "Line 1, the birth date 07-12-2026: It comes after the visit date 17-06-1978" in reply
+    assert "Line 2" not in reply
+    assert not Booking.objects.exists()

@@ -85,6 +85,7 @@ def help_text(office: Office, now: dt.datetime) -> str:
             }
         )
     lines.append(office.address)
+    # The fees in force are the counter's rule (one per code, the newest start).
     fees = sorted(fees_in_force(office=office, now=now), key=lambda fee: fee.amount)
     lines.extend(f"{fee.display_name}: {fee.amount_text}" for fee in fees)
     lines.append(_("The passport fee is paid at a bank or post office, never at the counter."))

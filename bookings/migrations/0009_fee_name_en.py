@@ -18,7 +18,7 @@ def name_fees(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("bookings", "0007_link_messages_to_their_bookings")]
+    dependencies = [("bookings", "0008_booking_priority_claim")]
 
     operations = [
         migrations.AddField(

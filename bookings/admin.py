@@ -245,8 +245,9 @@ class PriorityTicketAdmin(
 class FeeAdmin(admin.ModelAdmin):
     """Fees are national: headquarters keeps the table, offices read it."""
 
-    list_display = ["name", "code", "amount", "valid_from", "valid_until", "regulation"]
+    list_display = ["name", "name_en", "code", "amount", "valid_from", "valid_until", "regulation"]
     list_filter = ["code"]
+    fields = ["code", "name", "name_en", "amount", "valid_from", "valid_until", "regulation"]
 
     def has_add_permission(self, request):
         return sees_all_offices(request.user) and super().has_add_permission(request)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from bookings.codes import display
@@ -365,6 +366,12 @@ class Fee(models.Model):
 
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=150)
+    name_en = models.CharField(
+        _("name in English"),
+        max_length=150,
+        blank=True,
+        help_text=_("Shown to applicants who read English; empty: the Indonesian name."),
+    )
     amount = models.PositiveIntegerField(_("amount (Rp)"))
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
@@ -379,7 +386,20 @@ class Fee(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.amount_text}"
+        return f"{self.display_name}: {self.amount_text}"
+
+    def name_in(self, language: str | None) -> str:
+        """The fee's name for a reader of `language`: the English name for English
+        (when staff entered one), else the Indonesian name, which is the regulation's.
+        The one rule for which name to show; every list of fees asks it."""
+        if (language or "").split("-")[0] == "en" and self.name_en:
+            return self.name_en
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (pages, replies, the admin)."""
+        return self.name_in(translation.get_language())
 
     @property
     def amount_text(self) -> str:

@@ -48,7 +48,8 @@ def parse_report(text: str) -> tuple[str, str, bool] | None:
 REPORT_LOGGED = "report"
 
 
-def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
+def handle_message(*, message: Inbound, language: str | None, now: dt.datetime) -> HandlerReply:
+    """`language`: the sender's remembered language, None for a number new to us."""
     report = parse_report(message.text)
     if report is None:
         return booking_conversation(message=message, language=language, now=now)
@@ -59,7 +60,7 @@ def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> Hand
 
 
 def _report(
-    report: tuple[str, str, bool], message: Inbound, language: str, now: dt.datetime
+    report: tuple[str, str, bool], message: Inbound, language: str | None, now: dt.datetime
 ) -> HandlerReply:
     office = find_office(message)
     if office is None:

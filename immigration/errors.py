@@ -26,15 +26,27 @@ RETRY_AFTER_SECONDS = 15
 
 
 class DomainError(Exception):
-    """A business rule said no. `code` is stable API; `message` is for people."""
+    """A business rule said no. `code` is stable API; `message` is for people.
+
+    `applicants`: for a request that books several people, which of them (0 = the
+    first) the refusal is about, when it is about some and not the request as a whole:
+    the WhatsApp conversation names their lines."""
 
     http_status = status.HTTP_400_BAD_REQUEST
 
-    def __init__(self, *, code: str, message, fields: dict | None = None):
+    def __init__(
+        self,
+        *,
+        code: str,
+        message,
+        fields: dict | None = None,
+        applicants: tuple[int, ...] = (),
+    ):
         super().__init__(code)
         self.code = code
         self.message = message
         self.fields = fields or {}
+        self.applicants = tuple(applicants)
 
     def __str__(self) -> str:
         return f"{self.code}: {force_str(self.message)}"

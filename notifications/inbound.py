@@ -139,7 +139,7 @@ def _earlier(earlier: InboundMessage, message: Inbound) -> InboundResult:
 
 
 def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> InboundResult:
-    contact, _created = WhatsAppContact.objects.get_or_create(phone=message.sender)
+    contact, created = WhatsAppContact.objects.get_or_create(phone=message.sender)
     over = _over_limit(message.sender)
     if over:
         reply = HandlerReply()
@@ -154,7 +154,11 @@ def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> Inbou
     else:
         handler = import_string(settings.WHATSAPP_INBOUND_HANDLER)
         with translation.override(contact.language):
-            reply = handler(message=message, language=contact.language, now=now)
+            # A number new to us has no language yet (None): the handler may read one
+            # from the words of its first message.
+            reply = handler(
+                message=message, language=None if created else contact.language, now=now
+            )
         if reply.language and reply.language != contact.language:
             contact.language = reply.language
             contact.save(update_fields=["language", "updated_at"])

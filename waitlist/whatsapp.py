@@ -54,7 +54,7 @@ def _words(text: str) -> list[str]:
     return [w.strip(".!,:") for w in first_line.upper().split()]
 
 
-def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
+def handle_message(*, message: Inbound, language: str | None, now: dt.datetime) -> HandlerReply:
     words = _words(message.text)
     office = find_office(message) if words else None
     if office is None:

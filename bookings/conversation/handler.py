@@ -9,18 +9,27 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from bookings.applicant import Applicant, normalise_phone
-from bookings.conversation.parser import Command, LineError, format_book_line, parse
+from bookings.conversation import refusals as refusals_
+from bookings.conversation.parser import (
+    BIRTH_DATE,
+    VISIT_DATE,
+    BookLine,
+    Command,
+    format_book_line,
+    parse,
+)
+from bookings.conversation.refusals import Refusal
+from bookings.conversation.refusals import quote as _quote
 from bookings.models import ABOUT_BOOKING, Booking, BookingStatus, Channel
 from bookings.services import (
     Actor,
     booking_cancel,
-    booking_create,
+    booking_create_family,
     booking_hold_confirm,
     fees_in_force,
 )
@@ -33,13 +42,6 @@ from offices.selectors import DayState, office_availability
 
 ACTOR = Actor.applicant(Channel.WHATSAPP)
 
-LINE_ERRORS = {
-    "bad_format": lambda: _("This line could not be read."),
-    "two_digit_year": lambda: _("Write the year with four digits (1978, not 78)."),
-    "invalid_date": lambda: _("That date does not exist."),
-    "empty_name": lambda: _("The name is missing."),
-}
-
 
 def find_office(message: Inbound) -> Office | None:
     offices = Office.objects.filter(is_active=True)
@@ -49,14 +51,6 @@ def find_office(message: Inbound) -> Office | None:
         digits = message.to.lstrip("+")
         return offices.filter(whatsapp_number=f"+{digits}").first()
     return None
-
-
-def _quote(text: str, limit: int = 60) -> str:
-    """Part of a message, fit to echo back: letters, digits, spaces and the booking
-    format's punctuation only (no markup, no invisible characters), and short."""
-    kept = "".join(ch for ch in text if ch.isalnum() or ch in " #'.,-/")
-    kept = " ".join(kept.split())
-    return kept if len(kept) <= limit else kept[: limit - 1] + "\u2026"
 
 
 def _example(office: Office, now: dt.datetime) -> str:
@@ -72,6 +66,8 @@ def help_text(office: Office, now: dt.datetime) -> str:
         _("#NAME#DDMMYYYY#DDMMYYYY#"),
         _("Name, birth date and the day you want to come, for example:"),
         _example(office, now),
+        # The Indonesian help teaches CEK, not STATUS: STATUS from a new number is read
+        # as English (parser._WORD_LANGUAGE_GUESS).
         _("STATUS <code> shows a booking; CANCEL <code> cancels it; ID for Indonesian."),
         _(
             "Booked on the web? Send YA <code> from the number you typed to confirm it "
@@ -90,10 +86,8 @@ def help_text(office: Office, now: dt.datetime) -> str:
         )
     lines.append(office.address)
     # The fees in force are the counter's rule (one per code, the newest start).
-    lines.extend(
-        f"{fee.name}: Rp{fee.amount:,}".replace(",", ".")
-        for fee in fees_in_force(office=office, now=now)
-    )
+    fees = sorted(fees_in_force(office=office, now=now), key=lambda fee: fee.amount)
+    lines.extend(f"{fee.display_name}: {fee.amount_text}" for fee in fees)
     lines.append(_("The passport fee is paid at a bank or post office, never at the counter."))
     return "\n".join(lines)
 
@@ -123,71 +117,130 @@ def _confirmations(bookings: list[Booking]) -> list[str]:
     )
 
 
+# The refusals that are about the day: the reply names the next days with room.
+_DAY_REFUSALS = frozenset(
+    {"day_full", "slot_full", "day_closed", "not_released", "date_past", "same_day_closed"}
+)
+
+
+def _line_refusals(command: Command, office: Office, now: dt.datetime) -> list[Refusal]:
+    """What is wrong with each line on its own, before anything is booked: every line
+    at fault is named at once, not only the first. The lines of one message are one
+    family on one day (the draw places a family together): a line whose visit date
+    differs from the first readable line's is refused. Names and birth dates are
+    checked by the rules the booking applies (`Applicant.validated`), per line, to
+    name the line. Reads nothing from the database."""
+    quoted = {error.line: _quote(error.text) for error in command.errors}
+    refusals = [refusals_.from_line_error(e, quoted[e.line]) for e in command.errors]
+    today = schedule.local_today(office, now)
+
+    def swapped(line: BookLine) -> bool:
+        # A birth date not yet past and a visit day already past: the two were swapped.
+        return line.service_date < today <= line.birth_date
+
+    first = next((line for line in command.lines if not swapped(line)), None)
+    for line in command.lines:
+        if swapped(line):
+            refusals.append(
+                Refusal(
+                    (line.line,),
+                    BIRTH_DATE,
+                    refusals_.date_value(line.birth_date),
+                    _(
+                        "It comes after the visit date %(visit)s: write the birth date "
+                        "first, then the day of the visit."
+                    )
+                    % {"visit": refusals_.date_value(line.service_date)},
+                )
+            )
+            continue
+        if first is not None and line.service_date != first.service_date:
+            refusals.append(
+                Refusal(
+                    (line.line,),
+                    VISIT_DATE,
+                    refusals_.date_value(line.service_date),
+                    _(
+                        "It differs from the visit date of line %(first)d, %(date)s. One "
+                        "message books one day for everyone in it: send a separate message "
+                        "for each day."
+                    )
+                    % {"first": first.line, "date": refusals_.date_value(first.service_date)},
+                )
+            )
+            continue
+        try:
+            Applicant(line.name, line.birth_date).validated(today=today)
+        except DomainError as exc:
+            refusals.append(refusals_.from_domain_error(exc, [line]))
+    return refusals
+
+
 def _book(
     command: Command, office: Office, message: Inbound, language: str, now: dt.datetime
 ) -> HandlerReply:
+    """One message, one family, one day: every line through one call of
+    `booking_create_family`, so the family is booked all together or not at all (as
+    the README promises). Any refusal books nobody and names the line and field."""
     reply = HandlerReply()
-    if len(command.lines) + len(command.errors) > settings.BOOKING_FAMILY_MAX:
-        reply.text = _(
-            "One message books at most %(max)d people, one line each; nothing was booked."
-        ) % {"max": settings.BOOKING_FAMILY_MAX}
-        reply.result = {"bookings": [], "refused": len(command.lines) + len(command.errors)}
-        return reply
-    booked: list[Booking] = []
-    problems: list[str] = []
-    for error in command.errors:
-        problems.append(f"{_quote(error.line)}\n{_line_error(error)}")
-    # All or nothing, as the README promises: one unreadable line books no one.
-    for line in () if command.errors else command.lines:
-        try:
-            with transaction.atomic():
-                booked.append(
-                    booking_create(
-                        office=office,
-                        date=line.service_date,
-                        applicant=Applicant(line.name, line.birth_date),
-                        phone=message.sender,
-                        actor=ACTOR,
-                        phone_verified=True,  # WhatsApp authenticates the sender
-                        language=language,
-                        now=now,
-                    )
+    count = len(command.lines) + len(command.errors)
+    if count > settings.BOOKING_FAMILY_MAX:
+        refusals = [
+            Refusal(
+                tuple(range(settings.BOOKING_FAMILY_MAX + 1, count + 1)),
+                "",
+                "",
+                _(
+                    "One message books at most %(max)d people, one line each: send the "
+                    "others in another message."
                 )
+                % {"max": settings.BOOKING_FAMILY_MAX},
+            )
+        ]
+    else:
+        refusals = _line_refusals(command, office, now)
+    booked: list[Booking] = []
+    room: list[str] = []
+    if not refusals:
+        try:
+            booked = booking_create_family(
+                office=office,
+                date=command.lines[0].service_date,
+                applicants=[Applicant(line.name, line.birth_date) for line in command.lines],
+                phone=message.sender,
+                actor=ACTOR,
+                phone_verified=True,  # WhatsApp authenticates the sender
+                language=language,
+                now=now,
+            )
         except DomainError as exc:
-            line_text = format_book_line(_quote(line.name), line.birth_date, line.service_date)
-            text = f"{line_text}\n{exc.message}"
-            if exc.code in {
-                "day_full",
-                "slot_full",
-                "day_closed",
-                "not_released",
-                "date_past",
-                "same_day_closed",
-            }:
-                room = _days_with_room(office, line.service_date, now)
-                if room:
-                    text += "\n" + _("Days with room: %(days)s.") % {"days": "; ".join(room)}
-            problems.append(text)
+            refusals.append(refusals_.from_domain_error(exc, list(command.lines)))
+            if exc.code in _DAY_REFUSALS:
+                room = _days_with_room(office, command.lines[0].service_date, now)
     reply.queued = _confirmations(booked)
     if booked:
         # The request that made the booking belongs to its conversation; a family's
         # message is shown with the first member's booking.
         reply.about = booked[0].about
-    if problems and not command.errors:
-        # The lines were readable (a full day, a closed day, a birth date in the future):
-        # the format lecture would only bury the reason.
-        reply.text = "\n\n".join(problems)
-    elif problems:
-        reply.text = "\n\n".join(
-            [
-                *problems,
-                _("The right format, one line per person:"),
-                # Translators: the booking format; keep the # and DDMMYYYY, translate NAME only.
-                _("#NAME#DDMMYYYY#DDMMYYYY#"),
-                _example(office, now),
-            ]
-        )
-    reply.result = {"bookings": [b.code for b in booked], "refused": len(problems)}
+    if refusals:
+        parts = [refusals_.refusal_text(refusal) for refusal in refusals]
+        if room:
+            parts.append(_("Days with room: %(days)s.") % {"days": "; ".join(room)})
+        if count > 1:
+            parts.append(_("Nothing was booked: a family is booked all together or not at all."))
+        if any(error.reason in refusals_.FORMAT_REASONS for error in command.errors):
+            # Only when the format was the problem: after a full or closed day the
+            # lecture would bury the reason.
+            parts.extend(
+                [
+                    _("The right format, one line per person:"),
+                    # Translators: the booking format; keep the # and DDMMYYYY, translate NAME only.
+                    _("#NAME#DDMMYYYY#DDMMYYYY#"),
+                    _example(office, now),
+                ]
+            )
+        reply.text = "\n\n".join(parts)
+    reply.result = {"bookings": [b.code for b in booked], "refused": len(refusals)}
     return reply
 
 
@@ -222,10 +275,6 @@ def _confirm(command: Command, office: Office, message: Inbound, now: dt.datetim
         # The YA belongs to the conversation of the booking it confirmed.
         about=bookings[0].about if bookings else None,
     )
-
-
-def _line_error(error: LineError) -> str:
-    return LINE_ERRORS.get(error.reason, LINE_ERRORS["bad_format"])()
 
 
 def own_booking(*, sender: str, code: str | None, office: Office) -> Booking | None:
@@ -320,13 +369,19 @@ BOOKING_COMMANDS: dict[str, Callable[[Booking, Inbound, dt.datetime], HandlerRep
 }
 
 
-def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
+def reply_language(command: Command, language: str | None) -> str:
+    """The language to answer in: the one the message chose (`EN`, or a command word
+    written in one language: HELP, BATAL), else the sender's (None: a number that has
+    not written before), else the one a shared word suggests (STATUS: English), else
+    Indonesian. notifications.inbound remembers the answer's language for the sender."""
+    return command.language or language or command.language_guess or settings.LANGUAGE_CODE
+
+
+def handle_message(*, message: Inbound, language: str | None, now: dt.datetime) -> HandlerReply:
+    """`language`: the sender's remembered language, None for a number new to us."""
     office = find_office(message)
     command = parse(message.text)
-    if command.language:
-        # `EN`, or a command word written in one language (HELP, BATAL): reply in it,
-        # and notifications.inbound remembers it for the sender.
-        language = command.language
+    language = reply_language(command, language)
     with translation.override(language):
         if office is None:
             reply = HandlerReply(

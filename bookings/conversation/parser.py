@@ -3,7 +3,8 @@
 The format the offices publish is `#NAME#DDMMYYYY#DDMMYYYY#` (name, birth date, day of
 the visit). People leave out the closing `#`, add spaces, write in lowercase, put `-`,
 `/` or `.` inside dates, and send several lines for a family. `parse` never raises:
-whatever it cannot read becomes a LineError with a reason the reply can explain.
+whatever it cannot read becomes a LineError naming the line, the field and the reason,
+from which the reply says what to fix.
 """
 
 import datetime as dt
@@ -12,31 +13,50 @@ from dataclasses import dataclass, field
 
 from bookings.codes import canonical
 
+# The fields of a booking line, in order: the first date is the birth date, the second
+# the day of the visit. A LineError names one of them, or none (the line as a whole).
+NAME, BIRTH_DATE, VISIT_DATE = "name", "birth_date", "visit_date"
+LINE_FIELDS = (NAME, BIRTH_DATE, VISIT_DATE)
+
 
 @dataclass(frozen=True)
 class BookLine:
     name: str
     birth_date: dt.date
     service_date: dt.date
+    # Where it stood: the number among the message's booking lines (1 = the first),
+    # and the line as typed. Not part of what the line says (equality ignores them).
+    line: int = field(default=1, compare=False)
+    text: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
 class LineError:
-    line: str
+    """A booking line that cannot be read: `line` is its number among the message's
+    booking lines (1 = the first), `field` the part at fault (NAME, BIRTH_DATE,
+    VISIT_DATE, or "" for the line as a whole), `value` that part as typed."""
+
+    line: int
+    text: str
     reason: str  # bad_format, two_digit_year, invalid_date, empty_name
+    field: str = ""
+    value: str = ""
 
 
 @dataclass(frozen=True)
 class Command:
     """What a message asks for: `action` is book, status, cancel, confirm, help,
     language or unknown; `code` for status/cancel/confirm; `language` for a language
-    switch, or the language a command word was written in (HELP -> en, BANTUAN -> id)."""
+    switch, or the language a command word was written in (HELP -> en, BANTUAN -> id);
+    `language_guess` the language a word shared by both suggests to a sender who has
+    not chosen one yet (STATUS -> en)."""
 
     action: str
     lines: tuple[BookLine, ...] = ()
     errors: tuple[LineError, ...] = ()
     code: str | None = None
     language: str | None = None
+    language_guess: str | None = None
     raw_code: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -56,8 +76,7 @@ _LANGUAGE_WORDS = {
 }
 _HELP_WORDS = {"INFO", "BANTUAN", "HELP", "MENU", "?"}
 # A command word written in one language is an answer to "which language?": the reply
-# follows it. Words both languages share (INFO, MENU, ?, and STATUS, which the Indonesian
-# help itself teaches as `STATUS <kode>`) leave the language as it was.
+# follows it. Words both languages share (INFO, MENU, ?) leave the language as it was.
 _WORD_LANGUAGE = {
     "HELP": "en",
     "CANCEL": "en",
@@ -71,6 +90,10 @@ _WORD_LANGUAGE = {
     "YA": "id",
     "KONFIRMASI": "id",
 }
+# STATUS is English, but Indonesians write it too (the Indonesian help taught
+# `STATUS <kode>` until it taught CEK): it answers in English only a sender who has
+# not chosen a language yet, and leaves a chosen language as it is.
+_WORD_LANGUAGE_GUESS = {"STATUS": "en"}
 _CANCEL_WORDS = {"BATAL", "CANCEL", "BATALKAN"}
 _STATUS_WORDS = {"STATUS", "CEK", "CHECK"}
 # `YA K7P2-MX4Q`: the message the hold page prefills, confirming a web or API booking.
@@ -94,18 +117,21 @@ def parse_date(text: str) -> dt.date | str:
         return "invalid_date"
 
 
-def _book_line(line: str) -> BookLine | LineError:
+def _book_line(number: int, line: str) -> BookLine | LineError:
     parts = [part.strip() for part in line.strip().strip("#").split("#")]
     if len(parts) != 3:
-        return LineError(line, "bad_format")
+        return LineError(number, line, "bad_format")
     name, birth_text, service_text = parts
     if not name:
-        return LineError(line, "empty_name")
+        return LineError(number, line, "empty_name", NAME)
     birth, service = parse_date(birth_text), parse_date(service_text)
-    for value in (birth, service):
+    for part, typed, value in (
+        (BIRTH_DATE, birth_text, birth),
+        (VISIT_DATE, service_text, service),
+    ):
         if isinstance(value, str):
-            return LineError(line, value)
-    return BookLine(name=name, birth_date=birth, service_date=service)
+            return LineError(number, line, value, part, typed)
+    return BookLine(name=name, birth_date=birth, service_date=service, line=number, text=line)
 
 
 def parse(text: str | None) -> Command:
@@ -117,7 +143,7 @@ def parse(text: str | None) -> Command:
 
     booking_lines = [line for line in lines if line.startswith("#") or line.count("#") >= 2]
     if booking_lines:
-        parsed = [_book_line(line) for line in booking_lines]
+        parsed = [_book_line(number, line) for number, line in enumerate(booking_lines, 1)]
         return Command(
             "book",
             lines=tuple(p for p in parsed if isinstance(p, BookLine)),
@@ -137,7 +163,13 @@ def parse(text: str | None) -> Command:
     if first in _CANCEL_WORDS or first in _STATUS_WORDS:
         raw = "".join(words[1:])
         action = "cancel" if first in _CANCEL_WORDS else "status"
-        return Command(action, code=canonical(raw), raw_code=raw, language=said_in)
+        return Command(
+            action,
+            code=canonical(raw),
+            raw_code=raw,
+            language=said_in,
+            language_guess=_WORD_LANGUAGE_GUESS.get(first),
+        )
     return Command("unknown")
 
 

@@ -295,16 +295,20 @@ def _check_limits(
             continue
         # Name the person as the request gave them, never the stored holder: a known
         # NIK must not reveal whose it is or where they booked.
-        person = next((p for p in applicants if is_person(row, p)), None)
-        if person is None:
+        index = next((i for i, p in enumerate(applicants) if is_person(row, p)), None)
+        if index is None:
             continue
         if row["office_id"] == office.pk:
             message = _("%(name)s already has a booking at this office on that day.")
         else:
             message = _("%(name)s already has a booking at another office on that day.")
-        raise ConflictError(code="duplicate_booking", message=message % {"name": person.name})
+        raise ConflictError(
+            code="duplicate_booking",
+            message=message % {"name": applicants[index].name},
+            applicants=(index,),
+        )
 
-    for person in applicants:
+    for index, person in enumerate(applicants):
         no_shows = sorted(
             (
                 r["date"]
@@ -330,6 +334,7 @@ def _check_limits(
                         "days": settings.BOOKING_NO_SHOW_WINDOW_DAYS,
                         "until": notices.day_text(until),
                     },
+                    applicants=(index,),
                 )
     if client and not verified:
         # Every held row read is live (each clause above asks for that).
@@ -504,6 +509,18 @@ def _insert(booking: Booking) -> Booking:
     raise RuntimeError("could not insert the booking after 10 attempts")
 
 
+def _first_repeat(people: list[Applicant]) -> int | None:
+    """The index of the first person who already appeared earlier in the request (the
+    same name and birth date, or the same NIK), else None."""
+    seen: set[str] = set()
+    for index, person in enumerate(people):
+        keys = {person.lock_keys[0], *([f"nik:{person.nik}"] if person.nik else [])}
+        if keys & seen:
+            return index
+        seen |= keys
+    return None
+
+
 @transaction.atomic
 def booking_create_family(
     *,
@@ -523,7 +540,10 @@ def booking_create_family(
 ) -> list[Booking]:
     """Book every applicant at `office` on `date` from one phone: all or nothing, in
     consecutive places where possible, the first in slot `slot_id` if given (else the
-    earliest with room). Raises DomainError/ConflictError with a code, changing nothing.
+    earliest with room). Raises DomainError/ConflictError with a code, changing nothing;
+    a refusal about some of the applicants (a bad name or birth date, the same person
+    twice, one already booked that day or blocked for no-shows) names their indexes in
+    `applicants`, so the WhatsApp conversation can name the line.
 
     `phone_verified`: whoever asks has proven the phone is theirs (WhatsApp's sender,
     a gateway with the verified-phone scope, an officer at the desk); the bookings are
@@ -558,12 +578,19 @@ def booking_create_family(
             fields={"service": [_("Unknown.")]},
         )
     today = schedule.local_today(office, now)
-    people = [person.validated(today=today) for person in applicants]
-    if len({person.lock_keys[0] for person in people}) < len(people) or len(
-        [p.nik for p in people if p.nik]
-    ) != len({p.nik for p in people if p.nik}):
+    people = []
+    for index, person in enumerate(applicants):
+        try:
+            people.append(person.validated(today=today))
+        except DomainError as exc:
+            exc.applicants = (index,)  # which person of the family: WhatsApp names the line
+            raise
+    repeated = _first_repeat(people)
+    if repeated is not None:
         raise DomainError(
-            code="duplicate_applicant", message=_("The same person appears twice in this request.")
+            code="duplicate_applicant",
+            message=_("The same person appears twice in this request."),
+            applicants=(repeated,),
         )
     phone = normalise_booking_phone(phone)
     claims = priority_claims(people, date, priority)

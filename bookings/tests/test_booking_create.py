@@ -295,3 +295,50 @@ def test_look_alike_letters_and_foreign_digits_are_refused(person, number):
     with pytest.raises(DomainError):
         book(office(), person=person, phone_number=number or phone())
     assert not Booking.objects.exists()
+
+
+def _refusal(call) -> DomainError:
+    with pytest.raises(DomainError) as caught:
+        call()
+    return caught.value
+
+
+def test_a_refusal_about_one_family_member_says_which():
+    """`applicants` names the person of the request a refusal is about (the WhatsApp
+    reply names their line); a refusal of the request as a whole names nobody."""
+    place = office()
+    dad, mum = applicant("BAPAK", dt.date(1980, 1, 1)), applicant("IBU", dt.date(1982, 2, 2))
+    unborn = applicant("BAYI", dt.date(2027, 1, 1))
+    bad_name = applicant("X", dt.date(2000, 1, 1))
+    assert _refusal(lambda: book_family(place, [dad, unborn])).applicants == (1,)
+    assert _refusal(lambda: book_family(place, [bad_name, dad])).applicants == (0,)
+    twice = _refusal(lambda: book_family(place, [dad, mum, applicant("ibu", mum.birth_date)]))
+    assert (twice.code, twice.applicants) == ("duplicate_applicant", (2,))
+    same_nik = _refusal(
+        lambda: book_family(
+            place,
+            [
+                applicant("ANI", dt.date(2010, 1, 1), nik="3171014101100001"),
+                applicant("ANA", dt.date(2010, 1, 1), nik="3171014101100001"),
+            ],
+        )
+    )
+    assert (same_nik.code, same_nik.applicants) == ("duplicate_applicant", (1,))
+    book(place, person=mum)
+    booked = _refusal(lambda: book_family(place, [dad, mum]))
+    assert (booked.code, booked.applicants) == ("duplicate_booking", (1,))
+    full = _refusal(lambda: book_family(place, [dad], day=dt.date(2026, 12, 6)))
+    assert (full.code, full.applicants) == ("day_closed", ())
+    assert Booking.objects.count() == 1
+
+
+def test_a_no_show_block_names_the_blocked_family_member():
+    place = office(same_day_cutoff=dt.time(15, 0))
+    person = applicant("JOJO", dt.date(1978, 6, 27))
+    for day in (dt.date(2026, 11, 2), dt.date(2026, 11, 16)):
+        booking = book(
+            place, person=person, day=day, now=dt.datetime.combine(day, dt.time(7, 0), tzinfo=WIB)
+        )
+        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.EXPIRED)
+    refused = _refusal(lambda: book_family(place, [applicant(), person]))
+    assert (refused.code, refused.applicants) == ("no_show_blocked", (1,))

@@ -192,8 +192,9 @@ def test_a_full_day_names_the_next_days_with_room(client):
 def test_status_and_cancel_work_only_from_the_booking_number(client):
     _post(client, _payload("#JOJO#27061978#07122026#"))
     code = Booking.objects.get().display_code
+    # A number new to us writing STATUS is answered in English (issue #21 §4).
     _post(client, _payload(f"STATUS {code}", message_id="wamid.2", sender="6289999999999"))
-    assert "Tidak ada pemesanan" in _replies()[-1][1]
+    assert "No booking of this WhatsApp number" in _replies()[-1][1]
     _post(client, _payload(f"status {code.lower()}", message_id="wamid.3"))
     assert "dipesan" in _replies()[-1][1]
     _post(client, _payload(f"BATAL {code}", message_id="wamid.4"))

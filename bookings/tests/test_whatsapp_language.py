@@ -9,13 +9,16 @@ from bookings.tests.factories import book
 from bookings.tests.test_whatsapp import (  # noqa: F401  (autouse fixtures)
     NOW,
     PHONE_ID,
+    SENDER,
     _clock,
     _payload,
     _post,
     _replies,
     _whatsapp,
 )
+from notifications.backends import locmem
 from notifications.models import OutboundMessage
+from notifications.services import outbox_send
 from offices.models import Office
 from offices.tests.factories import OfficeFactory
 
@@ -65,12 +68,36 @@ def test_the_language_a_command_word_chose_is_kept_for_the_next_message(client):
     assert "#NAME#DDMMYYYY#DDMMYYYY#" in _replies()[-1][1]
 
 
-def test_status_keeps_the_chosen_language_because_the_indonesian_help_teaches_it(client):
-    _post(client, _payload("STATUS K7P2-MX4Q"))
-    assert OutboundMessage.objects.order_by("pk").last().language == "id"
-    _post(client, _payload("EN", message_id="wamid.2"))
-    _post(client, _payload("STATUS K7P2-MX4Q", message_id="wamid.3"))
-    assert OutboundMessage.objects.order_by("pk").last().language == "en"
+@pytest.mark.parametrize("text", ["STATUS", "STATUS K7P2-MX4Q", "status"])
+def test_status_from_a_new_number_answers_in_english_and_keeps_a_chosen_language(client, text):
+    # This test once pinned STATUS as language-neutral (the Indonesian help taught
+    # `STATUS <kode>`). Issue #21 §4 asks plain English commands to be read as English:
+    # the Indonesian help now teaches CEK, and STATUS answers in English a number that
+    # has no language yet, while a number that has one keeps it.
+    _post(client, _payload(text))
+    reply = OutboundMessage.objects.order_by("pk").last()
+    assert reply.language == "en"
+    assert "booking" in reply.text
+    _post(client, _payload("ID", message_id="wamid.2"))
+    _post(client, _payload(text, message_id="wamid.3"))
+    reply = OutboundMessage.objects.order_by("pk").last()
+    assert reply.language == "id"
+    assert "pemesanan" in reply.text
+
+
+def test_cek_from_a_new_number_answers_in_indonesian(client):
+    _post(client, _payload("CEK"))
+    reply = OutboundMessage.objects.order_by("pk").last()
+    assert reply.language == "id"
+    assert "tidak memiliki pemesanan" in reply.text
+
+
+def test_the_indonesian_help_teaches_cek_and_the_english_help_status(client):
+    _post(client, _payload("BANTUAN"))
+    assert "CEK <kode>" in _replies()[-1][1]
+    assert "STATUS" not in _replies()[-1][1]
+    _post(client, _payload("HELP", message_id="wamid.2"))
+    assert "STATUS <code>" in _replies()[-1][1]
 
 
 def _wita_office():
@@ -102,7 +129,8 @@ def test_status_or_cancel_without_a_code_lists_own_upcoming_bookings_in_office_t
 
 
 @pytest.mark.parametrize(
-    ("word", "expected"), [("STATUS", "tidak memiliki"), ("CANCEL", "no upcoming")]
+    ("word", "expected"),
+    [("CEK", "tidak memiliki"), ("STATUS", "no upcoming"), ("CANCEL", "no upcoming")],
 )
 def test_status_without_a_code_never_lists_another_numbers_or_another_offices_bookings(
     client, word, expected
@@ -125,3 +153,53 @@ def test_a_family_message_with_one_unreadable_line_books_no_one(client):
     assert "#IBU#31021982#07122026#" in reply
     assert "Tanggal itu tidak ada." in reply
     assert [kind for kind, _ in _replies()] == ["reply"]
+
+
+def _papua_office():
+    Office.objects.filter(code="tangerang").update(whatsapp_phone_number_id="")
+    return OfficeFactory(timezone="Asia/Jayapura", whatsapp_phone_number_id=PHONE_ID)
+
+
+def test_end_to_end_an_english_conversation_at_an_office_in_wit(client):
+    """Signed deliveries in, English replies in the outbox, times in Jayapura's own
+    zone with its label; the worker hands them to the provider as English."""
+    office = _papua_office()
+    assert _post(client, _payload("HELP")).status_code == 200
+    help_reply = OutboundMessage.objects.order_by("pk").last()
+    assert help_reply.language == "en"
+    assert "Opening hours: 08:00-16:00 WIT." in help_reply.text
+
+    _post(client, _payload("#JOJO#27061978#07122026#", message_id="wamid.2"))
+    booking = Booking.objects.get(office=office)
+    assert booking.language == "en"
+    confirmation = OutboundMessage.objects.get(kind="booking_confirmed")
+    assert confirmation.language == "en"
+    assert "Monday, 7 December 2026 at 08:00 WIT." in confirmation.text
+    assert "Come by 07:30 WIT" in confirmation.text
+
+    _post(client, _payload("STATUS", message_id="wamid.3"))
+    listing = OutboundMessage.objects.order_by("pk").last()
+    assert listing.language == "en"
+    assert "Your upcoming bookings" in listing.text
+    assert f"{booking.display_code} (JOJO): booked." in listing.text
+    assert "08:00 WIT" in listing.text
+
+    _post(client, _payload("#JOJO#27061978#31022027#", message_id="wamid.4"))
+    refusal = OutboundMessage.objects.order_by("pk").last()
+    assert "Line 1, the visit date 31-02-2027: That date does not exist." in refusal.text
+
+    locmem.outbox.clear()
+    for message in OutboundMessage.objects.order_by("pk"):
+        assert outbox_send(message_id=message.pk) == "sent"
+    assert {sent.language for sent in locmem.outbox} == {"en"}
+    assert all("WIB" not in sent.text for sent in locmem.outbox)
+
+
+def test_status_from_a_new_number_lists_its_web_bookings_in_english_in_office_time(client):
+    office = _papua_office()
+    booking = book(office, now=NOW, day=dt.date(2026, 12, 7), phone_number=f"+{SENDER}")
+    _post(client, _payload("STATUS"))
+    reply = _replies()[-1][1]
+    assert reply.startswith("Your upcoming bookings at")
+    assert booking.display_code in reply
+    assert "Monday, 7 December 2026 at 08:00 WIT" in reply

@@ -27,7 +27,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from bench.load import Request, percentiles, run_load
-from bookings.models import HOLDING_STATUSES, Booking
+from bookings.models import ABOUT_BOOKING, HOLDING_STATUSES, Booking
 from notifications.models import OutboundMessage
 from offices import schedule
 from offices.models import CapacityOverride, Office, Slot
@@ -76,7 +76,7 @@ def reset(office: Office, capacity: dict[dt.date, int]) -> None:
     )
     bookings = Booking.objects.filter(office=office, date__in=days)
     OutboundMessage.objects.filter(
-        subject__in=[f"booking:{code}" for code in bookings.values_list("code", flat=True)]
+        about_kind=ABOUT_BOOKING, about_id__in=bookings.values_list("pk", flat=True)
     ).delete()
     bookings.delete()
     Slot.objects.filter(office=office, date__in=days).delete()

@@ -254,6 +254,8 @@ WHATSAPP_GRAPH_URL = env("WHATSAPP_GRAPH_URL", default="https://graph.facebook.c
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 WHATSAPP_SEND_RATE_PER_SECOND = env.int("WHATSAPP_SEND_RATE_PER_SECOND", default=80)
 WHATSAPP_SAME_USER_SECONDS = env.float("WHATSAPP_SAME_USER_SECONDS", default=6.0)
+# A number's tier until staff set it (SenderNumber): 250, 2000, 10000 or 100000.
+WHATSAPP_DEFAULT_DAILY_UNIQUE_USERS = env.int("WHATSAPP_DEFAULT_DAILY_UNIQUE_USERS", default=250)
 WHATSAPP_TIER_URGENT_RESERVE = env.float("WHATSAPP_TIER_URGENT_RESERVE", default=0.2)
 WHATSAPP_TIER_WARN_AT = env.float("WHATSAPP_TIER_WARN_AT", default=0.8)
 # Inbound messages and status callbacks older than this (by the provider's timestamp)

@@ -53,8 +53,11 @@ def pace_take(*, number: str, wanted: int, now: dt.datetime) -> tuple[int, float
     capacity, refill = bucket_shape(settings.WHATSAPP_SEND_RATE_PER_SECOND)
     with transaction.atomic():
         row = _locked_number(number, capacity, now)
-        elapsed = max(0.0, (now - row.tokens_at).total_seconds()) if row.tokens_at else 0.0
-        tokens = min(float(capacity), row.tokens + elapsed * refill)
+        if row.tokens_at is None:  # staff set its tier before it ever sent: a full bucket
+            tokens = float(capacity)
+        else:
+            elapsed = max(0.0, (now - row.tokens_at).total_seconds())
+            tokens = min(float(capacity), row.tokens + elapsed * refill)
         granted = min(wanted, int(tokens))
         SenderNumber.objects.filter(pk=row.pk).update(
             tokens=tokens - granted, tokens_at=max(now, row.tokens_at or now)
@@ -68,7 +71,12 @@ def _locked_number(number: str, capacity: int, now: dt.datetime) -> SenderNumber
         return row
     try:
         with transaction.atomic():
-            SenderNumber.objects.create(number=number, tokens=capacity, tokens_at=now)
+            SenderNumber.objects.create(
+                number=number,
+                tokens=capacity,
+                tokens_at=now,
+                daily_unique_users=settings.WHATSAPP_DEFAULT_DAILY_UNIQUE_USERS,
+            )
     except IntegrityError:
         pass  # another worker created it first
     return SenderNumber.objects.select_for_update().get(number=number)
@@ -90,9 +98,9 @@ def last_sent(phones: Iterable[str], now: dt.datetime) -> dict[str, dt.datetime]
 
 
 def tier_limits(numbers: Iterable[str]) -> dict[str, int]:
-    """Each number's daily unique-user limit (the model's default for a number not
-    yet seen)."""
-    default = SenderNumber._meta.get_field("daily_unique_users").default
+    """Each number's daily unique-user limit (WHATSAPP_DEFAULT_DAILY_UNIQUE_USERS for
+    a number not yet seen)."""
+    default = settings.WHATSAPP_DEFAULT_DAILY_UNIQUE_USERS
     known = dict(
         SenderNumber.objects.filter(number__in=list(numbers)).values_list(
             "number", "daily_unique_users"

@@ -36,7 +36,7 @@ WIB = ZoneInfo("Asia/Jakarta")
 def _kinds(booking=None):
     rows = OutboundMessage.objects.order_by("pk")
     if booking is not None:
-        rows = rows.filter(subject=f"booking:{booking.code}")
+        rows = rows.filter(**booking.about.fields())
     return list(rows.values_list("kind", flat=True))
 
 

@@ -32,7 +32,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from bench.load import LoadResult, Request, percentiles, run_load
-from bookings.models import HOLDING_STATUSES, Booking
+from bookings.models import ABOUT_BOOKING, HOLDING_STATUSES, Booking
 from notifications.models import MessageStatus, OutboundMessage
 from offices import schedule
 from offices.models import ApiClient, ApiScope, CapacityOverride, Office, Slot
@@ -74,7 +74,7 @@ def reset(office: Office, capacity: dict[dt.date, int]) -> None:
     days = list(capacity)
     bookings = Booking.objects.filter(office=office, date__in=days)
     OutboundMessage.objects.filter(
-        subject__in=[f"booking:{code}" for code in bookings.values_list("code", flat=True)]
+        about_kind=ABOUT_BOOKING, about_id__in=bookings.values_list("pk", flat=True)
     ).delete()
     bookings.delete()
     Slot.objects.filter(office=office, date__in=days).delete()

@@ -36,6 +36,10 @@ BENCH_ENV = {
     "API_THROTTLE_CLIENT": "1000000/min",
     "API_THROTTLE_BOOKING": "1000000/min",
     "WHATSAPP_SENDER_LIMIT": "1000000",
+    # The outbox scenario measures our sender, not WhatsApp's pace per number (80/s,
+    # nor a new number's daily tier: both tested in notifications/tests/test_sender.py).
+    "WHATSAPP_SEND_RATE_PER_SECOND": "100000",
+    "WHATSAPP_DEFAULT_DAILY_UNIQUE_USERS": "100000",
     "WHATSAPP_BACKEND": "notifications.backends.locmem.LocmemBackend",
 }
 

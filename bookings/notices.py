@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from bookings.applicant import age_on
 from bookings.models import Booking
+from notifications.models import Urgency
 from notifications.services import outbox_enqueue, outbox_enqueue_many
 from offices import localtime, schedule
 
@@ -104,12 +105,21 @@ def _fields(booking: Booking, kind: str, text: str, params: list[str], *, image=
 
 
 def _queue(
-    booking: Booking, kind: str, text: str, params: list[str], *, image=False, dedupe_key=None
+    booking: Booking,
+    kind: str,
+    text: str,
+    params: list[str],
+    *,
+    image=False,
+    dedupe_key=None,
+    urgency=Urgency.URGENT,
 ):
     if not booking.phone:
         return None  # erased (bookings/retention.py): there is no one left to write to
     return outbox_enqueue(
-        **_fields(booking, kind, text, params, image=image), dedupe_key=dedupe_key
+        **_fields(booking, kind, text, params, image=image),
+        dedupe_key=dedupe_key,
+        urgency=urgency,
     )
 
 
@@ -214,6 +224,8 @@ def notify_reminder(booking: Booking):
         text,
         [v["name"], v["date"], v["time"], v["office"], v["code"]],
         dedupe_key=f"reminder:{booking.code}",
+        # WhatsApp's limits: a reminder waits behind confirmations and changes.
+        urgency=Urgency.ROUTINE,
     )
 
 

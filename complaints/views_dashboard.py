@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from bookings.models import OutOfTurnReason
 from complaints import dashboard
 from complaints.scoping import complaints_for_user, may_handle_complaints
+from notifications.selectors import tier_usage
 from offices import schedule
 from offices.scoping import offices_for_user
 from offices.selectors import office_with_code
@@ -64,6 +65,13 @@ def view(request):
         "median_wait": dashboard.median_wait_minutes(offices, start, today),
         "complaints": dashboard.complaints_table(complaints),
         "overdue": dashboard.overdue_count(complaints),
+        "whatsapp_tiers": [
+            usage
+            for usage in tier_usage(
+                numbers=[office.whatsapp_number for office in offices], now=timezone.now()
+            )
+            if usage.warn
+        ],
         "start": start,
         "end": end,
     }

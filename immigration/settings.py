@@ -258,6 +258,18 @@ WHATSAPP_VERIFY_TOKEN = env("WHATSAPP_VERIFY_TOKEN", default="")
 WHATSAPP_ACCESS_TOKEN = env("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_API_VERSION = env("WHATSAPP_API_VERSION", default="v21.0")
 WHATSAPP_GRAPH_URL = env("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com")
+# The outbox's sender (notifications/services.py). WhatsApp's own limits, paced here
+# so the sender never provokes them: messages per second per office number (Cloud API
+# default 80, up to 1,000 when upgraded; error 130429), seconds between two messages to
+# one user (131056), the share of a number's daily unique-user tier that only urgent
+# notices may use (reminders stop first), and the share at which the dashboard warns.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
+WHATSAPP_SEND_RATE_PER_SECOND = env.int("WHATSAPP_SEND_RATE_PER_SECOND", default=80)
+WHATSAPP_SAME_USER_SECONDS = env.float("WHATSAPP_SAME_USER_SECONDS", default=6.0)
+# A number's tier until staff set it (SenderNumber): 250, 2000, 10000 or 100000.
+WHATSAPP_DEFAULT_DAILY_UNIQUE_USERS = env.int("WHATSAPP_DEFAULT_DAILY_UNIQUE_USERS", default=250)
+WHATSAPP_TIER_URGENT_RESERVE = env.float("WHATSAPP_TIER_URGENT_RESERVE", default=0.2)
+WHATSAPP_TIER_WARN_AT = env.float("WHATSAPP_TIER_WARN_AT", default=0.8)
 # Inbound messages and status callbacks older than this (by the provider's timestamp)
 # are dropped as replays; widen it for a while after an outage longer than this.
 WHATSAPP_WEBHOOK_MAX_AGE_SECONDS = env.int("WHATSAPP_WEBHOOK_MAX_AGE_SECONDS", default=300)

@@ -49,6 +49,14 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class Urgency(models.IntegerChoices):
+    """Which notices go first when a limit (the number's pace, its daily tier) cannot
+    take them all: what the applicant must act on before what reminds them."""
+
+    URGENT = 0, _("Urgent (confirmations, changes, replies)")
+    ROUTINE = 1, _("Routine (reminders)")
+
+
 class OutboundMessage(AboutMixin):
     to = models.CharField(_("to"), max_length=15, help_text=_("E.164 digits without +."))
     sender = models.CharField(
@@ -67,9 +75,15 @@ class OutboundMessage(AboutMixin):
     # Outside WhatsApp's 24-hour window only an approved template may be sent.
     template_name = models.CharField(_("template"), max_length=64, blank=True)
     template_params = models.JSONField(_("template parameters"), default=list, blank=True)
-    # A label for operators' search, e.g. "booking:ABCD2345"; readers that decide who
-    # sees a message use about_kind/about_id, never this text.
-    subject = models.CharField(_("about"), max_length=64, blank=True, db_index=True)
+    # A label for operators' search only; no code reads it: what a message is about
+    # is about_kind/about_id.
+    subject = models.CharField(_("label"), max_length=64, blank=True, db_index=True)
+    urgency = models.PositiveSmallIntegerField(
+        _("urgency"), choices=Urgency.choices, default=Urgency.URGENT
+    )
+    # Sent outside the recipient's 24-hour window (a template): such messages count
+    # against the number's daily limit of unique users (SenderNumber.daily_unique_users).
+    business_initiated = models.BooleanField(_("business-initiated"), default=False)
     # The same notice is never queued twice (e.g. the day-before reminder).
     dedupe_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
 
@@ -104,6 +118,12 @@ class OutboundMessage(AboutMixin):
                 condition=Q(status__in=["queued", "sending"]),
                 name="outbox_pending_idx",
             ),
+            # Serves: the sender's claim of a batch (queued, the most urgent first).
+            models.Index(
+                fields=["urgency", "id"],
+                condition=Q(status="queued"),
+                name="outbox_claim_idx",
+            ),
             # Serves: the retention job (messages not yet erased, oldest first).
             models.Index(
                 fields=["created_at"],
@@ -112,10 +132,56 @@ class OutboundMessage(AboutMixin):
             ),
             # Serves: a booking's conversation in the admin, a complaint's messages.
             models.Index(fields=["about_kind", "about_id"], name="outbox_about_idx"),
+            # Serves: the sender's spacing of messages to one recipient (the last sent).
+            models.Index(
+                fields=["to", "sent_at"],
+                condition=Q(sent_at__isnull=False),
+                name="outbox_recipient_sent_idx",
+            ),
+            # Serves: a number's unique users of the last 24 hours (its daily tier).
+            models.Index(
+                fields=["sender", "sent_at"],
+                condition=Q(business_initiated=True),
+                name="outbox_business_sent_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class MessagingTier(models.IntegerChoices):
+    """WhatsApp's daily limits of unique users reached outside the 24-hour window."""
+
+    TIER_250 = 250, "250"
+    TIER_2K = 2_000, "2,000"
+    TIER_10K = 10_000, "10,000"
+    TIER_100K = 100_000, "100,000"
+
+
+class SenderNumber(models.Model):
+    """What the sender must know of one office number to stay within WhatsApp's limits:
+    its messaging tier, and its pace (a token bucket, refilled at the configured rate).
+    A row appears the first time the number sends; staff set its tier in the admin."""
+
+    number = models.CharField(
+        _("WhatsApp number"), max_length=16, unique=True, help_text=_("Blank: the default.")
+    )
+    daily_unique_users = models.PositiveIntegerField(
+        _("daily limit of unique users"),
+        choices=MessagingTier.choices,
+        default=MessagingTier.TIER_250,
+        help_text=_("WhatsApp's messaging tier of this number (business-initiated messages)."),
+    )
+    tokens = models.FloatField(default=0)
+    tokens_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("WhatsApp sender number")
+        verbose_name_plural = _("WhatsApp sender numbers")
+
+    def __str__(self) -> str:
+        return self.number or "-"
 
 
 class InboundMessage(AboutMixin):

@@ -12,14 +12,19 @@ may have arrived twice. Killed before the provider accepted, the message arrives
 
 import datetime as dt
 import logging
+import math
+from collections.abc import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from immigration.bulk import insert_many
 from immigration.logging import redact
 from immigration.returning import execute_returning
+from notifications import pacing
 from notifications.backends import get_backend
 from notifications.backends.base import OutgoingMessage, PermanentSendError, TransientSendError
 from notifications.models import (
@@ -27,6 +32,7 @@ from notifications.models import (
     InboundMessage,
     MessageStatus,
     OutboundMessage,
+    Urgency,
     about_fields,
 )
 
@@ -74,12 +80,15 @@ def outbox_enqueue(
     template_params: list | tuple = (),
     subject: str = "",
     about: About | None = None,
+    urgency: int = Urgency.URGENT,
     dedupe_key: str | None = None,
 ) -> OutboundMessage | None:
     """Queue a message in the current transaction; it is sent after commit. Returns
     None when a message with the same `dedupe_key` was queued before. `image_qr`: a
     text the worker draws as a QR code image when it sends the message. `about`: the
-    row it belongs to (a booking, a complaint), which decides who may read it."""
+    row it belongs to (a booking, a complaint), which decides who may read it.
+    `urgency`: what goes first when WhatsApp's limits cannot take everything (a
+    reminder is Urgency.ROUTINE). `subject`: a label for operators, read by no code."""
     message = OutboundMessage(
         to=to,
         text=text,
@@ -92,6 +101,7 @@ def outbox_enqueue(
         template_name=template_name,
         template_params=list(template_params),
         subject=subject,
+        urgency=urgency,
         dedupe_key=dedupe_key,
         **about_fields(about),
     )
@@ -112,15 +122,18 @@ def outbox_enqueue(
 DISPATCH_CHUNK = 100
 
 
-def _dispatch_many(message_ids: list[int]) -> None:
+def _dispatch_many(message_ids: list[int], countdown: float | None = None) -> None:
+    """Hand ids to the workers, DISPATCH_CHUNK per task message; no ids: one task
+    that sends whatever is due."""
     from notifications.tasks import send_outbound_messages
 
-    for start in range(0, len(message_ids), DISPATCH_CHUNK):
+    for start in range(0, max(len(message_ids), 1), DISPATCH_CHUNK):
         chunk = message_ids[start : start + DISPATCH_CHUNK]
+        label = f"[{chunk[0]}..{chunk[-1]}: {len(chunk)} ids]" if chunk else "[due]"
         try:
             # argsrepr: Celery would otherwise repr the 100 ids for its logs, per message.
             send_outbound_messages.apply_async(
-                (chunk,), retry=False, argsrepr=f"[{chunk[0]}..{chunk[-1]}: {len(chunk)} ids]"
+                (chunk,), countdown=countdown, retry=False, argsrepr=label
             )
         except Exception as exc:  # the broker is down: the rows wait for the sweep
             logger.warning(
@@ -153,86 +166,277 @@ def session_open(phone: str, now: dt.datetime) -> bool:
     ).exists()
 
 
+# What draws a QR code from a message's `image_qr` text: registered by the app that
+# owns the code's format (bookings.apps.ready), so this app imports none above it.
+_qr_drawer: Callable[[str], bytes] | None = None
+
+
+def outbox_register_qr_drawer(drawer: Callable[[str], bytes]) -> None:
+    """Set the function that draws `OutboundMessage.image_qr` as a PNG (at start-up)."""
+    global _qr_drawer
+    _qr_drawer = drawer
+
+
 def _image(message: OutboundMessage) -> bytes | None:
     if message.image_png:
         return bytes(message.image_png)
     if message.image_qr:
-        from bookings.qr import qr_png  # drawing only; no model of bookings is touched
-
-        return qr_png(message.image_qr)
+        if _qr_drawer is None:
+            raise PermanentSendError("no QR drawer registered (outbox_register_qr_drawer)")
+        return _qr_drawer(message.image_qr)
     return None
 
 
-# Claims a queued, due message and returns it in one round trip (every notice passes
-# here, and the ORM's update() cannot return the row it changed). Whoever claims it
-# sends it; anyone else finds it no longer queued.
+def _open_sessions(phones: set[str], now: dt.datetime) -> set[str]:
+    """Which of `phones` wrote to us in the last 24 hours: one query for a batch."""
+    return set(
+        InboundMessage.objects.filter(
+            sender__in=list(phones), received_at__gte=now - SESSION_WINDOW
+        )
+        .order_by()
+        .values_list("sender", flat=True)
+        .distinct()
+    )
+
+
+# Claims a batch of queued, due messages and returns them in one round trip, the most
+# urgent first. Whoever claims a row sends it; anyone else finds it no longer queued.
+# On PostgreSQL two claimers skip each other's rows (SKIP LOCKED) and take disjoint
+# batches; the ids are gathered first (ARRAY(...), an InitPlan run once) as the no-show
+# sweep does (bench/README.md). SQLite (make run) has one writer: nothing to skip.
+_DUE = """SELECT id FROM notifications_outboundmessage
+    WHERE status = %(queued)s AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+    {only}
+    ORDER BY urgency, id
+    LIMIT %(limit)s"""
 _CLAIM = """
 UPDATE notifications_outboundmessage
 SET status = %(sending)s, claimed_at = %(now)s, attempts = attempts + 1
-WHERE id = %(id)s AND status = %(queued)s
-    AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+WHERE status = %(queued)s AND id {in_batch}
 """
+_IN_DUE = {
+    "postgresql": "= ANY(ARRAY(" + _DUE + "\n    FOR UPDATE SKIP LOCKED))",
+    "sqlite": "IN (" + _DUE + ")",
+}
 
 
-def _claim(message_id: int, now: dt.datetime) -> OutboundMessage | None:
+def _claim_batch(now: dt.datetime, limit: int, only: list[int] | None) -> list[OutboundMessage]:
     params = {
         "sending": S.SENDING,
         "queued": S.QUEUED,
-        "id": message_id,
         "now": connection.ops.adapt_datetimefield_value(now),
+        "limit": limit,
     }
-    claimed = execute_returning(_CLAIM, params, OutboundMessage)
-    return claimed[0] if claimed else None
+    only_sql = ""
+    if only is not None:
+        params.update({f"id{i}": pk for i, pk in enumerate(only)})
+        only_sql = "AND id IN (" + ", ".join(f"%(id{i})s" for i in range(len(only))) + ")"
+    sql = _CLAIM.format(in_batch=_IN_DUE[connection.vendor].format(only=only_sql))
+    claimed = execute_returning(sql, params, OutboundMessage)
+    claimed.sort(key=lambda message: (message.urgency, message.pk))
+    return claimed
 
 
-def outbox_send(*, message_id: int, now: dt.datetime | None = None) -> str:
-    """Send one queued message through the configured backend. Returns what happened:
-    "sent", "retry", "failed" or "skipped" (not queued, or not due yet)."""
-    now = now or timezone.now()
-    message = _claim(message_id, now)
-    if message is None:
-        return "skipped"
-    outgoing = OutgoingMessage(
-        to=message.to,
-        text=message.text,
-        image_png=_image(message),
-        sender=message.sender or None,
-        idempotency_key=f"outbox-{message.pk}",
-        phone_number_id=message.phone_number_id or None,
-        session_open=session_open(message.to, now),
-        template_name=message.template_name,
-        template_params=tuple(message.template_params),
-        language=message.language,
-    )
+# Every claimed row's outcome in one statement: each column travels as one array
+# (as immigration/bulk.py does for INSERTs). Django's bulk_update builds a CASE per
+# column and row, and resolving those expressions cost more than sending the batch.
+_WRITE_BACK = """
+UPDATE notifications_outboundmessage AS m
+SET status = u.status, attempts = u.attempts, next_attempt_at = u.next_attempt_at,
+    last_error = u.last_error, sent_at = u.sent_at, failed_at = u.failed_at,
+    provider_message_id = u.provider_message_id, business_initiated = u.business_initiated
+FROM unnest(%s::bigint[], %s::varchar[], %s::integer[], %s::timestamptz[], %s::varchar[],
+    %s::timestamptz[], %s::timestamptz[], %s::varchar[], %s::boolean[])
+    AS u(id, status, attempts, next_attempt_at, last_error, sent_at, failed_at,
+         provider_message_id, business_initiated)
+WHERE m.id = u.id
+"""
+_WRITTEN_BACK = [
+    "id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "sent_at",
+    "failed_at",
+    "provider_message_id",
+    "business_initiated",
+]
+
+
+def _write_back(batch: list[OutboundMessage]) -> None:
+    if connection.vendor == "postgresql":
+        columns = [[getattr(m, name) for m in batch] for name in _WRITTEN_BACK]
+        with connection.cursor() as cursor:
+            cursor.execute(_WRITE_BACK, columns)
+        return
+    for message in batch:  # SQLite (make run): one writer, a handful of messages
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            **{name: getattr(message, name) for name in _WRITTEN_BACK[1:]}
+        )
+
+
+def _defer(message: OutboundMessage, until: dt.datetime) -> None:
+    """Back to the queue until `until`, the claim's attempt not counted: a limit held
+    it back, the provider never saw it."""
+    message.status = S.QUEUED
+    message.attempts -= 1
+    message.next_attempt_at = until
+
+
+def _plan(batch: list[OutboundMessage], now: dt.datetime) -> tuple[list, set[str]]:
+    """Which messages of the batch go now (WhatsApp's limits, notifications/pacing.py);
+    the others are deferred in place. Returns (those that go, open sessions)."""
+    phones = {message.to for message in batch}
+    sessions = _open_sessions(phones, now)
+    spacing = dt.timedelta(seconds=settings.WHATSAPP_SAME_USER_SECONDS)
+    next_free = {phone: at + spacing for phone, at in pacing.last_sent(phones, now).items()}
+    spaced = []
+    for message in batch:  # most urgent first: they take the first turn of each phone
+        free = next_free.get(message.to, now)
+        if free > now:
+            _defer(message, free)
+        else:
+            spaced.append(message)
+        next_free[message.to] = max(free, now) + spacing
+
+    by_number: dict[str, list[OutboundMessage]] = {}
+    for message in spaced:
+        by_number.setdefault(message.sender, []).append(message)
+    closed = {m.sender for m in spaced if m.to not in sessions}
+    limits = pacing.tier_limits(closed) if closed else {}
+    going = []
+    for number, messages in by_number.items():
+        within = messages
+        if number in closed:
+            within = _within_tier(number, messages, sessions, limits[number], now)
+        granted, interval = pacing.pace_take(number=number, wanted=len(within), now=now)
+        going.extend(within[:granted])
+        for position, message in enumerate(within[granted:], start=1):
+            _defer(message, now + dt.timedelta(seconds=position * interval))
+    going.sort(key=lambda message: (message.urgency, message.pk))
+    return going, sessions
+
+
+def _within_tier(
+    number: str, messages: list, sessions: set[str], limit: int, now: dt.datetime
+) -> list[OutboundMessage]:
+    """The messages the number's daily tier lets go; the others wait (TIER_RETRY)."""
+    closed_phones = {m.to for m in messages if m.to not in sessions}
+    used, counted = pacing.tier_used(number, closed_phones, now)
+    within = []
+    for message in messages:
+        if message.to in sessions or message.to in counted:
+            within.append(message)
+        elif used < pacing.tier_allowance(limit, message.urgency):
+            used += 1
+            counted.add(message.to)
+            within.append(message)
+        else:
+            _defer(message, now + pacing.TIER_RETRY)
+    return within
+
+
+def _send_one(message: OutboundMessage, session: bool, now: dt.datetime) -> str:
+    """Send one claimed message; its outcome is written on the instance (the batch
+    writes every row back in one statement)."""
     try:
+        outgoing = OutgoingMessage(
+            to=message.to,
+            text=message.text,
+            image_png=_image(message),
+            sender=message.sender or None,
+            idempotency_key=f"outbox-{message.pk}",
+            phone_number_id=message.phone_number_id or None,
+            session_open=session,
+            template_name=message.template_name,
+            template_params=tuple(message.template_params),
+            language=message.language,
+        )
         result = get_backend().send(outgoing)
     except TransientSendError as exc:
         if message.attempts >= MAX_ATTEMPTS:
             _fail(message, f"gave up after {message.attempts} attempts: {exc}", now)
             return "failed"
-        delay = backoff(message.attempts)
-        OutboundMessage.objects.filter(pk=message.pk).update(
-            status=S.QUEUED, next_attempt_at=now + delay, last_error=redact(str(exc))[:300]
-        )
-        _dispatch(message.pk, countdown=delay.total_seconds())
+        message.status = S.QUEUED
+        message.next_attempt_at = now + backoff(message.attempts)
+        message.last_error = redact(str(exc))[:300]
         return "retry"
     except PermanentSendError as exc:
         _fail(message, str(exc), now)
         return "failed"
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        status=S.SENT,
-        sent_at=now,
-        provider_message_id=result.provider_message_id,
-        last_error=UNFINISHED_SEND if message.last_error == UNFINISHED_SEND else "",
-    )
+    message.status = S.SENT
+    message.sent_at = now
+    message.provider_message_id = result.provider_message_id
+    message.business_initiated = not session
+    message.last_error = UNFINISHED_SEND if message.last_error == UNFINISHED_SEND else ""
     return "sent"
 
 
 def _fail(message: OutboundMessage, reason: str, now: dt.datetime) -> None:
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        status=S.FAILED, failed_at=now, last_error=redact(reason)[:300]
-    )
+    message.status = S.FAILED
+    message.failed_at = now
+    message.last_error = redact(reason)[:300]
     logger.warning("outbox #%s failed: %s", message.pk, redact(reason)[:200])
+
+
+def outbox_send_batch(
+    *, now: dt.datetime | None = None, only: list[int] | None = None, limit: int | None = None
+) -> dict[int, str]:
+    """Claim up to `limit` (OUTBOX_BATCH_SIZE) queued, due messages, the most urgent
+    first (only those in `only` when given), and send them. Three statements for the
+    batch whatever its size, besides the limits' own (notifications/pacing.py): the
+    claim (`UPDATE ... RETURNING`, SKIP LOCKED), the 24-hour window of every recipient,
+    and the write-back of every outcome (`_WRITE_BACK`). Autocommit: the claim commits
+    before anything is sent, so no lock is held while the provider answers. Returns
+    each claimed id's outcome: "sent", "retry", "failed" or "deferred" (a limit held
+    it back; it is dispatched again when it may go)."""
+    now = now or timezone.now()
+    batch = _claim_batch(now, limit or settings.OUTBOX_BATCH_SIZE, only)
+    if not batch:
+        return {}
+    going, sessions = _plan(batch, now)
+    outcomes = {message.pk: "deferred" for message in batch}
+    for message in going:
+        outcomes[message.pk] = _send_one(message, message.to in sessions, now)
+    _write_back(batch)
+    later: dict[int, list[int]] = {}
+    for message in batch:
+        if message.status == S.QUEUED:
+            seconds = max(0, math.ceil((message.next_attempt_at - now).total_seconds()))
+            later.setdefault(seconds, []).append(message.pk)
+    for seconds, ids in sorted(later.items()):
+        _dispatch_many(ids, countdown=seconds)
+    return outcomes
+
+
+def outbox_send(*, message_id: int, now: dt.datetime | None = None) -> str:
+    """Send one queued message (through the batch path, a batch of one). Returns what
+    happened: "sent", "retry", "failed", "deferred" or "skipped" (not queued, or not
+    due yet)."""
+    return outbox_send_batch(now=now, only=[message_id]).get(message_id, "skipped")
+
+
+def outbox_drain(
+    *, first: list[int] | None = None, now: dt.datetime | None = None, max_batches: int = 50
+) -> dict[str, int]:
+    """What a sender task does: send `first` (its own ids), then every other due
+    message, batch after batch, until none is due or `max_batches` were sent (then it
+    hands the rest to a new task, so no task outlives its time limit). A task whose
+    messages another task already sent costs one empty claim. Returns a count per
+    outcome."""
+    counts: dict[str, int] = {}
+    only = first or None
+    for _ in range(max_batches):
+        outcomes = outbox_send_batch(now=now, only=only)
+        for outcome in outcomes.values():
+            counts[outcome] = counts.get(outcome, 0) + 1
+        if only is not None:
+            only = None
+        elif not outcomes:
+            return counts
+    _dispatch_many([])
+    return counts
 
 
 def outbox_requeue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
@@ -272,7 +476,10 @@ def outbox_retry(*, message: OutboundMessage) -> OutboundMessage:
     return message
 
 
-_PROGRESS = {S.SENT: 1, S.DELIVERED: 2, S.READ: 3}
+# A message's states in the order WhatsApp reports them; `failed` may follow any but
+# `read` (a read message was delivered, whatever comes after).
+_ORDER = [S.QUEUED, S.SENDING, S.SENT, S.DELIVERED, S.READ]
+_STAMP = {S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at"}
 
 
 def outbox_record_status(
@@ -283,29 +490,34 @@ def outbox_record_status(
     at: dt.datetime,
     error: str = "",
 ) -> bool:
-    """A delivery callback (sent, delivered, read, failed), in whatever order they come:
-    a message only moves forward, and a late `sent` never undoes `read`.
+    """A delivery callback (sent, delivered, read, failed), in whatever order and as
+    many times as they come: a message's state only moves forward, a late `sent` never
+    undoes `read`, a repeat changes nothing, and each time stamp keeps its first value.
+    One conditional UPDATE, so two callbacks applied at once (two webhook deliveries)
+    cannot interleave a read and a write: no lock to hold. Returns whether the message
+    was found.
 
     Only a callback under the phone-number id that sent the message counts: one signed
     app carries every office's numbers, and a callback under office A's number must not
     mark office B's message delivered or read (nor tell whether its id exists)."""
-    if not phone_number_id:
+    if not phone_number_id or status not in {S.SENT, S.DELIVERED, S.READ, S.FAILED}:
         return False
     message = OutboundMessage.objects.filter(
         provider_message_id=provider_message_id, phone_number_id=phone_number_id
-    ).first()
-    if message is None or status not in {S.SENT, S.DELIVERED, S.READ, S.FAILED}:
-        return False
-    fields = {}
+    )
     if status == S.FAILED:
-        if message.status != S.READ:
-            fields = {"status": S.FAILED, "failed_at": at, "last_error": redact(error)[:300]}
+        not_read = ~Q(status=S.READ)
+        fields = {
+            "status": Case(When(not_read, then=Value(S.FAILED)), default=F("status")),
+            "failed_at": Case(When(not_read, then=Value(at)), default=F("failed_at")),
+            "last_error": Case(
+                When(not_read, then=Value(redact(error)[:300])), default=F("last_error")
+            ),
+        }
     else:
-        stamp = {S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at"}[status]
-        if getattr(message, stamp) is None:
-            fields[stamp] = at
-        if _PROGRESS.get(message.status, 0) < _PROGRESS[status] and message.status != S.FAILED:
-            fields["status"] = status
-    if fields:
-        OutboundMessage.objects.filter(pk=message.pk).update(**fields)
-    return True
+        behind = _ORDER[: _ORDER.index(status)]
+        fields = {
+            "status": Case(When(status__in=behind, then=Value(status)), default=F("status")),
+            _STAMP[status]: Coalesce(F(_STAMP[status]), Value(at)),
+        }
+    return message.update(**fields) > 0

@@ -3,27 +3,25 @@ import logging
 from celery import shared_task
 
 from notifications.retention import messages_erase_old
-from notifications.services import outbox_requeue, outbox_send
+from notifications.services import outbox_drain, outbox_requeue
 
 logger = logging.getLogger(__name__)
 ERASURE_SOFT_TIME_LIMIT = 1800
 
 
 @shared_task
-def send_outbound_message(message_id: int) -> str:
-    """Send one outbox row (by id; the row's state decides whether anything happens)."""
-    return outbox_send(message_id=message_id)
+def send_outbound_message(message_id: int) -> dict[str, int]:
+    """Send one outbox row (by id; the row's state decides whether anything happens),
+    then whatever else is due, in batches (outbox_drain). Returns a count per outcome."""
+    return outbox_drain(first=[message_id])
 
 
 @shared_task
 def send_outbound_messages(message_ids: list[int]) -> dict[str, int]:
-    """Send a chunk of outbox rows, one after another (each claimed on its own, so a
-    chunk delivered twice sends each row once). Returns a count per outcome."""
-    outcomes: dict[str, int] = {}
-    for message_id in message_ids:
-        outcome = outbox_send(message_id=message_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    """Send a chunk of outbox rows (claimed as one batch, so a chunk delivered twice
+    sends each row once), then whatever else is due; no ids: only the latter. Returns
+    a count per outcome."""
+    return outbox_drain(first=message_ids)
 
 
 @shared_task

@@ -90,5 +90,5 @@ def test_a_child_under_17_brings_the_parents_documents_not_a_ktp():
         assert "KTP kedua orang tua" in what_to_bring(child)
     with translation.override("en"):
         assert "both parents' KTP" in what_to_bring(child)
-    notice = OutboundMessage.objects.get(subject=f"booking:{child.code}")
+    notice = OutboundMessage.objects.get(**child.about.fields())
     assert "KTP kedua orang tua" in notice.text

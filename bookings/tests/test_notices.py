@@ -25,7 +25,7 @@ from bookings.services import (
 from bookings.tests.factories import DAY, NOW, applicant, book, book_family, office
 from immigration.errors import DomainError
 from notifications.backends import locmem
-from notifications.models import OutboundMessage
+from notifications.models import OutboundMessage, Urgency
 from notifications.services import outbox_send
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ WIB = ZoneInfo("Asia/Jakarta")
 def _kinds(booking=None):
     rows = OutboundMessage.objects.order_by("pk")
     if booking is not None:
-        rows = rows.filter(subject=f"booking:{booking.code}")
+        rows = rows.filter(**booking.about.fields())
     return list(rows.values_list("kind", flat=True))
 
 
@@ -164,6 +164,9 @@ def test_the_reminder_goes_out_the_day_before_once():
     reminder = OutboundMessage.objects.get(kind="booking_reminder")
     assert "08:00 WIT" in reminder.text
     assert DAY.day == 7
+    # Behind the confirmation when WhatsApp's limits cannot take both.
+    confirmation = OutboundMessage.objects.get(kind="booking_confirmed", **booking.about.fields())
+    assert (reminder.urgency, confirmation.urgency) == (Urgency.ROUTINE, Urgency.URGENT)
 
 
 def test_a_booking_made_the_evening_before_gets_no_separate_reminder():

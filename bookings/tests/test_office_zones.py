@@ -126,7 +126,7 @@ def test_door_refusals_name_local_times(zone_name, label, django_user_model):
 @pytest.mark.parametrize(("zone_name", "label"), ZONES)
 def test_the_whatsapp_confirmation_says_the_booked_time(zone_name, label):
     booking = _booked(zone_name)
-    text = OutboundMessage.objects.get(subject=f"booking:{booking.code}").text
+    text = OutboundMessage.objects.get(**booking.about.fields()).text
     assert f"08:00 {label}" in text
     assert f"07:30 {label}" in text
 

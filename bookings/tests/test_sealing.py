@@ -325,6 +325,6 @@ def test_every_notice_of_a_booking_is_tied_to_it_including_the_bulk_ones(offices
         (cancelled, {"booking_confirmed", "booking_cancelled"}),
         (forfeited, {"booking_confirmed", "booking_expired"}),
     ):
-        notices = OutboundMessage.objects.filter(subject=f"booking:{booking.code}")
+        notices = OutboundMessage.objects.filter(**booking.about.fields())
         assert set(notices.values_list("kind", flat=True)) == kinds
         assert set(notices.values_list("about_kind", "about_id")) == {("booking", booking.pk)}

@@ -62,3 +62,33 @@ def test_an_inspector_sees_every_office_and_the_channel_mix(client):
 def test_the_front_desk_has_no_dashboard(client):
     client.force_login(_user("loket", DESK, "tangerang"))
     assert client.get("/dasbor/").status_code == 403
+
+
+def test_a_supervisor_is_warned_before_their_numbers_daily_tier_runs_out(client):
+    from notifications.models import OutboundMessage, SenderNumber
+
+    tangerang, batam = (Office.objects.get(code=code) for code in ("tangerang", "batam"))
+    for office, reached in ((tangerang, 205), (batam, 249)):
+        SenderNumber.objects.create(number=office.whatsapp_number, daily_unique_users=250)
+        OutboundMessage.objects.bulk_create(
+            OutboundMessage(
+                to=f"62877{i:08d}",
+                sender=office.whatsapp_number,
+                text="x",
+                kind="booking_reminder",
+                status="sent",
+                sent_at=NOW - dt.timedelta(hours=3),
+                business_initiated=True,
+            )
+            for i in range(reached)
+        )
+    client.force_login(_user("spv", SUPERVISOR, "tangerang"))
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/dasbor/").content.decode()
+    assert f"{tangerang.whatsapp_number}" in page
+    assert "205" in page
+    assert batam.whatsapp_number not in page  # another office's number is out of reach
+    OutboundMessage.objects.filter(sender=tangerang.whatsapp_number).delete()
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/dasbor/").content.decode()
+    assert tangerang.whatsapp_number not in page  # nothing to warn of

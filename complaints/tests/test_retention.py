@@ -92,7 +92,7 @@ def test_a_reopened_case_keeps_its_reporters_details(inspector):
 
 def test_a_message_to_the_reporter_still_queued_is_erased_once_it_went_out(inspector):
     complaint = _closed_case(inspector, **REPORTER)
-    waiting = OutboundMessage.objects.filter(subject=f"complaint:{complaint.tracking_code}")
+    waiting = OutboundMessage.objects.filter(**complaint.about.fields())
     waiting.filter(kind="complaint_received").update(status="queued")
     later = NOW + dt.timedelta(days=91)
     complaint_contact_purge(now=later)

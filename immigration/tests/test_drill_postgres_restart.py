@@ -236,7 +236,7 @@ def test_postgres_restarted_under_load_answers_503_never_500_and_resumes_by_itse
     for booking in bookings:
         assert BookingEvent.objects.filter(booking=booking).exists()
         assert OutboundMessage.objects.filter(
-            subject=f"booking:{booking.code}", kind="booking_confirmed"
+            **booking.about.fields(), kind="booking_confirmed"
         ).exists()
     print(
         f"\nPostgreSQL drill: {len(load.answers)} requests, "

@@ -173,9 +173,7 @@ def test_a_worker_killed_in_the_middle_of_the_expiry_job(provider):
     for booking in late:
         assert BookingEvent.objects.filter(booking=booking, to_status="expired").count() == 1
         assert (
-            OutboundMessage.objects.filter(
-                subject=f"booking:{booking.code}", kind="booking_expired"
-            ).count()
+            OutboundMessage.objects.filter(**booking.about.fields(), kind="booking_expired").count()
             == 1
         )
         assert _expiry_notices_sent(booking.phone, provider) == 1

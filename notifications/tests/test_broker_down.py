@@ -32,7 +32,7 @@ def test_a_notice_queued_while_the_broker_is_down_goes_out_when_it_is_back(
     celery_worker_process, broker_down, request, wait_until
 ):
     booking = book(office())  # commits; the on-commit dispatch finds no broker
-    message = OutboundMessage.objects.get(subject=f"booking:{booking.code}")
+    message = OutboundMessage.objects.get(**booking.about.fields())
     assert message.status == "queued"
 
     request.getfixturevalue("broker_down")  # the fixture's teardown restores the broker

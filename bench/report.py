@@ -16,6 +16,8 @@ def brief(run: dict) -> str:
         "accepted_per_s",
         "sold_out_s",
         "messages_per_s",
+        "deliveries_per_s",
+        "answered_after_s",
         "seconds",
         "batches",
         "correct",
@@ -30,6 +32,8 @@ def brief(run: dict) -> str:
             "duplicate_queue_numbers",
             "malformed_booked",
             "inbound_rows",
+            "acknowledged",
+            "answered",
             "server_errors",
             "connection_errors",
             "refusals",
@@ -38,6 +42,8 @@ def brief(run: dict) -> str:
         parts += [f"{k}={run[k]}" for k in why if k in run]
     if "latency_ms" in run:
         parts.append(f"p99={run['latency_ms']['p99']}ms")
+    if "cpu_ms_per_message" in run:
+        parts.append(f"cpu_ms={run['cpu_ms_per_message']}")
     return ", ".join(parts)
 
 
@@ -143,6 +149,40 @@ def markdown(results: dict) -> str:
         )
         lines.append(
             _row("WhatsApp inbound: bookings made", [r["bookings_in_db"] for r in runs], "", "4000")
+        )
+    for key, label in (("inbound", "WhatsApp inbound"), ("webhook", "WhatsApp webhook")):
+        if key in results and "cpu_ms_per_message" in results[key][0]:
+            runs = results[key]
+            for kind in runs[0]["cpu_ms_per_message"]:
+                lines.append(
+                    _row(
+                        f"{label}: CPU ms per message, {kind}",
+                        [r["cpu_ms_per_message"][kind] for r in runs],
+                        " ms",
+                        "<= 15 ms" if kind == "total" else "",
+                    )
+                )
+    if "webhook" in results:
+        runs = results["webhook"]
+        lines.append(
+            _row(
+                "WhatsApp webhook (5,000 signed deliveries): deliveries/s",
+                [r["deliveries_per_s"] for r in runs],
+            )
+        )
+        lines.append(
+            _row(
+                "WhatsApp webhook: p99", [r["latency_ms"]["p99"] for r in runs], " ms", "<= 250 ms"
+            )
+        )
+        lines.append(
+            _row(
+                "WhatsApp webhook: end to end (all replies sent): msg/s",
+                [r["messages_per_s"] for r in runs],
+            )
+        )
+        lines.append(
+            _row("WhatsApp webhook: bookings made", [r["bookings_in_db"] for r in runs], "", "4000")
         )
     if "outbox" in results:
         lines.append(

@@ -33,6 +33,8 @@ BENCH_ENV = {
     "API_THROTTLE_WHATSAPP": "100000/min",
     "WHATSAPP_SENDER_LIMIT": "1000000",
     "WHATSAPP_BACKEND": "notifications.backends.locmem.LocmemBackend",
+    # The Cloud API webhook's deliveries are signed with it (bench/inbound.py).
+    "WHATSAPP_APP_SECRET": "bench-app-secret",
 }
 
 
@@ -72,7 +74,7 @@ class Stack:
                 log=self.logdir / "web.log",
             )
         )
-        self.servers.add(
+        self.worker = self.servers.add(
             launcher.celery_worker(
                 hostname="bench@%h",
                 concurrency=2,
@@ -92,6 +94,12 @@ class Stack:
 
         if ping.delay().get(timeout=90) != "pong":
             sys.exit("bench: the Celery worker did not answer")
+
+    def cpu_roots(self) -> dict[str, int | None]:
+        """The root process of each kind, for bench/cpu.py's `cpu_by_kind`."""
+        from bench.cpu import postmaster_pid
+
+        return {"gunicorn": self.web.pid, "worker": self.worker.pid, "postgres": postmaster_pid()}
 
     def stop(self) -> None:
         self.servers.stop()

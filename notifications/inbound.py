@@ -156,13 +156,20 @@ def _earlier(earlier: InboundMessage, message: Inbound) -> InboundResult:
     return InboundResult(earlier.reply, earlier.result, duplicate=True)
 
 
+def _language(sender: str) -> str:
+    """The language the sender chose, or the default: one indexed read. A contact row
+    is written only when a sender changes language (most never do), not per message."""
+    chosen = WhatsAppContact.objects.filter(phone=sender).values_list("language", flat=True)[:1]
+    return chosen[0] if chosen else WhatsAppContact._meta.get_field("language").default
+
+
 def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> InboundResult:
-    contact, _created = WhatsAppContact.objects.get_or_create(phone=message.sender)
+    language = _language(message.sender)
     over = _over_limit(message.sender)
     if over:
         reply = HandlerReply()
         if over == 1:
-            with translation.override(contact.language):
+            with translation.override(language):
                 reply.text = _(
                     "You have sent many messages. Please wait a few minutes and try again."
                 )
@@ -171,11 +178,12 @@ def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> Inbou
         reply.logged_text = ""
     else:
         handler = import_string(settings.WHATSAPP_INBOUND_HANDLER)
-        with translation.override(contact.language):
-            reply = handler(message=message, language=contact.language, now=now)
-        if reply.language and reply.language != contact.language:
-            contact.language = reply.language
-            contact.save(update_fields=["language", "updated_at"])
+        with translation.override(language):
+            reply = handler(message=message, language=language, now=now)
+        if reply.language and reply.language != language:
+            WhatsAppContact.objects.update_or_create(
+                phone=message.sender, defaults={"language": reply.language}
+            )
     record.reply = reply.full_text
     record.result = reply.result
     record.office_code = reply.office_code
@@ -189,7 +197,7 @@ def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> Inbou
             to=message.sender,
             text=reply.text,
             kind="reply",
-            language=reply.language or contact.language,
+            language=reply.language or language,
             sender=reply.sender_number,
             phone_number_id=reply.phone_number_id,
             subject=f"inbound:{record.pk}",

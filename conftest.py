@@ -12,6 +12,7 @@ database (pytest-django names it test_<name>_gw0, _gw1, ...), its own Redis data
 `cache.clear()` or queue reaches another's.
 """
 
+import importlib
 import time
 
 import pytest
@@ -258,3 +259,17 @@ def monotonic_clock(monkeypatch) -> MonotonicClock:
     for module in (soldout, calendar_cache):
         monkeypatch.setattr(module, "time", clock)
     return clock
+
+
+@pytest.fixture
+def pilot_offices(transactional_db):
+    """The 26 offices and the fee table, as `migrate` leaves them. Transactional tests
+    empty the database between tests, so they are loaded again by the migrations' own
+    functions when missing."""
+    from django.apps import apps
+
+    from offices.models import Office
+
+    if not Office.objects.exists():
+        importlib.import_module("offices.migrations.0002_pilot_offices").load_offices(apps, None)
+        importlib.import_module("bookings.migrations.0002_fees").load_fees(apps, None)

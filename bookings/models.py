@@ -79,6 +79,18 @@ class ActorKind(models.TextChoices):
 ABOUT_BOOKING = "booking"
 
 
+class PriorityClaim(models.TextChoices):
+    """Why a booking may use an office-day's priority places (UU 25/2009 art. 29): the
+    person's own group, or accompanying someone of the family who is in one. Checked
+    by the officer at the door."""
+
+    ELDERLY = "elderly", _("Elderly (60+)")
+    DISABLED = "disabled", _("Disabled")
+    CHILD = "child", _("Small child (under 5)")
+    PREGNANT = "pregnant", _("Pregnant")
+    COMPANION = "companion", _("Accompanying a priority person")
+
+
 class Booking(models.Model):
     office = models.ForeignKey(
         Office, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("office")
@@ -136,6 +148,10 @@ class Booking(models.Model):
         max_length=15,
         blank=True,
         validators=[RegexValidator(r"^\d{15}$", _("A billing code has 15 digits."))],
+    )
+    # Set when the booking took a priority place: the door checks the claim.
+    priority = models.CharField(
+        _("priority claim"), max_length=10, choices=PriorityClaim.choices, blank=True
     )
     hold_expires_at = models.DateTimeField(
         _("hold expires at"),

@@ -4,7 +4,6 @@ Screenshots of every page visited go to e2e/screenshots/ (printed at the end of 
 run) so a person can look at what the applicant sees.
 """
 
-import importlib
 import os
 from pathlib import Path
 
@@ -45,20 +44,6 @@ def browser():
         yield browser
         browser.close()
     print(f"\nScreenshots: {SHOTS}")
-
-
-@pytest.fixture
-def pilot_offices(transactional_db):
-    """The 26 offices and the fee table, as `migrate` leaves them. Transactional tests
-    empty the database between tests, so they are loaded again by the migrations' own
-    functions when missing."""
-    from django.apps import apps
-
-    from offices.models import Office
-
-    if not Office.objects.exists():
-        importlib.import_module("offices.migrations.0002_pilot_offices").load_offices(apps, None)
-        importlib.import_module("bookings.migrations.0002_fees").load_fees(apps, None)
 
 
 @pytest.fixture

@@ -26,6 +26,10 @@ app.conf.beat_schedule = {
     # Holds not confirmed by WhatsApp within BOOKING_HOLD_MINUTES; a lapsed hold counts
     # nowhere already, so a late run only delays the tidying.
     "release-expired-holds": {"task": "bookings.tasks.release_expired_holds", "schedule": 60.0},
+    # Waiting lists: lapsed offers passed on, unused priority places released before the
+    # day, and any free room offered to the lists (the hooks after commit do it at once;
+    # this catches a lost one).
+    "waitlist-sweep": {"task": "waitlist.tasks.sweep", "schedule": 60.0},
     # The day-before reminder, from BOOKING_REMINDER_HOUR in each office's zone.
     "send-reminders": {"task": "bookings.tasks.send_reminders", "schedule": 900.0},
     # Complaints, daily at 08:00 WIB (01:00 UTC): overdue cases to the supervisors,

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "bookings",
     "notifications",
     "complaints",
+    "waitlist",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +208,16 @@ BIRTH_DATE_GUESSES_PER_CODE = env.int("BIRTH_DATE_GUESSES_PER_CODE", default=50)
 # again (bookings/soldout.py); 0 turns the shortcut off.
 BOOKING_SOLD_OUT_SECONDS = env.float("BOOKING_SOLD_OUT_SECONDS", default=1.0)
 
+# --- Waiting lists (waitlist/) -------------------------------------------------------
+# How long freed places offered to the next request on a day's waiting list are held
+# for its `YA`; shorter as the day nears (never past the day's booking cut-off).
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=120)
+# The shortest an offer is ever held (the day's cut-off still wins over it).
+WAITLIST_OFFER_MIN_MINUTES = env.int("WAITLIST_OFFER_MIN_MINUTES", default=20)
+# Places freed anywhere in bookings are handed to this function after commit (as
+# WHATSAPP_INBOUND_HANDLER is named), so bookings needs no import of the app above it.
+PLACES_FREED_HANDLER = env("PLACES_FREED_HANDLER", default="waitlist.tasks.enqueue_places_freed")
+
 # --- Personal data retention (daily jobs; counts stay, names and numbers go) ------------
 # Applicants' personal data is erased this many days after the day of the visit. A
 # year lets staff answer questions about last year's visits and complaints that cite
@@ -236,7 +247,8 @@ if min(MESSAGE_RETENTION_DAYS, COMPLAINT_CONTACT_RETENTION_DAYS) < 1:
 WHATSAPP_BACKEND = env("WHATSAPP_BACKEND", default="notifications.backends.console.ConsoleBackend")
 # Inbound texts are handed to this function (as Django does with ROOT_URLCONF), so the
 # notifications app needs no import of the apps above it.
-WHATSAPP_INBOUND_HANDLER = "complaints.whatsapp.handle_message"
+# The waiting list's commands first (waitlist/whatsapp.py), then complaints', then bookings'.
+WHATSAPP_INBOUND_HANDLER = "waitlist.whatsapp.handle_message"
 # Per sender: this many messages in the window; one polite answer, then silence.
 WHATSAPP_SENDER_LIMIT = env.int("WHATSAPP_SENDER_LIMIT", default=20)
 WHATSAPP_SENDER_WINDOW_SECONDS = env.int("WHATSAPP_SENDER_WINDOW_SECONDS", default=600)

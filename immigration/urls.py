@@ -9,6 +9,7 @@ from complaints import views_dashboard, views_public
 from complaints.views import evidence_file
 from immigration.health import healthz
 from offices import views as office_views
+from waitlist import views as waitlist_pages
 
 admin.site.site_header = _("Antrean: Immigration front desk")
 admin.site.site_title = _("Antrean")
@@ -20,6 +21,8 @@ urlpatterns = [
     path("pesan/<str:code>/", booking_pages.confirmation, name="booking-confirmation"),
     path("pesan/<str:code>/kalender.ics", booking_pages.ics, name="booking-ics"),
     path("cek/", booking_pages.check, name="booking-check"),
+    path("cek/tunggu/", waitlist_pages.check, name="waitlist-check"),
+    path("tunggu/", waitlist_pages.join, name="waitlist-join"),
     path("loket/pintu/", views_desk.door, name="desk-door"),
     path("loket/antrean/", views_desk.queue, name="desk-queue"),
     path("loket/layanan/", views_desk.counter, name="desk-counter"),

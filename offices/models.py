@@ -282,6 +282,9 @@ class Slot(models.Model):
     # Queue numbers follow slot order: this slot's bookings are numbered from
     # queue_base + 1 (the places of the earlier slots of the day come first).
     queue_base = models.PositiveIntegerField(_("first queue number - 1"), default=0)
+    # Free places kept for priority bookings (waitlist.PriorityQuota): an ordinary booking
+    # may take only capacity - booked - priority_kept (bookings' allocation service).
+    priority_kept = models.PositiveIntegerField(_("places kept for priority"), default=0)
 
     class Meta:
         verbose_name = _("slot")

@@ -35,6 +35,11 @@ _READ_BOOKINGS = [
     "bookings.view_fee",
     "bookings.view_countercall",
     "bookings.view_counterservice",
+    "waitlist.view_waitlistrequest",
+    "waitlist.view_waitlistperson",
+    "waitlist.view_waitlistoffer",
+    "waitlist.view_priorityquota",
+    "waitlist.view_priorityday",
 ]
 _DESK = [*_READ_BOOKINGS, MOVE_BOOKINGS, ISSUE_TICKETS]
 _COMPLAINTS = [
@@ -56,6 +61,9 @@ ROLE_PERMISSIONS = {
         "offices.add_capacityoverride",
         "offices.change_capacityoverride",
         "offices.delete_capacityoverride",
+        "waitlist.add_priorityquota",
+        "waitlist.change_priorityquota",
+        "waitlist.delete_priorityquota",
         *_COMPLAINTS,
     ],
     # Inspectors audit: they read every office's bookings and move none.

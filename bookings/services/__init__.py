@@ -23,6 +23,8 @@ from bookings.services.allocation import (
     _insert,
     booking_create,
     booking_create_family,
+    day_places_left,
+    slot_room,
 )
 from bookings.services.changes import (
     LOOKUP_LOCKOUT_SECONDS,
@@ -79,10 +81,12 @@ __all__ = [
     "counter_latest_call",
     "counter_service_in_turn",
     "day_full_error",
+    "day_places_left",
     "fee_current",
     "fees_in_force",
     "holds_release",
     "holds_release_expired",
     "priority_ticket_issue",
     "queue_call_next",
+    "slot_room",
 ]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from bookings import soldout
 from bookings.applicant import Applicant
+from bookings.freed import places_freed_on_commit
 from bookings.models import (
     HOLDING_STATUSES,
     ActorKind,
@@ -97,8 +98,18 @@ def _record(booking: Booking, from_status: str, actor: Actor, note: str = "") ->
 
 
 def _lock(booking: Booking) -> Booking:
+    """Lock the booking with its slot and office rows. FOR NO KEY UPDATE: it excludes
+    the other paths that lock these rows (a cancellation, "call next"), but not the
+    foreign-key checks (FOR KEY SHARE) of transactions inserting bookings, offers or
+    events that point at the office or slot; FOR UPDATE blocked those at their
+    commit while the cancellation waited for a slot they held: a deadlock of every
+    cancellation with concurrent bookings of the day (waitlist/tests/test_concurrency)."""
     bound_lock_waits()
-    return Booking.objects.select_for_update().select_related("slot", "office").get(pk=booking.pk)
+    return (
+        Booking.objects.select_for_update(no_key=True)
+        .select_related("slot", "office")
+        .get(pk=booking.pk)
+    )
 
 
 def _transition(booking: Booking, to: str, actor: Actor, note: str = "", **fields) -> Booking:
@@ -113,6 +124,7 @@ def _transition(booking: Booking, to: str, actor: Actor, note: str = "", **field
     if from_status in HOLDING_STATUSES and to not in HOLDING_STATUSES:
         Slot.objects.filter(pk=booking.slot_id).update(booked=F("booked") - 1)
         soldout.forget(booking.office.code, booking.date)
+        places_freed_on_commit(booking.office_id, booking.date)
     booking.status = to
     for name, value in fields.items():
         setattr(booking, name, value)

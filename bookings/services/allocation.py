@@ -25,7 +25,7 @@ from collections import Counter
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -37,6 +37,7 @@ from bookings.models import (
     Booking,
     ServiceType,
 )
+from bookings.priority import priority_claims
 from bookings.services.actor import Actor, S, _local_time, _minutes, _record
 from bookings.services.holds import _release_day_holds, holds_release
 from bookings.services.queue_numbers import _day_top_seq, _queue_seqs
@@ -105,14 +106,45 @@ def _check_open(office: Office, day: dt.date) -> None:
         raise DomainError(code="day_closed", message=message, fields={"date": [message]})
 
 
-def _day_room(office: Office, day: dt.date, now: dt.datetime) -> tuple[int, int]:
-    """(slots on offer, places left) among the day's slots that have not started, in
-    one query and without a lock. A closure or a re-plan retires a day's slots (deletes
-    them or sets their capacity to 0), so slots on offer mean the day is open."""
+# --- the capacity rule ------------------------------------------------------------------
+# How many places of a slot a booking may take, written once: a priority booking (one
+# with a person UU 25/2009 names, bookings/priority.py) may take every free place; any
+# other booking only those not kept for priority (Slot.priority_kept, set from the
+# office's waitlist.PriorityQuota until its release before the day). The ORM form and
+# the SQL form of the rush's one statement are the same expression, side by side.
+_ROOM_SQL = {True: "capacity - booked", False: "capacity - booked - priority_kept"}
+
+
+def slot_room(priority: bool):
+    """The places of a slot a booking may take, as an ORM expression."""
+    room = F("capacity") - F("booked")
+    return room if priority else room - F("priority_kept")
+
+
+def _day_room(
+    office: Office, day: dt.date, now: dt.datetime, priority: bool = False
+) -> tuple[int, int, int]:
+    """(slots on offer, places left for such a booking, places left for a priority
+    booking) among the day's slots that have not started, in one query and without a
+    lock. A closure or a re-plan retires a day's slots (deletes them or sets their
+    capacity to 0), so slots on offer mean the day is open."""
     row = Slot.objects.filter(office=office, date=day, starts_at__gt=now, capacity__gt=0).aggregate(
-        offered=Count("pk"), left=Coalesce(Sum(F("capacity") - F("booked")), 0)
+        offered=Count("pk"),
+        left=Coalesce(Sum(slot_room(priority)), 0),
+        anyone=Coalesce(Sum(slot_room(True)), 0),
     )
-    return row["offered"], row["left"]
+    return row["offered"], row["left"], row["anyone"]
+
+
+def day_places_left(*, office: Office, day: dt.date, now: dt.datetime, priority: bool) -> int:
+    """How many people a booking (priority or not) made now could still book on `day`:
+    the free places of its slots yet to start under the capacity rule, plus the places
+    of lapsed holds not yet swept (a booking releases those itself). Reads only, no
+    lock (the waiting list asks it under its own list lock)."""
+    offered, left, _anyone = _day_room(office, day, now, priority)
+    if not offered:
+        return 0
+    return max(left, 0) + _lapsed_holds(office, day, now)
 
 
 def _lapsed_holds(office: Office, day: dt.date, now: dt.datetime) -> int:
@@ -273,43 +305,64 @@ def _check_client(*, client: str, count: int, now: dt.datetime) -> None:
 # is being booked this instant, the second form waits for the earliest; PostgreSQL then
 # re-checks `booked < capacity` and, if it filled, moves on to the next slot.
 _TAKE_EARLIEST_PLACE = """
-UPDATE offices_slot SET booked = booked + 1
+UPDATE offices_slot SET booked = booked + 1{use_kept}
 WHERE id = (
     SELECT id FROM offices_slot
     WHERE office_id = %(office)s AND date = %(day)s AND starts_at > %(now)s
-        AND booked < capacity
-    ORDER BY starts_at
+        AND {room} > 0
+    ORDER BY {order}starts_at
     LIMIT 1{lock}
 )
 """
-
-
+# A priority booking takes a kept place first (the earliest slot that keeps one), and
+# uses it up; any other booking takes the earliest slot with room under the rule.
+_PRIORITY_TAKE = {
+    True: {
+        "use_kept": ", priority_kept = GREATEST(priority_kept - 1, 0)",
+        "order": "priority_kept > 0 DESC, ",
+    },
+    False: {"use_kept": "", "order": ""},
+}
 # SQLite (make run) has one writer at a time and no row locks.
 _PLACE_LOCKS = {"postgresql": (" FOR UPDATE SKIP LOCKED", " FOR UPDATE"), "sqlite": ("",)}
 
 
-def _take_earliest_place(office: Office, day: dt.date, now: dt.datetime) -> Slot | None:
-    """The earliest slot with room, locked, its counter already raised by one; None
-    when the day has no room left."""
+def _take_earliest_place(
+    office: Office, day: dt.date, now: dt.datetime, priority: bool = False
+) -> Slot | None:
+    """The earliest slot with room (a kept one first for a priority booking), locked,
+    its counter already raised by one; None when the day has no room left."""
     params = {
         "office": office.pk,
         "day": connection.ops.adapt_datefield_value(day),
         "now": connection.ops.adapt_datetimefield_value(now),
     }
     for lock in _PLACE_LOCKS[connection.vendor]:
-        taken = execute_returning(_TAKE_EARLIEST_PLACE.format(lock=lock), params, Slot)
+        sql = _TAKE_EARLIEST_PLACE.format(
+            lock=lock, room=_ROOM_SQL[priority], **_PRIORITY_TAKE[priority]
+        )
+        taken = execute_returning(sql, params, Slot)
         if taken:
             return taken[0]
     return None
 
 
 def _take_places(
-    *, office: Office, day: dt.date, count: int, slot_id: int | None, now: dt.datetime
+    *,
+    office: Office,
+    day: dt.date,
+    count: int,
+    slot_id: int | None,
+    now: dt.datetime,
+    priority: bool = False,
 ) -> list[Slot]:
     """Take `count` places: lock the slots, raise their counters, and return one slot
     per place (a slot repeats for several places in it). A family fills consecutive
-    places: the chosen (or earliest) slot, then the next."""
-    candidates = Slot.objects.filter(office=office, date=day, starts_at__gt=now)
+    places: the chosen (or earliest) slot, then the next. The room of a slot is the
+    capacity rule's (`slot_room`); a priority booking uses up kept places."""
+    candidates = Slot.objects.filter(office=office, date=day, starts_at__gt=now).annotate(
+        room=slot_room(priority)
+    )
     if slot_id is not None:
         chosen = candidates.select_for_update().filter(pk=slot_id).first()
         if chosen is None:
@@ -319,7 +372,7 @@ def _take_places(
                 fields={"slot": [_("Not available.")]},
             )
         if count == 1:
-            if chosen.booked >= chosen.capacity:
+            if chosen.room <= 0:
                 raise ConflictError(
                     code="slot_full",
                     message=_(
@@ -327,29 +380,43 @@ def _take_places(
                     )
                     % {"time": _local_time(office, chosen.starts_at)},
                 )
-            return _counted([chosen])
+            return _counted([chosen], priority)
         candidates = candidates.filter(starts_at__gte=chosen.starts_at)
     elif count == 1:  # the rush's request: one statement
-        slot = _take_earliest_place(office, day, now)
+        slot = _take_earliest_place(office, day, now, priority)
         if slot is None:
             raise day_full_error(office.name, day, count)
         return [slot]
 
     # A family: lock the day's slots in start order (the same order as everyone else).
     allocated: list[Slot] = []
-    for slot in candidates.select_for_update().order_by("starts_at"):
-        room = slot.capacity - slot.booked
-        take = min(room, count - len(allocated))
+    locked = list(candidates.select_for_update().order_by("starts_at"))
+    for slot in locked:
+        take = min(slot.room, count - len(allocated))
         allocated.extend([slot] * max(take, 0))
         if len(allocated) == count:
-            return _counted(allocated)
+            return _counted(allocated, priority, also=locked)
     raise day_full_error(office.name, day, count)
 
 
-def _counted(allocated: list[Slot]) -> list[Slot]:
-    """Raise the counters of locked slots by the places taken in each."""
+def _counted(allocated: list[Slot], priority: bool = False, also: list[Slot] = ()) -> list[Slot]:
+    """Raise the counters of locked slots by the places taken in each. A priority
+    booking uses up as many kept places as it took: those of its own slots first, then
+    of the other locked slots `also` (a family placed before the kept places)."""
+    unused = 0
     for slot_id, places in sorted(Counter(slot.pk for slot in allocated).items()):
-        Slot.objects.filter(pk=slot_id).update(booked=F("booked") + places)
+        kept = {"priority_kept": Greatest(F("priority_kept") - places, 0)} if priority else {}
+        Slot.objects.filter(pk=slot_id).update(booked=F("booked") + places, **kept)
+        if priority:
+            slot = next(s for s in allocated if s.pk == slot_id)
+            unused += max(places - slot.priority_kept, 0)
+    for slot in also if priority else ():
+        if unused <= 0:
+            break
+        if slot.priority_kept > 0 and slot not in allocated:
+            use = min(unused, slot.priority_kept)
+            Slot.objects.filter(pk=slot.pk).update(priority_kept=F("priority_kept") - use)
+            unused -= use
     return allocated
 
 
@@ -397,6 +464,7 @@ def booking_create_family(
     rescheduled_from: Booking | None = None,
     phone_verified: bool = False,
     hold_client: str = "",
+    priority: list[str] | None = None,
 ) -> list[Booking]:
     """Book every applicant at `office` on `date` from one phone: all or nothing, in
     consecutive places where possible, the first in slot `slot_id` if given (else the
@@ -409,6 +477,10 @@ def booking_create_family(
     without any message to the typed number, confirmed by `booking_hold_confirm`
     within BOOKING_HOLD_MINUTES; `hold_client` (the network or key that asked) may
     have at most BOOKING_HOLD_CLIENT_MAX live holds.
+
+    `priority`: the applicants' claims (disabled, pregnant; age is read from the birth
+    date, bookings/priority.py); a request with one priority person may take the
+    day's places kept for priority, and each booking records its claim for the door.
 
     Takes advisory locks on the phone, each person and the hold client, then slot row
     locks (all of the day's, in start order, when lapsed or overridden holds of the
@@ -439,15 +511,18 @@ def booking_create_family(
             code="duplicate_applicant", message=_("The same person appears twice in this request.")
         )
     phone = normalise_booking_phone(phone)
+    claims = priority_claims(people, date, priority)
+    is_priority = any(claims)
     _check_day(office, date, now)
-    offered, left = _day_room(office, date, now)
+    offered, left, anyone = _day_room(office, date, now, is_priority)
     if offered and left < len(people):
         left += _lapsed_holds(office, date, now)  # places that are free, not yet swept
     if offered and left < len(people):
         # The rush's common case once a day is sold out: refused on one indexed read,
         # before any lock, so the last places are not queued behind the refusals; and
-        # remembered for a moment, so the next ones are refused before DRF.
-        if left == 0:
+        # remembered for a moment, so the next ones are refused before DRF (only when
+        # no place is left for anyone: kept places still take priority bookings).
+        if left == 0 and anyone == 0:
             soldout.remember(office.code, office.name, date)
         raise day_full_error(office.name, date, len(people))
     if not offered:
@@ -478,7 +553,12 @@ def booking_create_family(
         transaction.on_commit(lambda: holds_release(ids=sorted(elsewhere), now=now))
     try:
         allocated = _take_places(
-            office=office, day=date, count=len(people), slot_id=slot_id, now=now
+            office=office,
+            day=date,
+            count=len(people),
+            slot_id=slot_id,
+            now=now,
+            priority=is_priority,
         )
     except ConflictError as full:
         if full.code == "day_full":
@@ -504,7 +584,7 @@ def booking_create_family(
             "hold_client": hold_client[:64],
         }
     bookings: list[Booking] = []
-    for person, slot in zip(people, allocated, strict=True):
+    for person, slot, claim in zip(people, allocated, claims, strict=True):
         booking = _insert(
             Booking(
                 office=office,
@@ -521,6 +601,7 @@ def booking_create_family(
                 channel=actor.channel,
                 rescheduled_from=rescheduled_from,
                 expires_at=slot.starts_at + late,
+                priority=claim,
             )
         )
         _record(booking, "", actor, note=gettext_noop("rescheduled") if rescheduled_from else "")

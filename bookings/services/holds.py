@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from bookings import codes, notices, soldout
 from bookings.applicant import Applicant
+from bookings.freed import places_freed_on_commit
 from bookings.models import (
     HOLDING_STATUSES,
     ActorKind,
@@ -62,6 +63,7 @@ def _release_locked(rows: list[tuple[int, int, int, dt.date]], *, now: dt.dateti
     )
     for office_id, day in {(row[2], row[3]) for row in rows}:
         soldout.forget(codes_by_office[office_id], day)
+        places_freed_on_commit(office_id, day)
 
 
 def _lock_holds(holds, limit: int | None = None) -> list[tuple[int, int, int, dt.date]]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from bookings import notices
+from bookings.freed import places_freed_on_commit
 from bookings.models import (
     ActorKind,
     Booking,
@@ -103,6 +104,9 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
                 booking.office = offices[booking.office_id]
                 booking.slot = slots[booking.slot_id]
             notices.notify_expired_many(expired)
+            # A no-show's place is past; a place of a later slot that day is not.
+            for office_id, day in sorted({(b.office_id, b.date) for b in expired}):
+                places_freed_on_commit(office_id, day)
             total += len(expired)
         if len(expired) < batch_size:
             return total

@@ -96,7 +96,7 @@ def test_the_database_refuses_an_overlap_written_past_the_service():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_overlapping_inserts_leave_one():
+def test_two_concurrent_overlapping_inserts_leave_one(pilot_offices):
     """Each in its own connection, released at once: straight ORM inserts (the
     database alone decides) and service calls (the office lock decides)."""
     office = _office()

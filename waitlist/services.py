@@ -1,0 +1,819 @@
+"""Waiting lists: join, leave, position, and the offer of freed places.
+
+How a freed place reaches the list, exactly once:
+- Every path in bookings that frees places of a day hands (office, day) to
+  PLACES_FREED_HANDLER after its commit (bookings/freed.py); a beat sweep
+  (`waitlist_sweep`) does the same for every day with waiting requests, so a lost hook
+  only delays an offer.
+- `places_freed` runs under the day's list lock (an exclusive advisory lock, one per
+  office-day), so two runs never look at the same free places. It offers the room an
+  ordinary booking could take (the allocation service's rule) to the waiting requests
+  in list order, each whose people fit, until no room or no fitting request is left.
+- An offer *holds* its places as held bookings (bookings' own holds, expiring with the
+  offer): the slot counters count them, so no other booking, and no second offer, can
+  take an offered place; the database's `slot_never_overbooked` is the last word.
+- `YA` confirms those holds (bookings' `booking_hold_confirm`); silence lets them lapse
+  and the sweep passes the places on; `TIDAK`/`NO` or leaving the list releases them at
+  once.
+
+Lock order, in every path here: the list lock, then the phone and person locks (as in
+bookings), then rows (requests, offers, bookings, slots). The list lock is always
+taken alone, first, so no path holds a person lock while waiting for a list.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from bookings import codes, notices
+from bookings.applicant import Applicant, normalise_booking_phone
+from bookings.models import HOLDING_STATUSES, ActorKind, Booking, BookingStatus, Channel
+from bookings.priority import CLAIMABLE, priority_claims
+from bookings.services import (
+    Actor,
+    booking_create_family,
+    booking_hold_confirm,
+    day_places_left,
+    holds_release,
+)
+from immigration.attempts import GuessLimit, guesses_check, guesses_record_failure
+from immigration.errors import ConflictError, DomainError, NotFoundError
+from immigration.locks import advisory_xact_lock, advisory_xact_locks, office_day_key
+from notifications.models import About
+from notifications.services import outbox_enqueue
+from offices import localtime, schedule
+from offices.models import Office, Slot
+from offices.services import slots_ensure
+from waitlist.models import (
+    ABOUT_WAITLIST,
+    ACTIVE_STATES,
+    OfferState,
+    PriorityDay,
+    PriorityQuota,
+    RequestState,
+    WaitlistOffer,
+    WaitlistPerson,
+    WaitlistRequest,
+)
+
+R = RequestState
+SYSTEM = Actor(ActorKind.SYSTEM, Channel.SYSTEM, label="waitlist")
+# Refusals that end a request: its people can never be booked from it that day.
+_ENDING = {"duplicate_booking", "no_show_blocked"}
+# Refusals that end every offer of the day: the day cannot be booked any more.
+_DAY_OVER = {"date_past", "same_day_closed", "day_closed", "office_inactive", "not_released"}
+
+
+def _list_key(office_id: int, day: dt.date) -> str:
+    return f"waitlist:{office_id}:{day.isoformat()}"
+
+
+def lock_list(office: Office, day: dt.date) -> None:
+    """The day's list lock (exclusive, transaction-scoped). Taken alone and first."""
+    advisory_xact_lock(_list_key(office.pk, day))
+
+
+# --- time --------------------------------------------------------------------------------
+
+
+def day_cutoff(office: Office, day: dt.date) -> dt.datetime:
+    """The last instant `day` can be booked: its same-day cut-off, or its start when the
+    office never books the same day. No offer is held past it."""
+    at = office.same_day_cutoff or dt.time(0, 0)
+    return dt.datetime.combine(day, at, tzinfo=schedule.office_zone(office))
+
+
+def offer_expiry(office: Office, day: dt.date, now: dt.datetime) -> dt.datetime:
+    """When an offer made now lapses: WAITLIST_OFFER_MINUTES, but at most a quarter of
+    the time left before the day's cut-off (so, as the day nears, an unanswered offer
+    still leaves time to pass the places on), at least WAITLIST_OFFER_MIN_MINUTES, and
+    never past the cut-off."""
+    cutoff = day_cutoff(office, day)
+    minutes = min(settings.WAITLIST_OFFER_MINUTES, (cutoff - now).total_seconds() / 60 / 4)
+    minutes = max(minutes, settings.WAITLIST_OFFER_MIN_MINUTES)
+    return min(now + dt.timedelta(minutes=minutes), cutoff)
+
+
+# --- join, confirm, leave, position ----------------------------------------------------
+
+
+def _refuse_day(office: Office, day: dt.date, now: dt.datetime) -> None:
+    if not office.is_active:
+        raise DomainError(code="office_inactive", message=_("This office does not take bookings."))
+    if now >= day_cutoff(office, day):
+        raise DomainError(
+            code="waitlist_closed",
+            message=_("Booking for %(date)s has closed; its waiting list too.")
+            % {"date": notices.day_text(day)},
+            fields={"date": [_("Closed.")]},
+        )
+    if day > schedule.last_released_day(office, now):
+        raise DomainError(
+            code="not_released",
+            message=_("%(date)s is not open for booking yet; its waiting list neither.")
+            % {"date": notices.day_text(day)},
+            fields={"date": [_("Not open for booking yet.")]},
+        )
+
+
+@transaction.atomic
+def waitlist_join(
+    *,
+    office: Office,
+    date: dt.date,
+    applicants: list[Applicant],
+    phone: str,
+    phone_verified: bool,
+    channel: str,
+    language: str = "id",
+    priority: list[str] | None = None,
+    now: dt.datetime | None = None,
+) -> WaitlistRequest:
+    """Put a family (1 to BOOKING_FAMILY_MAX people, kept together) on the waiting list
+    of `office` on `date`. Only a confirmed phone enters the list: from WhatsApp the
+    sender is the phone (`phone_verified`) and the request waits at once; from the web
+    it is `pending` until `YA <ref>` arrives from that number (`waitlist_confirm`),
+    like a hold, and only then takes its place on the list.
+
+    Refused, changing nothing: a day not open or past its cut-off, a person already on
+    this day's list or booked that day, more people on the lists of one phone than
+    BOOKING_PHONE_MAX_ACTIVE. If the day has room, the request is offered it at once
+    (after commit, by `places_freed`).
+
+    Locks: the day's list lock, then the phone and person locks, as bookings take them."""
+    now = now or timezone.now()
+    if not applicants:
+        raise DomainError(code="no_applicants", message=_("Add at least one applicant."))
+    if len(applicants) > settings.BOOKING_FAMILY_MAX:
+        raise DomainError(
+            code="family_too_large",
+            message=_("One request books at most %(max)d people.")
+            % {"max": settings.BOOKING_FAMILY_MAX},
+            fields={"family": [_("Too many people.")]},
+        )
+    today = schedule.local_today(office, now)
+    people = [person.validated(today=today) for person in applicants]
+    if len({p.lock_keys[0] for p in people}) < len(people):
+        raise DomainError(
+            code="duplicate_applicant", message=_("The same person appears twice in this request.")
+        )
+    claims = priority_claims(people, date, priority)
+    phone = normalise_booking_phone(phone)
+    _refuse_day(office, date, now)
+
+    lock_list(office, date)
+    advisory_xact_locks(exclusive=[f"phone:{phone}", *(key for p in people for key in p.lock_keys)])
+    for person in people:
+        if WaitlistPerson.objects.filter(
+            request__office=office,
+            request__date=date,
+            request__state__in=[*ACTIVE_STATES, R.PENDING],
+            name=person.name,
+            birth_date=person.birth_date,
+        ).exists():
+            raise ConflictError(
+                code="already_waiting",
+                message=_("%(name)s is already on the waiting list of %(date)s.")
+                % {"name": person.name, "date": notices.day_text(date)},
+            )
+        if Booking.objects.filter(
+            office=office,
+            date=date,
+            name=person.name,
+            birth_date=person.birth_date,
+            status__in=HOLDING_STATUSES,
+        ).exists():
+            raise ConflictError(
+                code="duplicate_booking",
+                message=_("%(name)s already has a booking at this office on that day.")
+                % {"name": person.name},
+            )
+    on_lists = sum(
+        WaitlistRequest.objects.filter(
+            phone=phone, state__in=[*ACTIVE_STATES, R.PENDING]
+        ).values_list("people_count", flat=True)
+    )
+    if on_lists + len(people) > settings.BOOKING_PHONE_MAX_ACTIVE:
+        raise ConflictError(
+            code="limit_reached",
+            message=_("One WhatsApp number may have at most %(max)d people on waiting lists.")
+            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
+        )
+    request = WaitlistRequest.objects.create(
+        office=office,
+        date=date,
+        ref=_new_ref(),
+        position=_next_position(office, date) if phone_verified else None,
+        state=R.WAITING if phone_verified else R.PENDING,
+        confirm_by=None if phone_verified else now + _hold_minutes(),
+        phone=phone,
+        language=language,
+        channel=channel,
+        people_count=len(people),
+        joined_at=now,
+    )
+    WaitlistPerson.objects.bulk_create(
+        WaitlistPerson(
+            request=request,
+            name=p.name,
+            birth_date=p.birth_date,
+            nik=p.nik or "",
+            priority=claim,
+        )
+        for p, claim in zip(people, claims, strict=True)
+    )
+    if phone_verified:
+        _after_commit_offer(office, date)
+    return request
+
+
+def _hold_minutes() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+
+
+def _new_ref() -> str:
+    while True:
+        ref = codes.new_code()
+        if not WaitlistRequest.objects.filter(ref=ref).exists():
+            return ref
+
+
+def _next_position(office: Office, day: dt.date) -> int:
+    """The end of the day's list. The caller holds the list lock."""
+    top = WaitlistRequest.objects.filter(office=office, date=day).aggregate(top=Max("position"))
+    return (top["top"] or 0) + 1
+
+
+def _after_commit_offer(office: Office, day: dt.date) -> None:
+    from bookings.freed import places_freed_on_commit
+
+    places_freed_on_commit(office.pk, day)
+
+
+def waitlist_confirm(
+    *, office: Office, phone: str, ref: str, now: dt.datetime | None = None
+) -> WaitlistRequest:
+    """`YA <ref>` from `phone`: a web request the phone now confirms takes its place at
+    the end of the list. One bilingual answer for a ref that is not this phone's
+    pending request at this office (as for holds). Locks: the list lock, then the
+    request row."""
+    now = now or timezone.now()
+    request = _own_request(office=office, phone=phone, ref=ref)
+    with transaction.atomic():
+        lock_list(office, request.date)
+        request = WaitlistRequest.objects.select_for_update().get(pk=request.pk)
+        if request.state != R.PENDING:
+            if request.state in ACTIVE_STATES:
+                raise ConflictError(
+                    code="already_confirmed",
+                    message=_("You are already on this waiting list."),
+                )
+            raise ConflictError(
+                code="waitlist_request_closed", message=_("This waiting-list request has ended.")
+            )
+        if request.confirm_by <= now:
+            request.state = R.EXPIRED
+            request.save(update_fields=["state", "updated_at"])
+            expired = True
+        else:
+            expired = False
+            request.state = R.WAITING
+            request.position = _next_position(office, request.date)
+            request.save(update_fields=["state", "position", "updated_at"])
+            _after_commit_offer(office, request.date)
+    if expired:
+        raise ConflictError(
+            code="waitlist_confirm_expired",
+            message=_(
+                "This waiting-list request was not confirmed within %(minutes)d minutes. "
+                "Please join again."
+            )
+            % {"minutes": settings.BOOKING_HOLD_MINUTES},
+        )
+    return request
+
+
+def _own_request(*, office: Office, phone: str, ref: str) -> WaitlistRequest:
+    canonical = codes.canonical(ref or "")
+    request = (
+        WaitlistRequest.objects.filter(ref=canonical, office=office, phone=phone).first()
+        if canonical
+        else None
+    )
+    if request is None:
+        parts = []
+        for language in ("id", "en"):
+            with translation.override(language):
+                parts.append(
+                    _("No waiting-list request of this WhatsApp number has the reference %(ref)s.")
+                    % {"ref": codes.display(canonical) if canonical else "-"}
+                )
+        raise NotFoundError(code="waitlist_not_found", message="\n".join(parts))
+    return request
+
+
+def waitlist_leave(*, request: WaitlistRequest, now: dt.datetime | None = None) -> WaitlistRequest:
+    """Leave the list. An open offer is declined and its held places released at once,
+    and passed on. Locks: the list lock, then the request row, then the offer's held
+    bookings (by bookings' `holds_release`)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock_list(request.office, request.date)
+        request = WaitlistRequest.objects.select_for_update().get(pk=request.pk)
+        if request.state not in [*ACTIVE_STATES, R.PENDING]:
+            raise ConflictError(
+                code="waitlist_request_closed", message=_("This waiting-list request has ended.")
+            )
+        for offer in request.offers.filter(state=OfferState.OPEN).select_for_update():
+            _close_offer(offer, OfferState.DECLINED, now)
+        request.state = R.LEFT
+        request.save(update_fields=["state", "updated_at"])
+        _after_commit_offer(request.office, request.date)
+    return request
+
+
+def waitlist_position(*, request: WaitlistRequest) -> int | None:
+    """1 for the first waiting request of its day, and so on; None once it is no longer
+    waiting (offered, booked, left, expired, not yet confirmed). Reads only."""
+    if request.state != R.WAITING:
+        return None
+    return (
+        WaitlistRequest.objects.filter(
+            office_id=request.office_id,
+            date=request.date,
+            state=R.WAITING,
+            position__lt=request.position,
+        ).count()
+        + 1
+    )
+
+
+def waitlist_of_phone(*, office: Office, phone: str) -> list[WaitlistRequest]:
+    """The phone's requests at `office` still on a list, soonest day first (STATUS)."""
+    return list(
+        WaitlistRequest.objects.filter(
+            office=office, phone=phone, state__in=[*ACTIVE_STATES, R.PENDING]
+        ).order_by("date", "pk")
+    )
+
+
+# --- offers ------------------------------------------------------------------------------
+
+
+def places_freed(
+    *, office: Office, day: dt.date, now: dt.datetime | None = None
+) -> list[WaitlistOffer]:
+    """Offer the day's free places to its waiting list: to each waiting request in list
+    order whose people fit the room left (the allocation service's count of places an
+    ordinary booking may take, or a priority one for a request with a priority person),
+    by holding the places for it (held bookings that lapse with the offer) and writing
+    to it by WhatsApp. Stops when no room is left or no waiting request fits.
+
+    Idempotent and safe to call any number of times, at once from several workers: it
+    runs under the day's list lock, and the held bookings are counted in the slots, so
+    a place once offered is not free to offer again. Commits on its own (durable).
+    Returns the offers made."""
+    now = now or timezone.now()
+    offers: list[WaitlistOffer] = []
+    with transaction.atomic(durable=True):
+        lock_list(office, day)
+        if now >= day_cutoff(office, day):
+            return offers
+        expires = offer_expiry(office, day, now)
+        waiting = list(
+            WaitlistRequest.objects.filter(office=office, date=day, state=R.WAITING)
+            .order_by("position")
+            .prefetch_related("people")
+        )
+        if not waiting:
+            return offers
+        room = {False: day_places_left(office=office, day=day, now=now, priority=False)}
+        room[True] = day_places_left(office=office, day=day, now=now, priority=True)
+        for request in waiting:
+            people = list(request.people.all())
+            priority = any(p.priority for p in people)
+            if request.people_count > room[priority]:
+                continue
+            try:
+                with transaction.atomic():
+                    offer = _offer(request, people, expires=expires, now=now)
+            except DomainError as refusal:
+                if refusal.code in _DAY_OVER:
+                    break
+                if refusal.code in _ENDING:
+                    request.state = R.EXPIRED
+                    request.save(update_fields=["state", "updated_at"])
+                # Anything else (the phone's limit, a busy lock) leaves it waiting.
+                room = {
+                    p: day_places_left(office=office, day=day, now=now, priority=p)
+                    for p in (False, True)
+                }
+                continue
+            offers.append(offer)
+            room = {
+                p: day_places_left(office=office, day=day, now=now, priority=p)
+                for p in (False, True)
+            }
+            if room[True] <= 0:
+                break
+    return offers
+
+
+def _offer(
+    request: WaitlistRequest, people: list[WaitlistPerson], *, expires: dt.datetime, now
+) -> WaitlistOffer:
+    held = booking_create_family(
+        office=request.office,
+        date=request.date,
+        applicants=[Applicant(p.name, p.birth_date, p.nik or None) for p in people],
+        phone=request.phone,
+        actor=SYSTEM,
+        language=request.language,
+        now=now,
+        phone_verified=False,
+        # What was claimed; age-based groups are read again from the birth dates.
+        priority=[p.priority if p.priority in CLAIMABLE else "" for p in people],
+    )
+    Booking.objects.filter(pk__in=[b.pk for b in held]).update(
+        hold_expires_at=expires, hold_client="waitlist"
+    )
+    offer = WaitlistOffer.objects.create(
+        request=request,
+        office=request.office,
+        date=request.date,
+        first_booking=held[0],
+        places=len(held),
+        offered_at=now,
+        expires_at=expires,
+    )
+    request.state = R.OFFERED
+    request.save(update_fields=["state", "updated_at"])
+    _notify_offer(request, offer, held)
+    return offer
+
+
+def _notify_offer(request: WaitlistRequest, offer: WaitlistOffer, held: list[Booking]) -> None:
+    office = request.office
+    with translation.override(request.language):
+        first = min(held, key=lambda b: b.slot.starts_at)
+        text = _(
+            "A place has become free at %(office)s on %(date)s at %(time)s for the %(count)d "
+            "people of your waiting-list request %(ref)s. Reply YA by %(until)s to book it; "
+            "reply TIDAK, or do not answer, and it passes to the next on the list."
+        ) % {
+            "office": office.name,
+            "date": notices.day_text(request.date),
+            "time": localtime.local_text(first.slot.starts_at, office),
+            "count": offer.places,
+            "ref": request.display_ref,
+            "until": " ".join(
+                [
+                    notices.day_text(localtime.local(offer.expires_at, office).date()),
+                    localtime.local_text(offer.expires_at, office),
+                ]
+            ),
+        }
+    outbox_enqueue(
+        to=request.phone,
+        text=text,
+        kind="waitlist_offer",
+        language=request.language,
+        sender=office.whatsapp_number,
+        phone_number_id=office.whatsapp_phone_number_id or "",
+        template_name="antrean_waitlist_offer",
+        template_params=[office.name, request.display_ref],
+        subject=f"waitlist:{request.ref}",
+        about=About(ABOUT_WAITLIST, request.pk),
+        dedupe_key=f"waitlist-offer:{offer.pk}",
+    )
+
+
+def _close_offer(offer: WaitlistOffer, state: str, now: dt.datetime) -> None:
+    """Close a locked open offer; its still-held places are released (SKIP LOCKED: a
+    `YA` confirming them this instant wins, and then the offer was accepted)."""
+    first = offer.first_booking
+    group = Booking.objects.filter(
+        office_id=offer.office_id, phone=first.phone, status=BookingStatus.HELD
+    )
+    group = (
+        group.filter(group_code=first.group_code) if first.group_code else group.filter(pk=first.pk)
+    )
+    holds_release(ids=list(group.values_list("pk", flat=True)), now=now)
+    offer.state = state
+    offer.closed_at = now
+    offer.save(update_fields=["state", "closed_at"])
+
+
+def _open_offer(office: Office, phone: str, ref: str | None) -> WaitlistOffer:
+    offers = WaitlistOffer.objects.filter(
+        office=office, request__phone=phone, state=OfferState.OPEN
+    ).select_related("request", "first_booking")
+    if ref:
+        canonical = codes.canonical(ref)
+        offers = offers.filter(request__ref=canonical) if canonical else offers.none()
+    offer = offers.order_by("expires_at").first()
+    if offer is None:
+        raise NotFoundError(
+            code="no_open_offer",
+            message=_("This WhatsApp number has no open offer of a place from a waiting list."),
+        )
+    return offer
+
+
+def has_open_offer(*, office: Office, phone: str, ref: str | None = None) -> bool:
+    """Whether `YA` (or `YA <ref>`) from `phone` would answer an offer (the WhatsApp
+    dispatcher asks it before treating `YA` as a hold's confirmation)."""
+    try:
+        _open_offer(office, phone, ref)
+    except NotFoundError:
+        return False
+    return True
+
+
+def waitlist_offer_accept(
+    *, office: Office, phone: str, ref: str | None = None, now: dt.datetime | None = None
+) -> list[Booking]:
+    """`YA` from `phone`: the open offer (the one whose ref is given, else the one that
+    lapses first) is accepted: its held places become bookings with queue numbers
+    (bookings' `booking_hold_confirm`, which sends the confirmation with the QR), and
+    the request leaves the list as accepted. An offer that has lapsed is refused and
+    passed on.
+
+    Locks: the list lock, the offer row, then (in booking_hold_confirm) the phone and
+    person locks, the held rows and their slots."""
+    now = now or timezone.now()
+    offer = _open_offer(office, phone, ref)
+    refusal = None
+    with transaction.atomic():
+        lock_list(office, offer.date)
+        offer = (
+            WaitlistOffer.objects.select_for_update()
+            .select_related("request", "first_booking")
+            .get(pk=offer.pk)
+        )
+        if offer.state != OfferState.OPEN:
+            raise ConflictError(code="offer_closed", message=_("This offer is no longer open."))
+        if offer.expires_at <= now:
+            _close_offer(offer, OfferState.EXPIRED, now)
+            _end_request(offer.request, R.EXPIRED)
+            _after_commit_offer(office, offer.date)
+            refusal = ConflictError(
+                code="offer_expired",
+                message=_("This offer lapsed and the places went to the next on the list."),
+            )
+        else:
+            try:
+                with transaction.atomic():
+                    booked = booking_hold_confirm(
+                        office=office, phone=phone, code=offer.first_booking.code, now=now
+                    )
+            except DomainError as exc:
+                _close_offer(offer, OfferState.EXPIRED, now)
+                _end_request(offer.request, R.EXPIRED)
+                _after_commit_offer(office, offer.date)
+                refusal = exc
+            else:
+                offer.state = OfferState.ACCEPTED
+                offer.closed_at = now
+                offer.save(update_fields=["state", "closed_at"])
+                _end_request(offer.request, R.ACCEPTED)
+    if refusal is not None:
+        raise refusal
+    return booked
+
+
+def waitlist_offer_decline(
+    *, office: Office, phone: str, ref: str | None = None, now: dt.datetime | None = None
+) -> WaitlistOffer:
+    """`TIDAK` from `phone`: the open offer is declined, its places released and passed
+    on, and the request leaves the list. Locks as `waitlist_offer_accept`."""
+    now = now or timezone.now()
+    offer = _open_offer(office, phone, ref)
+    with transaction.atomic():
+        lock_list(office, offer.date)
+        offer = WaitlistOffer.objects.select_for_update().select_related("request").get(pk=offer.pk)
+        if offer.state != OfferState.OPEN:
+            raise ConflictError(code="offer_closed", message=_("This offer is no longer open."))
+        _close_offer(offer, OfferState.DECLINED, now)
+        _end_request(offer.request, R.LEFT)
+        _after_commit_offer(office, offer.date)
+    return offer
+
+
+def _end_request(request: WaitlistRequest, state: str) -> None:
+    request.state = state
+    request.save(update_fields=["state", "updated_at"])
+
+
+def waitlist_offers_expire(*, now: dt.datetime | None = None) -> int:
+    """Close every open offer past its expiry (beat, every minute): its places are
+    released and passed on (`places_freed`), its request leaves the list as expired
+    (silence passes the offer on). Each day in a transaction of its own, under its list
+    lock; refused inside a caller's transaction (durable). Returns how many closed."""
+    now = now or timezone.now()
+    days = (
+        WaitlistOffer.objects.filter(state=OfferState.OPEN, expires_at__lte=now)
+        .values_list("office_id", "date")
+        .distinct()
+    )
+    closed = 0
+    for office_id, day in list(days):
+        office = Office.objects.get(pk=office_id)
+        with transaction.atomic(durable=True):
+            lock_list(office, day)
+            due = WaitlistOffer.objects.filter(
+                office=office, date=day, state=OfferState.OPEN, expires_at__lte=now
+            ).select_related("request", "first_booking")
+            for offer in due.select_for_update(of=("self",)):
+                _close_offer(offer, OfferState.EXPIRED, now)
+                _end_request(offer.request, R.EXPIRED)
+                closed += 1
+        places_freed(office=office, day=day, now=now)
+    return closed
+
+
+def waitlist_sweep(*, now: dt.datetime | None = None) -> int:
+    """The beat's safety net (every minute): lapsed offers closed and passed on, lapsed
+    web requests never confirmed expired, and every day with a waiting request offered
+    whatever room it has (a hook lost with a crashed worker, places added by staff).
+    Returns how many offers it made."""
+    now = now or timezone.now()
+    priority_places_keep_due(now=now)
+    priority_places_release_due(now=now)
+    waitlist_offers_expire(now=now)
+    WaitlistRequest.objects.filter(state=R.PENDING, confirm_by__lte=now).update(
+        state=R.EXPIRED, updated_at=now
+    )
+    made = 0
+    days = (
+        WaitlistRequest.objects.filter(
+            state=R.WAITING, date__gte=(now - dt.timedelta(days=1)).date()
+        )
+        .values_list("office_id", "date")
+        .distinct()
+    )
+    for office_id, day in list(days):
+        made += len(places_freed(office=Office.objects.get(pk=office_id), day=day, now=now))
+    return made
+
+
+def places_freed_by_id(*, office_id: int, day: dt.date, now: dt.datetime | None = None) -> None:
+    """PLACES_FREED_HANDLER's synchronous form (tests, `make run` without a worker)."""
+    places_freed(office=Office.objects.get(pk=office_id), day=day, now=now)
+
+
+# --- priority places ---------------------------------------------------------------------
+
+
+def priority_quota_for(*, office: Office, day: dt.date) -> PriorityQuota | None:
+    """The office's quota in force on `day` (the latest that applies from it)."""
+    return (
+        PriorityQuota.objects.filter(office=office, valid_from__lte=day)
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def priority_release_at(office: Office, day: dt.date, hours: int) -> dt.datetime:
+    """When a day's unused priority places go to the list, then to everyone: `hours`
+    before the day begins in the office's zone."""
+    start = dt.datetime.combine(day, dt.time(0, 0), tzinfo=schedule.office_zone(office))
+    return start - dt.timedelta(hours=hours)
+
+
+@transaction.atomic
+def priority_places_keep(
+    *, office: Office, day: dt.date, now: dt.datetime | None = None
+) -> PriorityDay | None:
+    """Keep the day's priority places (the quota in force), once: spread one by one
+    over the day's slots in start order, each slot at most its free room (the places
+    are kept only while free; a priority booking uses them up). Run ahead of the day's
+    release by the sweep, so the rush meets the places already kept. None when the
+    office has no quota for the day, the day has no slots (closed), or its release
+    moment has passed. Idempotent: the PriorityDay row is the record.
+
+    Locks: the office-day lock shared (as bookings and slots_ensure), then the day's
+    slot rows in start order, as bookings take them."""
+    now = now or timezone.now()
+    quota = priority_quota_for(office=office, day=day)
+    if quota is None or quota.places == 0:
+        return None
+    release_at = priority_release_at(office, day, quota.release_hours)
+    if release_at <= now or PriorityDay.objects.filter(office=office, date=day).exists():
+        return None
+    slots_ensure(office=office, day=day)
+    slots = list(
+        Slot.objects.select_for_update()
+        .filter(office=office, date=day, capacity__gt=0)
+        .order_by("starts_at")
+    )
+    if not slots:
+        return None
+    if PriorityDay.objects.filter(office=office, date=day).exists():
+        return None  # kept by another worker while we waited for the slots
+    keep = {slot.pk: 0 for slot in slots}
+    left = quota.places
+    while left:
+        placed = False
+        for slot in slots:
+            if left and slot.capacity - slot.booked - slot.priority_kept - keep[slot.pk] > 0:
+                keep[slot.pk] += 1
+                left -= 1
+                placed = True
+        if not placed:
+            break
+    for slot in slots:
+        if keep[slot.pk]:
+            Slot.objects.filter(pk=slot.pk).update(priority_kept=F("priority_kept") + keep[slot.pk])
+    return PriorityDay.objects.create(
+        office=office, date=day, kept=quota.places - left, release_at=release_at
+    )
+
+
+def priority_places_release_due(*, now: dt.datetime | None = None) -> int:
+    """Release the unused priority places of every day whose release moment has come:
+    they become ordinary places, offered first to the day's waiting list
+    (`places_freed`), then open to everyone. Each day commits on its own (durable).
+    Locks: the office-day lock shared, then the day's slots in start order."""
+    now = now or timezone.now()
+    released = 0
+    due = PriorityDay.objects.filter(released_at__isnull=True, release_at__lte=now)
+    for day_row in list(due.select_related("office")):
+        office = day_row.office
+        with transaction.atomic(durable=True):
+            advisory_xact_lock(office_day_key(office.pk, day_row.date), shared=True)
+            row = PriorityDay.objects.select_for_update().get(pk=day_row.pk)
+            if row.released_at is not None:
+                continue
+            list(
+                Slot.objects.select_for_update()
+                .filter(office=office, date=row.date)
+                .order_by("starts_at")
+                .values_list("pk", flat=True)
+            )
+            Slot.objects.filter(office=office, date=row.date).update(priority_kept=0)
+            row.released_at = now
+            row.save(update_fields=["released_at"])
+        released += 1
+        places_freed(office=office, day=row.date, now=now)
+    return released
+
+
+def priority_places_keep_due(*, now: dt.datetime | None = None) -> int:
+    """Keep the priority places of every day of an office with a quota, from today to
+    the last day released within the next 24 hours (so a day's places are kept before
+    its release). Returns how many days it kept places for."""
+    now = now or timezone.now()
+    kept = 0
+    offices = Office.objects.filter(is_active=True, priority_quotas__isnull=False).distinct()
+    for office in offices:
+        today = schedule.local_today(office, now)
+        last = schedule.last_released_day(office, now + dt.timedelta(days=1))
+        done = set(
+            PriorityDay.objects.filter(office=office, date__range=(today, last)).values_list(
+                "date", flat=True
+            )
+        )
+        for day in schedule.days(today, last):
+            if day not in done and priority_places_keep(office=office, day=day, now=now):
+                kept += 1
+    return kept
+
+
+def _lookup_guesses() -> GuessLimit:
+    return GuessLimit(
+        name="waitlist-birth-date",
+        per_client=settings.BIRTH_DATE_GUESSES_PER_CLIENT,
+        per_subject=settings.BIRTH_DATE_GUESSES_PER_CODE,
+        window_seconds=3600,
+    )
+
+
+def waitlist_for_applicant(*, ref: str, birth_date: dt.date, client: str | None) -> WaitlistRequest:
+    """The request with this reference and a person of this birth date (the /cek/
+    page); one NotFoundError for a wrong reference or birth date alike. Wrong birth
+    dates are counted per reference and client as for bookings (immigration/attempts),
+    so a reference seen over a shoulder cannot be paired with a birth date by trying."""
+    canonical = codes.canonical(ref or "")
+    limit = _lookup_guesses()
+    if canonical:
+        guesses_check(limit, subject=canonical, client=client)
+    request = (
+        WaitlistRequest.objects.select_related("office")
+        .filter(ref=canonical, people__birth_date=birth_date)
+        .first()
+        if canonical
+        else None
+    )
+    if request is None:
+        if canonical:
+            guesses_record_failure(limit, subject=canonical, client=client)
+        raise NotFoundError(
+            code="waitlist_not_found",
+            message=_("No waiting-list request matches this reference and birth date."),
+        )
+    return request

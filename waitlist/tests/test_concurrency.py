@@ -1,0 +1,116 @@
+"""Many places freed and many `YA` at once, each in its own connection to the real
+PostgreSQL: a freed place is offered exactly once, never to two requests, never left
+empty while a waiting request fits; an accepted offer books exactly its places."""
+
+import pytest
+import time_machine
+
+from bookings.models import Booking, BookingStatus
+from bookings.services import Actor, booking_cancel
+from bookings.tests.factories import DAY, NOW, office
+from bookings.tests.races import race
+from immigration.errors import DomainError
+from offices.models import Slot
+from waitlist.models import OfferState, RequestState, WaitlistOffer, WaitlistRequest
+from waitlist.services import places_freed, waitlist_offer_accept
+from waitlist.tests.helpers import assert_invariants, fill, join
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+APPLICANT = Actor.applicant("whatsapp")
+SIZES = [1, 2, 1, 1, 3, 1, 2, 1, 1, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1]
+
+
+@pytest.fixture(autouse=True)
+def _offers_at_once(settings):
+    settings.PLACES_FREED_HANDLER = "waitlist.services.places_freed_by_id"
+
+
+@pytest.fixture
+def day_with_list():
+    with time_machine.travel(NOW, tick=False):
+        place = office(hours__daily_capacity=28)  # two places in each of 14 slots
+        booked = fill(place)
+        requests = [join(place, size) for size in SIZES]
+        yield place, booked, requests
+
+
+def _offered_places(place) -> int:
+    return sum(
+        WaitlistOffer.objects.filter(office=place, date=DAY, state=OfferState.OPEN).values_list(
+            "places", flat=True
+        )
+    )
+
+
+def _cancel(booking):
+    return lambda: booking_cancel(booking=booking, actor=APPLICANT, now=NOW)
+
+
+def test_many_cancellations_at_once_offer_each_freed_place_exactly_once(day_with_list):
+    place, booked, _ = day_with_list
+    results, errors = race([_cancel(b) for b in booked[:12]])
+    assert errors == []
+    assert len(results) == 12
+    # Every freed place is held by exactly one open offer (the list is long enough).
+    assert _offered_places(place) == 12
+    assert sum(s.booked for s in Slot.objects.filter(office=place, date=DAY)) == 28
+    assert_invariants(place)
+    # Offers went in list order: nobody waits ahead of a request that was offered
+    # places unless it is bigger than what was left when its turn came.
+    offered = WaitlistRequest.objects.filter(office=place, state=RequestState.OFFERED)
+    last_offered = max(r.position for r in offered)
+    skipped = WaitlistRequest.objects.filter(
+        office=place, state=RequestState.WAITING, position__lt=last_offered
+    )
+    assert all(r.people_count > 1 for r in skipped)
+
+
+def test_ya_and_more_cancellations_at_once_never_give_a_place_twice(day_with_list):
+    place, booked, _ = day_with_list
+    race([_cancel(b) for b in booked[:10]])
+    offers = list(WaitlistOffer.objects.filter(office=place, state=OfferState.OPEN))
+    phones = [offer.request.phone for offer in offers]
+    accept = [
+        (lambda number=number: waitlist_offer_accept(office=place, phone=number, now=NOW))
+        for number in phones + phones[:3]  # WhatsApp delivers some YA twice
+    ]
+    results, errors = race(accept + [_cancel(b) for b in booked[10:18]])
+    assert {e.code for e in errors if isinstance(e, DomainError)} <= {
+        "no_open_offer",
+        "offer_closed",
+    }
+    assert len([e for e in errors if not isinstance(e, DomainError)]) == 0, errors
+    assert len(results) + len(errors) == len(accept) + 8
+    accepted = WaitlistOffer.objects.filter(office=place, state=OfferState.ACCEPTED)
+    assert accepted.count() == len(offers)
+    accepted_places = sum(o.places for o in accepted)
+    assert accepted_places == 10
+    # The 8 later places: offered (held) to the next requests, each exactly once.
+    assert _offered_places(place) == 8
+    live = Booking.objects.filter(
+        office=place, date=DAY, status__in=[BookingStatus.BOOKED, BookingStatus.HELD]
+    )
+    assert live.count() == 28
+    assert live.filter(status=BookingStatus.BOOKED).count() == 28 - 18 + 10
+    seqs = list(live.exclude(queue_seq=None).values_list("queue_seq", flat=True))
+    assert len(seqs) == len(set(seqs))
+    assert_invariants(place)
+
+
+def test_places_freed_run_by_many_workers_at_once_offers_once(day_with_list):
+    place, booked, _ = day_with_list
+    with time_machine.travel(NOW, tick=False):
+        # Free places behind the hook's back (as a crashed worker would leave them).
+        Booking.objects.filter(pk__in=[b.pk for b in booked[:6]]).update(
+            status=BookingStatus.CANCELLED
+        )
+        for booking in booked[:6]:
+            Slot.objects.filter(pk=booking.slot_id).update(
+                booked=Slot.objects.get(pk=booking.slot_id).booked - 1
+            )
+    results, errors = race([lambda: places_freed(office=place, day=DAY, now=NOW) for _ in range(8)])
+    assert errors == []
+    assert sum(len(offers) for offers in results) == WaitlistOffer.objects.count()
+    assert _offered_places(place) == 6
+    assert_invariants(place)

@@ -144,3 +144,10 @@ def format_per(per: Mapping[str, float]) -> str:
     parts = [f"{k} {v}" for k, v in per.items() if k not in ("server", "generator")]
     gen = f"; generator {per['generator']}" if "generator" in per else ""
     return f"server {per.get('server', 0)} ms ({', '.join(parts)}{gen})"
+
+
+def cpu_ms_per(before: Mapping[str, float], after: Mapping[str, float], count: int) -> dict:
+    """CPU ms per item by kind between two `cpu_by_kind` readings, with their "total"."""
+    per = {kind: (after[kind] - before.get(kind, 0.0)) * 1000 / max(count, 1) for kind in after}
+    per["total"] = sum(per.values())
+    return {kind: round(value, 2) for kind, value in per.items()}

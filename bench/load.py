@@ -30,6 +30,8 @@ class Request:
     body: dict | None = None
     headers: dict | None = None
     tag: str = ""
+    # Bytes sent as they are (a signed body must arrive byte for byte), instead of `body`.
+    raw: bytes | None = None
 
 
 @dataclass
@@ -126,7 +128,11 @@ async def _client(session, base, queue, answers, keep_body, clock):
             async with session.request(
                 request.method,
                 base + request.path,
-                data=None if request.body is None else json.dumps(request.body),
+                data=request.raw
+                if request.raw is not None
+                else None
+                if request.body is None
+                else json.dumps(request.body),
                 headers=headers,
             ) as response:
                 status = response.status

@@ -17,6 +17,8 @@ def brief(run: dict) -> str:
         "accepted_per_s",
         "sold_out_s",
         "messages_per_s",
+        "deliveries_per_s",
+        "answered_after_s",
         "seconds",
         "batches",
         "correct",
@@ -31,6 +33,8 @@ def brief(run: dict) -> str:
             "duplicate_queue_numbers",
             "malformed_booked",
             "inbound_rows",
+            "acknowledged",
+            "answered",
             "server_errors",
             "connection_errors",
             "refusals",
@@ -42,6 +46,8 @@ def brief(run: dict) -> str:
     for case, per in (run.get("cpu_ms") or {}).items():
         if isinstance(per, dict):
             parts.append(f"CPU/{case}: {format_per(per)}")
+    if "cpu_ms_per_message" in run:
+        parts.append(f"cpu_ms={run['cpu_ms_per_message']}")
     return ", ".join(parts)
 
 
@@ -199,6 +205,40 @@ def markdown(results: dict) -> str:
         )
         lines.append(
             _row("WhatsApp inbound: bookings made", [r["bookings_in_db"] for r in runs], "", "4000")
+        )
+    for key, label in (("inbound", "WhatsApp inbound"), ("webhook", "WhatsApp webhook")):
+        if key in results and "cpu_ms_per_message" in results[key][0]:
+            runs = results[key]
+            for kind in runs[0]["cpu_ms_per_message"]:
+                lines.append(
+                    _row(
+                        f"{label}: CPU ms per message, {kind}",
+                        [r["cpu_ms_per_message"][kind] for r in runs],
+                        " ms",
+                        "<= 15 ms" if kind == "total" else "",
+                    )
+                )
+    if "webhook" in results:
+        runs = results["webhook"]
+        lines.append(
+            _row(
+                "WhatsApp webhook (5,000 signed deliveries): deliveries/s",
+                [r["deliveries_per_s"] for r in runs],
+            )
+        )
+        lines.append(
+            _row(
+                "WhatsApp webhook: p99", [r["latency_ms"]["p99"] for r in runs], " ms", "<= 250 ms"
+            )
+        )
+        lines.append(
+            _row(
+                "WhatsApp webhook: end to end (all replies sent): msg/s",
+                [r["messages_per_s"] for r in runs],
+            )
+        )
+        lines.append(
+            _row("WhatsApp webhook: bookings made", [r["bookings_in_db"] for r in runs], "", "4000")
         )
     if "outbox" in results:
         lines.append(

@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.servers import BIN, ROOT, Stack, configure_environment
 
 RESULTS = ROOT / "bench" / "results"
-SCENARIOS = ("rush", "ceiling", "reads", "inbound", "outbox", "expiry")
+SCENARIOS = ("rush", "ceiling", "reads", "inbound", "webhook", "outbox", "expiry")
 
 
 def _manage(*args: str) -> None:
@@ -124,9 +124,16 @@ def main() -> int:
         if "inbound" in only:
             runs_out = []
             for run in range(runs):
-                runs_out.append(inbound.run_once(stack.base, run))
+                runs_out.append(inbound.run_once(stack.base, run, stack.cpu_kinds()))
                 _say(f"inbound run {run + 1}: {report.brief(runs_out[-1])}")
             results["inbound"] = runs_out
+            save()
+        if "webhook" in only:
+            runs_out = []
+            for run in range(runs):
+                runs_out.append(inbound.run_webhook_once(stack.base, run, stack.cpu_kinds()))
+                _say(f"webhook run {run + 1}: {report.brief(runs_out[-1])}")
+            results["webhook"] = runs_out
             save()
         if "outbox" in only:
             results["outbox"] = [sweeps.run_outbox_once() for _ in range(runs)]

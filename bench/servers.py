@@ -41,6 +41,11 @@ BENCH_ENV = {
     "WHATSAPP_SEND_RATE_PER_SECOND": "100000",
     "WHATSAPP_DEFAULT_DAILY_UNIQUE_USERS": "100000",
     "WHATSAPP_BACKEND": "notifications.backends.locmem.LocmemBackend",
+    # The Cloud API webhook's deliveries are signed with it (bench/inbound.py).
+    "WHATSAPP_APP_SECRET": "bench-app-secret",
+    # The 5,000 deliveries are signed (with their timestamps) before the run starts,
+    # and a slow VM takes longer than the default 5 minutes to send them all.
+    "WHATSAPP_WEBHOOK_MAX_AGE_SECONDS": "3600",
 }
 
 

@@ -49,6 +49,9 @@ app.conf.beat_schedule = {
     },
     # Messages whose task was lost (broker down) or that wait for a retry go out here.
     "requeue-outbox": {"task": "notifications.tasks.requeue_outbox", "schedule": 60.0},
+    # Webhook messages stored while Redis or the worker was down are processed here;
+    # those that failed too often are parked for an operator (admin).
+    "requeue-inbox": {"task": "notifications.tasks.requeue_inbox", "schedule": 60.0},
 }
 
 

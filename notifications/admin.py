@@ -10,7 +10,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from immigration.admin_mixins import ReadOnlyAdminMixin
-from notifications.models import InboundMessage, MessageStatus, OutboundMessage
+from notifications.inbound import inbox_retry
+from notifications.models import InboundMessage, InboundState, MessageStatus, OutboundMessage
 from notifications.services import outbox_retry
 
 
@@ -50,9 +51,45 @@ class OutboundMessageAdmin(OperatorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.Mo
         return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
 
 
+@admin.action(description=_("Process the selected parked messages again"))
+def retry_inbound(modeladmin, request, queryset):
+    retried = inbox_retry(
+        ids=list(queryset.filter(state=InboundState.PARKED).values_list("pk", flat=True))
+    )
+    modeladmin.message_user(
+        request, _("%(n)d message(s) queued again.") % {"n": retried}, messages.SUCCESS
+    )
+
+
 @admin.register(InboundMessage)
 class InboundMessageAdmin(OperatorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["received_at", "sender", "office_code", "text", "reply"]
-    list_filter = ["office_code"]
+    """The state filter shows the webhook's inbox: pending (waiting for the worker) and
+    parked (failed INBOX_MAX_ATTEMPTS times: the reason in `last_error`, by exception
+    type only). A message's text shows once processed: until then it is what was
+    received, which for a report belongs to the complaints app only."""
+
+    list_display = [
+        "received_at",
+        "state",
+        "attempts",
+        "last_error",
+        "sender",
+        "office_code",
+        "shown_text",
+        "reply",
+    ]
+    list_filter = ["state", "office_code"]
     search_fields = ["sender", "provider_message_id"]
     date_hierarchy = "received_at"
+    actions = [retry_inbound]
+
+    @admin.display(description=_("text"))
+    def shown_text(self, obj):
+        return obj.text if obj.state == InboundState.DONE else _("(not yet processed)")
+
+    def has_change_permission(self, request, obj=None):
+        # Needed for the action; the fields themselves are read-only.
+        return obj is None and request.user.is_superuser
+
+    def get_exclude(self, request, obj=None):
+        return ["text"] if obj is not None and obj.state != InboundState.DONE else []

@@ -4,7 +4,17 @@ It answers a provider's repeated delivery with the earlier result, limits each s
 remembers the sender's language, hands the text to the handler named in
 WHATSAPP_INBOUND_HANDLER (the booking conversation; notifications imports no app
 above it), stores what was answered, and queues the reply in the outbox, all in one
-transaction.
+transaction (`_answer`).
+
+Two ways in. The REST gateway returns the reply in its response, so it is answered
+synchronously (`receive_inbound`). The Cloud API webhook only needs a 200, and the
+provider retries a slow one: it is a durable inbox. `inbox_store` writes the signed
+delivery's messages in one INSERT (ON CONFLICT on the provider's message id DO
+NOTHING: a redelivery adds nothing) and the webhook answers once that commits; a
+Celery task processes them (`inbox_process`), and the beat's `inbox_requeue` picks up
+whatever the task never reached (Redis or the worker down). A row acknowledged is the
+promise: it is processed once, by whoever first takes its row lock (see
+`_process_one`), however many workers and redeliveries there are.
 """
 
 import dataclasses
@@ -14,14 +24,22 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from immigration import ratelimit
 from immigration.errors import ConflictError
-from notifications.models import About, InboundMessage, WhatsAppContact, about_fields
+from immigration.logging import redact
+from immigration.returning import execute_returning
+from notifications.models import (
+    About,
+    InboundMessage,
+    InboundState,
+    WhatsAppContact,
+    about_fields,
+)
 from notifications.services import outbox_enqueue
 
 logger = logging.getLogger(__name__)
@@ -138,13 +156,23 @@ def _earlier(earlier: InboundMessage, message: Inbound) -> InboundResult:
     return InboundResult(earlier.reply, earlier.result, duplicate=True)
 
 
+def _language(sender: str) -> tuple[str, bool]:
+    """(the language the sender's contact row holds or the default, whether the number
+    is known): one indexed read. A contact row is written for a number's first message
+    and when its language changes, not per message."""
+    chosen = WhatsAppContact.objects.filter(phone=sender).values_list("language", flat=True)[:1]
+    if chosen:
+        return chosen[0], True
+    return WhatsAppContact._meta.get_field("language").default, False
+
+
 def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> InboundResult:
-    contact, created = WhatsAppContact.objects.get_or_create(phone=message.sender)
+    language, known = _language(message.sender)
     over = _over_limit(message.sender)
     if over:
         reply = HandlerReply()
         if over == 1:
-            with translation.override(contact.language):
+            with translation.override(language):
                 reply.text = _(
                     "You have sent many messages. Please wait a few minutes and try again."
                 )
@@ -153,15 +181,15 @@ def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> Inbou
         reply.logged_text = ""
     else:
         handler = import_string(settings.WHATSAPP_INBOUND_HANDLER)
-        with translation.override(contact.language):
+        with translation.override(language):
             # A number new to us has no language yet (None): the handler may read one
             # from the words of its first message.
-            reply = handler(
-                message=message, language=None if created else contact.language, now=now
+            reply = handler(message=message, language=language if known else None, now=now)
+        chosen = reply.language or language
+        if not known or chosen != language:
+            WhatsAppContact.objects.update_or_create(
+                phone=message.sender, defaults={"language": chosen}
             )
-        if reply.language and reply.language != contact.language:
-            contact.language = reply.language
-            contact.save(update_fields=["language", "updated_at"])
     record.reply = reply.full_text
     record.result = reply.result
     record.office_code = reply.office_code
@@ -175,10 +203,235 @@ def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> Inbou
             to=message.sender,
             text=reply.text,
             kind="reply",
-            language=reply.language or contact.language,
+            language=reply.language or language,
             sender=reply.sender_number,
             phone_number_id=reply.phone_number_id,
             subject=f"inbound:{record.pk}",
             about=reply.about,
         )
     return InboundResult(record.reply, record.result)
+
+
+# --- The durable inbox of the Cloud API webhook --------------------------------------
+
+# A message whose processing failed (or killed its worker) this many times is parked.
+INBOX_MAX_ATTEMPTS = 5
+# A claim older than this was lost (its worker died): the message may be taken again.
+# Longer than a task may run (CELERY_TASK_TIME_LIMIT, 60 s).
+INBOX_LEASE = dt.timedelta(minutes=2)
+# A pending message nobody claimed for this long had its task lost (broker down).
+INBOX_UNDISPATCHED_AFTER = dt.timedelta(seconds=30)
+INBOX_CHUNK = 50
+
+_STORE_COLUMNS = (
+    "provider_message_id",
+    "sender",
+    "text",
+    "received_at",
+    "phone_number_id",
+    "state",
+    "attempts",
+    "last_error",
+    "office_code",
+    "reply",
+    "result",
+    "about_kind",
+    "created_at",
+)
+
+
+def inbox_store(messages: list[Inbound], *, now: dt.datetime | None = None) -> list[int]:
+    """Keep the messages of one signed delivery, pending, in one INSERT (its own
+    transaction, or the caller's); ids of the rows that are new. A message id seen
+    before (a redelivery, or the id under another sender, whose earlier answer must
+    never reach this one) adds nothing. The worker is told after commit; if Redis is
+    down, the rows wait for `inbox_requeue`. Takes no lock beyond the unique index's."""
+    if not messages:
+        return []
+    now = now or timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    rows, params = [], []
+    for message in messages:
+        rows.append("(" + ", ".join(["%s"] * len(_STORE_COLUMNS)) + ")")
+        params += [
+            message.provider_message_id,
+            message.sender,
+            # Whole (the body is at most 1 MB): the handler judges a text too long,
+            # and the log keeps 4,096 characters of it once processed.
+            clean_text(message.text or ""),
+            adapt(message.received_at),
+            message.phone_number_id or "",
+            InboundState.PENDING,
+            0,
+            "",
+            "",
+            "",
+            "{}",
+            "",
+            adapt(now),
+        ]
+    # Our table and columns, and placeholders: every value goes as a parameter.
+    table, columns = InboundMessage._meta.db_table, ", ".join(_STORE_COLUMNS)
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES {', '.join(rows)} "  # noqa: S608
+        "ON CONFLICT (provider_message_id) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    if ids:
+        transaction.on_commit(lambda: _dispatch(ids))
+    return ids
+
+
+def _dispatch(ids: list[int]) -> None:
+    from notifications.tasks import process_inbound
+
+    for start in range(0, len(ids), INBOX_CHUNK):
+        chunk = ids[start : start + INBOX_CHUNK]
+        try:
+            # No publish retries: with the broker down the webhook must still answer
+            # at once; the rows are the promise and the sweep dispatches them later.
+            process_inbound.apply_async((chunk,), retry=False)
+        except Exception as exc:  # the broker is down: the rows wait for the sweep
+            logger.warning(
+                "inbox: %d message(s) not dispatched (%s); the sweep will process them",
+                len(chunk),
+                type(exc).__name__,
+            )
+            return
+
+
+_CLAIM = """
+UPDATE {table} SET attempts = attempts + 1, claimed_at = %s
+WHERE id IN (
+    SELECT id FROM {table}
+    WHERE state = %s AND attempts < %s AND (claimed_at IS NULL OR claimed_at < %s){ids}
+    ORDER BY id LIMIT %s{lock}
+)
+"""
+
+
+def _claim(ids: list[int] | None, now: dt.datetime, limit: int) -> list[InboundMessage]:
+    """Take pending messages (those in `ids`, or the oldest), skipping rows another
+    worker is processing this instant (SKIP LOCKED) and claims younger than the lease.
+    The claim counts an attempt, committed before any processing: a message that kills
+    its worker still reaches INBOX_MAX_ATTEMPTS and is parked."""
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list = [adapt(now), InboundState.PENDING, INBOX_MAX_ATTEMPTS, adapt(now - INBOX_LEASE)]
+    only = ""
+    if ids is not None:
+        if not ids:
+            return []
+        only = f" AND id IN ({', '.join(['%s'] * len(ids))})"
+        params += list(ids)
+    params.append(limit)
+    skip_locked = connection.features.has_select_for_update_skip_locked  # not SQLite
+    lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
+    sql = _CLAIM.format(table=InboundMessage._meta.db_table, ids=only, lock=lock)
+    with transaction.atomic():
+        return execute_returning(sql, params, InboundMessage)
+
+
+def inbox_process(
+    ids: list[int] | None = None, *, now: dt.datetime | None = None, limit: int = INBOX_CHUNK
+) -> dict[str, int]:
+    """Process pending messages (`ids`, or the oldest `limit`), each in its own
+    transaction. Returns a count per outcome: done, skipped (another worker had it),
+    retry, parked."""
+    now = now or timezone.now()
+    outcomes: dict[str, int] = {}
+    for record in _claim(ids, now, limit):
+        outcome = _process_one(record)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+_TAKE = """
+UPDATE {table} SET state = %s, claimed_at = NULL, last_error = ''
+WHERE id = %s AND state = %s AND attempts = %s
+"""
+
+
+def _process_one(record: InboundMessage) -> str:
+    """Answer one claimed message, once. The transaction starts by marking the row
+    done under its row lock, on condition that it is still pending under this claim
+    (`attempts` is the claim's token): whoever else reaches the row (a second worker,
+    a redelivered task, the sweep after the lease) waits for the lock and then finds
+    it done, or finds a newer claim and gives up. A failure rolls all of it back; the
+    row stays pending with its attempt counted, and is retried after INBOX_LEASE or
+    parked after INBOX_MAX_ATTEMPTS."""
+    table = InboundMessage._meta.db_table
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _TAKE.format(table=table),
+                    [InboundState.DONE, record.pk, InboundState.PENDING, record.attempts],
+                )
+                if cursor.rowcount != 1:
+                    return "skipped"
+            message = Inbound(
+                provider_message_id=record.provider_message_id,
+                sender=record.sender,
+                text=record.text,
+                received_at=record.received_at,
+                phone_number_id=record.phone_number_id or None,
+            )
+            record.text = record.text[:4096]  # what the log keeps, as receive_inbound
+            _answer(message, record, timezone.now())
+        return "done"
+    except Exception as exc:
+        # The exception's type only: its text may quote the message.
+        reason = redact(f"attempt {record.attempts}: {type(exc).__name__}")[:300]
+        parked = record.attempts >= INBOX_MAX_ATTEMPTS
+        InboundMessage.objects.filter(
+            pk=record.pk, state=InboundState.PENDING, attempts=record.attempts
+        ).update(last_error=reason, state=InboundState.PARKED if parked else InboundState.PENDING)
+        logger.warning(
+            "inbox #%s failed (%s)%s", record.pk, reason, ", parked" if parked else ", will retry"
+        )
+        return "parked" if parked else "retry"
+
+
+def inbox_requeue(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
+    """The sweep (beat, every minute): park messages whose every attempt failed or
+    died, and dispatch pending ones that no task took (stored while Redis or the
+    worker was down, or whose worker died). Returns how many were dispatched."""
+    now = now or timezone.now()
+    stale = now - INBOX_LEASE
+    pending = InboundMessage.objects.filter(state=InboundState.PENDING)
+    parked = pending.filter(attempts__gte=INBOX_MAX_ATTEMPTS, claimed_at__lt=stale).update(
+        state=InboundState.PARKED, last_error=f"gave up after {INBOX_MAX_ATTEMPTS} attempts"
+    )
+    if parked:
+        logger.warning("inbox: %d message(s) parked after %d attempts", parked, INBOX_MAX_ATTEMPTS)
+    due = (
+        pending.filter(attempts__lt=INBOX_MAX_ATTEMPTS)
+        .filter(
+            models.Q(claimed_at__lt=stale)
+            | models.Q(claimed_at__isnull=True, created_at__lte=now - INBOX_UNDISPATCHED_AFTER)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    ids = list(due)
+    _dispatch(ids)
+    return len(ids)
+
+
+@transaction.atomic
+def inbox_retry(*, ids: list[int]) -> int:
+    """An operator processes parked messages again (after fixing what made them fail):
+    back to pending with a fresh count of attempts. Returns how many."""
+    retried = list(
+        InboundMessage.objects.select_for_update()
+        .filter(pk__in=ids, state=InboundState.PARKED)
+        .values_list("pk", flat=True)
+    )
+    InboundMessage.objects.filter(pk__in=retried).update(
+        state=InboundState.PENDING, attempts=0, claimed_at=None
+    )
+    if retried:
+        transaction.on_commit(lambda: _dispatch(retried))
+    return len(retried)

@@ -184,14 +184,39 @@ class SenderNumber(models.Model):
         return self.number or "-"
 
 
+class InboundState(models.TextChoices):
+    """Where a received message is in the durable inbox (notifications/inbound.py)."""
+
+    PENDING = "pending", _("Waiting to be processed")
+    DONE = "done", _("Processed")
+    PARKED = "parked", _("Parked: failed too often, needs an operator")
+
+
 class InboundMessage(AboutMixin):
     """A message received (webhook or gateway), kept with the reply it got, so a
     provider's second delivery of the same id is answered the same way.
 
+    The webhook stores a message `pending` and answers the provider at once; the worker
+    processes it (state `done`). `attempts`, `claimed_at` and `last_error` are the
+    inbox's lease and retry bookkeeping; a message that failed INBOX_MAX_ATTEMPTS times
+    is `parked` for an operator (admin). The gateway answers in its response, so its
+    messages are stored `done`.
+
     `text` is what the handler allows the log to keep: a report is kept as
-    "report <tracking code>", never its text (that lives in the complaints app only)."""
+    "report <tracking code>", never its text (that lives in the complaints app only).
+    Until processed, a message keeps what was received."""
 
     provider_message_id = models.CharField(_("provider message id"), max_length=128, unique=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=InboundState.choices, default=InboundState.DONE
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    # How the office is known when the worker processes it (the Cloud API's id).
+    phone_number_id = models.CharField(
+        _("WhatsApp Cloud API phone-number id"), max_length=32, blank=True
+    )
     sender = models.CharField(_("from"), max_length=15)
     office_code = models.SlugField(_("office"), max_length=40, blank=True)
     text = models.TextField(_("text"), blank=True)
@@ -211,6 +236,8 @@ class InboundMessage(AboutMixin):
             models.Index(fields=["received_at"], name="inbound_received_idx"),
             # Serves: a booking's conversation in the admin.
             models.Index(fields=["about_kind", "about_id"], name="inbound_about_idx"),
+            # Serves: the inbox sweep (messages not yet processed); stays tiny.
+            models.Index(fields=["id"], condition=Q(state="pending"), name="inbound_pending_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@ import logging
 
 from celery import shared_task
 
+from notifications.inbound import inbox_process, inbox_requeue
 from notifications.retention import messages_erase_old
 from notifications.services import outbox_drain, outbox_requeue
 
@@ -28,6 +29,19 @@ def send_outbound_messages(message_ids: list[int]) -> dict[str, int]:
 def requeue_outbox() -> int:
     """Dispatch what is due or stuck (beat, every minute)."""
     return outbox_requeue()
+
+
+@shared_task
+def process_inbound(ids: list[int]) -> dict[str, int]:
+    """Process the webhook's stored messages (by inbox row id; each row's state decides
+    whether anything happens, so a task delivered twice processes each once)."""
+    return inbox_process(ids)
+
+
+@shared_task
+def requeue_inbox() -> int:
+    """Dispatch inbound messages no task took (beat, every minute)."""
+    return inbox_requeue()
 
 
 @shared_task(soft_time_limit=ERASURE_SOFT_TIME_LIMIT, time_limit=ERASURE_SOFT_TIME_LIMIT + 60)

@@ -4,6 +4,11 @@ and status callbacks.
 Nothing in a POST is parsed, let alone stored, before its X-Hub-Signature-256 (the
 HMAC-SHA256 of the raw body with the app secret) has been checked in constant time.
 
+A delivery's messages are stored (the durable inbox, notifications/inbound.py) in one
+INSERT, and the provider answered as soon as that commits; the worker processes them.
+Status callbacks are applied here and now: an indexed read and at most one UPDATE, no
+cheaper stored than done.
+
 A signature proves who sent a delivery, not when: each message and status is acted on
 only while its own timestamp is fresh (`is_fresh`). A stale or future one is dropped
 with a log line and the delivery still answered 200: the provider redelivers anything
@@ -39,7 +44,7 @@ from immigration.errors import API_ERROR, error_body
 from immigration.jsonbody import InvalidJson, content_length, loads
 from immigration.negotiation import IgnoreClientAccept
 from immigration.sensitive import sensitive_api_view
-from notifications.inbound import Inbound, clean_text, is_fresh, receive_inbound
+from notifications.inbound import Inbound, clean_text, inbox_store, is_fresh
 from notifications.services import outbox_record_status
 
 logger = logging.getLogger(__name__)
@@ -143,12 +148,15 @@ class WhatsAppWebhookView(APIView):
 
         handled = ignored = 0
         now = timezone.now()
+        inbox: list[Inbound] = []
         for entry in payload.get("entry", []) if isinstance(payload, dict) else []:
             for change in entry.get("changes", []) if isinstance(entry, dict) else []:
                 value = change.get("value") if isinstance(change, dict) else None
                 if isinstance(value, dict):
-                    done, dropped = _handle_value(value, now)
+                    done, dropped = _handle_value(value, now, inbox)
                     handled, ignored = handled + done, ignored + dropped
+        # Committed before the 200: an acknowledged message is never lost.
+        inbox_store(inbox, now=now)
         return Response({"handled": handled, "ignored": ignored})
 
 
@@ -183,9 +191,10 @@ def _stale(kind: str, item: dict, now: dt.datetime) -> dt.datetime | None:
     return None
 
 
-def _handle_value(value: dict, now: dt.datetime) -> tuple[int, int]:
+def _handle_value(value: dict, now: dt.datetime, inbox: list[Inbound]) -> tuple[int, int]:
     """A signed payload may still be oddly shaped: whatever is not what the Cloud API
     sends is skipped, never an error (the provider would redeliver it forever).
+    Fresh messages are added to `inbox` (stored by the caller); statuses are applied.
     Returns how many items were handled and how many were dropped as stale."""
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     phone_number_id = _scalar(metadata.get("phone_number_id"))[:32] or None
@@ -200,7 +209,7 @@ def _handle_value(value: dict, now: dt.datetime) -> tuple[int, int]:
             continue
         body = message.get("text") if isinstance(message.get("text"), dict) else {}
         text = _scalar(body.get("body")) if message.get("type") == "text" else ""
-        receive_inbound(
+        inbox.append(
             Inbound(
                 provider_message_id=message_id,
                 sender=sender,

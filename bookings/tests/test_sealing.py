@@ -24,6 +24,7 @@ from bookings.services import Actor, booking_cancel, bookings_expire_no_shows
 from bookings.tests.factories import book
 from complaints.models import Complaint
 from complaints.services import complaint_submit
+from notifications.inbound import inbox_process
 from notifications.models import InboundMessage, OutboundMessage
 from offices.models import ApiClient, Office, OfficerProfile
 from offices.roles import DESK, INSPECTOR, SUPERVISOR, ensure_role_groups
@@ -84,6 +85,7 @@ def _signed(client, text, *, phone_number_id, sender=SENDER):
         HTTP_X_HUB_SIGNATURE_256=signature,
     )
     assert response.json()["handled"] == 1
+    inbox_process()  # the worker's turn: the webhook only stored the delivery
     return InboundMessage.objects.get(provider_message_id=message_id)
 
 

@@ -10,6 +10,7 @@ import time_machine
 
 from bookings.models import Booking
 from bookings.tests.factories import book
+from notifications.inbound import inbox_process
 from notifications.models import InboundMessage, OutboundMessage
 from offices.models import ApiClient, Office
 from offices.tests.factories import OfficeFactory
@@ -73,12 +74,14 @@ def _payload(text, message_id="wamid.1", sender=SENDER):
 def _post(client, payload, secret=SECRET, signature=None):
     body = json.dumps(payload).encode()
     signature = signature or "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return client.post(
+    response = client.post(
         "/api/v1/whatsapp/webhook/",
         body,
         content_type="application/json",
         HTTP_X_HUB_SIGNATURE_256=signature,
     )
+    inbox_process()  # the worker's turn: the webhook only stored the delivery
+    return response
 
 
 def _replies():

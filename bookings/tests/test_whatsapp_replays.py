@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 
 from bookings.models import Booking
+from notifications.inbound import inbox_process
 from notifications.models import InboundMessage, OutboundMessage
 from offices.models import ApiClient
 from offices.tests.factories import OfficeFactory
@@ -78,12 +79,14 @@ def _status(status, *, timestamp, provider_id="wamid.out.1"):
 def _post(client, payload):
     body = json.dumps(payload).encode()
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return client.post(
+    response = client.post(
         "/api/v1/whatsapp/webhook/",
         body,
         content_type="application/json",
         HTTP_X_HUB_SIGNATURE_256=signature,
     )
+    inbox_process()  # the worker's turn: the webhook only stored the delivery
+    return response
 
 
 @pytest.mark.django_db(transaction=True)

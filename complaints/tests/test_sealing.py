@@ -15,6 +15,7 @@ from django.test import Client
 from bookings.models import Booking
 from bookings.tests.factories import book
 from complaints.models import Complaint
+from notifications.inbound import inbox_process
 from notifications.models import InboundMessage
 from offices.models import Office, OfficerProfile
 from offices.roles import DESK, INSPECTOR, SUPERVISOR, ensure_role_groups
@@ -54,6 +55,7 @@ def _send(client, text: str, message_id: str) -> InboundMessage:
         content_type="application/json",
         HTTP_X_HUB_SIGNATURE_256=signature,
     )
+    inbox_process()  # the worker's turn: the webhook only stored the delivery
     return InboundMessage.objects.get(provider_message_id=message_id)
 
 

@@ -28,6 +28,7 @@ ROOT = launcher.ROOT
 DRILL_DB_REDIS = 11
 DRILL_DB_KILL = 12
 DRILL_DB_POSTGRES = 13
+DRILL_DB_INBOX = 14
 
 
 def wait_for(condition, what: str, seconds: float = 30) -> None:

@@ -36,7 +36,7 @@ from immigration.tests.hostile_checks import (
     post_json,
     set_at,
 )
-from notifications.inbound import Inbound, receive_inbound
+from notifications.inbound import Inbound, inbox_process, receive_inbound
 from notifications.models import InboundMessage, OutboundMessage
 from offices.models import ApiClient
 
@@ -98,13 +98,15 @@ def _gateway_body(text="INFO") -> dict:
 
 def _signed(client, data: bytes, content_type="application/json"):
     signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), data, hashlib.sha256).hexdigest()
-    return client.generic(
+    response = client.generic(
         "POST",
         "/api/v1/whatsapp/webhook/",
         data,
         content_type=content_type,
         HTTP_X_HUB_SIGNATURE_256=signature,
     )
+    inbox_process()  # the worker's turn: the webhook only stored the delivery
+    return response
 
 
 # The gateway is an API: what no WhatsApp message can hold (a NUL, a lone surrogate,

@@ -43,6 +43,10 @@ app.conf.beat_schedule = {
         "task": "notifications.tasks.erase_old_messages",
         "schedule": crontab(hour=19, minute=45),
     },
+    # Draws: commitments published ahead of their windows, and each draw run when its
+    # window closes (a crashed run is finished by the next).
+    "commit-draws": {"task": "release.tasks.commit_draws", "schedule": 600.0},
+    "run-due-draws": {"task": "release.tasks.run_due_draws", "schedule": 60.0},
     # Messages whose task was lost (broker down) or that wait for a retry go out here.
     "requeue-outbox": {"task": "notifications.tasks.requeue_outbox", "schedule": 60.0},
 }

@@ -201,6 +201,8 @@ BOOKING_HOLD_CLIENT_MAX = env.int("BOOKING_HOLD_CLIENT_MAX", default=10)
 RELEASE_COMMIT_AHEAD_HOURS = env.int("RELEASE_COMMIT_AHEAD_HOURS", default=48)
 # Asked by the booking allocation's day check: whether a day is given out by a draw.
 BOOKING_RELEASE_GATE = "release.services.first_come_refusal"
+# Apps that answer some WhatsApp messages before the booking conversation does.
+BOOKING_CONVERSATION_HOOKS = ["release.whatsapp.reply"]
 # Seconds a transaction waits for a lock (another booking of the same phone, person or
 # day; a row being changed) before answering 503 `busy`, "please try again"
 # (immigration/locks.py). A stuck transaction then cannot hang every worker behind it.

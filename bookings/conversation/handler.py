@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
 from django.utils.formats import date_format
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from bookings.applicant import Applicant, normalise_phone
@@ -317,6 +318,12 @@ BOOKING_COMMANDS: dict[str, Callable[[Booking, Inbound, dt.datetime], HandlerRep
 }
 
 
+def _hooks() -> list[Callable[..., HandlerReply | None]]:
+    """Apps that answer some messages first (settings.BOOKING_CONVERSATION_HOOKS, e.g. the
+    draw): each returns a reply, or None to leave the message to this conversation."""
+    return [import_string(path) for path in settings.BOOKING_CONVERSATION_HOOKS]
+
+
 def handle_message(*, message: Inbound, language: str, now: dt.datetime) -> HandlerReply:
     office = find_office(message)
     command = parse(message.text)
@@ -345,6 +352,10 @@ def _dispatch(
         normalise_phone(f"+{message.sender}")
     except DomainError:
         return HandlerReply(text=_("This number cannot book."), result={"invalid_sender": True})
+    for hook in _hooks():
+        answered = hook(command=command, office=office, message=message, language=language, now=now)
+        if answered is not None:
+            return answered
     if command.action == "book":
         return _book(command, office, message, language, now)
     if command.action == "confirm":

@@ -173,7 +173,7 @@ def test_a_later_duplicate_confirmed_by_ya_becomes_invalid_and_is_told_why_in_bo
     stored = DrawEntry.objects.get(pk=pending.pk)
     assert stored.status == EntryStatus.INVALID
     assert "one request only" in stored.invalid_reason  # English
-    assert "satu permintaan" in stored.invalid_reason.lower()  # Indonesian
+    assert "hanya boleh ada di satu permohonan" in stored.invalid_reason  # Indonesian
 
 
 def test_one_request_per_phone():

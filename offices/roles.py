@@ -35,6 +35,10 @@ _READ_BOOKINGS = [
     "bookings.view_fee",
     "bookings.view_countercall",
     "bookings.view_counterservice",
+    "release.view_releasepolicy",
+    "release.view_draw",
+    "release.view_drawentry",
+    "release.view_drawevent",
 ]
 _DESK = [*_READ_BOOKINGS, MOVE_BOOKINGS, ISSUE_TICKETS]
 _COMPLAINTS = [
@@ -56,6 +60,8 @@ ROLE_PERMISSIONS = {
         "offices.add_capacityoverride",
         "offices.change_capacityoverride",
         "offices.delete_capacityoverride",
+        "release.add_releasepolicy",
+        "release.change_releasepolicy",
         *_COMPLAINTS,
     ],
     # Inspectors audit: they read every office's bookings and move none.

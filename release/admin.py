@@ -3,16 +3,35 @@
 seed is never shown here before it is revealed on the public page: whoever knew it
 during the window could pick entries that win."""
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from immigration.admin_mixins import ReadOnlyAdminMixin
 from offices.admin import OfficeScopedAdminMixin, OfficeTimeAdminMixin, local_time_column
 from release.models import Draw, DrawEntry, DrawEvent, ReleasePolicy
+from release.services import release_policy_refusal
+
+
+class ReleasePolicyForm(forms.ModelForm):
+    class Meta:
+        model = ReleasePolicy
+        fields = ["office", "mode", "applies_from", "days_per_release", "draw_window_hours"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("office") and data.get("applies_from"):
+            refusal = release_policy_refusal(
+                office=data["office"], applies_from=data["applies_from"], policy=self.instance
+            )
+            if refusal:
+                raise forms.ValidationError(refusal)
+        return data
 
 
 @admin.register(ReleasePolicy)
 class ReleasePolicyAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+    form = ReleasePolicyForm
     list_display = ["office", "mode", "applies_from", "days_per_release", "draw_window_hours"]
     list_filter = ["mode", "office"]
     list_select_related = ["office"]

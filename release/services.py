@@ -117,6 +117,29 @@ def release_for(*, office: Office, day: dt.date) -> Release | None:
     )
 
 
+def release_policy_refusal(
+    *, office: Office, applies_from: dt.date, policy: ReleasePolicy | None = None
+) -> str | None:
+    """Why a policy may not be added or changed, or None: a policy that already decided
+    a draw is fixed (the draw's days and window are public), and a new one may not start
+    inside a draw already committed (it would cut a published release). Reads only."""
+    if policy is not None and policy.pk and policy.draws.exists():
+        return _("This policy already decided a draw; add a new policy from a later day.")
+    inside = Draw.objects.filter(
+        office=office, first_day__lt=applies_from, last_day__gte=applies_from
+    ).first()
+    if inside is not None:
+        return _(
+            "A draw covering %(first)s to %(last)s is already published; a new policy may "
+            "start on %(next)s at the earliest."
+        ) % {
+            "first": notices.day_text(inside.first_day),
+            "last": notices.day_text(inside.last_day),
+            "next": notices.day_text(inside.last_day + dt.timedelta(days=1)),
+        }
+    return None
+
+
 def _when(instant: dt.datetime, office: Office) -> str:
     """ "Senin, 14 Desember 2026 09:00 WITA": a moment as the applicant reads it."""
     local = localtime.local(instant, office)

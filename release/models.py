@@ -192,7 +192,9 @@ class DrawEntry(models.Model):
     class Meta:
         verbose_name = _("draw entry")
         verbose_name_plural = _("draw entries")
-        ordering = ["draw", "rank", "pk"]
+        # By the draw's id, not the draw: an ordering through the relation would join
+        # (and lock, under select_for_update) the draw and office rows.
+        ordering = ["draw_id", "rank", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["draw", "pseudonym"], name="draw_entry_pseudonym"),
             # One request per family: one entered request per phone and draw.
@@ -264,7 +266,7 @@ class DrawEvent(models.Model):
     class Meta:
         verbose_name = _("draw event")
         verbose_name_plural = _("draw events")
-        ordering = ["draw", "created_at", "pk"]
+        ordering = ["draw_id", "created_at", "pk"]
 
     def __str__(self) -> str:
         return self.kind

@@ -544,7 +544,9 @@ def draw_entry_confirm(
     with transaction.atomic():
         advisory_xact_locks(shared=[_draw_key(found.draw)])
         entry = (
-            DrawEntry.objects.select_for_update().select_related("draw__office").get(pk=found.pk)
+            DrawEntry.objects.select_for_update(of=("self",))
+            .select_related("draw__office")
+            .get(pk=found.pk)
         )
         if entry.status == EntryStatus.ENTERED:
             raise ConflictError(
@@ -647,7 +649,7 @@ def _place_one(draw: Draw, entry_id: int, now: dt.datetime) -> None:
     stored on the entry; its places stay free."""
     with transaction.atomic(durable=True):
         entry = (
-            DrawEntry.objects.select_for_update(skip_locked=True)
+            DrawEntry.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=entry_id, placement="")
             .first()
         )
@@ -727,7 +729,7 @@ def _notify_results(draw: Draw, now: dt.datetime) -> int:
     while True:
         with transaction.atomic(durable=True):
             batch = list(
-                DrawEntry.objects.select_for_update(skip_locked=True)
+                DrawEntry.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(draw=draw, status=EntryStatus.ENTERED, notified_at__isnull=True)
                 .exclude(result=EntryResult.WON, placement="")
                 .order_by("rank")[:NOTIFY_BATCH]
@@ -750,7 +752,7 @@ def draw_run(*, draw: Draw, now: dt.datetime | None = None) -> Draw:
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         advisory_xact_locks(exclusive=[_draw_key(draw)])
-        draw = Draw.objects.select_for_update().select_related("office").get(pk=draw.pk)
+        draw = Draw.objects.select_for_update(of=("self",)).select_related("office").get(pk=draw.pk)
         if draw.state == DrawState.COMMITTED:
             if now < draw.closes_at:
                 raise ConflictError(
@@ -770,7 +772,7 @@ def draw_run(*, draw: Draw, now: dt.datetime | None = None) -> Draw:
         _place_one(draw, entry_id, now)
     sent = _notify_results(draw, now)
     with transaction.atomic(durable=True):
-        draw = Draw.objects.select_for_update().select_related("office").get(pk=draw.pk)
+        draw = Draw.objects.select_for_update(of=("self",)).select_related("office").get(pk=draw.pk)
         unfinished = DrawEntry.objects.filter(draw=draw, status=EntryStatus.ENTERED).filter(
             notified_at__isnull=True
         )

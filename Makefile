@@ -35,6 +35,7 @@ test-quick: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	DJANGO_DEBUG=true $(MANAGE) makemigrations --check --dry-run
 	scripts/check-translations
 

@@ -1,7 +1,8 @@
 """What a hold's page and the API tell the applicant: the message that confirms it
 (`YA <code>`), the WhatsApp click-to-chat link that prefills it to the office's number,
 the same link as a QR code for someone booking on a computer, and who asked for the
-hold (for the per-client limit). The rules of holds are in bookings/services.py."""
+hold (for the per-client limit). The rules of holds
+(release, confirm) are in bookings/services/holds.py."""
 
 import base64
 import ipaddress

@@ -1,14 +1,14 @@
 """Days known to be sold out, remembered by each web process for a moment.
 
-When a day's quota is released, nearly every request of the rush is for a day that
-sold out seconds earlier. The service refuses those on one indexed read before any lock
-(`services._day_room`), but on the benchmark's 2-core machine a refusal through the
-whole stack (sessions, DRF, two throttles, the office lookup, that read) still cost
-about 10 ms of CPU (`make bench-profile`): the refusals took the CPU the last bookings
-needed, and everyone waited. So when the service finds a day with no place left it
-notes the day here for BOOKING_SOLD_OUT_SECONDS (1 s), and `SoldOutMiddleware` answers
-the API's further requests for that day with the same 409 `day_full`, before the
-request reaches the session, DRF, the throttles or the database.
+When a day's quota is released, nearly every request of the rush is for a day that sold
+out seconds earlier. The service refuses those on one indexed read before any lock
+(`bookings.services.allocation._day_room`), but on the benchmark's 2-core machine a
+refusal through the whole stack (sessions, DRF, two throttles, the office lookup, that
+read) still cost about 10 ms of CPU (`make bench-profile`): the refusals took the CPU
+the last bookings needed, and everyone waited. So when the service finds a day with no
+place left it notes the day here for BOOKING_SOLD_OUT_SECONDS (1 s), and
+`SoldOutMiddleware` answers the API's further requests for that day with the same 409
+`day_full`, before the request reaches the session, DRF, the throttles or the database.
 
 Why this is safe: only "no place left at all" is remembered, only for that moment and
 only in this process, and remembering can only refuse, never book: the slot rows, their
@@ -26,8 +26,10 @@ import time
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
-from immigration.errors import error_body
+from bookings import notices
+from immigration.errors import ConflictError, error_body
 
 # (office code, ISO date) -> (monotonic deadline, office name). Reads and writes of a
 # dict are atomic under the GIL: gunicorn's threads share it without a lock.
@@ -58,6 +60,19 @@ def office_name_if_sold_out(office_code: str, iso_day: str) -> str | None:
         _days.pop((office_code, iso_day), None)
         return None
     return name
+
+
+def day_full_error(office_name: str, day: dt.date, count: int) -> ConflictError:
+    """The refusal of `count` places on a day without them (sent by the
+    booking services and by this module for a day it remembers as sold out)."""
+    if count > 1:
+        message = _("There are not %(count)d places left at %(office)s on %(date)s.")
+    else:
+        message = _("%(office)s is fully booked on %(date)s.")
+    return ConflictError(
+        code="day_full",
+        message=message % {"count": count, "office": office_name, "date": notices.day_text(day)},
+    )
 
 
 def _booking_request(body: bytes) -> tuple[str, str, int] | None:
@@ -102,8 +117,6 @@ class SoldOutMiddleware:
         name = office_name_if_sold_out(office_code, iso_day)
         if name is None:
             return None
-        from bookings.services import day_full_error  # services imports this module
-
         day = dt.date.fromisoformat(iso_day)
         with translation.override(translation.get_language_from_request(request)):
             error = day_full_error(name, day, places)

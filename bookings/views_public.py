@@ -39,7 +39,7 @@ from bookings.services import (
     booking_for_applicant,
     booking_reschedule,
 )
-from immigration.errors import DomainError, add_to_form
+from immigration.errors import DomainError, add_to_form, page_refusal, retry_after
 from immigration.language import language_switch, remember_language, typed_values
 from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
@@ -180,6 +180,8 @@ def book(request):
                 )
             except DomainError as exc:
                 add_to_form(form, exc)
+                page = render_for_office(request, "bookings/book.html", context, office)
+                return page_refusal(page, exc)  # busy: 503 with Retry-After, not 200
             else:
                 request.session[SESSION_KEY] = [b.code for b in bookings]
                 return redirect("booking-confirmation", code=bookings[0].code)
@@ -294,8 +296,8 @@ def check(request):
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
-            if exc.http_status == 503:  # lockout_unavailable: say so to the client too
-                return render(request, "bookings/check.html", context, status=503)
+            if retry_after(exc) is not None:  # locked out, or the lockout unreadable
+                return page_refusal(render(request, "bookings/check.html", context), exc)
         else:
             replacement = booking_replacement(booking)
             if replacement is not None:

@@ -80,6 +80,7 @@ def guesses_check(limit: GuessLimit, *, subject: str, client: str | None) -> Non
         or counts.get(subject_key, 0) >= limit.per_subject
     ):
         raise TooManyAttemptsError(
+            retry_after=limit.window_seconds,
             code="too_many_attempts",
             message=_("Too many wrong birth dates for this code; try again in an hour."),
         )

@@ -51,7 +51,14 @@ class NotFoundError(DomainError):
 
 
 class TooManyAttemptsError(DomainError):
+    """Too many failed attempts; `retry_after` is how many seconds the lock still holds,
+    sent as `Retry-After` so a client (or a person's browser) knows when to come back."""
+
     http_status = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, *, retry_after: int, **kwargs):
+        super().__init__(**kwargs)
+        self.retry_after = max(1, int(retry_after))
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -100,8 +107,9 @@ def api_exception_handler(exc, context):
     """Render every API error as `{"error": {"code", "message", "fields"}}`."""
     if isinstance(exc, DomainError):
         response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
-        if exc.http_status == status.HTTP_503_SERVICE_UNAVAILABLE:
-            response["Retry-After"] = str(RETRY_AFTER_SECONDS)  # busy, lockout_unavailable
+        wait = retry_after(exc)
+        if wait is not None:
+            response["Retry-After"] = str(wait)
         return response
     refusal = request_refusal(exc)
     if refusal is not None:
@@ -140,6 +148,27 @@ def add_to_form(form, exc: DomainError, *, renames: dict | None = None) -> None:
             unplaced = True
     if unplaced:
         form.add_error(None, exc.message)
+
+
+def retry_after(exc: DomainError) -> int | None:
+    """Seconds a client should wait before trying again after `exc`, or None when
+    trying again at once is fine (the refusal is about the input, not the moment)."""
+    if isinstance(exc, TooManyAttemptsError):
+        return exc.retry_after
+    if exc.http_status == status.HTTP_503_SERVICE_UNAVAILABLE:
+        return RETRY_AFTER_SECONDS  # busy, lockout_unavailable
+    return None
+
+
+def page_refusal(response, exc: DomainError):
+    """A page that shows a refusal on its form answers with the refusal's status when
+    it is about the moment (429 too many attempts, 503 busy) and says when to come
+    back, so browsers, proxies and monitoring see what happened; otherwise 200."""
+    wait = retry_after(exc)
+    if wait is not None:
+        response.status_code = exc.http_status
+        response["Retry-After"] = str(wait)
+    return response
 
 
 def _is_api(request) -> bool:

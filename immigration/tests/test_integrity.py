@@ -1,5 +1,5 @@
 """Which constraint a failed INSERT broke (immigration/integrity.py), read from the
-database's report, and what a booking's insert does with each (bookings/services.py,
+database's report, and what a booking's insert does with each (bookings/services/allocation.py,
 `_insert`): a code drawn twice is drawn again, a queue number taken is renumbered, the
 same person twice is a clean refusal, anything else is not swallowed."""
 

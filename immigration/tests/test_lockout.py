@@ -245,6 +245,7 @@ def test_a_strangers_wrong_birth_dates_do_not_lock_the_owner_out(client, booking
     owner = _lookup(client, booking, BORN, OWNER)
     assert stranger.status_code == 429
     assert stranger.json()["error"]["code"] == "too_many_attempts"
+    assert stranger["Retry-After"] == "3600"  # the lock's window: an hour
     assert owner.status_code == 200
     assert owner.json()["code"] == booking.display_code
 
@@ -281,6 +282,14 @@ def test_the_web_page_and_the_api_count_one_clients_guesses_together(client, boo
         )
     assert _lookup(client, booking, BORN, "203.0.113.9").status_code == 429
     assert _lookup(client, booking, BORN, OWNER).status_code == 200
+    page = client.post(
+        "/cek/",
+        {"code": booking.code, "birth_date": BORN.isoformat(), "action": "show"},
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert page.status_code == 429  # the page says it too, and when to come back
+    assert int(page["Retry-After"]) > 0
+    assert 'class="ticket' not in page.content.decode()  # no booking shown
 
 
 @pytest.fixture

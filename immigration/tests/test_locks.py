@@ -75,6 +75,32 @@ def test_once_the_lock_is_free_the_same_booking_goes_through(client, short_timeo
     assert booked.status_code == 201, booked.content
 
 
+def test_the_booking_page_behind_a_stuck_lock_answers_503_busy_with_retry_after(
+    client, short_timeout, other_session
+):
+    """The page shows the refusal on its form, and its status says it is the moment,
+    not the input: a browser, a proxy and the monitoring all see a 503."""
+    other_session.execute("SELECT pg_advisory_xact_lock(%s)", [locks._lock_id(f"phone:{PHONE}")])
+    with time_machine.travel(NOW, tick=False):
+        response = client.post(
+            "/pesan/",
+            {
+                "office": "tangerang",
+                "date": "2026-12-07",
+                "slot": "",
+                "service": "new",
+                "name": "Siti Nuraini",
+                "birth_date": "1978-06-17",
+                "phone": "0812-3456-7890",
+                "nik": "",
+            },
+        )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "15"
+    assert "coba lagi" in response.content.decode()
+    assert not Booking.objects.exists()
+
+
 def test_a_row_lock_behind_a_stuck_transaction_is_503_busy_in_english_too(
     client, short_timeout, other_session
 ):

@@ -27,6 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -51,10 +52,12 @@ from offices.selectors import office_calendar
 from offices.services import slots_ensure
 
 
-def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
-    """Refuse a day that cannot be booked now, saying why. The rules of time only (no
-    query): whether the day is open is asked of its slots, or of the calendar when it
-    has none (`_check_open`)."""
+def _check_day(office: Office, day: dt.date, now: dt.datetime, *, placing: bool = False) -> None:
+    """Refuse a day that cannot be booked now, saying why. The rules of time (and the
+    release gate's one read): whether the day is open is asked of its slots, or of the
+    calendar when it has none (`_check_open`). A day given out by a draw is refused
+    while its draw is to come, and counts as released once it is done or when the draw
+    itself places its winners (`placing`)."""
     if not office.is_active:
         raise DomainError(code="office_inactive", message=_("This office does not take bookings."))
     today = schedule.local_today(office, now)
@@ -70,7 +73,8 @@ def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
             message=_("Booking for today has closed; choose another day."),
             fields={"date": [_("Booking for today has closed.")]},
         )
-    if day > schedule.last_released_day(office, now):
+    released = _release_gate(office, day, now, placing=placing)
+    if not released and day > schedule.last_released_day(office, now):
         _check_open(office, day)  # a closed day says so, even before its release
         release = schedule.release_at(office, day)
         raise DomainError(
@@ -87,6 +91,16 @@ def _check_day(office: Office, day: dt.date, now: dt.datetime) -> None:
             },
             fields={"date": [_("Not open for booking yet.")]},
         )
+
+
+def _release_gate(office: Office, day: dt.date, now: dt.datetime, *, placing: bool) -> bool | None:
+    """settings.BOOKING_RELEASE_GATE (the draw, release/services.py): None for a day
+    released first come, True for one its draw released; raises while a draw holds it.
+    Named in settings so bookings imports no app above it."""
+    gate = getattr(settings, "BOOKING_RELEASE_GATE", "")
+    if not gate:
+        return None
+    return import_string(gate)(office=office, day=day, now=now, placing=placing)
 
 
 def _check_open(office: Office, day: dt.date) -> None:
@@ -397,6 +411,7 @@ def booking_create_family(
     rescheduled_from: Booking | None = None,
     phone_verified: bool = False,
     hold_client: str = "",
+    draw_placement: bool = False,
 ) -> list[Booking]:
     """Book every applicant at `office` on `date` from one phone: all or nothing, in
     consecutive places where possible, the first in slot `slot_id` if given (else the
@@ -409,6 +424,9 @@ def booking_create_family(
     without any message to the typed number, confirmed by `booking_hold_confirm`
     within BOOKING_HOLD_MINUTES; `hold_client` (the network or key that asked) may
     have at most BOOKING_HOLD_CLIENT_MAX live holds.
+
+    `draw_placement`: the draw (release/services.py) books a winner on a day its draw
+    holds; every other caller is refused such a day until the draw is done.
 
     Takes advisory locks on the phone, each person and the hold client, then slot row
     locks (all of the day's, in start order, when lapsed or overridden holds of the
@@ -439,7 +457,7 @@ def booking_create_family(
             code="duplicate_applicant", message=_("The same person appears twice in this request.")
         )
     phone = normalise_booking_phone(phone)
-    _check_day(office, date, now)
+    _check_day(office, date, now, placing=draw_placement)
     offered, left = _day_room(office, date, now)
     if offered and left < len(people):
         left += _lapsed_holds(office, date, now)  # places that are free, not yet swept

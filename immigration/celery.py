@@ -39,6 +39,10 @@ app.conf.beat_schedule = {
         "task": "bookings.tasks.erase_personal_data",
         "schedule": crontab(hour=19, minute=30),
     },
+    "erase-old-draw-entries": {
+        "task": "release.tasks.erase_old_draw_entries",
+        "schedule": crontab(hour=19, minute=40),
+    },
     "erase-old-messages": {
         "task": "notifications.tasks.erase_old_messages",
         "schedule": crontab(hour=19, minute=45),

@@ -188,6 +188,9 @@ class DrawEntry(models.Model):
     notified_at = models.DateTimeField(_("result sent at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"))
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    personal_data_erased_at = models.DateTimeField(
+        _("personal data erased at"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("draw entry")
@@ -200,7 +203,7 @@ class DrawEntry(models.Model):
             # One request per family: one entered request per phone and draw.
             models.UniqueConstraint(
                 fields=["draw", "phone"],
-                condition=Q(status="entered"),
+                condition=Q(status="entered") & ~Q(phone=""),  # "": erased
                 name="draw_entry_one_per_phone",
             ),
             models.UniqueConstraint(

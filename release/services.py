@@ -818,3 +818,34 @@ def draw_waitlist(*, draw: Draw) -> list[DrawEntry]:
             "waitlist_position"
         )
     )
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def draw_entries_erase_personal_data(
+    *, now: dt.datetime | None = None, batch_size: int = 1000
+) -> int:
+    """Erase the people and the phone of requests whose release ended more than
+    BOOKING_RETENTION_DAYS ago (the bookings of the winners follow bookings/retention.py),
+    and the keyed hashes of their persons. The pseudonym, counts, preferences and
+    results stay: the public page of an old draw still recomputes. Commits per batch
+    (durable); returns how many requests were erased."""
+    now = now or timezone.now()
+    before = now.date() - dt.timedelta(days=settings.BOOKING_RETENTION_DAYS)
+    total = 0
+    while True:
+        with transaction.atomic(durable=True):
+            ids = list(
+                DrawEntry.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(draw__last_day__lt=before, personal_data_erased_at__isnull=True)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            DrawPerson.objects.filter(entry_id__in=ids).delete()
+            DrawEntry.objects.filter(pk__in=ids).update(
+                people=[], phone="", invalid_reason="", personal_data_erased_at=now
+            )
+        total += len(ids)
+        if len(ids) < batch_size:
+            return total

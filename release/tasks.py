@@ -1,6 +1,10 @@
 from celery import shared_task
 
-from release.services import draws_commit_upcoming, draws_run_due
+from release.services import (
+    draw_entries_erase_personal_data,
+    draws_commit_upcoming,
+    draws_run_due,
+)
 
 
 @shared_task
@@ -14,3 +18,9 @@ def run_due_draws() -> int:
     """Run the draws whose windows have closed (beat, every minute); a run that crashed
     half-way is finished here."""
     return draws_run_due()
+
+
+@shared_task
+def erase_old_draw_entries() -> int:
+    """Erase the personal data of old draw requests (beat, nightly)."""
+    return draw_entries_erase_personal_data()

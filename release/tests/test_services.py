@@ -24,6 +24,7 @@ from release.models import (
     Draw,
     DrawEntry,
     DrawEvent,
+    DrawPerson,
     DrawState,
     EntryResult,
     EntryStatus,
@@ -464,3 +465,24 @@ def test_an_office_without_a_policy_is_first_come():
     office = OfficeFactory()
     assert release_for(office=office, day=FIRST) is None
     assert services.first_come_refusal(office=office, day=FIRST, now=DURING) is None
+
+
+def test_old_requests_lose_their_personal_data_and_the_draw_still_recomputes(tmp_path):
+    office = draw_office(daily_capacity=2)
+    draw = committed(office)
+    _entries_for(office, 4, [DAYS[0]])
+    draw = draw_run(draw=draw, now=CLOSES)
+    page = draw_public(draw=draw)
+    within = dt.datetime.combine(
+        DAYS[-1] + dt.timedelta(days=settings.BOOKING_RETENTION_DAYS), dt.time(12), dt.UTC
+    )
+    assert services.draw_entries_erase_personal_data(now=within) == 0
+    later = within + dt.timedelta(days=2)
+    assert services.draw_entries_erase_personal_data(now=later) == 4
+    for entry in DrawEntry.objects.all():
+        assert entry.people == []
+        assert entry.phone == ""
+        assert entry.personal_data_erased_at == later
+    assert not DrawPerson.objects.exists()
+    assert draw_public(draw=draw) == page
+    assert _verify(page, tmp_path).returncode == 0

@@ -32,7 +32,7 @@ from notifications.models import OutboundMessage
 from offices import schedule
 from offices.models import CapacityOverride, Office, Slot
 from offices.selectors import office_calendar
-from offices.services import slots_ensure
+from offices.services import capacity_overrides_save, slots_ensure
 
 OFFICE = "tangerang"
 PLACES = 400
@@ -67,19 +67,21 @@ def share(places: int, days: list[dt.date]) -> dict[dt.date, int]:
 def reset(office: Office, capacity: dict[dt.date, int]) -> None:
     """A clean start for the days: no bookings, fresh slots with the given capacity."""
     days = list(capacity)
-    CapacityOverride.objects.filter(office=office, reason="bench").delete()
-    CapacityOverride.objects.bulk_create(
-        CapacityOverride(
-            office=office, starts_on=day, ends_on=day, daily_capacity=places, reason="bench"
-        )
-        for day, places in capacity.items()
-    )
     bookings = Booking.objects.filter(office=office, date__in=days)
     OutboundMessage.objects.filter(
         subject__in=[f"booking:{code}" for code in bookings.values_list("code", flat=True)]
     ).delete()
     bookings.delete()
     Slot.objects.filter(office=office, date__in=days).delete()
+    # Through the service, so the overlap rule holds for the bench's data too.
+    capacity_overrides_save(
+        office=office,
+        save=[
+            CapacityOverride(starts_on=day, ends_on=day, daily_capacity=places, reason="bench")
+            for day, places in capacity.items()
+        ],
+        delete=list(CapacityOverride.objects.filter(office=office, reason="bench")),
+    )
     for day in days:
         slots_ensure(office=office, day=day)
 

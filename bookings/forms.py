@@ -60,11 +60,17 @@ BIRTH_DATE_ERRORS = {
 }
 
 
+def _slot_choice(value: str) -> int | str:
+    """A slot id, or a planned time of a day without slot rows yet
+    (`offices.services.planned_slot_value`), which the booking's POST resolves."""
+    return int(value) if value.isdigit() else value
+
+
 class BookingForm(ErrorSummaryMixin, forms.Form):
     office = forms.SlugField(widget=forms.HiddenInput)
     date = forms.DateField(widget=forms.HiddenInput)
     slot = forms.TypedChoiceField(
-        label=_("Time"), coerce=int, required=False, widget=forms.RadioSelect
+        label=_("Time"), coerce=_slot_choice, required=False, widget=forms.RadioSelect
     )
     service = forms.ChoiceField(
         label=_("Service"), choices=ServiceType.choices, initial=ServiceType.NEW

@@ -46,7 +46,7 @@ from immigration.sensitive import sensitive_view
 from offices import schedule
 from offices.localtime import render_for_office
 from offices.selectors import DayState, active_offices, office_availability, office_with_code
-from offices.services import slots_ensure
+from offices.services import planned_slot_value, slot_id_for_choice
 
 BOOKINGS_PER_MINUTE = 10
 SESSION_KEY = "booked_codes"
@@ -86,15 +86,13 @@ def _slot_choices(office, day: dt.date, now, known=None):
     availability = known or office_availability(office=office, start=day, end=day, now=now)[0]
     if availability.state != DayState.OPEN:
         return availability, []
-    if all(slot.slot_id for slot in availability.slots):
-        rows = {slot.starts_at: slot.slot_id for slot in availability.slots}
-    else:  # the day has no slot rows yet: plan them, so each time has an id to send
-        rows = {s.starts_at: s.pk for s in slots_ensure(office=office, day=day)}
+    # A day with no slot rows yet (released, not yet reached by the beat job) names
+    # its times by their start: a GET writes nothing. The booking's POST creates them.
     zone = schedule.office_zone(office)
     choices = []
     for slot in availability.slots:
-        slot_id = rows.get(slot.starts_at)
-        if slot_id is None or slot.remaining <= 0:
+        slot_id = slot.slot_id or planned_slot_value(slot.starts_at)
+        if slot.remaining <= 0:
             continue
         label = _("%(time)s %(zone)s (%(left)d left)") % {
             "time": f"{slot.starts_at.astimezone(zone):%H:%M}",
@@ -173,7 +171,7 @@ def book(request):
                     phone=data["phone"],
                     actor=Actor.applicant(Channel.WEB),
                     service=data["service"],
-                    slot_id=data["slot"] or None,
+                    slot_id=slot_id_for_choice(office=office, day=day, value=data["slot"]),
                     language=translation.get_language()[:2],
                     now=now,
                     hold_client=holds.hold_client(address=client_ip(request)),

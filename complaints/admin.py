@@ -5,13 +5,10 @@ the transition form (which calls `complaint_transition`), and every display of t
 reporter's contact details is logged.
 """
 
-import statistics
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import BooleanField, ExpressionWrapper
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,10 +18,11 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Complaint, ComplaintEvent, ComplaintStatus, ContactAccess
 from complaints.scoping import complaints_for_user, is_inspector
+from complaints.selectors import complaints_monthly_report
 from complaints.services import (
     TRANSITIONS,
+    complaint_contact_shown,
     complaint_transition,
-    overdue_complaints,
     overdue_condition,
 )
 from immigration.admin_mixins import ReadOnlyAdminMixin
@@ -191,11 +189,15 @@ class ComplaintAdmin(OfficeTimeAdminMixin, admin.ModelAdmin):
         return format_html('<a class="button" href="{}">{}</a>', url, _("Move this case"))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        complaint = self.get_object(request, unquote(object_id))
-        if complaint is not None and complaint.has_contact:
-            # The change page shows the contact details: every showing is logged.
-            ContactAccess.objects.create(complaint=complaint, user=request.user, where="admin")
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # The change page shows the contact details: a page drawn (rendered by
+        # OfficeTimeAdminMixin) is one showing, logged once; a redirect (another
+        # office's case, a save) showed nothing.
+        if response.status_code == 200 and hasattr(response, "render"):
+            complaint = self.get_object(request, unquote(object_id))
+            if complaint is not None:
+                complaint_contact_shown(complaint=complaint, user=request.user, where="admin")
+        return response
 
     def get_urls(self):
         return [
@@ -242,59 +244,16 @@ class ComplaintAdmin(OfficeTimeAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/complaints/transition.html", context)
 
     def report_view(self, request):
-        """Per office and month: received, by category, by outcome, median days to
-        triage and to close, overdue now."""
-        scope = self.get_queryset(request)
-        rows = (
-            scope.annotate(month=TruncMonth("received_at"))
-            .values("office__name", "month")
-            .annotate(
-                received=Count("pk", distinct=True),
-                pungli=Count("pk", distinct=True, filter=Q(category="pungli")),
-                calo=Count("pk", distinct=True, filter=Q(category="calo")),
-                substantiated=Count(
-                    "pk",
-                    filter=Q(status="substantiated")
-                    | Q(status="closed", events__to_status="substantiated"),
-                ),
-                unsubstantiated=Count(
-                    "pk",
-                    filter=Q(status="unsubstantiated")
-                    | Q(status="closed", events__to_status="unsubstantiated"),
-                ),
-            )
-            .order_by("-month", "office__name")
-        )
-        table = []
-        for row in rows:
-            cases = scope.filter(
-                office__name=row["office__name"],
-                received_at__year=row["month"].year,
-                received_at__month=row["month"].month,
-            )
-            row["median_triage_days"] = _median_days(cases, "triaged_at")
-            row["median_close_days"] = _median_days(cases, "closed_at")
-            row["overdue"] = overdue_complaints().filter(pk__in=cases.values("pk")).count()
-            table.append(row)
-        peak = max((row["received"] for row in table), default=1)
-        for row in table:
-            row["bar"] = round(100 * row["received"] / peak)
+        """The monthly report of the cases this user handles (`complaints_monthly_report`)."""
+        now = timezone.now()
         context = {
             **self.admin_site.each_context(request),
-            "rows": table,
+            "rows": complaints_monthly_report(scope=self.get_queryset(request), now=now),
             "title": _("Complaints by office and month"),
             "opts": self.model._meta,
-            "generated": timezone.now(),
+            "generated": now,
         }
         return TemplateResponse(request, "admin/complaints/report.html", context)
-
-
-def _median_days(cases, field: str) -> float | None:
-    spans = [
-        (getattr(c, field) - c.received_at).total_seconds() / 86400
-        for c in cases.exclude(**{f"{field}__isnull": True})
-    ]
-    return round(statistics.median(spans), 1) if spans else None
 
 
 @admin.register(ContactAccess)

@@ -26,6 +26,7 @@ from complaints.models import (
     Complaint,
     ComplaintEvent,
     ComplaintStatus,
+    ContactAccess,
     Evidence,
 )
 from complaints.scoping import complaints_for_user, is_inspector
@@ -55,6 +56,21 @@ DESCRIPTION_MAX = 5000
 # A report is about something the office can still look into; a date further back is
 # a slip of the keyboard (0001-01-01), not an event.
 OCCURRED_MAX_YEARS_AGO = 10
+
+
+class _System:
+    """The system as the actor of a transition (the daily job closing a quiet case):
+    no user, no office scope; it may only close a case whose time has come
+    (`autoclose_refusal`)."""
+
+    pk = None
+    is_authenticated = False
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = _System()
 
 
 @dataclass(frozen=True)
@@ -241,14 +257,21 @@ def complaint_transition(
     now: dt.datetime | None = None,
 ) -> Complaint:
     """Move a case. The actor must handle it (their office, or an inspector); only an
-    inspector reopens a closed case. Locks the complaint row."""
+    inspector reopens a closed case. The actor `SYSTEM` (the daily job) may only close
+    a concluded case that `autoclose_refusal` lets close, checked under the lock.
+    Locks the complaint row."""
     now = now or timezone.now()
-    if not complaints_for_user(actor).filter(pk=complaint.pk).exists():
+    if actor is not SYSTEM and not complaints_for_user(actor).filter(pk=complaint.pk).exists():
         raise NotFoundError(
             code="complaint_not_found", message=_("No report has this tracking code.")
         )
     bound_lock_waits()
     complaint = Complaint.objects.select_for_update().select_related("office").get(pk=complaint.pk)
+    if actor is SYSTEM:
+        # Checked under the lock: the reporter's additions also lock the row.
+        refusal = autoclose_refusal(complaint, now=now) if to == S.CLOSED else _system_only_closes()
+        if refusal is not None:
+            raise refusal
     if to not in TRANSITIONS.get(complaint.status, set()):
         raise ConflictError(
             code="invalid_transition",
@@ -284,8 +307,49 @@ def complaint_transition(
         internal_note=internal_note.strip(),
         public_note=public_note.strip(),
     )
-    notices.notify_status(complaint, public_note.strip())
+    # The reporter's notice of an automatic closing carries no note, as before: the
+    # event's note is a fixed text kept for the history.
+    notices.notify_status(complaint, "" if actor is SYSTEM else public_note.strip())
     return complaint
+
+
+def _system_only_closes() -> ConflictError:
+    return ConflictError(
+        code="invalid_transition", message=_("The system only closes concluded reports.")
+    )
+
+
+def autoclose_refusal(complaint: Complaint, *, now: dt.datetime) -> ConflictError | None:
+    """Why `complaint` may not close itself now, or None: a concluded case closes
+    itself AUTO_CLOSE_WORKING_DAYS working days after its conclusion unless the
+    reporter has added something since. The one statement of the rule: the daily job
+    selects with it and `complaint_transition` checks it again under the row lock."""
+    if complaint.status not in (S.SUBSTANTIATED, S.UNSUBSTANTIATED):
+        return _system_only_closes()
+    concluded = timezone.localdate(complaint.concluded_at)
+    if working_days_between(concluded, timezone.localdate(now)) < AUTO_CLOSE_WORKING_DAYS:
+        return ConflictError(
+            code="autoclose_not_due", message=_("This report is not due to close yet.")
+        )
+    if complaint.events.filter(by_reporter=True, created_at__gt=complaint.concluded_at).exists():
+        return ConflictError(
+            code="reporter_answered",
+            message=_("The reporter added information after the conclusion."),
+        )
+    return None
+
+
+def complaint_contact_shown(*, complaint: Complaint, user, where: str) -> ContactAccess | None:
+    """Record that `user` was shown the reporter's contact details of `complaint` on
+    the screen `where` ("admin"): every showing leaves exactly one audit row, written
+    here and nowhere else. Nothing is recorded for an anonymous report (there was
+    nothing to see). The caller calls it once the page with the details was drawn;
+    takes no lock."""
+    if not complaint.has_contact:
+        return None
+    return ContactAccess.objects.create(
+        complaint=complaint, user=user if getattr(user, "pk", None) else None, where=where
+    )
 
 
 def overdue_condition(*, now: dt.datetime | None = None) -> Q:
@@ -303,17 +367,25 @@ def overdue_complaints(*, now: dt.datetime | None = None):
 
 def complaints_notify_overdue(*, now: dt.datetime | None = None) -> int:
     """The daily job: tell each office's supervisors (and the inspectors of cases
-    naming a supervisor) how many cases are overdue. Returns notices queued."""
+    naming a supervisor) how many cases are overdue. Returns notices queued.
+
+    Each notice commits on its own (durable: refused inside a caller's transaction,
+    RuntimeError), so a job cut short keeps what it queued, and a second run the same
+    day (the rest of a cut-short run, or beat firing twice) queues only what is missing:
+    the outbox's dedupe key (officer, office, day) never lets a notice go out twice."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     queued = 0
-    overdue = overdue_complaints(now=now).select_related("office")
+    with transaction.atomic(durable=True):
+        overdue = list(overdue_complaints(now=now).select_related("office"))
+        handlers = list(
+            OfficerProfile.objects.exclude(whatsapp_number="").select_related("user", "office")
+        )
     by_office: dict[Office, int] = {}
     about_supervisors: dict[Office, int] = {}
     for complaint in overdue:
         target = about_supervisors if complaint.about_supervisor else by_office
         target[complaint.office] = target.get(complaint.office, 0) + 1
-    handlers = OfficerProfile.objects.exclude(whatsapp_number="").select_related("user", "office")
     for profile in handlers:
         user = profile.user
         if not user.is_active or not user.has_perm("complaints.change_complaint"):
@@ -325,7 +397,7 @@ def complaints_notify_overdue(*, now: dt.datetime | None = None) -> int:
         )
         for office, count in counts.items():
             if count:
-                with transaction.atomic():
+                with transaction.atomic(durable=True):
                     if notices.notify_overdue(
                         phone=profile.whatsapp_number,
                         office_name=office.name,
@@ -338,34 +410,38 @@ def complaints_notify_overdue(*, now: dt.datetime | None = None) -> int:
 
 def complaints_autoclose(*, now: dt.datetime | None = None) -> int:
     """Close concluded cases 10 working days after the conclusion when the reporter
-    has not answered since. Returns cases closed."""
+    has not answered since (`autoclose_refusal`), each through `complaint_transition`
+    as SYSTEM: a history row and the reporter's notice, like any other move. Returns
+    cases closed.
+
+    Each case commits on its own (durable: refused inside a caller's transaction,
+    RuntimeError). Resumable and idempotent: a case closed by a run cut short is no
+    longer concluded, so the next run neither closes it again nor sends its notice
+    twice; the rule is checked again under the row lock."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
     closed = 0
-    for complaint in Complaint.objects.filter(status__in=[S.SUBSTANTIATED, S.UNSUBSTANTIATED]):
-        concluded = timezone.localdate(complaint.concluded_at)
-        if working_days_between(concluded, today) < AUTO_CLOSE_WORKING_DAYS:
-            continue
-        with transaction.atomic():
-            bound_lock_waits()
-            locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
-            if locked.status not in (S.SUBSTANTIATED, S.UNSUBSTANTIATED):
-                continue
-            # Checked under the lock: the reporter's additions also lock the row.
-            if locked.events.filter(by_reporter=True, created_at__gt=locked.concluded_at).exists():
-                continue
-            from_status = locked.status
-            locked.status, locked.closed_at = S.CLOSED, now
-            locked.save(update_fields=["status", "closed_at"])
-            ComplaintEvent.objects.create(
-                complaint=locked,
-                from_status=from_status,
-                to_status=S.CLOSED,
-                public_note=gettext_noop(
-                    "Closed: no answer from the reporter within 10 working days."
-                ),
-            )
-            notices.notify_status(locked, "")
+    with transaction.atomic(durable=True):
+        candidates = [
+            complaint
+            for complaint in Complaint.objects.filter(
+                status__in=[S.SUBSTANTIATED, S.UNSUBSTANTIATED]
+            ).order_by("pk")
+            if autoclose_refusal(complaint, now=now) is None
+        ]
+    for complaint in candidates:
+        try:
+            with transaction.atomic(durable=True):
+                complaint_transition(
+                    complaint=complaint,
+                    to=S.CLOSED,
+                    actor=SYSTEM,
+                    public_note=gettext_noop(
+                        "Closed: no answer from the reporter within 10 working days."
+                    ),
+                    now=now,
+                )
+        except ConflictError:
+            continue  # changed since it was selected (answered, reopened, closed)
         closed += 1
     return closed
 

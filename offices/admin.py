@@ -12,7 +12,6 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
@@ -31,7 +30,14 @@ from offices.models import (
 )
 from offices.scoping import offices_for_user, scope_to_user, sees_all_offices
 from offices.selectors import office_calendar
-from offices.services import capacity_conflicts, closure_create, office_resync_slots
+from offices.services import (
+    capacity_conflicts,
+    capacity_overrides_save,
+    closure_create,
+    closure_refusal,
+    office_resync_slots,
+    override_overlap_refusal,
+)
 
 
 class OfficeScopedAdminMixin:
@@ -149,15 +155,17 @@ class OpeningHoursFormSet(_CalendarFormSet):
 
 class CapacityOverrideFormSet(_CalendarFormSet):
     def clean(self):
-        kept = [form.cleaned_data for form in self.forms if form.cleaned_data]
-        kept = [c for c in kept if not c.get("DELETE") and c.get("starts_on") and c.get("ends_on")]
-        for index, first in enumerate(kept):
-            for second in kept[index + 1 :]:
-                if (
-                    first["starts_on"] <= second["ends_on"]
-                    and second["starts_on"] <= first["ends_on"]
-                ):
-                    raise ValidationError(_("Capacity overrides must not overlap."))
+        kept = [
+            form.instance
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("starts_on")
+            and form.cleaned_data.get("ends_on")
+        ]
+        refusal = override_overlap_refusal(kept)
+        if refusal is not None:
+            raise ValidationError(refusal.message)
         super().clean()
 
     def proposed_calendar(self, kept):
@@ -166,29 +174,24 @@ class CapacityOverrideFormSet(_CalendarFormSet):
 
 
 class ClosureFormSet(BaseInlineFormSet):
-    """Checks new closures as `closure_create` will, so refusals show on the form."""
+    """Shows `closure_refusal`, the rule `closure_create` applies, on the form."""
 
     def clean(self):
         super().clean()
         if any(self.errors) or self.instance.pk is None:
             return
-        today = schedule.local_today(self.instance, timezone.now())
         for form in self.extra_forms:
             data = form.cleaned_data
             if not data or data.get("DELETE"):
                 continue
-            if data["date"] < today:
-                form.add_error("date", _("A day in the past cannot be closed."))
+            refusal = closure_refusal(
+                office=self.instance, date=data["date"], reason=data.get("reason", "")
+            )
+            if refusal is None:
                 continue
-            booked = Slot.objects.filter(office=self.instance, date=data["date"], booked__gt=0)
-            if booked.exists():
-                form.add_error(
-                    "date",
-                    _(
-                        "This day has bookings. Cancelling them with a notice to each "
-                        "applicant is not possible yet, so the day cannot be closed."
-                    ),
-                )
+            for field, errors in (refusal.fields or {"date": [refusal.message]}).items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -268,6 +271,15 @@ class OfficeAdmin(admin.ModelAdmin):
         return sees_all_offices(request.user) and super().has_delete_permission(request, obj)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is CapacityOverride:
+            changed = formset.save(commit=False)  # fills deleted_objects, saves nothing
+            try:
+                capacity_overrides_save(
+                    office=form.instance, save=changed, delete=formset.deleted_objects
+                )
+            except DomainError as exc:
+                raise _AdminRefusal(exc.message) from exc
+            return None
         if formset.model is not Closure:
             return super().save_formset(request, form, formset, change)
         new_closures = formset.save(commit=False)  # fills deleted_objects, saves nothing

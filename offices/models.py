@@ -10,11 +10,21 @@ capacity is spread over its slots so the slots always add up to it exactly (see
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
+
+
+class DateRangeOf(models.Func):
+    """daterange(start, end, '[]'): both ends included, as overrides are entered."""
+
+    function = "DATERANGE"
+    output_field = DateRangeField()
+
 
 e164_validator = RegexValidator(
     r"^\+[1-9]\d{7,14}$",
@@ -194,12 +204,37 @@ class CapacityOverride(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_on__gte=F("starts_on")), name="override_range_not_reversed"
             ),
+            # No two overrides of one office share a day (btree_gist). The rule with
+            # its refusal is `offices.services.override_overlap_refusal`, checked
+            # under the office row's lock; this is the backstop for any other writer.
+            # Deferred: a save that moves two ranges at once is checked at commit.
+            ExclusionConstraint(
+                name="override_no_overlap",
+                expressions=[
+                    ("office", RangeOperators.EQUAL),
+                    (
+                        DateRangeOf("starts_on", "ends_on", RangeBoundary(inclusive_upper=True)),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                deferrable=models.Deferrable.DEFERRED,
+            ),
         ]
         # Serves: the overrides overlapping an availability range of one office.
         indexes = [models.Index(fields=["office", "ends_on"], name="override_office_end_idx")]
 
     def __str__(self) -> str:
         return f"{self.starts_on}..{self.ends_on}: {self.daily_capacity}"
+
+    def get_constraints(self):
+        """The constraints a form validates (`validate_constraints`), without the
+        overlap constraint: checking one row against the stored ones would refuse a set
+        that moves two ranges at once, and without the office's lock. The whole set is
+        checked by `offices.services.override_overlap_refusal`."""
+        return [
+            (model, [c for c in found if c.name != "override_no_overlap"])
+            for model, found in super().get_constraints()
+        ]
 
 
 class Closure(models.Model):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from immigration.errors import ConflictError, DomainError
 from immigration.locks import advisory_xact_lock, office_day_key
 from offices import schedule
-from offices.models import Closure, Office, Slot
+from offices.models import CapacityOverride, Closure, Office, Slot
 from offices.selectors import office_calendar
 
 
@@ -128,6 +128,38 @@ def slots_ensure(*, office: Office, day: dt.date) -> list[Slot]:
     return list(Slot.objects.filter(office=office, date=day).order_by("starts_at"))
 
 
+PLANNED_PREFIX = "at-"
+
+
+def planned_slot_value(starts_at: dt.datetime) -> str:
+    """How a page names a planned time of a day that has no slot rows yet (the beat
+    job `slots_release_due` has not reached it): by its start, since it has no id.
+    A page drawn for a GET writes nothing, so it cannot create the rows to name them."""
+    return f"{PLANNED_PREFIX}{int(starts_at.timestamp())}"
+
+
+def slot_id_for_choice(*, office: Office, day: dt.date, value: int | str | None) -> int | None:
+    """The slot id a booking form's choice names: an id as it is, a planned time
+    (`planned_slot_value`) as the id of its row, created now with the day's others
+    (`slots_ensure`, on the booking's POST). Raises DomainError `invalid_slot` for a
+    time the day does not have. Takes the office-day lock shared, in a transaction of
+    its own that ends before the booking takes its locks."""
+    if value is None or value == "" or isinstance(value, int):
+        return value or None
+    try:
+        starts_at = dt.datetime.fromtimestamp(int(value.removeprefix(PLANNED_PREFIX)), dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        starts_at = None
+    for slot in slots_ensure(office=office, day=day) if starts_at else []:
+        if slot.starts_at == starts_at:
+            return slot.pk
+    raise DomainError(
+        code="invalid_slot",
+        message=_("That time is not on offer on this day; choose another."),
+        fields={"slot": [_("Not available.")]},
+    )
+
+
 @transaction.atomic
 def slots_sync(*, office: Office, day: dt.date) -> list[Slot]:
     """Bring the existing slot rows of `day` in line with the office's current plan.
@@ -206,31 +238,18 @@ def slots_release_due(*, now: dt.datetime | None = None) -> int:
 def closure_create(
     *, office: Office, date: dt.date, reason: str, created_by=None, now: dt.datetime | None = None
 ) -> Closure:
-    """Close an office for a day. Refused for past days and, until bookings can be
-    cancelled with a notice to each applicant, for days that have bookings."""
+    """Close an office for a day. Refused (`closure_refusal`) for past days, without a
+    reason, twice, and, until bookings can be cancelled with a notice to each
+    applicant, for days that have bookings. Takes the office-day lock exclusively,
+    then the day's booked slot rows."""
     now = now or timezone.now()
-    if date < schedule.local_today(office, now):
-        raise DomainError(
-            code="closure_in_past",
-            message=_("A day in the past cannot be closed."),
-            fields={"date": [_("Choose today or a later day.")]},
-        )
-    if not reason.strip():
-        raise DomainError(
-            code="closure_reason_required",
-            message=_("Say why the office is closed."),
-            fields={"reason": [_("This field is required.")]},
-        )
     # Exclusive: waits for bookings of the day in progress, and holds new ones back.
-    advisory_xact_lock(office_day_key(office.pk, date))
-    if Closure.objects.filter(office=office, date=date).exists():
-        raise _closure_exists()
-    booked = list(
-        Slot.objects.select_for_update()
-        .filter(office=office, date=date, booked__gt=0)
-        .order_by("starts_at")
-    )
-    _refuse(office, [SlotConflict(slot, 0) for slot in booked])
+    refusal = closure_refusal(office=office, date=date, reason=reason, now=now)
+    if refusal is None:
+        advisory_xact_lock(office_day_key(office.pk, date))
+        refusal = closure_refusal(office=office, date=date, reason=reason, now=now, locked=True)
+    if refusal is not None:
+        raise refusal
     _retire(list(Slot.objects.filter(office=office, date=date)))
     try:
         with transaction.atomic():
@@ -239,6 +258,132 @@ def closure_create(
             )
     except IntegrityError as exc:  # the same closure entered twice at once (SQLite)
         raise _closure_exists() from exc
+
+
+def closure_refusal(
+    *,
+    office: Office,
+    date: dt.date,
+    reason: str,
+    now: dt.datetime | None = None,
+    locked: bool = False,
+) -> DomainError | None:
+    """Why the office cannot be closed on `date`, or None. The one statement of the
+    closure rule: the admin's form asks it to show refusals on the form, and
+    `closure_create` asks it again under the office-day lock (`locked`: the booked
+    slot rows are then locked too, so no booking lands before the closure)."""
+    if date < schedule.local_today(office, now or timezone.now()):
+        return DomainError(
+            code="closure_in_past",
+            message=_("A day in the past cannot be closed."),
+            fields={"date": [_("Choose today or a later day.")]},
+        )
+    if not (reason or "").strip():
+        return DomainError(
+            code="closure_reason_required",
+            message=_("Say why the office is closed."),
+            fields={"reason": [_("This field is required.")]},
+        )
+    if Closure.objects.filter(office=office, date=date).exists():
+        return _closure_exists()
+    booked = Slot.objects.filter(office=office, date=date, booked__gt=0).order_by("starts_at")
+    if locked:
+        booked = booked.select_for_update()
+    conflicts = [SlotConflict(slot, 0) for slot in booked]
+    if conflicts:
+        return ConflictError(
+            code="capacity_below_booked",
+            message=_("This change would leave booked applicants without a place: %(list)s")
+            % {"list": "; ".join(c.describe(office) for c in conflicts)},
+            fields={
+                "date": [
+                    _(
+                        "This day has bookings. Cancelling them with a notice to each "
+                        "applicant is not possible yet, so the day cannot be closed."
+                    )
+                ]
+            },
+        )
+    return None
+
+
+def override_overlap_refusal(overrides) -> DomainError | None:
+    """Refusal when two of `overrides` (one office's, as they would be stored) share a
+    day, or one ends before it starts; None when they are a valid set. The rule the
+    admin's formset, `capacity_overrides_save` and the database's exclusion
+    constraint (`override_no_overlap`) all carry."""
+    ranges = sorted((o.starts_on, o.ends_on) for o in overrides)
+    for starts_on, ends_on in ranges:
+        if ends_on < starts_on:
+            return DomainError(
+                code="override_range_reversed",
+                message=_("A capacity override cannot end before it starts."),
+                fields={"ends_on": [_("Choose a day on or after the first.")]},
+            )
+    covered_until = None  # the last day covered by the ranges before, in start order
+    for starts_on, ends_on in ranges:
+        if covered_until is not None and starts_on <= covered_until:
+            return ConflictError(
+                code="override_overlap",
+                message=_("Capacity overrides must not overlap."),
+                fields={"starts_on": [_("Another override already covers this day.")]},
+            )
+        covered_until = max(covered_until or ends_on, ends_on)
+    return None
+
+
+@transaction.atomic
+def capacity_overrides_save(
+    *,
+    office: Office,
+    save: list[CapacityOverride] = (),
+    delete: list[CapacityOverride] = (),
+    now: dt.datetime | None = None,
+) -> list[CapacityOverride]:
+    """Add or change the overrides `save` and remove `delete` of `office` as one
+    change: refused (DomainError, nothing changed) if the resulting set overlaps
+    (`override_overlap_refusal`) or would leave a booked applicant without a place
+    (`office_resync_slots`, which re-plans the days that have slot rows).
+
+    Locks the office row first, so two saves of one office's overrides (admin, API,
+    data loading) check one after the other; then the office-day locks of
+    `slots_sync`. The database's exclusion constraint backs the rule up."""
+    Office.objects.select_for_update().filter(pk=office.pk).first()
+    touched = {o.pk for o in [*save, *delete] if o.pk}
+    kept = list(CapacityOverride.objects.filter(office=office).exclude(pk__in=touched))
+    for override in save:
+        override.office = office
+    refusal = override_overlap_refusal([*kept, *save])
+    if refusal is not None:
+        raise refusal
+    for override in delete:
+        if override.pk:
+            override.delete()
+    for override in save:
+        override.save()
+    office_resync_slots(office=office, now=now)
+    return list(save)
+
+
+def capacity_override_create(
+    *,
+    office: Office,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    daily_capacity: int,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> CapacityOverride:
+    """One new override (`capacity_overrides_save`: same refusals, same locks)."""
+    override = CapacityOverride(
+        office=office,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        daily_capacity=daily_capacity,
+        reason=reason,
+    )
+    (saved,) = capacity_overrides_save(office=office, save=[override], now=now)
+    return saved
 
 
 def _closure_exists() -> ConflictError:

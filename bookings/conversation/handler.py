@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.module_loading import import_string
@@ -18,8 +17,14 @@ from django.utils.translation import gettext as _
 
 from bookings.applicant import Applicant, normalise_phone
 from bookings.conversation.parser import Command, LineError, format_book_line, parse
-from bookings.models import ABOUT_BOOKING, Booking, BookingStatus, Channel, Fee
-from bookings.services import Actor, booking_cancel, booking_create, booking_hold_confirm
+from bookings.models import ABOUT_BOOKING, Booking, BookingStatus, Channel
+from bookings.services import (
+    Actor,
+    booking_cancel,
+    booking_create,
+    booking_hold_confirm,
+    fees_in_force,
+)
 from immigration.errors import DomainError
 from notifications.inbound import HandlerReply, Inbound
 from notifications.models import OutboundMessage
@@ -85,12 +90,10 @@ def help_text(office: Office, now: dt.datetime) -> str:
             }
         )
     lines.append(office.address)
-    today = schedule.local_today(office, now)
-    fees = Fee.objects.filter(valid_from__lte=today).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
-    )
+    # The fees in force are the counter's rule (one per code, the newest start).
     lines.extend(
-        f"{fee.name}: Rp{fee.amount:,}".replace(",", ".") for fee in fees.order_by("amount")
+        f"{fee.name}: Rp{fee.amount:,}".replace(",", ".")
+        for fee in fees_in_force(office=office, now=now)
     )
     lines.append(_("The passport fee is paid at a bank or post office, never at the counter."))
     return "\n".join(lines)

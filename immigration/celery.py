@@ -43,10 +43,18 @@ app.conf.beat_schedule = {
         "task": "bookings.tasks.erase_personal_data",
         "schedule": crontab(hour=19, minute=30),
     },
+    "erase-old-draw-entries": {
+        "task": "release.tasks.erase_old_draw_entries",
+        "schedule": crontab(hour=19, minute=40),
+    },
     "erase-old-messages": {
         "task": "notifications.tasks.erase_old_messages",
         "schedule": crontab(hour=19, minute=45),
     },
+    # Draws: commitments published ahead of their windows, and each draw run when its
+    # window closes (a crashed run is finished by the next).
+    "commit-draws": {"task": "release.tasks.commit_draws", "schedule": 600.0},
+    "run-due-draws": {"task": "release.tasks.run_due_draws", "schedule": 60.0},
     # Messages whose task was lost (broker down) or that wait for a retry go out here.
     "requeue-outbox": {"task": "notifications.tasks.requeue_outbox", "schedule": 60.0},
     # Webhook messages stored while Redis or the worker was down are processed here;

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "notifications",
     "complaints",
     "waitlist",
+    "release",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,13 @@ BOOKING_RESCHEDULE_MAX = env.int("BOOKING_RESCHEDULE_MAX", default=1)
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
 # Live holds one client (a network: an IPv4 address or an IPv6 /64; an API key) may have.
 BOOKING_HOLD_CLIENT_MAX = env.int("BOOKING_HOLD_CLIENT_MAX", default=10)
+# Release by draw (release/): how long before a draw's window opens its commitment (the
+# SHA-256 of the secret seed) is created and published.
+RELEASE_COMMIT_AHEAD_HOURS = env.int("RELEASE_COMMIT_AHEAD_HOURS", default=48)
+# Asked by the booking allocation's day check: whether a day is given out by a draw.
+BOOKING_RELEASE_GATE = "release.services.first_come_refusal"
+# Apps that answer some WhatsApp messages before the booking conversation does.
+BOOKING_CONVERSATION_HOOKS = ["release.whatsapp.reply"]
 # Seconds a transaction waits for a lock (another booking of the same phone, person or
 # day; a row being changed) before answering 503 `busy`, "please try again"
 # (immigration/locks.py). A stuck transaction then cannot hang every worker behind it.

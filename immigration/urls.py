@@ -9,6 +9,7 @@ from complaints import views_dashboard, views_public
 from complaints.views import evidence_file
 from immigration.health import healthz
 from offices import views as office_views
+from release import views as draw_pages
 from waitlist import views as waitlist_pages
 
 admin.site.site_header = _("Antrean: Immigration front desk")
@@ -23,6 +24,10 @@ urlpatterns = [
     path("cek/", booking_pages.check, name="booking-check"),
     path("cek/tunggu/", waitlist_pages.check, name="waitlist-check"),
     path("tunggu/", waitlist_pages.join, name="waitlist-join"),
+    path("undian/entri/<str:reference>/", draw_pages.entry_page, name="draw-entry"),
+    path("undian/<slug:office>/<str:release>/", draw_pages.draw_page, name="draw-page"),
+    path("undian/<slug:office>/<str:release>.json", draw_pages.draw_json, name="draw-json"),
+    path("undian/<slug:office>/<str:release>/ikut/", draw_pages.enter, name="draw-enter"),
     path("loket/pintu/", views_desk.door, name="desk-door"),
     path("loket/antrean/", views_desk.queue, name="desk-queue"),
     path("loket/layanan/", views_desk.counter, name="desk-counter"),

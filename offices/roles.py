@@ -40,6 +40,10 @@ _READ_BOOKINGS = [
     "waitlist.view_waitlistoffer",
     "waitlist.view_priorityquota",
     "waitlist.view_priorityday",
+    "release.view_releasepolicy",
+    "release.view_draw",
+    "release.view_drawentry",
+    "release.view_drawevent",
 ]
 _DESK = [*_READ_BOOKINGS, MOVE_BOOKINGS, ISSUE_TICKETS]
 _COMPLAINTS = [
@@ -64,6 +68,8 @@ ROLE_PERMISSIONS = {
         "waitlist.add_priorityquota",
         "waitlist.change_priorityquota",
         "waitlist.delete_priorityquota",
+        "release.add_releasepolicy",
+        "release.change_releasepolicy",
         *_COMPLAINTS,
     ],
     # Inspectors audit: they read every office's bookings and move none.

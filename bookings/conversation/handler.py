@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils import translation
 from django.utils.formats import date_format
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from bookings.applicant import Applicant, normalise_phone
@@ -369,6 +370,12 @@ BOOKING_COMMANDS: dict[str, Callable[[Booking, Inbound, dt.datetime], HandlerRep
 }
 
 
+def _hooks() -> list[Callable[..., HandlerReply | None]]:
+    """Apps that answer some messages first (settings.BOOKING_CONVERSATION_HOOKS, e.g. the
+    draw): each returns a reply, or None to leave the message to this conversation."""
+    return [import_string(path) for path in settings.BOOKING_CONVERSATION_HOOKS]
+
+
 def reply_language(command: Command, language: str | None) -> str:
     """The language to answer in: the one the message chose (`EN`, or a command word
     written in one language: HELP, BATAL), else the sender's (None: a number that has
@@ -403,6 +410,10 @@ def _dispatch(
         normalise_phone(f"+{message.sender}")
     except DomainError:
         return HandlerReply(text=_("This number cannot book."), result={"invalid_sender": True})
+    for hook in _hooks():
+        answered = hook(command=command, office=office, message=message, language=language, now=now)
+        if answered is not None:
+            return answered
     if command.action == "book":
         return _book(command, office, message, language, now)
     if command.action == "confirm":

@@ -28,6 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, IntegerField, Max, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -81,11 +82,19 @@ class BookingDay:
 
 
 def load_booking_day(
-    office: Office, day: dt.date, now: dt.datetime, priority: bool = False
+    office: Office,
+    day: dt.date,
+    now: dt.datetime,
+    priority: bool = False,
+    *,
+    placing: bool = False,
 ) -> BookingDay:
     """The day's state for a booking at `now`, or the DomainError saying why it cannot
     be booked: office inactive, past, today after the cut-off, closed (with the
-    reason; said even before the day's release), not released yet (with when).
+    reason; said even before the day's release), not released yet (with when). A day
+    given out by a draw is refused while its draw is to come (the release gate), and
+    counts as released once it is done or when the draw itself places its winners
+    (`placing`).
 
     One query when the day has slots (the rules of time need none); the calendar is
     read only for a day without slots or not yet released. No lock."""
@@ -104,7 +113,8 @@ def load_booking_day(
             message=_("Booking for today has closed; choose another day."),
             fields={"date": [_("Booking for today has closed.")]},
         )
-    if day > schedule.last_released_day(office, now):
+    released = _release_gate(office, day, now, placing=placing)
+    if not released and day > schedule.last_released_day(office, now):
         _check_open(office, day)  # a closed day says so, even before its release
         release = schedule.release_at(office, day)
         raise DomainError(
@@ -125,6 +135,16 @@ def load_booking_day(
     if not booking_day.offered:
         _check_open(office, day)
     return booking_day
+
+
+def _release_gate(office: Office, day: dt.date, now: dt.datetime, *, placing: bool) -> bool | None:
+    """settings.BOOKING_RELEASE_GATE (the draw, release/services.py): None for a day
+    released first come, True for one its draw released; raises while a draw holds it.
+    Named in settings so bookings imports no app above it."""
+    gate = getattr(settings, "BOOKING_RELEASE_GATE", "")
+    if not gate:
+        return None
+    return import_string(gate)(office=office, day=day, now=now, placing=placing)
 
 
 def _check_open(office: Office, day: dt.date) -> None:
@@ -537,6 +557,7 @@ def booking_create_family(
     phone_verified: bool = False,
     hold_client: str = "",
     priority: list[str] | None = None,
+    draw_placement: bool = False,
 ) -> list[Booking]:
     """Book every applicant at `office` on `date` from one phone: all or nothing, in
     consecutive places where possible, the first in slot `slot_id` if given (else the
@@ -556,6 +577,8 @@ def booking_create_family(
     `priority`: the applicants' claims (disabled, pregnant; age is read from the birth
     date, bookings/priority.py); a request with one priority person may take the
     day's places kept for priority, and each booking records its claim for the door.
+    `draw_placement`: the draw (release/services.py) books a winner on a day its draw
+    holds; every other caller is refused such a day until the draw is done.
 
     Takes advisory locks on the phone, each person and the hold client, then slot row
     locks (all of the day's, in start order, when lapsed or overridden holds of the
@@ -595,7 +618,7 @@ def booking_create_family(
     phone = normalise_booking_phone(phone)
     claims = priority_claims(people, date, priority)
     is_priority = any(claims)
-    day = load_booking_day(office, date, now, priority=is_priority)
+    day = load_booking_day(office, date, now, priority=is_priority, placing=draw_placement)
     if day.offered and day.room < len(people):
         # The rush's common case once a day is sold out: refused on one indexed read,
         # before any lock, so the last places are not queued behind the refusals; and

@@ -1,0 +1,128 @@
+"""The draw in the WhatsApp conversation: the same `#NAME#DDMMYYYY#DDMMYYYY#` lines
+enter the draw when the day is given by a draw (several days as
+`DDMMYYYY,DDMMYYYY,DDMMYYYY`, in order of preference), and `YA <reference>` confirms a
+request made on the web.
+
+`reply` is a hook of the conversation (settings.BOOKING_CONVERSATION_HOOKS): it answers
+what concerns a draw and returns None for everything else, which the conversation then
+handles as before. The rules are release.services'; this module only reads the lines
+and words the replies.
+"""
+
+import datetime as dt
+
+from django.utils.translation import gettext as _
+
+from bookings.applicant import Applicant
+from bookings.conversation.parser import Command, parse_date
+from bookings.models import Channel
+from immigration.errors import DomainError
+from notifications.inbound import HandlerReply, Inbound
+from notifications.models import About
+from offices.models import Office
+from release import services
+from release.models import EntryStatus
+
+
+def _line(line: str) -> tuple[str, dt.date, list[dt.date]] | None:
+    """name, birth date and one to three days; None when the line is not of that form
+    (the conversation's own parser then explains the format)."""
+    parts = [part.strip() for part in line.strip().strip("#").split("#")]
+    if len(parts) != 3 or not parts[0]:
+        return None
+    birth = parse_date(parts[1])
+    days = [parse_date(piece) for piece in parts[2].split(",") if piece.strip()]
+    if isinstance(birth, str) or not days or any(isinstance(day, str) for day in days):
+        return None
+    return parts[0], birth, days
+
+
+def _entered_text(entry, office: Office) -> str:
+    draw = entry.draw
+    lines = [
+        _("This is an entry in the draw, not yet a booking."),
+        _("The draw is on %(when)s; you get the result by WhatsApp.")
+        % {"when": services._when(draw.closes_at, office)},
+        _("Entering early or late makes no difference: the order is drawn at random."),
+        _("Request %(reference)s, public pseudonym %(pseudonym)s.")
+        % {"reference": entry.display_reference, "pseudonym": entry.pseudonym},
+    ]
+    return "\n".join(lines)
+
+
+def _book(command: Command, office: Office, message: Inbound, language: str, now):
+    lines = [
+        line.strip()
+        for line in (message.text or "").replace("\r", "\n").split("\n")
+        if line.strip().startswith("#") or line.count("#") >= 2
+    ]
+    read = [_line(line) for line in lines]
+    if not read or any(item is None for item in read):
+        return None
+    first_days = read[0][2]
+    if services.release_for(office=office, day=first_days[0]) is None:
+        return None  # first come: the conversation books as before
+    if any(item[2] != first_days for item in read):
+        return HandlerReply(
+            text=_("One request, one set of days: give the same days on every line."),
+            result={"draw_entry": None, "error": "days_differ"},
+        )
+    try:
+        entry = services.draw_enter(
+            office=office,
+            applicants=[Applicant(name, birth) for name, birth, _days in read],
+            preferences=first_days,
+            phone=message.sender,
+            channel=Channel.WHATSAPP,
+            language=language,
+            phone_verified=True,  # WhatsApp authenticates the sender
+            now=now,
+        )
+    except DomainError as exc:
+        return HandlerReply(text=str(exc.message), result={"draw_entry": None, "error": exc.code})
+    return HandlerReply(
+        text=_entered_text(entry, office),
+        result={"draw_entry": entry.reference},
+        about=About(services.ABOUT_DRAW_ENTRY, entry.pk),
+    )
+
+
+def _confirm(command: Command, office: Office, message: Inbound, now):
+    entry = services.draw_entry_for_phone(
+        office=office, phone=message.sender, code=command.raw_code
+    )
+    if entry is None:
+        return None  # perhaps a hold's code: the conversation's own YA handles it
+    about = About(services.ABOUT_DRAW_ENTRY, entry.pk)
+    try:
+        entry = services.draw_entry_confirm(
+            office=office, phone=message.sender, code=command.raw_code, now=now
+        )
+    except DomainError as exc:
+        return HandlerReply(
+            text=str(exc.message),
+            result={"draw_entry": entry.reference, "error": exc.code},
+            about=about,
+        )
+    if entry.status == EntryStatus.INVALID:
+        return HandlerReply(
+            text=entry.invalid_reason,
+            result={"draw_entry": entry.reference, "error": "invalid"},
+            about=about,
+        )
+    return HandlerReply(
+        text=_entered_text(entry, office),
+        result={"draw_entry": entry.reference, "confirmed": True},
+        about=about,
+    )
+
+
+def reply(
+    *, command: Command, office: Office, message: Inbound, language: str, now: dt.datetime
+) -> HandlerReply | None:
+    """The draw's answer to the message, or None when it is not about a draw."""
+    if command.action == "book":
+        return _book(command, office, message, language, now)
+    if command.action == "confirm" and command.raw_code:
+        return _confirm(command, office, message, now)
+    return None

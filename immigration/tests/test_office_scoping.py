@@ -85,6 +85,8 @@ def _office_rows(office: Office, tag: str) -> dict:
     )
     served = _served_out_of_turn(office, tag)
     return {
+        **_waitlist_rows(office, tag, booking),
+        **_draw_rows(office, tag),
         "office": office,
         "counterservice": served.counter_service,
         "booking": booking,
@@ -104,6 +106,76 @@ def _office_rows(office: Office, tag: str) -> dict:
         "group": None,
         **_failed_logins(colleague.username),
     }
+
+
+def _waitlist_rows(office: Office, tag: str, booking) -> dict:
+    """A waiting-list request (with its person and an offer), a priority quota and a
+    priority day of the office: rows the waitlist admin must keep to their office."""
+    from waitlist.models import PriorityDay, PriorityQuota, WaitlistOffer, WaitlistRequest
+
+    request = WaitlistRequest.objects.create(
+        office=office,
+        date=DAY,
+        ref=f"WL{tag}23456"[:8],
+        position=1,
+        state="waiting",
+        phone=booking.phone,
+        channel="web",
+        people_count=1,
+        joined_at=NOW,
+    )
+    request.people.create(name=f"PEMOHON RAHASIA {tag} MENUNGGU", birth_date=dt.date(1990, 5, 17))
+    offer = WaitlistOffer.objects.create(
+        request=request,
+        office=office,
+        date=DAY,
+        first_booking=booking,
+        places=1,
+        state="open",
+        offered_at=NOW,
+        expires_at=NOW + dt.timedelta(hours=2),
+    )
+    return {
+        "waitlistrequest": request,
+        "waitlistoffer": offer,
+        "priorityquota": PriorityQuota.objects.create(
+            office=office, valid_from=DAY, places=2, release_hours=48
+        ),
+        "priorityday": PriorityDay.objects.create(
+            office=office, date=DAY, kept=2, release_at=NOW + dt.timedelta(days=3)
+        ),
+    }
+
+
+def _draw_rows(office: Office, tag: str) -> dict:
+    """A draw policy, a draw and an entry naming a person of the office."""
+    from release.models import Draw, DrawEntry, ReleasePolicy
+
+    first = DAY + dt.timedelta(days=28)
+    policy = ReleasePolicy.objects.create(office=office, mode="draw", applies_from=first)
+    draw = Draw.objects.create(
+        office=office,
+        policy=policy,
+        first_day=first,
+        last_day=first + dt.timedelta(days=6),
+        opens_at=NOW + dt.timedelta(days=20),
+        closes_at=NOW + dt.timedelta(days=21),
+        seed="0" * 64,
+        commitment="1" * 64,
+        committed_at=NOW,
+    )
+    entry = DrawEntry.objects.create(
+        draw=draw,
+        reference=f"UD{tag}23456"[:8],
+        pseudonym=f"pseudo{tag}",
+        phone="6281234567890",
+        channel="web",
+        people=[{"name": f"PEMOHON RAHASIA {tag} UNDIAN", "birth_date": "1990-05-17"}],
+        people_count=1,
+        preferences=[first.isoformat()],
+        created_at=NOW,
+    )
+    return {"releasepolicy": policy, "draw": draw, "drawentry": entry}
 
 
 def _served_out_of_turn(office: Office, tag: str):
@@ -148,7 +220,7 @@ def world(settings, tmp_path) -> World:
     OfficerProfile.objects.create(user=officer, office=a)
     officer.groups.set(groups.values())
     ours = ContentType.objects.filter(
-        app_label__in=["offices", "bookings", "complaints", "notifications"]
+        app_label__in=["offices", "bookings", "complaints", "notifications", "waitlist", "release"]
     )
     officer.user_permissions.set(Permission.objects.filter(content_type__in=ours))
     client = Client()
@@ -221,6 +293,13 @@ def _admin_url(name: str, model: str, obj=None) -> str:
         "accessattempt": "axes",
         "accesslog": "axes",
         "accessfailurelog": "axes",
+        "waitlistrequest": "waitlist",
+        "waitlistoffer": "waitlist",
+        "priorityquota": "waitlist",
+        "priorityday": "waitlist",
+        "releasepolicy": "release",
+        "draw": "release",
+        "drawentry": "release",
     }[model]
     args = [obj.pk] if obj is not None else []
     return reverse(f"admin:{app}_{model}_{name}", args=args)
@@ -318,6 +397,13 @@ ADMIN_MODELS: dict[str, Callable[[str, str], Check]] = {
     "axes/accessattempt": admin_forbidden,
     "axes/accesslog": admin_forbidden,
     "axes/accessfailurelog": admin_forbidden,
+    "waitlist/waitlistrequest": admin_scoped,
+    "waitlist/waitlistoffer": admin_scoped,
+    "waitlist/priorityquota": admin_scoped,
+    "waitlist/priorityday": admin_scoped,
+    "release/releasepolicy": admin_scoped,
+    "release/draw": admin_scoped,
+    "release/drawentry": admin_scoped,
 }
 
 
@@ -492,6 +578,9 @@ def _tracking_code(w: World) -> str:
 BEARER = "public: the code is the applicant's own secret; staff identity adds nothing"
 PUBLIC = "public: shows nothing of any office beyond its published details"
 CODE = "(?P<code>[A-Za-z0-9-]{8,9})"
+ADMIN_APPS = (
+    "admin/^(?P<app_label>auth|axes|offices|bookings|notifications|complaints|waitlist|release)/$"
+)
 CLASSIFIED: dict[str, Check] = {
     "": no_office_data("/"),
     "healthz": no_office_data("/healthz"),
@@ -510,6 +599,20 @@ CLASSIFIED: dict[str, Check] = {
     "lapor/lacak/": public(BEARER, lambda w: "/lapor/lacak/"),
     "lapor/<str:code>/": public(BEARER, lambda w: f"/lapor/{_tracking_code(w)}/"),
     "i18n/setlang/": public(PUBLIC, lambda w: "/i18n/setlang/"),
+    "tunggu/": public(PUBLIC, lambda w: "/tunggu/?office=batam"),
+    "cek/tunggu/": public(BEARER, lambda w: "/cek/tunggu/"),
+    "undian/entri/<str:reference>/": public(
+        BEARER, lambda w: f"/undian/entri/{w.theirs['drawentry'].reference}/"
+    ),
+    "undian/<slug:office>/<str:release>/": lambda w: _no_b(
+        w.client.get(f"/undian/batam/{w.theirs['draw'].first_day.isoformat()}/"), w
+    ),
+    "undian/<slug:office>/<str:release>.json": lambda w: _no_b(
+        w.client.get(f"/undian/batam/{w.theirs['draw'].first_day.isoformat()}.json"), w
+    ),
+    "undian/<slug:office>/<str:release>/ikut/": public(
+        PUBLIC, lambda w: f"/undian/batam/{w.theirs['draw'].first_day.isoformat()}/ikut/"
+    ),
     "staff/evidence/<int:pk>/": _evidence,
     # The API: public endpoints answer anyone alike; staff ones only for A's rows.
     "api/v1/^offices/$": public(PUBLIC, lambda w: "/api/v1/offices/"),
@@ -567,9 +670,7 @@ CLASSIFIED: dict[str, Check] = {
     "admin/autocomplete/": _autocomplete,
     "admin/jsi18n/": no_office_data("/admin/jsi18n/"),
     "admin/r/<path:content_type_id>/<path:object_id>/": _view_on_site,
-    "admin/^(?P<app_label>auth|axes|offices|bookings|notifications|complaints)/$": no_office_data(
-        "/admin/bookings/"
-    ),
+    ADMIN_APPS: no_office_data("/admin/bookings/"),
     "admin/(?P<url>.*)$": no_office_data("/admin/nothing/here/"),
     "admin/auth/user/<id>/password/": forbidden(
         lambda w: f"/admin/auth/user/{w.theirs['user'].pk}/password/"

@@ -55,6 +55,7 @@ from release.models import (
     ReleaseMode,
     ReleasePolicy,
 )
+from waitlist.services import Arrival, waitlist_append, waitlist_positions_of_sources
 
 MAX_PREFERENCES = 3
 ABOUT_DRAW_ENTRY = "draw_entry"
@@ -677,7 +678,7 @@ def _place_one(draw: Draw, entry_id: int, now: dt.datetime) -> None:
         entry.save(update_fields=["placement", "placement_error", "group_code"])
 
 
-def _result_message(draw: Draw, entry: DrawEntry) -> dict:
+def _result_message(draw: Draw, entry: DrawEntry, position: int | None = None) -> dict:
     office = draw.office
     with translation.override(entry.language):
         head = _("The draw of %(office)s for %(first)s to %(last)s has been made.") % {
@@ -701,7 +702,7 @@ def _result_message(draw: Draw, entry: DrawEntry) -> dict:
             body = _(
                 "No place was drawn for your request. You are number %(position)d on the "
                 "waiting list; we will write to you if a place frees up."
-            ) % {"position": entry.waitlist_position}
+            ) % {"position": position or entry.waitlist_position}
         tail = _("Your request %(reference)s, public pseudonym %(pseudonym)s.") % {
             "reference": entry.display_reference,
             "pseudonym": entry.pseudonym,
@@ -721,6 +722,35 @@ def _result_message(draw: Draw, entry: DrawEntry) -> dict:
     }
 
 
+def _waitlist_source(entry: DrawEntry) -> str:
+    return f"draw:{entry.reference}"
+
+
+def _waitlist_losers(draw: Draw, now: dt.datetime) -> None:
+    """Hand the requests that won nothing to the waiting lists, in draw order: each onto
+    its first preferred day, after anyone already there, with its people, phone and
+    language (confirmed when it entered, so it waits at once). After the winners are
+    booked, so the places offered from the lists are only those left over. Idempotent
+    (waitlist's unique `source` per request): a second or resumed run adds nobody twice.
+    Each day's list commits on its own (waitlist takes its list lock)."""
+    by_day: dict[dt.date, list[Arrival]] = {}
+    for entry in draw_waitlist(draw=draw):
+        if not entry.people:  # erased: nobody left to offer a place to
+            continue
+        day = dt.date.fromisoformat(entry.preferences[0])
+        by_day.setdefault(day, []).append(
+            Arrival(
+                source=_waitlist_source(entry),
+                phone=entry.phone,
+                language=entry.language,
+                channel=entry.channel,
+                applicants=_people_of(entry),
+            )
+        )
+    for day, arrivals in sorted(by_day.items()):
+        waitlist_append(office=draw.office, day=day, arrivals=arrivals, now=now)
+
+
 def _notify_results(draw: Draw, now: dt.datetime) -> int:
     """Queue one result message per entered request not yet told, in batches that
     commit with the entries' `notified_at`: each request is told exactly once, even
@@ -736,7 +766,15 @@ def _notify_results(draw: Draw, now: dt.datetime) -> int:
             )
             if not batch:
                 return sent
-            outbox_enqueue_many([_result_message(draw, entry) for entry in batch])
+            positions = waitlist_positions_of_sources(
+                sources=[_waitlist_source(e) for e in batch if e.result == EntryResult.WAITLIST]
+            )
+            outbox_enqueue_many(
+                [
+                    _result_message(draw, entry, positions.get(_waitlist_source(entry)))
+                    for entry in batch
+                ]
+            )
             DrawEntry.objects.filter(pk__in=[e.pk for e in batch]).update(notified_at=now)
         sent += len(batch)
 
@@ -770,6 +808,7 @@ def draw_run(*, draw: Draw, now: dt.datetime | None = None) -> Draw:
     )
     for entry_id in list(winners):
         _place_one(draw, entry_id, now)
+    _waitlist_losers(draw, now)
     sent = _notify_results(draw, now)
     with transaction.atomic(durable=True):
         draw = Draw.objects.select_for_update(of=("self",)).select_related("office").get(pk=draw.pk)

@@ -61,6 +61,10 @@ class WaitlistRequest(models.Model):
     language = models.CharField(_("language"), max_length=5, default="id")
     channel = models.CharField(_("joined via"), max_length=10)
     people_count = models.PositiveSmallIntegerField(_("people"))
+    # Where a request placed by another service came from ("draw:<reference>" for a
+    # request the draw did not place): unique, so a second or resumed handoff adds it
+    # once. Blank for requests people made themselves.
+    source = models.CharField(_("placed by"), max_length=40, blank=True, default="")
     joined_at = models.DateTimeField(_("joined at"))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -71,6 +75,9 @@ class WaitlistRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["office", "date", "position"], name="waitlist_unique_position"
+            ),
+            models.UniqueConstraint(
+                fields=["source"], condition=~Q(source=""), name="waitlist_unique_source"
             ),
             # On the list (or past it) means confirmed: only a pending request has no
             # position.

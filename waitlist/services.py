@@ -21,7 +21,9 @@ bookings), then rows (requests, offers, bookings, slots). The list lock is alway
 taken alone, first, so no path holds a person lock while waiting for a list.
 """
 
+import bisect
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -359,6 +361,109 @@ def waitlist_of_phone(*, office: Office, phone: str) -> list[WaitlistRequest]:
             office=office, phone=phone, state__in=[*ACTIVE_STATES, R.PENDING]
         ).order_by("date", "pk")
     )
+
+
+# --- requests placed by another service (the draw) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A request another service puts on a list: its people (already validated and
+    phone-confirmed there) and a unique `source` (e.g. "draw:<reference>")."""
+
+    source: str
+    phone: str
+    language: str
+    channel: str
+    applicants: list[Applicant]
+
+
+def waitlist_append(
+    *, office: Office, day: dt.date, arrivals: list[Arrival], now: dt.datetime | None = None
+) -> int:
+    """Put `arrivals`, in the order given, at the end of the waiting list of `office` on
+    `day`: after anyone already on it, each `waiting` at once (their phone was confirmed
+    where they came from, so no `YA`). The draw hands its losers over this way, in draw
+    order.
+
+    Idempotent: an arrival whose `source` is already on any list is skipped (the unique
+    `waitlist_unique_source` is the last word), so a second or resumed handoff adds
+    nobody twice. The people were checked by the service they came from (one request
+    per person and release), so the join's per-person and per-phone checks are not
+    repeated here. Offers any room at once, after commit. Returns how many were added.
+
+    Locks: the day's list lock (alone, first). Commits on its own (durable)."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        lock_list(office, day)
+        known = set(
+            WaitlistRequest.objects.filter(source__in=[a.source for a in arrivals]).values_list(
+                "source", flat=True
+            )
+        )
+        fresh = [a for a in arrivals if a.source not in known]
+        if not fresh:
+            return 0
+        start = _next_position(office, day)
+        requests = WaitlistRequest.objects.bulk_create(
+            [
+                WaitlistRequest(
+                    office=office,
+                    date=day,
+                    ref=_new_ref(),
+                    position=start + index,
+                    state=R.WAITING,
+                    phone=arrival.phone,
+                    language=arrival.language,
+                    channel=arrival.channel,
+                    people_count=len(arrival.applicants),
+                    source=arrival.source,
+                    joined_at=now,
+                )
+                for index, arrival in enumerate(fresh)
+            ],
+            batch_size=1000,
+        )
+        WaitlistPerson.objects.bulk_create(
+            [
+                WaitlistPerson(
+                    request=request,
+                    name=person.name,
+                    birth_date=person.birth_date,
+                    nik=person.nik or "",
+                )
+                for request, arrival in zip(requests, fresh, strict=True)
+                for person in arrival.applicants
+            ],
+            batch_size=1000,
+        )
+        _after_commit_offer(office, day)
+    return len(fresh)
+
+
+def waitlist_positions_of_sources(*, sources: list[str]) -> dict[str, int | None]:
+    """The list position (as `waitlist_position`: 1 for the first waiting request of its
+    day) of each request placed with one of `sources`; None when it is no longer
+    waiting or unknown. One query per day involved, for the draw's result messages.
+    Reads only."""
+    requests = list(
+        WaitlistRequest.objects.filter(source__in=sources).values_list(
+            "source", "office_id", "date", "position", "state"
+        )
+    )
+    lists: dict[tuple[int, dt.date], list[int]] = {}
+    for _source, office_id, day, _position, state in requests:
+        if state == R.WAITING and (office_id, day) not in lists:
+            lists[(office_id, day)] = list(
+                WaitlistRequest.objects.filter(office_id=office_id, date=day, state=R.WAITING)
+                .order_by("position")
+                .values_list("position", flat=True)
+            )
+    found: dict[str, int | None] = dict.fromkeys(sources)
+    for source, office_id, day, position, state in requests:
+        if state == R.WAITING:
+            found[source] = bisect.bisect_left(lists[(office_id, day)], position) + 1
+    return found
 
 
 # --- offers ------------------------------------------------------------------------------

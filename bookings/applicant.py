@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from immigration.errors import DomainError
@@ -212,3 +213,47 @@ class Applicant:
         if self.nik:
             keys.append(f"nik:{self.nik}")
         return keys
+
+
+def first_repeat(people: list[Applicant]) -> int | None:
+    """The index of the first person who already appeared earlier in the request (the
+    same name and birth date, or the same NIK), else None."""
+    seen: set[str] = set()
+    for index, person in enumerate(people):
+        keys = {person.lock_keys[0], *([f"nik:{person.nik}"] if person.nik else [])}
+        if keys & seen:
+            return index
+        seen |= keys
+    return None
+
+
+def family_validated(applicants: list[Applicant], *, today: dt.date) -> list[Applicant]:
+    """The people of one request (a booking, a waiting-list request, a draw entry),
+    each validated, or the DomainError saying what is wrong: none, more than
+    BOOKING_FAMILY_MAX, a person's name or birth date (`applicants` on the error says
+    which person, so WhatsApp can name the line), or one person twice. The one
+    implementation of these rules; every kind of request asks it. No query."""
+    if not applicants:
+        raise DomainError(code="no_applicants", message=_("Add at least one applicant."))
+    if len(applicants) > settings.BOOKING_FAMILY_MAX:
+        raise DomainError(
+            code="family_too_large",
+            message=_("One request books at most %(max)d people.")
+            % {"max": settings.BOOKING_FAMILY_MAX},
+            fields={"family": [_("Too many people.")]},
+        )
+    people = []
+    for index, person in enumerate(applicants):
+        try:
+            people.append(person.validated(today=today))
+        except DomainError as exc:
+            exc.applicants = (index,)  # which person of the family: WhatsApp names the line
+            raise
+    repeated = first_repeat(people)
+    if repeated is not None:
+        raise DomainError(
+            code="duplicate_applicant",
+            message=_("The same person appears twice in this request."),
+            applicants=(repeated,),
+        )
+    return people

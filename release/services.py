@@ -30,7 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from bookings import codes, notices
-from bookings.applicant import Applicant, normalise_booking_phone
+from bookings.applicant import Applicant, family_validated, normalise_booking_phone
 from bookings.models import ActorKind, Channel, ServiceType
 from bookings.services import Actor, booking_create_family
 from immigration.errors import ConflictError, DomainError, NotFoundError
@@ -418,23 +418,7 @@ def _check_preferences(office: Office, preferences: list[dt.date]) -> Release:
 
 
 def _validated_people(office: Office, applicants: list[Applicant], now: dt.datetime):
-    if not applicants:
-        raise DomainError(code="no_applicants", message=_("Add at least one applicant."))
-    if len(applicants) > settings.BOOKING_FAMILY_MAX:
-        raise DomainError(
-            code="family_too_large",
-            message=_("One request books at most %(max)d people.")
-            % {"max": settings.BOOKING_FAMILY_MAX},
-            fields={"family": [_("Too many people.")]},
-        )
-    today = schedule.local_today(office, now)
-    people = [person.validated(today=today) for person in applicants]
-    keys = [key for person in people for key in person.lock_keys]
-    if len(set(keys)) != len(keys):
-        raise DomainError(
-            code="duplicate_applicant", message=_("The same person appears twice in this request.")
-        )
-    return people
+    return family_validated(applicants, today=schedule.local_today(office, now))
 
 
 def _duplicate_person() -> str:

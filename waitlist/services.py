@@ -32,7 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from bookings import codes, notices
-from bookings.applicant import Applicant, normalise_booking_phone
+from bookings.applicant import Applicant, family_validated, normalise_booking_phone
 from bookings.models import HOLDING_STATUSES, ActorKind, Booking, BookingStatus, Channel
 from bookings.priority import CLAIMABLE, priority_claims
 from bookings.services import (
@@ -148,21 +148,7 @@ def waitlist_join(
 
     Locks: the day's list lock, then the phone and person locks, as bookings take them."""
     now = now or timezone.now()
-    if not applicants:
-        raise DomainError(code="no_applicants", message=_("Add at least one applicant."))
-    if len(applicants) > settings.BOOKING_FAMILY_MAX:
-        raise DomainError(
-            code="family_too_large",
-            message=_("One request books at most %(max)d people.")
-            % {"max": settings.BOOKING_FAMILY_MAX},
-            fields={"family": [_("Too many people.")]},
-        )
-    today = schedule.local_today(office, now)
-    people = [person.validated(today=today) for person in applicants]
-    if len({p.lock_keys[0] for p in people}) < len(people):
-        raise DomainError(
-            code="duplicate_applicant", message=_("The same person appears twice in this request.")
-        )
+    people = family_validated(applicants, today=schedule.local_today(office, now))
     claims = priority_claims(people, date, priority)
     phone = normalise_booking_phone(phone)
     _refuse_day(office, date, now)

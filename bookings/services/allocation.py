@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from bookings import codes, notices, soldout
-from bookings.applicant import Applicant, normalise_booking_phone
+from bookings.applicant import Applicant, family_validated, normalise_booking_phone
 from bookings.models import (
     HOLDING_STATUSES,
     Booking,
@@ -529,18 +529,6 @@ def _insert(booking: Booking) -> Booking:
     raise RuntimeError("could not insert the booking after 10 attempts")
 
 
-def _first_repeat(people: list[Applicant]) -> int | None:
-    """The index of the first person who already appeared earlier in the request (the
-    same name and birth date, or the same NIK), else None."""
-    seen: set[str] = set()
-    for index, person in enumerate(people):
-        keys = {person.lock_keys[0], *([f"nik:{person.nik}"] if person.nik else [])}
-        if keys & seen:
-            return index
-        seen |= keys
-    return None
-
-
 @transaction.atomic
 def booking_create_family(
     *,
@@ -585,15 +573,6 @@ def booking_create_family(
     day are released first), then the held rows it releases with SKIP LOCKED.
     """
     now = now or timezone.now()
-    if not applicants:
-        raise DomainError(code="no_applicants", message=_("Add at least one applicant."))
-    if len(applicants) > settings.BOOKING_FAMILY_MAX:
-        raise DomainError(
-            code="family_too_large",
-            message=_("One request books at most %(max)d people.")
-            % {"max": settings.BOOKING_FAMILY_MAX},
-            fields={"family": [_("Too many people.")]},
-        )
     if service not in ServiceType.values:
         raise DomainError(
             code="invalid_service",
@@ -601,20 +580,7 @@ def booking_create_family(
             fields={"service": [_("Unknown.")]},
         )
     today = schedule.local_today(office, now)
-    people = []
-    for index, person in enumerate(applicants):
-        try:
-            people.append(person.validated(today=today))
-        except DomainError as exc:
-            exc.applicants = (index,)  # which person of the family: WhatsApp names the line
-            raise
-    repeated = _first_repeat(people)
-    if repeated is not None:
-        raise DomainError(
-            code="duplicate_applicant",
-            message=_("The same person appears twice in this request."),
-            applicants=(repeated,),
-        )
+    people = family_validated(applicants, today=today)
     phone = normalise_booking_phone(phone)
     claims = priority_claims(people, date, priority)
     is_priority = any(claims)

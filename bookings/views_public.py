@@ -175,6 +175,7 @@ def book(request):
     context.update(
         month=month,
         weeks=weeks,
+        has_draw_days=any(d.state == DayState.BY_DRAW for d in month_days.values()),
         previous_month=(month - dt.timedelta(days=1)).replace(day=1),
         can_go_back=month > schedule.local_today(office, now).replace(day=1),
         next_month=(month + dt.timedelta(days=32)).replace(day=1),

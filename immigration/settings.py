@@ -202,6 +202,8 @@ BOOKING_HOLD_CLIENT_MAX = env.int("BOOKING_HOLD_CLIENT_MAX", default=10)
 RELEASE_COMMIT_AHEAD_HOURS = env.int("RELEASE_COMMIT_AHEAD_HOURS", default=48)
 # Asked by the booking allocation's day check: whether a day is given out by a draw.
 BOOKING_RELEASE_GATE = "release.services.first_come_refusal"
+# The calendar asks which days a draw holds (offices imports no app above it).
+AVAILABILITY_DRAW_HOOK = "release.services.draw_holds"
 # Apps that answer some WhatsApp messages before the booking conversation does.
 BOOKING_CONVERSATION_HOOKS = ["release.whatsapp.reply"]
 # Seconds a transaction waits for a lock (another booking of the same phone, person or

@@ -57,8 +57,10 @@ class OfficeViewSet(viewsets.ReadOnlyModelViewSet):
         summary="Days and slots of an office",
         description=(
             "Each day's state (open, closed with the reason, full, not_released with the "
-            "release time, past) and each slot's start (ISO 8601 with the office's UTC "
-            "offset), capacity and remaining places. Give `date`, or `start` and `end` "
+            "release time, by_draw with draw_closes_at: a draw gives its places and entering "
+            "early or late is equally good, past) and each slot's start (ISO 8601 with the "
+            "office's UTC offset), capacity and remaining places. Give `date`, or `start` "
+            "and `end` "
             "(at most 62 days)."
         ),
         parameters=[AvailabilityQuerySerializer],

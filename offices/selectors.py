@@ -1,7 +1,7 @@
 """Reads about offices that need thought: the calendar and availability of an office.
 
-`office_availability` answers a month for one office in four queries (hours,
-overrides, closures, slots), whatever the number of days or slots.
+`office_availability` answers a month for one office in four queries (hours
+with the draws holding days, overrides, closures, slots), whatever the number of days or slots.
 """
 
 import datetime as dt
@@ -24,6 +24,7 @@ class DayState:
     CLOSED = "closed"
     FULL = "full"
     NOT_RELEASED = "not_released"
+    BY_DRAW = "by_draw"
     PAST = "past"
 
 
@@ -42,6 +43,8 @@ class DayAvailability:
     state: str
     reason: str | None = None
     release_at: dt.datetime | None = None
+    draw_closes_at: dt.datetime | None = None  # by_draw: when entries close (the draw)
+    draw_url: str = ""  # by_draw: the draw's page
     capacity: int = 0
     remaining: int = 0
     slots: list[SlotAvailability] = field(default_factory=list)
@@ -63,11 +66,17 @@ def office_with_code(offices: QuerySet[Office], code: str | None) -> Office | No
     return offices.filter(code=code).first()
 
 
-def office_calendar(*, office: Office, start: dt.date, end: dt.date) -> schedule.OfficeCalendar:
-    """Load what the calendar of `office` depends on between `start` and `end`."""
+def office_calendar(
+    *, office: Office, start: dt.date, end: dt.date, annotate: dict | None = None
+) -> schedule.OfficeCalendar:
+    """Load what the calendar of `office` depends on between `start` and `end`.
+    `annotate`: expressions read along with the hours rows (no query more)."""
+    hours = office.opening_hours.all()
+    if annotate:
+        hours = hours.annotate(**annotate)
     return schedule.OfficeCalendar(
         office=office,
-        hours={hours.weekday: hours for hours in office.opening_hours.all()},
+        hours={row.weekday: row for row in hours},
         overrides=tuple(office.capacity_overrides.filter(starts_on__lte=end, ends_on__gte=start)),
         closures={c.date: c for c in office.closures.filter(date__range=(start, end))},
     )
@@ -97,12 +106,24 @@ def office_availability(
 
     A day is `past` before today, and today once the same-day cut-off has passed or
     every slot has started; `closed` on holidays, closures and weekdays without hours;
-    `not_released` before its release time; `full` when no place is left; else `open`.
-    A slot that has started is never offered.
+    `not_released` before its release time; `by_draw` while a draw not yet done holds
+    it (settings.AVAILABILITY_DRAW_HOOK; booking it first come is refused); `full` when
+    no place is left; else `open`. A slot that has started is never offered.
+
+    Queries: four; the draws holding days are read inside the hours query.
     """
     validate_range(start, end)
     now = now or timezone.now()
-    calendar = office_calendar(office=office, start=start, end=end)
+    holds = _draw_holds(office, start, end)
+    calendar = office_calendar(
+        office=office,
+        start=start,
+        end=end,
+        annotate={"draw_holds": holds.expression} if holds else None,
+    )
+    # An office without hours has no open day, so no day a draw could hold.
+    first_hours = next(iter(calendar.hours.values()), None)
+    held = holds.days(first_hours.draw_holds) if holds and first_hours else {}
     rows_by_day: dict[dt.date, list[Slot]] = {}
     # Retired slots (capacity 0, kept for the history of their bookings) are not offered.
     offered = Slot.objects.filter(office=office, date__range=(start, end), capacity__gt=0)
@@ -120,6 +141,19 @@ def office_availability(
         plan = schedule.plan_day(calendar, day)
         if not plan.is_open:
             result.append(DayAvailability(day, DayState.CLOSED, reason=plan.closed_reason))
+            continue
+        if day in held:
+            # Before the single-day release rule: a draw's window opens when its first
+            # day is released, and from then every day of the release is the draw's.
+            result.append(
+                DayAvailability(
+                    day,
+                    DayState.BY_DRAW,
+                    draw_closes_at=held[day].closes_at.astimezone(zone),
+                    draw_url=held[day].url,
+                    capacity=plan.capacity,
+                )
+            )
             continue
         if day > last_released:
             result.append(
@@ -159,6 +193,19 @@ def office_availability(
             DayAvailability(day, state, capacity=capacity, remaining=remaining, slots=upcoming)
         )
     return result
+
+
+def _draw_holds(office: Office, start: dt.date, end: dt.date):
+    """The days a draw holds (settings.AVAILABILITY_DRAW_HOOK, release/services.py
+    `draw_holds`): an expression read with the hours, and how to read its value. Named
+    in settings so offices imports no app above it."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    hook = getattr(settings, "AVAILABILITY_DRAW_HOOK", "")
+    if not hook:
+        return None
+    return import_string(hook)(office=office, start=start, end=end)
 
 
 def office_availability_cached(

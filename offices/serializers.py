@@ -117,9 +117,12 @@ class SlotAvailabilitySerializer(serializers.Serializer):
 
 class DayAvailabilitySerializer(serializers.Serializer):
     date = serializers.DateField()
-    state = serializers.ChoiceField(choices=["open", "closed", "full", "not_released", "past"])
+    state = serializers.ChoiceField(
+        choices=["open", "closed", "full", "not_released", "by_draw", "past"]
+    )
     reason = serializers.CharField(allow_null=True)
     release_at = serializers.DateTimeField(allow_null=True)
+    draw_closes_at = serializers.DateTimeField(allow_null=True)
     capacity = serializers.IntegerField()
     remaining = serializers.IntegerField()
     slots = SlotAvailabilitySerializer(many=True)

@@ -180,6 +180,63 @@ def first_come_refusal(
     raise ConflictError(code="day_in_draw", message=message, fields={"date": [message]})
 
 
+@dataclass(frozen=True)
+class HeldDay:
+    """A day a draw holds, as the calendar shows it: when entries close (the draw) and
+    where to enter."""
+
+    closes_at: dt.datetime
+    url: str
+
+
+@dataclass(frozen=True)
+class DrawHolds:
+    """settings.AVAILABILITY_DRAW_HOOK's answer: `expression`, a subquery the calendar
+    adds to a query it makes anyway (so an office without draws costs no query more),
+    and `days`, which reads its value into {day: HeldDay}."""
+
+    office: Office
+    start: dt.date
+    end: dt.date
+    expression: object
+
+    def days(self, value) -> dict[dt.date, HeldDay]:
+        from django.urls import reverse
+
+        held: dict[dt.date, HeldDay] = {}
+        for row in value or []:
+            first_day = dt.date.fromisoformat(row["first"])
+            last_day = dt.date.fromisoformat(row["last"])
+            closes_at = dt.datetime.fromisoformat(row["closes"])
+            url = reverse(
+                "draw-page", kwargs={"office": self.office.code, "release": first_day.isoformat()}
+            )
+            for day in schedule.days(max(first_day, self.start), min(last_day, self.end)):
+                held[day] = HeldDay(closes_at=closes_at, url=url)
+        return held
+
+
+def draw_holds(*, office: Office, start: dt.date, end: dt.date) -> DrawHolds:
+    """settings.AVAILABILITY_DRAW_HOOK: the days from `start` to `end` that a committed
+    draw not yet done holds, each with its window's close and the draw page's address.
+    The calendar shows them as `by_draw` instead of open, so it says what booking them
+    would answer (`first_come_refusal`: day_in_draw). A draw release whose draw is not
+    committed yet is before its window (its days are not released). Reads only; no
+    query of its own: the calendar evaluates the expression inside its hours query."""
+    from django.contrib.postgres.aggregates import JSONBAgg
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import JSONObject
+
+    rows = (
+        Draw.objects.filter(office=OuterRef("office_id"), first_day__lte=end, last_day__gte=start)
+        .exclude(state=DrawState.DONE)
+        .values("office_id")
+        .annotate(rows=JSONBAgg(JSONObject(first="first_day", last="last_day", closes="closes_at")))
+        .values("rows")
+    )
+    return DrawHolds(office=office, start=start, end=end, expression=Subquery(rows))
+
+
 # --- the commitment ---------------------------------------------------------------------
 
 

@@ -3,7 +3,8 @@ sweep) and confirming them from WhatsApp (`booking_hold_confirm`). What the appl
 is shown about a hold (the confirm text, link, QR, `hold_client`) is bookings/holds.py.
 
 Locks taken here: advisory locks on phone and persons (confirm), booking rows FOR
-UPDATE (SKIP LOCKED in sweeps), then slot counters by update."""
+UPDATE (SKIP LOCKED in sweeps), then slot counters by update; the expiry sweep locks
+its batch's slot rows before the held rows, in the order bookings take them."""
 
 import datetime as dt
 from collections import Counter
@@ -119,14 +120,27 @@ def holds_release_expired(*, now: dt.datetime | None = None, batch_size: int = 5
     one by one. Safe with several workers: rows are locked with SKIP LOCKED, so two
     sweeps take disjoint batches. Only tidies up: a lapsed hold already counts nowhere.
     Returns how many holds were released. Commits per batch: refused inside a
-    caller's transaction (durable)."""
+    caller's transaction (durable).
+
+    Locks the batch's slot rows first (by office, day and start: the order a booking
+    takes a day's slots), then the held rows with SKIP LOCKED. A booking on such a day
+    then waits for the sweep's commit and finds the places free, or the sweep waits for
+    the booking, which released the lapsed holds itself; were the held rows locked
+    first, a booking could skip them while the sweep waited for its slots, and be told
+    the day is full while its places were being freed."""
     now = now or timezone.now()
     total = 0
     while True:
         with transaction.atomic(durable=True):
-            rows = _lock_holds(
-                Booking.objects.filter(status=S.HELD, hold_expires_at__lte=now), batch_size
+            due = Booking.objects.filter(status=S.HELD, hold_expires_at__lte=now)
+            slots = set(due.order_by("pk").values_list("slot_id", flat=True)[:batch_size])
+            list(
+                Slot.objects.select_for_update()
+                .filter(pk__in=slots)
+                .order_by("office_id", "date", "starts_at")
+                .values_list("pk", flat=True)
             )
+            rows = _lock_holds(due, batch_size)
             _release_locked(rows, now=now, note="not confirmed in time")
         total += len(rows)
         if len(rows) < batch_size:

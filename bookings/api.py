@@ -172,6 +172,8 @@ class BookingCreateView(APIView):
             language=_language(request),
             phone_verified=verified,
             hold_client=client,
+            priority=[values.get("priority", "")]
+            + [m.get("priority", "") for m in values.get("family", [])],
         )
         return Response(
             _render(BookingSerializer, bookings, many=True), status=status.HTTP_201_CREATED

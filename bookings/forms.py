@@ -12,6 +12,7 @@ from bookings.applicant import (
     validate_nik,
 )
 from bookings.models import ServiceType
+from bookings.priority import CLAIM_CHOICES
 from immigration.errors import DomainError
 
 
@@ -98,6 +99,16 @@ class BookingForm(ErrorSummaryMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
+    priority = forms.ChoiceField(
+        label=_("Priority need"),
+        choices=CLAIM_CHOICES,
+        required=False,
+        help_text=_(
+            "Priority places are kept for disabled people and pregnant women (and, from "
+            "the birth date, people over 60 and children under 5). The officer checks it "
+            "at the door."
+        ),
+    )
     # Never shown to people; bots fill it in.
     website = forms.CharField(
         required=False,
@@ -123,14 +134,19 @@ class BookingForm(ErrorSummaryMixin, forms.Form):
             self.fields[f"family-{index}-nik"] = forms.CharField(
                 label=_("NIK (optional)"), max_length=32, required=False
             )
+            self.fields[f"family-{index}-priority"] = forms.ChoiceField(
+                label=_("Priority need"), choices=CLAIM_CHOICES, required=False
+            )
 
     def applicant_fields(self):
-        return [self[name] for name in ("service", "name", "birth_date", "phone", "nik")]
+        return [
+            self[name] for name in ("service", "name", "birth_date", "phone", "nik", "priority")
+        ]
 
     def family_rows(self):
         """The family fields, grouped per person, for the template."""
         return [
-            [self[f"family-{index}-{part}"] for part in ("name", "birth_date", "nik")]
+            [self[f"family-{index}-{part}"] for part in ("name", "birth_date", "nik", "priority")]
             for index in range(settings.BOOKING_FAMILY_MAX - 1)
         ]
 
@@ -195,13 +211,15 @@ class BookingForm(ErrorSummaryMixin, forms.Form):
             if data.get(nik_field) and nik_field not in self.errors:
                 self._ask(nik_field, validate_nik, data[nik_field], birth_date=birth)
 
-    def family(self) -> list[tuple[str, object, str]]:
+    def family(self) -> list[tuple[str, object, str, str]]:
+        """(name, birth date, NIK, priority claim) of each family member typed."""
         data = self.cleaned_data
         return [
             (
                 data[f"family-{i}-name"],
                 data[f"family-{i}-birth_date"],
                 data.get(f"family-{i}-nik") or "",
+                data.get(f"family-{i}-priority") or "",
             )
             for i in range(settings.BOOKING_FAMILY_MAX - 1)
             if data.get(f"family-{i}-name") and data.get(f"family-{i}-birth_date")

@@ -10,6 +10,7 @@ one priority person is a priority booking: the others are its companions.
 import datetime as dt
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bookings.applicant import Applicant, age_on
 from bookings.models import PriorityClaim
@@ -19,6 +20,29 @@ ELDERLY_AGE = 60
 SMALL_CHILD_AGE = 5
 # What an applicant may claim; age-based groups are read from the birth date.
 CLAIMABLE = {PriorityClaim.DISABLED, PriorityClaim.PREGNANT}
+# The choices every channel offers for a claim ("" = none): the web form and the API.
+CLAIM_CHOICES = [
+    ("", gettext_lazy("None")),
+    (PriorityClaim.DISABLED.value, PriorityClaim.DISABLED.label),
+    (PriorityClaim.PREGNANT.value, PriorityClaim.PREGNANT.label),
+]
+# The words a WhatsApp booking line may carry as its optional 4th field, in both
+# languages (`#NAME#DDMMYYYY#DDMMYYYY#HAMIL#`).
+CLAIM_WORDS = {
+    "HAMIL": PriorityClaim.PREGNANT,
+    "PREGNANT": PriorityClaim.PREGNANT,
+    "DISABILITAS": PriorityClaim.DISABLED,
+    "DISABLED": PriorityClaim.DISABLED,
+}
+
+
+def claim_from_word(word: str) -> str | None:
+    """The claim a WhatsApp line's 4th field names ("" for an empty field), or None
+    for a word that is not one (the parser refuses the line)."""
+    word = word.strip().upper()
+    if not word:
+        return ""
+    return CLAIM_WORDS.get(word)
 
 
 def priority_claims(

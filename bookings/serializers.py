@@ -15,12 +15,22 @@ from bookings.models import (
     PriorityTicket,
     ServiceType,
 )
+from bookings.priority import CLAIM_CHOICES
+
+PRIORITY_HELP = (
+    "Optional priority claim of this person (UU 25/2009): disabled or pregnant; "
+    "over-60s and under-5s are known from the birth date, and a family with one "
+    "priority person is a priority booking. Checked by the officer at the door."
+)
 
 
 class FamilyMemberSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     birth_date = serializers.DateField()
     nik = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    priority = serializers.ChoiceField(
+        choices=CLAIM_CHOICES, required=False, allow_blank=True, help_text=PRIORITY_HELP
+    )
 
 
 class BookingCreateSerializer(serializers.Serializer):
@@ -37,6 +47,9 @@ class BookingCreateSerializer(serializers.Serializer):
     service = serializers.ChoiceField(choices=ServiceType.choices, default=ServiceType.NEW)
     slot = serializers.IntegerField(
         required=False, help_text="A slot id from availability; default: earliest."
+    )
+    priority = serializers.ChoiceField(
+        choices=CLAIM_CHOICES, required=False, allow_blank=True, help_text=PRIORITY_HELP
     )
     family = FamilyMemberSerializer(
         many=True,

@@ -213,8 +213,9 @@ def book(request):
         else:
             data = form.cleaned_data
             people = [Applicant(data["name"], data["birth_date"], data["nik"] or None)] + [
-                Applicant(name, birth, nik or None) for name, birth, nik in form.family()
+                Applicant(name, birth, nik or None) for name, birth, nik, _claim in form.family()
             ]
+            claims = [data["priority"]] + [claim for *_person, claim in form.family()]
             try:
                 bookings = booking_create_family(
                     office=office,
@@ -227,6 +228,7 @@ def book(request):
                     language=translation.get_language()[:2],
                     now=now,
                     hold_client=holds.hold_client(address=client_ip(request)),
+                    priority=claims,
                 )
             except DomainError as exc:
                 add_to_form(form, exc)

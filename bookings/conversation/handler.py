@@ -67,6 +67,12 @@ def help_text(office: Office, now: dt.datetime) -> str:
         _("#NAME#DDMMYYYY#DDMMYYYY#"),
         _("Name, birth date and the day you want to come, for example:"),
         _example(office, now),
+        # Translators: keep the # and DDMMYYYY; HAMIL and DISABILITAS are the Indonesian
+        # words the parser reads (PREGNANT, DISABLED in English), keep them as they are.
+        _(
+            "Pregnant or disabled? Add it as a 4th field for a priority place, checked "
+            "at the door: #NAME#DDMMYYYY#DDMMYYYY#PREGNANT# or ...#DISABLED#"
+        ),
         # The Indonesian help teaches CEK, not STATUS: STATUS from a new number is read
         # as English (parser._WORD_LANGUAGE_GUESS).
         _("STATUS <code> shows a booking; CANCEL <code> cancels it; ID for Indonesian."),
@@ -208,6 +214,7 @@ def _book(
                 office=office,
                 date=command.lines[0].service_date,
                 applicants=[Applicant(line.name, line.birth_date) for line in command.lines],
+                priority=[line.priority for line in command.lines],
                 phone=message.sender,
                 actor=ACTOR,
                 phone_verified=True,  # WhatsApp authenticates the sender
@@ -238,6 +245,12 @@ def _book(
                     # Translators: the booking format; keep the # and DDMMYYYY, translate NAME only.
                     _("#NAME#DDMMYYYY#DDMMYYYY#"),
                     _example(office, now),
+                    # Translators: keep the # and DDMMYYYY; HAMIL and DISABILITAS are the Indonesian
+                    # words the parser reads (PREGNANT, DISABLED in English), keep them as they are.
+                    _(
+                        "Pregnant or disabled? Add it as a 4th field for a priority place, checked "
+                        "at the door: #NAME#DDMMYYYY#DDMMYYYY#PREGNANT# or ...#DISABLED#"
+                    ),
                 ]
             )
         reply.text = "\n\n".join(parts)

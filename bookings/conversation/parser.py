@@ -1,7 +1,10 @@
 """Read what applicants really type into WhatsApp.
 
 The format the offices publish is `#NAME#DDMMYYYY#DDMMYYYY#` (name, birth date, day of
-the visit). People leave out the closing `#`, add spaces, write in lowercase, put `-`,
+the visit), with an optional 4th field claiming a priority place for that person:
+`HAMIL`/`PREGNANT` or `DISABILITAS`/`DISABLED` (the words and what they claim are
+bookings.priority's CLAIM_WORDS; the officer checks the claim at the door).
+People leave out the closing `#`, add spaces, write in lowercase, put `-`,
 `/` or `.` inside dates, and send several lines for a family. `parse` never raises:
 whatever it cannot read becomes a LineError naming the line, the field and the reason,
 from which the reply says what to fix.
@@ -12,11 +15,12 @@ import re
 from dataclasses import dataclass, field
 
 from bookings.codes import canonical
+from bookings.priority import claim_from_word
 
 # The fields of a booking line, in order: the first date is the birth date, the second
 # the day of the visit. A LineError names one of them, or none (the line as a whole).
-NAME, BIRTH_DATE, VISIT_DATE = "name", "birth_date", "visit_date"
-LINE_FIELDS = (NAME, BIRTH_DATE, VISIT_DATE)
+NAME, BIRTH_DATE, VISIT_DATE, PRIORITY = "name", "birth_date", "visit_date", "priority"
+LINE_FIELDS = (NAME, BIRTH_DATE, VISIT_DATE, PRIORITY)
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class BookLine:
     name: str
     birth_date: dt.date
     service_date: dt.date
+    priority: str = ""  # a bookings.models.PriorityClaim value claimed on the line, or ""
     # Where it stood: the number among the message's booking lines (1 = the first),
     # and the line as typed. Not part of what the line says (equality ignores them).
     line: int = field(default=1, compare=False)
@@ -38,7 +43,7 @@ class LineError:
 
     line: int
     text: str
-    reason: str  # bad_format, two_digit_year, invalid_date, empty_name
+    reason: str  # bad_format, two_digit_year, invalid_date, empty_name, unknown_priority
     field: str = ""
     value: str = ""
 
@@ -119,9 +124,10 @@ def parse_date(text: str) -> dt.date | str:
 
 def _book_line(number: int, line: str) -> BookLine | LineError:
     parts = [part.strip() for part in line.strip().strip("#").split("#")]
-    if len(parts) != 3:
+    if len(parts) not in (3, 4):
         return LineError(number, line, "bad_format")
-    name, birth_text, service_text = parts
+    name, birth_text, service_text = parts[:3]
+    claim_text = parts[3] if len(parts) == 4 else ""
     if not name:
         return LineError(number, line, "empty_name", NAME)
     birth, service = parse_date(birth_text), parse_date(service_text)
@@ -131,7 +137,17 @@ def _book_line(number: int, line: str) -> BookLine | LineError:
     ):
         if isinstance(value, str):
             return LineError(number, line, value, part, typed)
-    return BookLine(name=name, birth_date=birth, service_date=service, line=number, text=line)
+    claim = claim_from_word(claim_text)
+    if claim is None:
+        return LineError(number, line, "unknown_priority", PRIORITY, claim_text)
+    return BookLine(
+        name=name,
+        birth_date=birth,
+        service_date=service,
+        priority=claim,
+        line=number,
+        text=line,
+    )
 
 
 def parse(text: str | None) -> Command:

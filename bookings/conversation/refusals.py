@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from bookings.conversation.parser import BIRTH_DATE, NAME, VISIT_DATE, BookLine, LineError
+from bookings.conversation.parser import (
+    BIRTH_DATE,
+    NAME,
+    PRIORITY,
+    VISIT_DATE,
+    BookLine,
+    LineError,
+)
 from immigration.errors import DomainError
 
 # Why a line could not be read (parser.LineError.reason).
@@ -22,12 +29,20 @@ READ_ERRORS = {
     "two_digit_year": lambda: _("Write the year with four digits (1978, not 78)."),
     "invalid_date": lambda: _("That date does not exist."),
     "empty_name": lambda: _("The name is missing."),
+    "unknown_priority": lambda: _(
+        "The 4th field may only be HAMIL/PREGNANT or DISABILITAS/DISABLED, or left out."
+    ),
 }
 # What the format lecture helps with: the line could not be read as the format says.
 FORMAT_REASONS = frozenset(READ_ERRORS)
 
 # The service's input fields (DomainError.fields) as fields of a booking line.
-_FIELD_OF_INPUT = {"name": NAME, "birth_date": BIRTH_DATE, "date": VISIT_DATE}
+_FIELD_OF_INPUT = {
+    "name": NAME,
+    "birth_date": BIRTH_DATE,
+    "date": VISIT_DATE,
+    "priority": PRIORITY,
+}
 # Refusals whose DomainError names no input field: what the line's field is.
 _FIELD_OF_CODE = {
     "day_full": VISIT_DATE,
@@ -52,6 +67,7 @@ def field_label(field: str) -> str:
         NAME: _("the name"),
         BIRTH_DATE: _("the birth date"),
         VISIT_DATE: _("the visit date"),
+        PRIORITY: _("the priority need"),
     }[field]
 
 
@@ -133,6 +149,7 @@ def line_value(line: BookLine, field: str) -> str:
         NAME: line.name,
         BIRTH_DATE: date_value(line.birth_date),
         VISIT_DATE: date_value(line.service_date),
+        PRIORITY: line.priority,
     }.get(field, "")
 
 

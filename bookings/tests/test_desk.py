@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 
 from bookings.models import CounterCall
 from bookings.services import Actor, booking_check_in, priority_ticket_issue, queue_call_next
-from bookings.tests.factories import book
+from bookings.tests.factories import applicant, book
 from offices.models import Office, OfficerProfile
 from offices.roles import DESK, ensure_role_groups
 
@@ -89,3 +89,17 @@ def test_the_board_shows_called_numbers_and_never_names(client, office, desk_use
     assert "A-001" in page
     assert 'http-equiv="refresh"' in page
     assert booking.name not in page
+
+
+def test_the_door_page_asks_to_check_a_claimed_priority(client, office, desk_user):
+    from bookings.tests.factories import book_family
+
+    [claimed] = book_family(office, [applicant()], now=BOOKED_AT, day=DAY, priority=["pregnant"])
+    plain = book(office, now=BOOKED_AT, day=DAY)
+    with time_machine.travel(MORNING, tick=False):
+        client.force_login(desk_user)
+        page = client.post("/loket/pintu/", {"code": claimed.code}).content.decode()
+        assert 'data-testid="priority-check"' in page
+        assert "Ibu hamil" in page
+        other = client.post("/loket/pintu/", {"code": plain.code}).content.decode()
+        assert 'data-testid="priority-check"' not in other

@@ -131,3 +131,22 @@ def test_the_sweep_keeps_the_places_of_the_next_day_before_its_release():
             )
             == 2
         )
+
+
+def test_a_claimed_pregnant_applicant_takes_a_kept_place_a_plain_one_cannot(kept):
+    """Disability and pregnancy cannot be read from the birth date: the claim alone
+    makes the booking a priority one (the officer checks it at the door)."""
+    place, _ = kept
+    fill(place)
+    with pytest.raises(DomainError) as plain:
+        book_family(place, [applicant()])
+    assert plain.value.code == "day_full"
+    with pytest.raises(DomainError) as unknown:
+        book_family(place, [applicant()], priority=["vip"])
+    assert unknown.value.code == "invalid_priority"
+    assert _kept(place) == 3  # refusals change nothing
+    [pregnant] = book_family(place, [applicant()], priority=["pregnant"])
+    assert pregnant.priority == PriorityClaim.PREGNANT
+    family = book_family(place, [applicant(), applicant()], priority=["", "disabled"])
+    assert [b.priority for b in family] == [PriorityClaim.COMPANION, PriorityClaim.DISABLED]
+    assert _kept(place) == 0

@@ -113,7 +113,7 @@ def test_an_id_already_used_by_another_sender_is_not_stored_again(client, office
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_at_once_process_each_message_exactly_once(office):
+def test_two_workers_at_once_process_each_message_exactly_once(office, wait_until):
     client = Client()
     for n in range(12):
         name = "ABCDEFGHIJKL"[n]
@@ -139,9 +139,13 @@ def test_two_workers_at_once_process_each_message_exactly_once(office):
     assert not any(thread.is_alive() for thread in threads)
     errors = list(InboundMessage.objects.values_list("state", "last_error"))
     # The session's real worker (another test's) may take some of the queued tasks
-    # too: what matters is that every message was answered once, whoever did it.
+    # too, and still be finishing one: what matters is that every message is answered
+    # once, whoever did it.
     assert sum(o.get("done", 0) for o in outcomes) <= 12, (outcomes, errors)
-    assert set(InboundMessage.objects.values_list("state", flat=True)) == {"done"}
+    wait_until(
+        lambda: set(InboundMessage.objects.values_list("state", flat=True)) == {"done"},
+        f"every message was processed ({outcomes}, {errors})",
+    )
     assert Booking.objects.count() == 12
     assert OutboundMessage.objects.filter(kind="booking_confirmed").count() == 12
     assert OutboundMessage.objects.count() == 12  # no second answer to any message

@@ -98,7 +98,7 @@ def insert_many(model: type[models.Model], rows: Sequence[dict]) -> list[int]:
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     names = ", ".join(quote(f.column) for f in fields)
     sql = (
-        f"INSERT INTO {table} ({names}) SELECT {', '.join(selected)} "  # noqa: S608
+        f"INSERT INTO {table} ({names}) SELECT {', '.join(selected)} "  # noqa: S608 (names ours)
         f"FROM {source} RETURNING {pk}"
     )
     with _binding_cursor() as cursor:

@@ -273,7 +273,7 @@ def inbox_store(messages: list[Inbound], *, now: dt.datetime | None = None) -> l
     # Our table and columns, and placeholders: every value goes as a parameter.
     table, columns = InboundMessage._meta.db_table, ", ".join(_STORE_COLUMNS)
     sql = (
-        f"INSERT INTO {table} ({columns}) VALUES {', '.join(rows)} "  # noqa: S608
+        f"INSERT INTO {table} ({columns}) VALUES {', '.join(rows)} "  # noqa: S608 (names ours)
         "ON CONFLICT (provider_message_id) DO NOTHING RETURNING id"
     )
     with connection.cursor() as cursor:

@@ -13,16 +13,17 @@ from bookings.models import Fee
 from bookings.tests.factories import DAY
 from bookings.tests.test_desk_counter import URL as COUNTER_URL
 from bookings.tests.test_desk_counter import _officer
-from bookings.tests.test_whatsapp import (  # noqa: F401  (autouse fixtures)
-    _clock,
-    _payload,
-    _post,
-    _replies,
-    _whatsapp,
+from bookings.tests.webhook import (
+    payload,
+    post,
+    replies,
 )
 from offices.models import Office
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("whatsapp_webhook", "whatsapp_clock"),
+]
 
 
 def _fee(**kwargs):
@@ -66,13 +67,13 @@ def test_the_seeded_fees_have_their_english_names():
 
 
 def test_the_whatsapp_help_lists_the_fees_in_the_reply_language(client):
-    _post(client, _payload("HELP"))
-    english = _replies()[-1][1]
+    post(client, payload("HELP"))
+    english = replies()[-1][1]
     assert "Ordinary passport, 48 pages: Rp350.000" in english
     assert "Electronic passport (e-passport), 48 pages: Rp650.000" in english
     assert "Paspor" not in english
-    _post(client, _payload("BANTUAN", message_id="wamid.2"))
-    indonesian = _replies()[-1][1]
+    post(client, payload("BANTUAN", message_id="wamid.2"))
+    indonesian = replies()[-1][1]
     assert "Paspor biasa 48 halaman: Rp350.000" in indonesian
     assert "Ordinary passport" not in indonesian
 

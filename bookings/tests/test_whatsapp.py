@@ -6,86 +6,18 @@ import hmac
 import json
 
 import pytest
-import time_machine
 
 from bookings.models import Booking
 from bookings.tests.factories import book
-from notifications.inbound import inbox_process
+from bookings.tests.webhook import NOW, PHONE_ID, SECRET, SENDER, STAMP, payload, post, replies
 from notifications.models import InboundMessage, OutboundMessage
 from offices.models import ApiClient, Office
 from offices.tests.factories import OfficeFactory
 
-pytestmark = pytest.mark.django_db
-
-NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
-# The Cloud API's timestamps: seconds since the epoch, as strings; recent ones.
-STAMP = int(NOW.timestamp())
-SECRET = "app-secret-for-tests"
-PHONE_ID = "109876543210"
-SENDER = "6281234567890"
-
-
-@pytest.fixture(autouse=True)
-def _whatsapp(settings):
-    settings.WHATSAPP_APP_SECRET = SECRET
-    settings.WHATSAPP_VERIFY_TOKEN = "verify-me"
-    Office.objects.filter(code="tangerang").update(whatsapp_phone_number_id=PHONE_ID)
-
-
-@pytest.fixture(autouse=True)
-def _clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def _payload(text, message_id="wamid.1", sender=SENDER):
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "1",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "628118119000",
-                                "phone_number_id": PHONE_ID,
-                            },
-                            "contacts": [{"profile": {"name": "X"}, "wa_id": sender}],
-                            "messages": [
-                                {
-                                    "from": sender,
-                                    "id": message_id,
-                                    "timestamp": str(STAMP - 60),
-                                    "type": "text",
-                                    "text": {"body": text},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-
-
-def _post(client, payload, secret=SECRET, signature=None):
-    body = json.dumps(payload).encode()
-    signature = signature or "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    response = client.post(
-        "/api/v1/whatsapp/webhook/",
-        body,
-        content_type="application/json",
-        HTTP_X_HUB_SIGNATURE_256=signature,
-    )
-    inbox_process()  # the worker's turn: the webhook only stored the delivery
-    return response
-
-
-def _replies():
-    return list(OutboundMessage.objects.order_by("pk").values_list("kind", "text"))
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("whatsapp_webhook", "whatsapp_clock"),
+]
 
 
 def test_the_webhook_handshake(client):
@@ -103,7 +35,7 @@ def test_the_webhook_handshake(client):
 
 @pytest.mark.parametrize("signature", ["", "sha256=00", "sha1=abc"])
 def test_an_unsigned_or_badly_signed_delivery_is_403_and_stores_nothing(client, signature):
-    body = json.dumps(_payload("#JOJO#27061978#07122026#")).encode()
+    body = json.dumps(payload("#JOJO#27061978#07122026#")).encode()
     response = client.post(
         "/api/v1/whatsapp/webhook/",
         body,
@@ -116,12 +48,12 @@ def test_an_unsigned_or_badly_signed_delivery_is_403_and_stores_nothing(client, 
 
 
 def test_a_delivery_signed_with_another_secret_is_refused(client):
-    assert _post(client, _payload("INFO"), secret="not-the-secret").status_code == 403
+    assert post(client, payload("INFO"), secret="not-the-secret").status_code == 403
     assert not InboundMessage.objects.exists()
 
 
 def test_a_booking_message_books_and_the_confirmation_is_the_reply(client):
-    response = _post(client, _payload("  #jojo # 27-06-1978 # 07/12/2026  "))
+    response = post(client, payload("  #jojo # 27-06-1978 # 07/12/2026  "))
     assert response.status_code == 200
     booking = Booking.objects.get()
     assert (booking.name, booking.phone, booking.channel, booking.office.code) == (
@@ -130,7 +62,7 @@ def test_a_booking_message_books_and_the_confirmation_is_the_reply(client):
         "whatsapp",
         "tangerang",
     )
-    [(kind, text)] = _replies()
+    [(kind, text)] = replies()
     assert kind == "booking_confirmed"
     assert booking.display_code in text
     assert "WIB" in text
@@ -140,20 +72,20 @@ def test_a_booking_message_books_and_the_confirmation_is_the_reply(client):
 
 
 def test_a_second_delivery_of_the_same_message_creates_nothing(client):
-    _post(client, _payload("#JOJO#27061978#07122026#"))
-    _post(client, _payload("#JOJO#27061978#07122026#"))
+    post(client, payload("#JOJO#27061978#07122026#"))
+    post(client, payload("#JOJO#27061978#07122026#"))
     assert Booking.objects.count() == 1
     assert InboundMessage.objects.count() == 1
     assert OutboundMessage.objects.count() == 1
 
 
 def test_a_family_books_with_several_lines(client):
-    _post(
+    post(
         client,
-        _payload("#BAPAK#01011980#07122026#\n#IBU#02021982#07122026#\n#ANAK#03032012#07122026"),
+        payload("#BAPAK#01011980#07122026#\n#IBU#02021982#07122026#\n#ANAK#03032012#07122026"),
     )
     assert sorted(Booking.objects.values_list("name", flat=True)) == ["ANAK", "BAPAK", "IBU"]
-    assert [kind for kind, _ in _replies()] == ["booking_confirmed"] * 3
+    assert [kind for kind, _ in replies()] == ["booking_confirmed"] * 3
 
 
 @pytest.mark.parametrize(
@@ -172,10 +104,10 @@ def test_a_family_books_with_several_lines(client):
 def test_what_cannot_be_booked_gets_the_reason_and_the_format_only_when_it_was_the_problem(
     client, text, expected, lecture
 ):
-    _post(client, _payload("EN", message_id="wamid.lang"))
-    _post(client, _payload(text))
+    post(client, payload("EN", message_id="wamid.lang"))
+    post(client, payload(text))
     assert not Booking.objects.exists()
-    kind, reply = _replies()[-1]
+    kind, reply = replies()[-1]
     assert kind == "reply"
     assert expected in reply
     assert ("#NAME#DDMMYYYY#DDMMYYYY#" in reply) is lecture
@@ -186,46 +118,46 @@ def test_a_full_day_names_the_next_days_with_room(client):
     tangerang = Office.objects.get(code="tangerang")
     tangerang.opening_hours.update(daily_capacity=1)
     book(tangerang, now=NOW, day=dt.date(2026, 12, 7))
-    _post(client, _payload("#JOJO#27061978#07122026#"))
-    reply = _replies()[-1][1]
+    post(client, payload("#JOJO#27061978#07122026#"))
+    reply = replies()[-1][1]
     assert "penuh" in reply
     assert "Selasa, 8 Desember 2026" in reply
 
 
 def test_status_and_cancel_work_only_from_the_booking_number(client):
-    _post(client, _payload("#JOJO#27061978#07122026#"))
+    post(client, payload("#JOJO#27061978#07122026#"))
     code = Booking.objects.get().display_code
     # A number new to us writing STATUS is answered in English (issue #21 §4).
-    _post(client, _payload(f"STATUS {code}", message_id="wamid.2", sender="6289999999999"))
-    assert "No booking of this WhatsApp number" in _replies()[-1][1]
-    _post(client, _payload(f"status {code.lower()}", message_id="wamid.3"))
-    assert "dipesan" in _replies()[-1][1]
-    _post(client, _payload(f"BATAL {code}", message_id="wamid.4"))
+    post(client, payload(f"STATUS {code}", message_id="wamid.2", sender="6289999999999"))
+    assert "No booking of this WhatsApp number" in replies()[-1][1]
+    post(client, payload(f"status {code.lower()}", message_id="wamid.3"))
+    assert "dipesan" in replies()[-1][1]
+    post(client, payload(f"BATAL {code}", message_id="wamid.4"))
     assert Booking.objects.get().status == "cancelled"
-    assert _replies()[-1][0] == "booking_cancelled"
+    assert replies()[-1][0] == "booking_cancelled"
 
 
 def test_english_is_remembered_once_asked_for(client):
-    _post(client, _payload("ENGLISH", message_id="wamid.1"))
-    assert "We will write to you in English." in _replies()[-1][1]
-    _post(client, _payload("hello?", message_id="wamid.2"))
-    assert "one message per person" in _replies()[-1][1]
-    _post(client, _payload("#JOJO#27061978#07122026#", message_id="wamid.3"))
-    assert "Your booking is confirmed." in _replies()[-1][1]
+    post(client, payload("ENGLISH", message_id="wamid.1"))
+    assert "We will write to you in English." in replies()[-1][1]
+    post(client, payload("hello?", message_id="wamid.2"))
+    assert "one message per person" in replies()[-1][1]
+    post(client, payload("#JOJO#27061978#07122026#", message_id="wamid.3"))
+    assert "Your booking is confirmed." in replies()[-1][1]
 
 
 def test_a_flooding_sender_is_answered_once_then_ignored(client, settings):
     settings.WHATSAPP_SENDER_LIMIT = 3
     for n in range(6):
-        _post(client, _payload("INFO", message_id=f"wamid.{n}"))
-    texts = [text for _kind, text in _replies()]
+        post(client, payload("INFO", message_id=f"wamid.{n}"))
+    texts = [text for _kind, text in replies()]
     assert len(texts) == 4
     assert "many messages" in texts[-1] or "banyak pesan" in texts[-1]
     assert InboundMessage.objects.count() == 6
 
 
 def test_status_callbacks_update_the_outbound_message(client):
-    _post(client, _payload("INFO"))
+    post(client, payload("INFO"))
     message = OutboundMessage.objects.get()
     OutboundMessage.objects.filter(pk=message.pk).update(
         status="sent", provider_message_id="wamid.out"
@@ -258,7 +190,7 @@ def test_status_callbacks_update_the_outbound_message(client):
             }
         ],
     }
-    assert _post(client, statuses).status_code == 200
+    assert post(client, statuses).status_code == 200
     message.refresh_from_db()
     assert message.status == "read"
     assert message.delivered_at is not None
@@ -275,7 +207,7 @@ def test_junk_json_in_a_signed_delivery_is_400_or_ignored(client):
     )
     assert response.status_code == 400
     assert (
-        _post(
+        post(
             client, {"entry": [{"changes": ["x", {"value": {"messages": [{"id": 1}]}}]}]}
         ).status_code
         == 200
@@ -329,7 +261,7 @@ def test_end_to_end_a_signed_message_is_booked_and_the_worker_sends_the_confirma
     # Transactional tests may start from an empty database: bring an office of our own.
     Office.objects.filter(whatsapp_phone_number_id=PHONE_ID).update(whatsapp_phone_number_id=None)
     OfficeFactory(whatsapp_phone_number_id=PHONE_ID)
-    assert _post(client, _payload("#JOJO#27061978#07122026#")).status_code == 200
+    assert post(client, payload("#JOJO#27061978#07122026#")).status_code == 200
     # The real worker may have taken the stored delivery before this test's own turn:
     # whoever processed it, the booking's confirmation is sent, once.
     wait_until(
@@ -368,8 +300,8 @@ def test_end_to_end_through_the_gateway_with_a_real_worker(
 
 
 def test_info_gives_format_hours_address_and_fee(client):
-    _post(client, _payload("INFO"))
-    reply = _replies()[-1][1]
+    post(client, payload("INFO"))
+    reply = replies()[-1][1]
     assert "#NAMA#DDMMYYYY#DDMMYYYY#" in reply
     assert "08:00-16:00 WIB" in reply
     assert "Jl. Taman Makam Pahlawan" in reply
@@ -390,7 +322,7 @@ def test_a_message_id_reused_by_another_sender_gets_no_earlier_answer(client, ga
 
 
 def test_a_header_that_is_not_ascii_is_a_bad_signature_not_an_error(client):
-    body = json.dumps(_payload("INFO")).encode()
+    body = json.dumps(payload("INFO")).encode()
     response = client.post(
         "/api/v1/whatsapp/webhook/",
         body,
@@ -409,4 +341,4 @@ def test_a_header_that_is_not_ascii_is_a_bad_signature_not_an_error(client):
     ],
 )
 def test_oddly_shaped_signed_payloads_are_skipped_not_errors(client, value):
-    assert _post(client, {"entry": [{"changes": [{"value": value}]}]}).status_code == 200
+    assert post(client, {"entry": [{"changes": [{"value": value}]}]}).status_code == 200

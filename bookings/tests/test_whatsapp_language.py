@@ -7,15 +7,13 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from bookings.tests.factories import book
-from bookings.tests.test_whatsapp import (  # noqa: F401  (autouse fixtures)
+from bookings.tests.webhook import (
     NOW,
     PHONE_ID,
     SENDER,
-    _clock,
-    _payload,
-    _post,
-    _replies,
-    _whatsapp,
+    payload,
+    post,
+    replies,
 )
 from notifications.backends import locmem
 from notifications.models import OutboundMessage
@@ -23,7 +21,10 @@ from notifications.services import outbox_send
 from offices.models import Office
 from offices.tests.factories import OfficeFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("whatsapp_webhook", "whatsapp_clock"),
+]
 
 
 @pytest.mark.parametrize(
@@ -38,15 +39,15 @@ pytestmark = pytest.mark.django_db
 def test_help_from_a_new_number_answers_in_the_language_it_was_written_in(
     client, word, expected, absent
 ):
-    _post(client, _payload(word))
-    reply = _replies()[-1][1]
+    post(client, payload(word))
+    reply = replies()[-1][1]
     assert expected in reply
     assert absent not in reply
 
 
 def test_after_en_the_help_shows_the_english_command_words(client):
-    _post(client, _payload("EN", message_id="wamid.lang"))
-    reply = _replies()[-1][1]
+    post(client, payload("EN", message_id="wamid.lang"))
+    reply = replies()[-1][1]
     assert "#NAME#DDMMYYYY#DDMMYYYY#" in reply
     assert "CANCEL <code>" in reply
     assert "ID for Indonesian" in reply
@@ -59,14 +60,14 @@ def test_after_en_the_help_shows_the_english_command_words(client):
     [("CHECK", "en"), ("CANCEL", "en"), ("YES", "en"), ("CEK", "id"), ("BATAL", "id")],
 )
 def test_a_command_word_sets_the_reply_language(client, word, language):
-    _post(client, _payload(f"{word} K7P2-MX4Q"))
+    post(client, payload(f"{word} K7P2-MX4Q"))
     assert OutboundMessage.objects.order_by("pk").last().language == language
 
 
 def test_the_language_a_command_word_chose_is_kept_for_the_next_message(client):
-    _post(client, _payload("CANCEL K7P2-MX4Q"))
-    _post(client, _payload("INFO", message_id="wamid.2"))
-    assert "#NAME#DDMMYYYY#DDMMYYYY#" in _replies()[-1][1]
+    post(client, payload("CANCEL K7P2-MX4Q"))
+    post(client, payload("INFO", message_id="wamid.2"))
+    assert "#NAME#DDMMYYYY#DDMMYYYY#" in replies()[-1][1]
 
 
 @pytest.mark.parametrize("text", ["STATUS", "STATUS K7P2-MX4Q", "status"])
@@ -75,30 +76,30 @@ def test_status_from_a_new_number_answers_in_english_and_keeps_a_chosen_language
     # `STATUS <kode>`). Issue #21 §4 asks plain English commands to be read as English:
     # the Indonesian help now teaches CEK, and STATUS answers in English a number that
     # has no language yet, while a number that has one keeps it.
-    _post(client, _payload(text))
+    post(client, payload(text))
     reply = OutboundMessage.objects.order_by("pk").last()
     assert reply.language == "en"
     assert "booking" in reply.text
-    _post(client, _payload("ID", message_id="wamid.2"))
-    _post(client, _payload(text, message_id="wamid.3"))
+    post(client, payload("ID", message_id="wamid.2"))
+    post(client, payload(text, message_id="wamid.3"))
     reply = OutboundMessage.objects.order_by("pk").last()
     assert reply.language == "id"
     assert "pemesanan" in reply.text
 
 
 def test_cek_from_a_new_number_answers_in_indonesian(client):
-    _post(client, _payload("CEK"))
+    post(client, payload("CEK"))
     reply = OutboundMessage.objects.order_by("pk").last()
     assert reply.language == "id"
     assert "tidak memiliki pemesanan" in reply.text
 
 
 def test_the_indonesian_help_teaches_cek_and_the_english_help_status(client):
-    _post(client, _payload("BANTUAN"))
-    assert "CEK <kode>" in _replies()[-1][1]
-    assert "STATUS" not in _replies()[-1][1]
-    _post(client, _payload("HELP", message_id="wamid.2"))
-    assert "STATUS <code>" in _replies()[-1][1]
+    post(client, payload("BANTUAN"))
+    assert "CEK <kode>" in replies()[-1][1]
+    assert "STATUS" not in replies()[-1][1]
+    post(client, payload("HELP", message_id="wamid.2"))
+    assert "STATUS <code>" in replies()[-1][1]
 
 
 def _wita_office():
@@ -118,10 +119,10 @@ def test_status_or_cancel_without_a_code_lists_own_upcoming_bookings_in_office_t
     client, word, head, how, time
 ):
     office = _wita_office()
-    _post(client, _payload("#JOJO#27061978#07122026#"))
+    post(client, payload("#JOJO#27061978#07122026#"))
     booking = Booking.objects.get(office=office)
-    _post(client, _payload(word, message_id="wamid.2"))
-    reply = _replies()[-1][1]
+    post(client, payload(word, message_id="wamid.2"))
+    reply = replies()[-1][1]
     assert head in reply
     assert booking.display_code in reply
     assert time in reply
@@ -137,23 +138,23 @@ def test_status_without_a_code_never_lists_another_numbers_or_another_offices_bo
     client, word, expected
 ):
     tangerang = Office.objects.get(code="tangerang")
-    _post(client, _payload("#JOJO#27061978#07122026#"))  # the victim, at this office
+    post(client, payload("#JOJO#27061978#07122026#"))  # the victim, at this office
     other = OfficeFactory()
     book(other, now=NOW, day=dt.date(2026, 12, 7), phone_number="+6289999999999")
-    _post(client, _payload(word, message_id="wamid.2", sender="6289999999999"))
-    reply = _replies()[-1][1]
+    post(client, payload(word, message_id="wamid.2", sender="6289999999999"))
+    reply = replies()[-1][1]
     assert expected in reply
     assert Booking.objects.get(office=tangerang).display_code not in reply
     assert Booking.objects.get(office=other).display_code not in reply
 
 
 def test_a_family_message_with_one_unreadable_line_books_no_one(client):
-    _post(client, _payload("#BAPAK#01011980#07122026#\n#IBU#31021982#07122026#"))
+    post(client, payload("#BAPAK#01011980#07122026#\n#IBU#31021982#07122026#"))
     assert not Booking.objects.exists()
-    reply = _replies()[-1][1]
+    reply = replies()[-1][1]
     assert "#IBU#31021982#07122026#" in reply
     assert "Tanggal itu tidak ada." in reply
-    assert [kind for kind, _ in _replies()] == ["reply"]
+    assert [kind for kind, _ in replies()] == ["reply"]
 
 
 def _papua_office():
@@ -165,12 +166,12 @@ def test_end_to_end_an_english_conversation_at_an_office_in_wit(client):
     """Signed deliveries in, English replies in the outbox, times in Jayapura's own
     zone with its label; the worker hands them to the provider as English."""
     office = _papua_office()
-    assert _post(client, _payload("HELP")).status_code == 200
+    assert post(client, payload("HELP")).status_code == 200
     help_reply = OutboundMessage.objects.order_by("pk").last()
     assert help_reply.language == "en"
     assert "Opening hours: 08:00-16:00 WIT." in help_reply.text
 
-    _post(client, _payload("#JOJO#27061978#07122026#", message_id="wamid.2"))
+    post(client, payload("#JOJO#27061978#07122026#", message_id="wamid.2"))
     booking = Booking.objects.get(office=office)
     assert booking.language == "en"
     confirmation = OutboundMessage.objects.get(kind="booking_confirmed")
@@ -178,14 +179,14 @@ def test_end_to_end_an_english_conversation_at_an_office_in_wit(client):
     assert "Monday, 7 December 2026 at 08:00 WIT." in confirmation.text
     assert "Come by 07:30 WIT" in confirmation.text
 
-    _post(client, _payload("STATUS", message_id="wamid.3"))
+    post(client, payload("STATUS", message_id="wamid.3"))
     listing = OutboundMessage.objects.order_by("pk").last()
     assert listing.language == "en"
     assert "Your upcoming bookings" in listing.text
     assert f"{booking.display_code} (JOJO): booked." in listing.text
     assert "08:00 WIT" in listing.text
 
-    _post(client, _payload("#JOJO#27061978#31022027#", message_id="wamid.4"))
+    post(client, payload("#JOJO#27061978#31022027#", message_id="wamid.4"))
     refusal = OutboundMessage.objects.order_by("pk").last()
     assert "Line 1, the visit date 31-02-2027: That date does not exist." in refusal.text
 
@@ -202,8 +203,8 @@ def test_end_to_end_an_english_conversation_at_an_office_in_wit(client):
 def test_status_from_a_new_number_lists_its_web_bookings_in_english_in_office_time(client):
     office = _papua_office()
     booking = book(office, now=NOW, day=dt.date(2026, 12, 7), phone_number=f"+{SENDER}")
-    _post(client, _payload("STATUS"))
-    reply = _replies()[-1][1]
+    post(client, payload("STATUS"))
+    reply = replies()[-1][1]
     assert reply.startswith("Your upcoming bookings at")
     assert booking.display_code in reply
     assert "Monday, 7 December 2026 at 08:00 WIT" in reply

@@ -8,17 +8,18 @@ import pytest
 from bookings.conversation.handler import help_text
 from bookings.conversation.parser import PRIORITY, BookLine, LineError, parse
 from bookings.models import Booking, PriorityClaim
-from bookings.tests.test_whatsapp import (  # noqa: F401  (autouse fixtures)
+from bookings.tests.webhook import (
     NOW,
-    _clock,
-    _payload,
-    _post,
-    _replies,
-    _whatsapp,
+    payload,
+    post,
+    replies,
 )
 from offices.models import Office
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("whatsapp_webhook", "whatsapp_clock"),
+]
 
 
 @pytest.mark.parametrize(
@@ -49,25 +50,25 @@ def test_the_parser_refuses_an_unknown_word_naming_the_field():
 
 
 def test_a_line_with_the_marker_books_with_the_claim(client):
-    _post(client, _payload("#IBU#02021982#07122026#HAMIL#\n#BAPAK#01011980#07122026"))
+    post(client, payload("#IBU#02021982#07122026#HAMIL#\n#BAPAK#01011980#07122026"))
     claims = dict(Booking.objects.values_list("name", "priority"))
     assert claims == {"IBU": PriorityClaim.PREGNANT, "BAPAK": PriorityClaim.COMPANION}
-    assert [kind for kind, _ in _replies()] == ["booking_confirmed"] * 2
+    assert [kind for kind, _ in replies()] == ["booking_confirmed"] * 2
 
 
 def test_an_unknown_marker_books_nobody_and_the_reply_names_line_and_field(client):
-    _post(client, _payload("EN", message_id="wamid.lang"))
-    _post(client, _payload("#BAPAK#01011980#07122026#\n#IBU#02021982#07122026#VIP#"))
+    post(client, payload("EN", message_id="wamid.lang"))
+    post(client, payload("#BAPAK#01011980#07122026#\n#IBU#02021982#07122026#VIP#"))
     assert not Booking.objects.exists()
-    _kind, reply = _replies()[-1]
+    _kind, reply = replies()[-1]
     assert "Line 2, the priority need VIP:" in reply
     assert "HAMIL/PREGNANT" in reply
 
 
 def test_an_unknown_marker_is_refused_in_indonesian_too(client):
-    _post(client, _payload("#IBU#02021982#07122026#RAJA#"))
+    post(client, payload("#IBU#02021982#07122026#RAJA#"))
     assert not Booking.objects.exists()
-    _kind, reply = _replies()[-1]
+    _kind, reply = replies()[-1]
     assert "Baris 1" in reply
     assert "RAJA" in reply
 

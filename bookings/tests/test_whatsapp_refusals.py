@@ -10,29 +10,30 @@ from bookings.conversation.parser import BIRTH_DATE, VISIT_DATE, parse
 from bookings.conversation.refusals import Refusal, refusal_text
 from bookings.models import Booking
 from bookings.tests.factories import applicant, book
-from bookings.tests.test_whatsapp import (  # noqa: F401  (autouse fixtures)
+from bookings.tests.webhook import (
     NOW,
     SENDER,
-    _clock,
-    _payload,
-    _post,
-    _replies,
-    _whatsapp,
+    payload,
+    post,
+    replies,
 )
 from offices.models import Office
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("whatsapp_webhook", "whatsapp_clock"),
+]
 
 FORMAT = "#NAME#DDMMYYYY#DDMMYYYY#"
 
 
 def _english(client):
-    _post(client, _payload("EN", message_id="wamid.lang"))
+    post(client, payload("EN", message_id="wamid.lang"))
 
 
 def _send(client, text, message_id="wamid.1"):
-    _post(client, _payload(text, message_id=message_id))
-    kind, reply = _replies()[-1]
+    post(client, payload(text, message_id=message_id))
+    kind, reply = replies()[-1]
     return kind, reply
 
 
@@ -202,9 +203,9 @@ def test_different_visit_dates_refuse_the_whole_message(client):
 
 
 def test_a_family_is_booked_together_in_one_group_on_one_day(client):
-    _post(
+    post(
         client,
-        _payload("#BAPAK#01011980#07122026#\n#IBU#02021982#07122026#\n#ANAK#03032012#07122026#"),
+        payload("#BAPAK#01011980#07122026#\n#IBU#02021982#07122026#\n#ANAK#03032012#07122026#"),
     )
     family = list(Booking.objects.order_by("queue_seq"))
     assert [b.name for b in family] == ["BAPAK", "IBU", "ANAK"]

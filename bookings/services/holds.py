@@ -11,7 +11,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -77,33 +77,6 @@ def _lock_holds(holds, limit: int | None = None) -> list[tuple[int, int, int, dt
         .values_list("pk", "slot_id", "office_id", "date")
     )
     return list(rows[:limit] if limit else rows)
-
-
-def _release_day_holds(
-    *, office: Office, day: dt.date, now: dt.datetime, overridden: set[int]
-) -> set[int]:
-    """Release the day's lapsed holds, and those of `overridden` on this office-day, so
-    their places and their people are free for the booking being made (correctness
-    does not wait for the sweep). Returns the ids of `overridden` that are on this
-    office-day. The common case (nothing to release) costs one indexed read.
-
-    Locks all of the day's slot rows in start order first (the order every booking
-    takes them), then the held rows with SKIP LOCKED. Caller's transaction."""
-    due = Q(hold_expires_at__lte=now)
-    if overridden:
-        due |= Q(pk__in=overridden)
-    holds = Booking.objects.filter(office=office, date=day, status=S.HELD).filter(due)
-    found = list(holds.values_list("pk", flat=True))
-    if not found:
-        return set()
-    list(
-        Slot.objects.select_for_update()
-        .filter(office=office, date=day)
-        .order_by("starts_at")
-        .values_list("pk", flat=True)
-    )
-    _release_locked(_lock_holds(holds), now=now, note="released")
-    return overridden & set(found)
 
 
 @transaction.atomic

@@ -500,7 +500,7 @@ BEGIN
             (booking_id, from_status, to_status, actor_kind, actor_user_id, actor_client_id,
              actor_label, channel, note, created_at)
         VALUES (v_row.id, '', v_status, p->'actor'->>'kind', (p->'actor'->>'user')::bigint,
-                (p->'actor'->>'client')::bigint, left(p->'actor'->>'label', 100),
+                p->'actor'->>'client', left(p->'actor'->>'label', 100),
                 p->'actor'->>'channel', left(coalesce(p->>'note', ''), 200), v_created);
         IF v_verified AND v_notice IS NOT NULL AND v_phone <> '' THEN
             v_queue := 'A-' || CASE WHEN v_seq < 1000 THEN lpad(v_seq::text, 3, '0') ELSE v_seq::text END;

@@ -63,7 +63,8 @@ from offices.services import slots_ensure
 def _release_gate(office: Office, day: dt.date, now: dt.datetime, *, placing: bool) -> bool | None:
     """settings.BOOKING_RELEASE_GATE (the draw, release/services.py): None for a day
     released first come, True for one its draw released; raises while a draw holds it.
-    Named in settings so bookings imports no app above it."""
+    Named in settings so bookings imports no app above it. `booking_place` asks the
+    same gate in SQL (`booking_release_gate`); this is asked only to word its refusal."""
     gate = getattr(settings, "BOOKING_RELEASE_GATE", "")
     if not gate:
         return None
@@ -167,7 +168,9 @@ def _from_row(model, row: dict, **related):
     return instance
 
 
-def _refusal(answer: dict, *, office: Office, date: dt.date, people: list[Applicant]):
+def _refusal(
+    answer: dict, *, office: Office, date: dt.date, now: dt.datetime, people: list[Applicant]
+):
     """The exception of a refusal `booking_place` returned, worded in the active
     language (the messages are the ones the rules said in Python before #19)."""
     code = answer["refused"]
@@ -183,6 +186,10 @@ def _refusal(answer: dict, *, office: Office, date: dt.date, people: list[Applic
             message=_("Booking for today has closed; choose another day."),
             fields={"date": [_("Booking for today has closed.")]},
         )
+    if code == "day_in_draw":
+        # The SQL gate refused; the release app words why (when the draw's window is).
+        _release_gate(office, date, now, placing=False)
+        return busy_error()  # the draw finished between the two reads: try again
     if code == "not_released":
         _check_open(office, date)  # a closed day says so, even before its release
         release = schedule.release_at(office, date)
@@ -307,9 +314,15 @@ def booking_create_family(
     `draw_placement`: the draw (release/services.py) books a winner on a day its draw
     holds; every other caller is refused such a day until the draw is done.
 
-    Takes advisory locks on the phone, each person and the hold client, then slot row
-    locks (all of the day's, in start order, when lapsed or overridden holds of the
-    day are released first), then the held rows it releases with SKIP LOCKED.
+    One database call (`booking_place`, bookings/sql/booking_place.sql) applies the
+    rules and writes the rows; two when the day has no slot rows yet (the calendar
+    plans it in between), plus the release gate's read. A refusal the call returns is
+    raised here, which rolls back whatever it changed.
+
+    The call takes advisory locks on the phone, each person and the hold client
+    (exclusive) and the office-day (shared), then slot row locks (all of the day's,
+    in start order, when lapsed or overridden holds of the day are released first),
+    then the held rows it releases with SKIP LOCKED.
     """
     now = now or timezone.now()
     if service not in ServiceType.values:
@@ -333,7 +346,7 @@ def booking_create_family(
         "phone": phone,
         "verified": phone_verified,
         "client": hold_client,
-        "released": _release_gate(office, date, now, placing=draw_placement),
+        "placing": draw_placement,
         "priority": any(claims),
         "slot": slot_id,
         "people": [
@@ -384,7 +397,7 @@ def booking_create_family(
         slots_ensure(office=office, day=date)
         answer = _place({**request, "planned": True})
     if "refused" in answer:
-        raise _refusal(answer, office=office, date=date, people=people)
+        raise _refusal(answer, office=office, date=date, now=now, people=people)
 
     if answer["freed"]:
         # Lapsed or overridden holds of this day were released by the call.

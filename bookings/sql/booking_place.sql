@@ -8,8 +8,7 @@
 -- What stays in Python, and why: the shape of the input (names, birth dates, the
 -- family's checks, the phone's form), the priority claims read from birth dates, the
 -- office calendar (a day without slot rows is planned from opening hours and the
--- national holidays of the `holidays` package, offices.services.slots_ensure), the
--- release gate of the draw (release/services.py, settings.BOOKING_RELEASE_GATE), and
+-- national holidays of the `holidays` package, offices.services.slots_ensure), and
 -- the wording of every message (gettext): a confirmation's text arrives worded, with
 -- markers (chr(1) + a letter) where the code, queue number and times go, filled here.
 --
@@ -124,6 +123,20 @@ SELECT replace(replace(replace(replace(text,
 $$;
 
 
+-- The release gate's stub: first come everywhere. The release app (the draw) replaces
+-- it with its rule (release/sql/release_gate.sql), whichever migration runs first:
+-- this creates it only when it is missing. NULL: first come; 'released': the draw
+-- released the day; 'in_draw': a draw holds it.
+DO $do$
+BEGIN
+    IF to_regprocedure('booking_release_gate(bigint, date, boolean)') IS NULL THEN
+        CREATE FUNCTION booking_release_gate(office bigint, day date, placing boolean)
+        RETURNS text LANGUAGE sql STABLE AS 'SELECT NULL::text';
+    END IF;
+END
+$do$;
+
+
 CREATE OR REPLACE FUNCTION booking_place(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
@@ -182,6 +195,7 @@ DECLARE
     v_zone      text;
     v_label     text := coalesce(p->>'zone_label', '');
     v_broken    text;
+    v_gate      text;
 BEGIN
     SELECT array_agg(x.name ORDER BY x.i), array_agg(x.birth_date ORDER BY x.i),
            array_agg(coalesce(x.nik, '') ORDER BY x.i), array_agg(coalesce(x.claim, '') ORDER BY x.i)
@@ -205,7 +219,13 @@ BEGIN
     IF v_day = v_today AND (v_o.same_day_cutoff IS NULL OR v_local::time >= v_o.same_day_cutoff) THEN
         RETURN jsonb_build_object('refused', 'same_day_closed');
     END IF;
-    IF (p->>'released')::boolean IS NOT TRUE
+    -- The draw's gate (booking_release_gate, release/sql/release_gate.sql): a day a
+    -- draw holds is refused to first come; one it has placed counts as released.
+    v_gate := booking_release_gate(v_office, v_day, coalesce((p->>'placing')::boolean, false));
+    IF v_gate = 'in_draw' THEN
+        RETURN jsonb_build_object('refused', 'day_in_draw');
+    END IF;
+    IF v_gate IS DISTINCT FROM 'released'
        AND v_day > v_today + v_o.booking_window_days
                    - (CASE WHEN v_local::time < v_o.release_time THEN 1 ELSE 0 END) THEN
         RETURN jsonb_build_object('refused', 'not_released');

@@ -34,18 +34,17 @@ def test_the_day_counts_its_room_and_its_lapsed_holds_in_one_query():
 
 
 def test_a_hold_is_one_database_call():
-    """The release policy (the draw's gate, release/services.py), then one call of
-    booking_place (rules, place, booking, event), inside this test's savepoint."""
+    """One call of booking_place (the rules with the draw's gate, the place, the
+    booking, its event), inside the service's savepoint."""
     place = office(hours__daily_capacity=14)
     _hold(place)
     with CaptureQueriesContext(connection) as queries:
         _hold(place, client="net:198.51.100.2")
     statements = [q["sql"] for q in queries]
-    assert len(statements) == 4, [sql[:80] for sql in statements]
+    assert len(statements) == 3, [sql[:80] for sql in statements]
     assert statements[0].startswith("SAVEPOINT")
-    assert "release_releasepolicy" in statements[1]
-    assert statements[2].startswith("SELECT booking_place(")
-    assert statements[3].startswith("RELEASE SAVEPOINT")
+    assert statements[1].startswith("SELECT booking_place(")
+    assert statements[2].startswith("RELEASE SAVEPOINT")
 
 
 def test_a_confirmed_family_is_one_database_call_with_its_confirmations():
@@ -59,7 +58,7 @@ def test_a_confirmed_family_is_one_database_call_with_its_confirmations():
         bookings = book_family(place, people)
     calls = [q["sql"] for q in queries if "booking_place" in q["sql"]]
     assert len(calls) == 1
-    assert len(queries) == 4, [q["sql"][:80] for q in queries]
+    assert len(queries) == 3, [q["sql"][:80] for q in queries]
     assert [b.queue_seq for b in bookings] == [2, 3, 4]
     sent = OutboundMessage.objects.filter(about_id__in=[b.pk for b in bookings])
     assert sent.count() == 3

@@ -130,7 +130,7 @@ $$;
 DO $do$
 BEGIN
     IF to_regprocedure('booking_release_gate(bigint, date, boolean)') IS NULL THEN
-        CREATE FUNCTION booking_release_gate(office bigint, day date, placing boolean)
+        CREATE FUNCTION booking_release_gate(office bigint, day date, draw_placing boolean)
         RETURNS text LANGUAGE sql STABLE AS 'SELECT NULL::text';
     END IF;
 END

@@ -10,7 +10,7 @@ from django.db import migrations
 SQL = (Path(__file__).resolve().parent.parent / "sql" / "release_gate.sql").read_text()
 
 STUB = """
-CREATE OR REPLACE FUNCTION booking_release_gate(office bigint, day date, placing boolean)
+CREATE OR REPLACE FUNCTION booking_release_gate(office bigint, day date, draw_placing boolean)
 RETURNS text LANGUAGE sql STABLE AS 'SELECT NULL::text';
 """
 

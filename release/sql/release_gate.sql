@@ -6,19 +6,19 @@
 --
 -- Answers NULL for a day released first come (no draw policy in force), 'released'
 -- for a day its draw has placed (or while the draw itself places its winners:
--- `placing`), 'in_draw' while the day's draw is to come or running: first come may
+-- `draw_placing`), 'in_draw' while the day's draw is to come or running: first come may
 -- not take a place the draw gives out. The policy in force is the latest that applies
 -- from the day or before; its releases are blocks of `days_per_release` days counted
 -- from its first day, and a block's draw is the one of the block's first day.
 -- release/services.py (`first_come_refusal`) asks this same function, and words the
 -- refusal. Reads only; no lock.
-CREATE OR REPLACE FUNCTION booking_release_gate(office bigint, day date, placing boolean)
+CREATE OR REPLACE FUNCTION booking_release_gate(office bigint, day date, draw_placing boolean)
 RETURNS text
 LANGUAGE sql STABLE
 AS $$
 SELECT CASE
     WHEN p.mode IS DISTINCT FROM 'draw' THEN NULL
-    WHEN placing THEN 'released'
+    WHEN draw_placing THEN 'released'
     WHEN (SELECT d.state FROM release_draw d
            WHERE d.office_id = booking_release_gate.office
              AND d.first_day = p.applies_from

@@ -14,6 +14,8 @@ SQL = (Path(__file__).resolve().parent.parent / "sql" / "booking_place.sql").rea
 DROP = """
 DROP FUNCTION IF EXISTS booking_place(jsonb);
 DROP FUNCTION IF EXISTS booking_fill(text, text, text, text, text);
+DROP FUNCTION IF EXISTS booking_phone_limit(text, timestamptz, integer, boolean, integer, bigint[]);
+DROP FUNCTION IF EXISTS booking_release_gate(bigint, date, boolean);
 DROP FUNCTION IF EXISTS booking_queue_seqs(bigint, date, integer, integer, integer);
 DROP FUNCTION IF EXISTS booking_day_top_seq(bigint, date);
 DROP FUNCTION IF EXISTS booking_day_room(bigint, date, timestamptz, boolean);

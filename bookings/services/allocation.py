@@ -42,7 +42,7 @@ from bookings.models import Booking, ServiceType
 from bookings.notices import booked_notices_unfilled
 from bookings.priority import priority_claims
 from bookings.services.actor import Actor, _local_time
-from bookings.services.holds import holds_release
+from bookings.services.holds import holds_release, phone_limit_error
 from bookings.soldout import day_full_error
 from immigration.errors import ConflictError, DomainError
 from immigration.locks import (
@@ -218,11 +218,7 @@ def _refusal(
             _check_open(office, date)  # closed while we waited for the lock: say so
         return day_full_error(office.name, date, len(people))
     if code == "limit_reached":
-        return ConflictError(
-            code=code,
-            message=_("One WhatsApp number may hold at most %(max)d upcoming bookings.")
-            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
-        )
+        return phone_limit_error()
     if code == "duplicate_booking":
         index = answer["index"]
         if answer["same_office"]:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -120,6 +120,16 @@ def holds_release_expired(*, now: dt.datetime | None = None, batch_size: int = 5
             return total
 
 
+def phone_limit_error() -> ConflictError:
+    """The refusal of the per-phone limit (`booking_phone_limit`), for a new booking
+    and for a confirmation alike."""
+    return ConflictError(
+        code="limit_reached",
+        message=_("One WhatsApp number may hold at most %(max)d upcoming bookings.")
+        % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
+    )
+
+
 def _hold_not_found(raw_code: str) -> NotFoundError:
     """One answer for an unknown code, another office's, another number's, so the reply
     tells a stranger nothing; in both languages, since the writer may not be the one
@@ -217,13 +227,16 @@ def _hold_gone(booking: Booking) -> ConflictError:
 def _confirm_locked(held: list[Booking], *, phone: str, now: dt.datetime) -> list[Booking]:
     """Turn locked, live holds into bookings. The caller holds the phone and people
     locks and the held rows; this locks their slots in start order."""
-    confirmed = Booking.objects.filter(phone=phone, status=S.BOOKED).count()
-    if confirmed + len(held) > settings.BOOKING_PHONE_MAX_ACTIVE:
-        raise ConflictError(
-            code="limit_reached",
-            message=_("One WhatsApp number may hold at most %(max)d upcoming bookings.")
-            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
+    with connection.cursor() as cursor:
+        # The per-phone limit's one implementation (bookings/sql/booking_place.sql):
+        # confirmed bookings only; the phone's other holds beyond it give way.
+        cursor.execute(
+            "SELECT booking_phone_limit(%s, %s, %s, true, %s, %s::bigint[])",
+            [phone, now, len(held), settings.BOOKING_PHONE_MAX_ACTIVE, [b.pk for b in held]],
         )
+        overridden = cursor.fetchone()[0]
+    if overridden is None:
+        raise phone_limit_error()
     slots = {
         slot.pk: slot
         for slot in Slot.objects.select_for_update()
@@ -239,16 +252,8 @@ def _confirm_locked(held: list[Booking], *, phone: str, now: dt.datetime) -> lis
     for booking in held:
         booking.queue_seq = seqs[booking.slot_id].pop(0)
         _confirm_one(booking, actor)
-    other_holds = list(
-        Booking.objects.filter(phone=phone, status=S.HELD, hold_expires_at__gt=now)
-        .exclude(pk__in=[b.pk for b in held])
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    excess = confirmed + len(held) + len(other_holds) - settings.BOOKING_PHONE_MAX_ACTIVE
-    if excess > 0:
-        release = other_holds[-excess:]
-        transaction.on_commit(lambda: holds_release(ids=release, now=now))
+    if overridden:
+        transaction.on_commit(lambda: holds_release(ids=list(overridden), now=now))
     return held
 
 

@@ -123,6 +123,43 @@ SELECT replace(replace(replace(replace(text,
 $$;
 
 
+-- The per-phone limit, written once (booking_place, and the confirmation of a hold in
+-- bookings/services/holds.py): a phone holds at most `phone_max` upcoming bookings.
+-- Adding `adding` bookings: refused (NULL) when the count goes over; a hold counts
+-- unless the phone is proven (`verified`), and a lapsed hold never. Otherwise the ids
+-- of the phone's live holds (other than `not_these`, the holds being confirmed) that
+-- must give way to a proven phone's bookings, the newest first to go. The caller holds
+-- the phone's advisory lock.
+CREATE OR REPLACE FUNCTION booking_phone_limit(
+    phone text, at timestamptz, adding integer, verified boolean, phone_max integer,
+    not_these bigint[] DEFAULT '{}'
+) RETURNS bigint[]
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    confirmed integer;
+    holds bigint[];
+    excess integer;
+BEGIN
+    SELECT count(*) FILTER (WHERE b.status = 'booked'),
+           coalesce(array_agg(b.id ORDER BY b.id) FILTER (WHERE b.status = 'held'), '{}')
+      INTO confirmed, holds
+      FROM bookings_booking b
+     WHERE b.phone = booking_phone_limit.phone AND b.status IN ('booked', 'held')
+       AND (b.status <> 'held' OR b.hold_expires_at > at)
+       AND b.id <> ALL(not_these);
+    IF confirmed + (CASE WHEN verified THEN 0 ELSE cardinality(holds) END) + adding > phone_max THEN
+        RETURN NULL;
+    END IF;
+    excess := confirmed + cardinality(holds) + adding - phone_max;
+    IF verified AND excess > 0 THEN
+        RETURN holds[cardinality(holds) - excess + 1 :];
+    END IF;
+    RETURN '{}';
+END
+$$;
+
+
 -- The release gate's stub: first come everywhere. The release app (the draw) replaces
 -- it with its rule (release/sql/release_gate.sql), whichever migration runs first:
 -- this creates it only when it is missing. NULL: first come; 'released': the draw
@@ -166,9 +203,6 @@ DECLARE
     rm          record;
     r           record;
     s           record;
-    v_confirmed integer;
-    v_holds     bigint[];
-    v_excess    integer;
     v_over      bigint[] := '{}';
     v_found     bigint[];
     v_released  bigint[];
@@ -254,20 +288,10 @@ BEGIN
     -- The anti-calo rules, under those locks. A lapsed hold counts nowhere. A hold
     -- counts in every rule when the request is a hold too; a proven phone (`verified`)
     -- counts only confirmed bookings and overrides the holds in its way.
-    -- (a) The phone's upcoming bookings and live holds.
-    SELECT count(*) FILTER (WHERE status = 'booked'),
-           coalesce(array_agg(id ORDER BY id) FILTER (WHERE status = 'held'), '{}')
-      INTO v_confirmed, v_holds
-      FROM bookings_booking
-     WHERE phone = v_phone AND status IN ('booked', 'held')
-       AND (status <> 'held' OR hold_expires_at > v_now);
-    IF v_confirmed + (CASE WHEN v_verified THEN 0 ELSE cardinality(v_holds) END) + v_n
-       > (v_limits->>'phone_max')::integer THEN
+    -- (a) The phone's upcoming bookings and live holds (the holds it overrides).
+    v_over := booking_phone_limit(v_phone, v_now, v_n, v_verified, (v_limits->>'phone_max')::integer);
+    IF v_over IS NULL THEN
         RETURN jsonb_build_object('refused', 'limit_reached');
-    END IF;
-    v_excess := v_confirmed + cardinality(v_holds) + v_n - (v_limits->>'phone_max')::integer;
-    IF v_verified AND v_excess > 0 THEN  -- the newest holds give way
-        v_over := v_holds[cardinality(v_holds) - v_excess + 1 :];
     END IF;
     -- (b) One person, one live booking a day (at any office). The refusal names the
     -- person as the request gave them (their index), never the stored holder.

@@ -309,6 +309,13 @@ def local_postgres(folder: Path | None = None, *, say: Callable[[str], None] = p
         scratch.rename(data)
         say(f"created the PostgreSQL cluster in {data} ({time.monotonic() - started:.1f} s)")
 
+    running = _postmaster(data)
+    if running is not None:
+        raise LaunchError(
+            f"PostgreSQL (pid {running}) already serves {data}: another `make run` of this "
+            "checkout is running. Stop it, or serve its database on a second port: "
+            f"DATABASE_URL='{localdb.url()}' make run PORT=8001"
+        )
     short = len(str(folder)) <= localdb.SOCKET_DIR_MAX
     socket_dir = folder if short else Path(tempfile.mkdtemp(prefix="antrean-pg-"))
     options = {"listen_addresses": "", "unix_socket_directories": socket_dir, "port": 5432}
@@ -356,6 +363,18 @@ def local_postgres(folder: Path | None = None, *, say: Callable[[str], None] = p
             shutil.rmtree(socket_dir, ignore_errors=True)
 
 
+def _postmaster(data: Path) -> int | None:
+    """The pid of a PostgreSQL serving the cluster in `data` now, from its
+    postmaster.pid; None when there is none, or the file is stale (a killed server's:
+    PostgreSQL then starts over it)."""
+    try:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if b"postgres" in command else None
+
+
 # --- make run ------------------------------------------------------------------------
 
 
@@ -380,8 +399,11 @@ def run_development(port: int) -> int:
                 say(f"manage.py {step[0]} failed")
                 return done.returncode
         # In our process group: a Ctrl-C reaches it directly, as it would without us.
+        # Should we be killed, it is sent SIGTERM and lets PostgreSQL (sent SIGTERM
+        # too, a smart shutdown that waits for its clients) stop.
+        prefix = [_SETPRIV, "--pdeathsig", "TERM", "--"] if _SETPRIV else []
         web = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
-            [*manage, "runserver", f"127.0.0.1:{port}"], cwd=ROOT, env=env
+            [*prefix, *manage, "runserver", f"127.0.0.1:{port}"], cwd=ROOT, env=env
         )
         try:
             return web.wait()

@@ -41,6 +41,13 @@ def test_the_cluster_is_created_once_kept_between_runs_and_stopped_on_exit(tmp_p
             conn.execute("CREATE TABLE kept (note text)")
             conn.execute("INSERT INTO kept VALUES ('first run')")
         postmaster = int((folder / "data" / "postmaster.pid").read_text().split()[0])
+        # A second `make run` of the checkout is told, rather than sharing a server the
+        # first one will stop under it.
+        with (
+            pytest.raises(launcher.LaunchError, match=f"pid {postmaster}. already serves"),
+            launcher.local_postgres(folder, say=said.append),
+        ):
+            pass
     assert any(line.startswith("created the PostgreSQL cluster") for line in said)
     # Stopped (fast shutdown, no postmaster.pid left) and its temporary socket folder gone.
     assert not (folder / "data" / "postmaster.pid").exists()

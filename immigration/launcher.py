@@ -383,11 +383,14 @@ def run_development(port: int) -> int:
     the demo accounts printed, and Django's development server on 127.0.0.1:`port`
     until Ctrl-C; then the local PostgreSQL is stopped.
 
-    DATABASE_URL, when set, wins: that database is used and nothing is started."""
+    DATABASE_URL, when set (in the environment or in .env, as the settings read it),
+    wins: that database is used and nothing is started."""
+    import environ
 
     def say(text: str) -> None:
         print(f"run: {text}", file=sys.stderr, flush=True)
 
+    environ.Env.read_env(ROOT / ".env", overwrite=False)
     env = dict(os.environ)
     with contextlib.ExitStack() as servers:
         if not env.get("DATABASE_URL"):

@@ -331,6 +331,12 @@ def booking_create_family(
     people = family_validated(applicants, today=today)
     phone = normalise_booking_phone(phone)
     claims = priority_claims(people, date, priority)
+    if slot_id is not None and not 0 < slot_id < 2**63:
+        # No slot has such an id (a hostile value): the shape is wrong, said as for
+        # any slot not on offer, before the database is asked.
+        raise _refusal(
+            {"refused": "invalid_slot"}, office=office, date=date, now=now, people=people
+        )
     client = "" if phone_verified else hold_client
     keys = _lock_keys(phone, people, client)
     locks, shared = lock_ids(exclusive=keys, shared=[office_day_key(office.pk, date)])

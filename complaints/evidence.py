@@ -6,10 +6,11 @@ and camera data could identify the reporter. PDFs are parsed with pikepdf (qpdf)
 objects inside compressed object streams included, and rewritten without anything a
 reader may run or open: JavaScript, actions, embedded files, forms, multimedia, and
 the document's author metadata. A PDF that does not parse strictly (no repair of a
-damaged file) is refused. Everything is stored under PRIVATE_MEDIA_ROOT, outside the
-web root, under a random name, readable by the service's user only (0600), and
-downloaded under a name the server derives from the checked type
-(`evidence-<id>.pdf`), never the reporter's.
+damaged file) is refused. Everything is stored under a random name, either under
+PRIVATE_MEDIA_ROOT, outside the web root, readable by the service's user only (0600),
+or in a private bucket of S3-compatible object storage (EVIDENCE_S3_BUCKET, for several
+machines); it is streamed to staff by the download view only, under a name the server
+derives from the checked type (`evidence-<id>.pdf`), never the reporter's.
 """
 
 import hashlib
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import pikepdf
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
@@ -37,7 +38,13 @@ _IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 
 
 class _PrivateStorage(LazyObject):
+    """The object storage named `evidence` in STORAGES when a deployment configures one
+    (EVIDENCE_S3_BUCKET: a private bucket), else the private folder."""
+
     def _setup(self):
+        if "evidence" in settings.STORAGES:
+            self._wrapped = storages.create_storage(settings.STORAGES["evidence"])
+            return
         self._wrapped = FileSystemStorage(
             location=settings.PRIVATE_MEDIA_ROOT,
             base_url=None,
@@ -51,9 +58,10 @@ private_storage = _PrivateStorage()
 
 @receiver(setting_changed)
 def _follow_private_media_root(*, setting, **kwargs):
-    """A changed PRIVATE_MEDIA_ROOT (tests override it) takes effect at once, as Django's
-    own storages follow MEDIA_ROOT; otherwise the first location used would stick."""
-    if setting == "PRIVATE_MEDIA_ROOT":
+    """A changed PRIVATE_MEDIA_ROOT or STORAGES (tests override them) takes effect at
+    once, as Django's own storages follow MEDIA_ROOT; otherwise the first one used would
+    stick."""
+    if setting in ("PRIVATE_MEDIA_ROOT", "STORAGES"):
         private_storage._wrapped = empty
 
 

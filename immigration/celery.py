@@ -7,12 +7,30 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "immigration.settings")
 
 app = Celery("immigration")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Queues, so each kind of work scales on its own (docker-compose.yml runs workers per
+# queue, `--scale worker-notices=N`): `notices` carries every WhatsApp message, out
+# (confirmations, changes) and in (webhook deliveries that book), and waiting-list
+# offers: applicants wait on it, seconds matter. `sweeps` carries the periodic jobs
+# below: batches that may run for minutes and must never delay a confirmation.
+# `celery` (the default) carries the rest: health probes and anything not routed.
+# A worker started without -Q (make stack, tests, bench) consumes all three.
+NOTICES, SWEEPS, DEFAULT = "notices", "sweeps", "celery"
+app.conf.task_default_queue = DEFAULT
+app.conf.task_queues = [Queue(name, routing_key=name) for name in (DEFAULT, NOTICES, SWEEPS)]
+app.conf.task_routes = {
+    "notifications.tasks.send_outbound_message": {"queue": NOTICES},
+    "notifications.tasks.send_outbound_messages": {"queue": NOTICES},
+    "notifications.tasks.process_inbound": {"queue": NOTICES},
+    "waitlist.tasks.places_freed": {"queue": NOTICES},
+}
 
 app.conf.beat_schedule = {
     # Lets /healthz-style probes and `make stack` see that beat and a worker are alive.
@@ -61,6 +79,11 @@ app.conf.beat_schedule = {
     # those that failed too often are parked for an operator (admin).
     "requeue-inbox": {"task": "notifications.tasks.requeue_inbox", "schedule": 60.0},
 }
+# Every periodic job but the heartbeat (which shows that a worker of the default queue
+# is alive) runs on the sweeps queue.
+for _name, _entry in app.conf.beat_schedule.items():
+    if _name != "heartbeat":
+        app.conf.task_routes[_entry["task"]] = {"queue": SWEEPS}
 
 
 @task_prerun.connect

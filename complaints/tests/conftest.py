@@ -21,7 +21,7 @@ import pytest
 from immigration.object_storage import s3_evidence_storage
 
 ACCESS_KEY = "antrean-test"
-SECRET_KEY = "antrean-test-secret"  # noqa: S105 (a throwaway local server's key)
+SECRET_KEY = "antrean-test-secret"
 REGION = "us-east-1"
 
 
@@ -42,7 +42,7 @@ def s3_endpoint():
     """The URL of a running moto S3 server, stopped at the end of the session."""
     port = _free_port()
     try:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
+        process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

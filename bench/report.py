@@ -51,7 +51,7 @@ def brief(run: dict) -> str:
     return ", ".join(parts)
 
 
-KINDS = ("gunicorn", "worker", "postgres", "redis", "generator")
+KINDS = ("gunicorn", "worker", "pgbouncer", "postgres", "redis", "generator")
 
 
 def _cpu_rows(label: str, pers: list[dict], target: str = "") -> list[str]:

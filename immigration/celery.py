@@ -25,14 +25,14 @@ app.autodiscover_tasks()
 NOTICES, SWEEPS, DEFAULT = "notices", "sweeps", "celery"
 app.conf.task_default_queue = DEFAULT
 app.conf.task_queues = [Queue(name, routing_key=name) for name in (DEFAULT, NOTICES, SWEEPS)]
-app.conf.task_routes = {
+_routes = {
     "notifications.tasks.send_outbound_message": {"queue": NOTICES},
     "notifications.tasks.send_outbound_messages": {"queue": NOTICES},
     "notifications.tasks.process_inbound": {"queue": NOTICES},
     "waitlist.tasks.places_freed": {"queue": NOTICES},
 }
 
-app.conf.beat_schedule = {
+_beat_schedule = {
     # Lets /healthz-style probes and `make stack` see that beat and a worker are alive.
     "heartbeat": {"task": "immigration.tasks.heartbeat", "schedule": 30.0},
     # Days open for booking at each office's release time; rows appear within minutes
@@ -80,10 +80,17 @@ app.conf.beat_schedule = {
     "requeue-inbox": {"task": "notifications.tasks.requeue_inbox", "schedule": 60.0},
 }
 # Every periodic job but the heartbeat (which shows that a worker of the default queue
-# is alive) runs on the sweeps queue.
-for _name, _entry in app.conf.beat_schedule.items():
-    if _name != "heartbeat":
-        app.conf.task_routes[_entry["task"]] = {"queue": SWEEPS}
+# is alive) runs on the sweeps queue. (Built as plain dicts: reading app.conf here would
+# load Django's settings at import.)
+_routes.update(
+    {
+        entry["task"]: {"queue": SWEEPS}
+        for name, entry in _beat_schedule.items()
+        if name != "heartbeat"
+    }
+)
+app.conf.beat_schedule = _beat_schedule
+app.conf.task_routes = _routes
 
 
 @task_prerun.connect

@@ -114,6 +114,15 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind a pooler in transaction mode (PgBouncer, docs/scaling.md) a connection belongs
+# to us only inside a transaction: no server-side cursors (QuerySet.iterator() outside
+# a transaction would lose its cursor). The code's other session-bound features are
+# already transaction-scoped: advisory locks are pg_advisory_xact_lock and lock_timeout
+# is SET LOCAL (immigration/locks.py), and psycopg's client-side binding prepares no
+# statements.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DATABASE_TRANSACTION_POOLING", default=False
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache -------------------------------------------------

@@ -177,6 +177,8 @@ def markdown(results: dict) -> str:
             lines.append(
                 _row(f"{label}: CPU stolen by the hypervisor", [r["cpu_steal"] for r in runs])
             )
+            if all(r.get("web_cores") is not None for r in runs):
+                lines.append(_row(f"{label}: cores gunicorn used", [r["web_cores"] for r in runs]))
             lines += _cpu_rows(
                 label,
                 [r.get("cpu_ms", {}) for r in runs],

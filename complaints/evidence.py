@@ -15,6 +15,7 @@ derives from the checked type (`evidence-<id>.pdf`), never the reporter's.
 
 import hashlib
 import io
+import logging
 import secrets
 import warnings
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from immigration.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 MAX_FILES = 5
 MAX_BYTES = 10 * 1024 * 1024
@@ -264,8 +267,46 @@ def download_name(*, evidence_id: int, content_type: str) -> str:
     return f"evidence-{evidence_id}.{_EXTENSIONS.get(content_type, 'bin')}"
 
 
-def store(clean: CleanFile) -> str:
-    """Save under a random name in private storage; returns the storage name."""
-    return private_storage.save(
-        f"evidence/{secrets.token_hex(16)}.{clean.extension}", io.BytesIO(clean.content)
+class StorageUnavailableError(DomainError):
+    """The evidence storage (the folder, or the object storage server) could not take
+    the file: a moment's trouble, not the reporter's. Nothing was kept."""
+
+    http_status = 503
+
+
+def storage_unavailable() -> StorageUnavailableError:
+    return StorageUnavailableError(
+        code="evidence_storage_unavailable",
+        message=_("Files cannot be stored at the moment. Please try again in a few minutes."),
     )
+
+
+def _storage_failures() -> tuple[type[BaseException], ...]:
+    """What a storage raises when it cannot do its work: the disk (OSError), or the S3
+    server unreachable, hung or refusing (botocore's errors, when it is installed)."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover (a requirement; only the folder without it)
+        return (OSError,)
+    return (OSError, BotoCoreError, ClientError)
+
+
+def store(clean: CleanFile) -> str:
+    """Save under a random name in private storage; returns the storage name. A storage
+    that fails raises StorageUnavailableError (503, try again), never a 500."""
+    try:
+        return private_storage.save(
+            f"evidence/{secrets.token_hex(16)}.{clean.extension}", io.BytesIO(clean.content)
+        )
+    except _storage_failures() as exc:
+        logger.warning("evidence storage unavailable: %s", type(exc).__name__)
+        raise storage_unavailable() from None
+
+
+def discard(name: str) -> None:
+    """Remove a stored file that will not be kept (its report failed). Best effort: with
+    the storage down the orphan stays, named at random and referenced by no row."""
+    try:
+        private_storage.delete(name)
+    except _storage_failures() as exc:
+        logger.warning("evidence orphan not removed: %s", type(exc).__name__)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pikepdf
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from complaints.evidence import MAX_BYTES, MAX_FILES, private_storage
 from complaints.models import Complaint, Evidence
@@ -196,7 +197,10 @@ def test_settings_pick_object_storage_only_when_a_bucket_is_named():
     """`make run` and a deployment without EVIDENCE_S3_BUCKET keep the local folder."""
     probe = (
         "import django, json; django.setup(); from django.conf import settings; "
-        "print(json.dumps(settings.STORAGES.get('evidence')))"
+        "e = settings.STORAGES.get('evidence'); "
+        "c = e and e['OPTIONS']['client_config']; "
+        "print(json.dumps(e and {'BACKEND': e['BACKEND'], **e['OPTIONS'], "
+        "'client_config': [c.connect_timeout, c.read_timeout]}))"
     )
     base = {
         **os.environ,
@@ -228,3 +232,57 @@ def test_settings_pick_object_storage_only_when_a_bucket_is_named():
     assert '"bucket_name": "antrean-evidence"' in configured
     assert '"endpoint_url": "http://minio:9000"' in configured
     assert '"querystring_expire": 60' in configured
+    assert '"client_config": [2, 10]' in configured  # a hung server cannot hang a request
+
+
+@pytest.fixture
+def storage_down(settings, tmp_path):
+    """STORAGES pointed at an S3 address where nothing listens (MinIO stopped)."""
+    from complaints.tests.conftest import ACCESS_KEY, REGION, SECRET_KEY, _free_port
+    from immigration.object_storage import s3_evidence_storage
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": s3_evidence_storage(
+            bucket="evidence-gone",
+            endpoint_url=f"http://127.0.0.1:{_free_port()}",
+            region=REGION,
+            access_key=ACCESS_KEY,
+            secret_key=SECRET_KEY,
+        ),
+    }
+
+
+def test_storage_down_refuses_the_report_with_a_clear_503_and_keeps_nothing(storage_down):
+    with pytest.raises(DomainError) as caught:
+        _report([Upload("bukti.pdf", _pdf_with_javascript(), "")])
+    assert caught.value.code == "evidence_storage_unavailable"
+    assert caught.value.http_status == 503
+    with translation.override("en"):
+        assert "try again" in str(caught.value.message)
+    with translation.override("id"):
+        assert "coba lagi" in str(caught.value.message)
+    assert not Complaint.objects.exists()
+    assert not Evidence.objects.exists()
+
+
+def test_storage_down_is_a_503_with_retry_after_for_the_api(storage_down, client):
+    response = client.post(
+        "/api/v1/complaints/",
+        {
+            "office": "tangerang",
+            "category": "calo",
+            "description": "Calo menawarkan nomor antrean.",
+            "evidence": [io.BytesIO(_pdf_with_javascript())],
+        },
+    )
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "evidence_storage_unavailable"
+    assert int(response["Retry-After"]) > 0
+    assert not Complaint.objects.exists()
+
+
+def test_a_report_without_files_is_taken_with_the_storage_down(storage_down):
+    """Only the files need the storage: a report without any still goes through."""
+    assert _report([]).evidence.count() == 0

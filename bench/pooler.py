@@ -2,6 +2,10 @@
 (BENCH_PGBOUNCER=N, N server connections), to measure whether a pooler is worth its hop
 (docs/scaling.md). Debian's `pgbouncer` package; the bench process itself (set-up,
 checks, pgbench's ceiling) still talks to PostgreSQL directly.
+
+`scripts/with-services .venv/bin/python -m bench.pooler` compares the minimal booking
+transaction (bench/ceiling.py) directly and through PgBouncer, with few clients and with
+many (more clients than a database likes backends): tx/s and CPU per transaction.
 """
 
 from __future__ import annotations
@@ -62,3 +66,36 @@ log_disconnections = 0
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def main() -> None:
+    import tempfile
+
+    from bench import ceiling
+    from bench.cpu import Meter, service_roots
+
+    logdir = Path(tempfile.mkdtemp(prefix="antrean-pooler-"))
+    pool = int(os.environ.get("BENCH_PGBOUNCER") or 8)
+    server, pooled = start(logdir, pool)
+    roots = {**service_roots(), "pgbouncer": [server.pid]}
+    print("| clients | way in | slots | tx/s | CPU ms/tx PostgreSQL | CPU ms/tx PgBouncer |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    try:
+        for clients in (8, 150):
+            for way, url in (("direct", None), (f"PgBouncer ({pool})", pooled)):
+                for slots in (1, 20):
+                    tps, cpu = ceiling.run_measured(
+                        slots, Meter(roots), clients=clients, database_url=url
+                    )
+                    print(
+                        f"| {clients} | {way} | {slots} | {tps:.0f} | "
+                        f"{cpu.get('postgres', 0):.3f} | {cpu.get('pgbouncer', 0):.3f} |",
+                        flush=True,
+                    )
+        ceiling.cleanup()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

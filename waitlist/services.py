@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from bookings import codes, notices
 from bookings.applicant import Applicant, family_validated, normalise_booking_phone
+from bookings.lookup import birth_date_guesses, lookup_by_code
 from bookings.models import HOLDING_STATUSES, ActorKind, Booking, BookingStatus, Channel
 from bookings.priority import CLAIMABLE, priority_claims
 from bookings.services import (
@@ -42,7 +43,6 @@ from bookings.services import (
     day_places_left,
     holds_release,
 )
-from immigration.attempts import GuessLimit, guesses_check, guesses_record_failure
 from immigration.errors import ConflictError, DomainError, NotFoundError
 from immigration.locks import advisory_xact_lock, advisory_xact_locks, office_day_key
 from notifications.models import About
@@ -875,36 +875,24 @@ def priority_places_keep_due(*, now: dt.datetime | None = None) -> int:
     return kept
 
 
-def _lookup_guesses() -> GuessLimit:
-    return GuessLimit(
-        name="waitlist-birth-date",
-        per_client=settings.BIRTH_DATE_GUESSES_PER_CLIENT,
-        per_subject=settings.BIRTH_DATE_GUESSES_PER_CODE,
-        window_seconds=3600,
-    )
-
-
 def waitlist_for_applicant(*, ref: str, birth_date: dt.date, client: str | None) -> WaitlistRequest:
     """The request with this reference and a person of this birth date (the /cek/
-    page); one NotFoundError for a wrong reference or birth date alike. Wrong birth
-    dates are counted per reference and client as for bookings (immigration/attempts),
-    so a reference seen over a shoulder cannot be paired with a birth date by trying."""
-    canonical = codes.canonical(ref or "")
-    limit = _lookup_guesses()
-    if canonical:
-        guesses_check(limit, subject=canonical, client=client)
-    request = (
-        WaitlistRequest.objects.select_related("office")
-        .filter(ref=canonical, people__birth_date=birth_date)
-        .first()
-        if canonical
-        else None
-    )
-    if request is None:
-        if canonical:
-            guesses_record_failure(limit, subject=canonical, client=client)
-        raise NotFoundError(
+    page, the API); one NotFoundError for a wrong reference or birth date alike. Wrong
+    birth dates are counted per reference and client as for bookings
+    (bookings/lookup.py), so a reference seen over a shoulder cannot be paired with a
+    birth date by trying."""
+    return lookup_by_code(
+        code=ref,
+        birth_date=birth_date,
+        client=client,
+        limit=birth_date_guesses("waitlist-birth-date"),
+        find=lambda canonical, born: (
+            WaitlistRequest.objects.select_related("office")
+            .filter(ref=canonical, people__birth_date=born)
+            .first()
+        ),
+        not_found=lambda: NotFoundError(
             code="waitlist_not_found",
             message=_("No waiting-list request matches this reference and birth date."),
-        )
-    return request
+        ),
+    )

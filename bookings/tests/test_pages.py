@@ -10,6 +10,7 @@ from django.utils import translation
 
 from bookings.models import Booking
 from bookings.services import booking_hold_confirm
+from bookings.tests.pages import post_booking as _book
 
 pytestmark = pytest.mark.django_db
 
@@ -20,21 +21,6 @@ NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
 def _clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def _book(client, **overrides):
-    data = {
-        "office": "belakang-padang",
-        "date": "2026-12-07",
-        "slot": "",
-        "service": "new",
-        "name": "Siti Nur'aini",
-        "birth_date": "1978-06-17",
-        "phone": "0812 3456 7890",
-        "nik": "",
-    }
-    data.update(overrides)
-    return client.post("/pesan/", data)
 
 
 def _confirm(booking):

@@ -13,7 +13,8 @@ How a freed place reaches the list, exactly once:
   offer): the slot counters count them, so no other booking, and no second offer, can
   take an offered place; the database's `slot_never_overbooked` is the last word.
 - `YA` confirms those holds (bookings' `booking_hold_confirm`); silence lets them lapse
-  and the sweep passes the places on; `TIDAK`/`NO` or leaving the list releases them at
+  and the sweep passes the places on; any other answer (`TIDAK`, or a reply that is no
+  command) or leaving the list releases them at
   once.
 
 Lock order, in every path here: the list lock, then the phone and person locks (as in
@@ -23,7 +24,7 @@ taken alone, first, so no path holds a person lock while waiting for a list.
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -32,7 +33,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from bookings import codes, notices
-from bookings.applicant import Applicant, family_validated, normalise_booking_phone
+from bookings.applicant import (
+    Applicant,
+    family_validated,
+    normalise_booking_phone,
+    normalise_name,
+)
 from bookings.lookup import birth_date_guesses, lookup_by_code
 from bookings.models import HOLDING_STATUSES, ActorKind, Booking, BookingStatus, Channel
 from bookings.priority import CLAIMABLE, priority_claims
@@ -155,19 +161,8 @@ def waitlist_join(
 
     lock_list(office, date)
     advisory_xact_locks(exclusive=[f"phone:{phone}", *(key for p in people for key in p.lock_keys)])
+    _refuse_if_waiting(office, date, people, states=[*ACTIVE_STATES, R.PENDING])
     for person in people:
-        if WaitlistPerson.objects.filter(
-            request__office=office,
-            request__date=date,
-            request__state__in=[*ACTIVE_STATES, R.PENDING],
-            name=person.name,
-            birth_date=person.birth_date,
-        ).exists():
-            raise ConflictError(
-                code="already_waiting",
-                message=_("%(name)s is already on the waiting list of %(date)s.")
-                % {"name": person.name, "date": notices.day_text(date)},
-            )
         if Booking.objects.filter(
             office=office,
             date=date,
@@ -219,6 +214,46 @@ def waitlist_join(
     return request
 
 
+def _person_key(name: str, birth_date: dt.date) -> tuple[str, dt.date]:
+    return normalise_name(name), birth_date
+
+
+def _waiting_people(
+    office: Office, day: dt.date, *, states: list[str], exclude: int | None = None
+) -> dict[tuple[str, dt.date], WaitlistRequest]:
+    """Everyone on the day's list in `states` (but request `exclude`), by (name, birth
+    date), with their request. The one rule it serves: **a person waits on a day's
+    list at most once**, whichever way they came (TUNGGU, the web, the API, the
+    draw's handoff). The caller holds the list lock, so the answer stays true until
+    it commits."""
+    people = WaitlistPerson.objects.filter(
+        request__office=office, request__date=day, request__state__in=states
+    ).select_related("request")
+    if exclude is not None:
+        people = people.exclude(request_id=exclude)
+    return {_person_key(p.name, p.birth_date): p.request for p in people}
+
+
+def _refuse_if_waiting(
+    office: Office,
+    day: dt.date,
+    people: list[Applicant],
+    *,
+    states: list[str],
+    exclude: int | None = None,
+) -> None:
+    """ConflictError `already_waiting` naming the first of `people` already on the
+    day's list (`_waiting_people`)."""
+    waiting = _waiting_people(office, day, states=states, exclude=exclude)
+    for person in people:
+        if _person_key(person.name, person.birth_date) in waiting:
+            raise ConflictError(
+                code="already_waiting",
+                message=_("%(name)s is already on the waiting list of %(date)s.")
+                % {"name": normalise_name(person.name), "date": notices.day_text(day)},
+            )
+
+
 def _hold_minutes() -> dt.timedelta:
     return dt.timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
 
@@ -263,6 +298,13 @@ def waitlist_confirm(
             raise ConflictError(
                 code="waitlist_request_closed", message=_("This waiting-list request has ended.")
             )
+        _refuse_if_waiting(
+            office,
+            request.date,
+            [Applicant(p.name, p.birth_date) for p in request.people.all()],
+            states=ACTIVE_STATES,
+            exclude=request.pk,
+        )
         if request.confirm_by <= now:
             request.state = R.EXPIRED
             request.save(update_fields=["state", "updated_at"])
@@ -375,8 +417,18 @@ def waitlist_append(
     Idempotent: an arrival whose `source` is already on any list is skipped (the unique
     `waitlist_unique_source` is the last word), so a second or resumed handoff adds
     nobody twice. The people were checked by the service they came from (one request
-    per person and release), so the join's per-person and per-phone checks are not
-    repeated here. Offers any room at once, after commit. Returns how many were added.
+    per person and release), so the join's per-phone check is not repeated here.
+
+    A person waits on a day's list at most once (`_waiting_people`): someone already
+    waiting on the day (by TUNGGU, the web or the API, before the draw) keeps that
+    earlier place and is left out of the arrival; the arrival's other people are added
+    together. An arrival left with nobody is not added: the request already there
+    stands for it and takes its `source` (when it has none), so the draw's result
+    message gives that request's position. A web request still pending is no place on
+    the list: the arrival is added whole, and the pending request's `YA` is then
+    refused as already waiting.
+
+    Offers any room at once, after commit. Returns how many requests were added.
 
     Locks: the day's list lock (alone, first). Commits on its own (durable)."""
     now = now or timezone.now()
@@ -387,7 +439,21 @@ def waitlist_append(
                 "source", flat=True
             )
         )
-        fresh = [a for a in arrivals if a.source not in known]
+        waiting = _waiting_people(office, day, states=ACTIVE_STATES)
+        fresh: list[Arrival] = []
+        for arrival in arrivals:
+            if arrival.source in known:
+                continue
+            keys = [_person_key(p.name, p.birth_date) for p in arrival.applicants]
+            pairs = zip(arrival.applicants, keys, strict=True)
+            left = [person for person, key in pairs if key not in waiting]
+            if not left:
+                there = waiting[keys[0]]
+                if not there.source:
+                    there.source = arrival.source
+                    there.save(update_fields=["source", "updated_at"])
+                continue
+            fresh.append(replace(arrival, applicants=left))
         if not fresh:
             return 0
         start = _next_position(office, day)
@@ -553,8 +619,8 @@ def _notify_offer(request: WaitlistRequest, offer: WaitlistOffer, held: list[Boo
         first = min(held, key=lambda b: b.slot.starts_at)
         text = _(
             "A place has become free at %(office)s on %(date)s at %(time)s for the %(count)d "
-            "people of your waiting-list request %(ref)s. Reply YA by %(until)s to book it; "
-            "reply TIDAK, or do not answer, and it passes to the next on the list."
+            "people of your waiting-list request %(ref)s. Reply YA by %(until)s to book it. "
+            "Any other reply, or no answer, passes it to the next on the list."
         ) % {
             "office": office.name,
             "date": notices.day_text(request.date),
@@ -680,8 +746,10 @@ def waitlist_offer_accept(
 def waitlist_offer_decline(
     *, office: Office, phone: str, ref: str | None = None, now: dt.datetime | None = None
 ) -> WaitlistOffer:
-    """`TIDAK` from `phone`: the open offer is declined, its places released and passed
-    on, and the request leaves the list. Locks as `waitlist_offer_accept`."""
+    """Any answer from `phone` but `YA` (`TIDAK`, or a reply that is no command: see
+    waitlist/whatsapp.py): the open offer (the one whose ref is given, else the one that
+    lapses first, as for `YA`) is declined, its places released and passed on, and the
+    request leaves the list. Locks as `waitlist_offer_accept`."""
     now = now or timezone.now()
     offer = _open_offer(office, phone, ref)
     with transaction.atomic():

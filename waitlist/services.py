@@ -152,6 +152,11 @@ def waitlist_join(
     BOOKING_PHONE_MAX_ACTIVE. If the day has room, the request is offered it at once
     (after commit, by `places_freed`).
 
+    As for holds, a request whose phone is proven wins over pending ones: only
+    requests on the list count against it, so nobody typing someone else's number or
+    name on the web can keep that person off the list (the pending request's own `YA`
+    is then refused as already waiting).
+
     Locks: the day's list lock, then the phone and person locks, as bookings take them."""
     now = now or timezone.now()
     people = family_validated(applicants, today=schedule.local_today(office, now))
@@ -161,7 +166,8 @@ def waitlist_join(
 
     lock_list(office, date)
     advisory_xact_locks(exclusive=[f"phone:{phone}", *(key for p in people for key in p.lock_keys)])
-    _refuse_if_waiting(office, date, people, states=[*ACTIVE_STATES, R.PENDING])
+    counted = ACTIVE_STATES if phone_verified else [*ACTIVE_STATES, R.PENDING]
+    _refuse_if_waiting(office, date, people, states=counted)
     for person in people:
         if Booking.objects.filter(
             office=office,
@@ -175,17 +181,7 @@ def waitlist_join(
                 message=_("%(name)s already has a booking at this office on that day.")
                 % {"name": person.name},
             )
-    on_lists = sum(
-        WaitlistRequest.objects.filter(
-            phone=phone, state__in=[*ACTIVE_STATES, R.PENDING]
-        ).values_list("people_count", flat=True)
-    )
-    if on_lists + len(people) > settings.BOOKING_PHONE_MAX_ACTIVE:
-        raise ConflictError(
-            code="limit_reached",
-            message=_("One WhatsApp number may have at most %(max)d people on waiting lists.")
-            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
-        )
+    _refuse_over_phone_limit(phone, len(people), states=counted)
     request = WaitlistRequest.objects.create(
         office=office,
         date=date,
@@ -212,6 +208,23 @@ def waitlist_join(
     if phone_verified:
         _after_commit_offer(office, date)
     return request
+
+
+def _refuse_over_phone_limit(
+    phone: str, count: int, *, states: list[str], exclude: int | None = None
+) -> None:
+    """At most BOOKING_PHONE_MAX_ACTIVE people on the lists of one phone (requests in
+    `states`, but `exclude`). The caller holds the phone's lock."""
+    requests = WaitlistRequest.objects.filter(phone=phone, state__in=states)
+    if exclude is not None:
+        requests = requests.exclude(pk=exclude)
+    on_lists = sum(requests.values_list("people_count", flat=True))
+    if on_lists + count > settings.BOOKING_PHONE_MAX_ACTIVE:
+        raise ConflictError(
+            code="limit_reached",
+            message=_("One WhatsApp number may have at most %(max)d people on waiting lists.")
+            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
+        )
 
 
 def _person_key(name: str, birth_date: dt.date) -> tuple[str, dt.date]:
@@ -282,12 +295,15 @@ def waitlist_confirm(
 ) -> WaitlistRequest:
     """`YA <ref>` from `phone`: a web request the phone now confirms takes its place at
     the end of the list. One bilingual answer for a ref that is not this phone's
-    pending request at this office (as for holds). Locks: the list lock, then the
-    request row."""
+    pending request at this office (as for holds). Refused, changing nothing, when one
+    of its people is on the list meanwhile, or the phone's requests on lists already
+    hold BOOKING_PHONE_MAX_ACTIVE people (requests proven meanwhile won over this one).
+    Locks: the list lock, then the phone's lock, then the request row."""
     now = now or timezone.now()
     request = _own_request(office=office, phone=phone, ref=ref)
     with transaction.atomic():
         lock_list(office, request.date)
+        advisory_xact_locks(exclusive=[f"phone:{phone}"])
         request = WaitlistRequest.objects.select_for_update().get(pk=request.pk)
         if request.state != R.PENDING:
             if request.state in ACTIVE_STATES:
@@ -298,19 +314,21 @@ def waitlist_confirm(
             raise ConflictError(
                 code="waitlist_request_closed", message=_("This waiting-list request has ended.")
             )
-        _refuse_if_waiting(
-            office,
-            request.date,
-            [Applicant(p.name, p.birth_date) for p in request.people.all()],
-            states=ACTIVE_STATES,
-            exclude=request.pk,
-        )
-        if request.confirm_by <= now:
+        expired = request.confirm_by <= now
+        if expired:
             request.state = R.EXPIRED
             request.save(update_fields=["state", "updated_at"])
-            expired = True
         else:
-            expired = False
+            _refuse_if_waiting(
+                office,
+                request.date,
+                [Applicant(p.name, p.birth_date) for p in request.people.all()],
+                states=ACTIVE_STATES,
+                exclude=request.pk,
+            )
+            _refuse_over_phone_limit(
+                request.phone, request.people_count, states=ACTIVE_STATES, exclude=request.pk
+            )
             request.state = R.WAITING
             request.position = _next_position(office, request.date)
             request.save(update_fields=["state", "position", "updated_at"])

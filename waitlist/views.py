@@ -2,8 +2,6 @@
 /cek/tunggu/: look a request up (reference + a birth date of one of its people), see
 its position, and leave the list."""
 
-from urllib.parse import quote
-
 from django import forms
 from django.http import Http404
 from django.shortcuts import render
@@ -19,6 +17,7 @@ from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
 from offices.localtime import render_for_office
 from offices.selectors import active_offices, office_with_code
+from waitlist import confirm
 from waitlist.services import (
     waitlist_for_applicant,
     waitlist_join,
@@ -110,11 +109,9 @@ def join(request):
             except DomainError as exc:
                 add_to_form(form, exc)
             else:
-                text = f"YA {item.display_ref}"
-                digits = office.whatsapp_number.lstrip("+")
                 context.update(
                     item=item,
-                    confirm_text=text,
-                    confirm_url=f"https://wa.me/{digits}?text={quote(text)}",
+                    confirm_text=confirm.confirm_text(item),
+                    confirm_url=confirm.confirm_url(item),
                 )
     return render_for_office(request, "waitlist/join.html", context, office)

@@ -5,8 +5,8 @@ from rest_framework import serializers
 
 from bookings.serializers import BookingCreateSerializer
 from waitlist import confirm
-from waitlist.models import OfferState, RequestState, WaitlistRequest
-from waitlist.services import waitlist_position
+from waitlist.models import RequestState, WaitlistRequest
+from waitlist.services import waitlist_open_offer, waitlist_position
 
 
 class WaitlistJoinSerializer(BookingCreateSerializer):
@@ -75,9 +75,7 @@ class WaitlistRequestSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_offer_expires_at(self, request: WaitlistRequest):
         """Offered: until when `YA` by WhatsApp books the places held for it."""
-        if request.state != RequestState.OFFERED:
-            return None
-        offer = request.offers.filter(state=OfferState.OPEN).first()
+        offer = waitlist_open_offer(request=request)
         if offer is None:
             return None
         return serializers.DateTimeField().to_representation(offer.expires_at)

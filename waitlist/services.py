@@ -400,6 +400,14 @@ def waitlist_position(*, request: WaitlistRequest) -> int | None:
     )
 
 
+def waitlist_open_offer(*, request: WaitlistRequest) -> WaitlistOffer | None:
+    """The request's open offer (at most one: `waitlist_one_open_offer`), whose
+    `expires_at` is the deadline for `YA`; None unless offered. Reads only."""
+    if request.state != R.OFFERED:
+        return None
+    return request.offers.filter(state=OfferState.OPEN).first()
+
+
 def waitlist_of_phone(*, office: Office, phone: str) -> list[WaitlistRequest]:
     """The phone's requests at `office` still on a list, soonest day first (STATUS)."""
     return list(

@@ -5,18 +5,19 @@ Monday 7 December 2026, any field overridden by keyword (a family's fields as
 BIRTH = "1978-06-17"
 
 
+FORM = {
+    "office": "belakang-padang",
+    "date": "2026-12-07",
+    "slot": "",
+    "service": "new",
+    "name": "Siti Nur'aini",
+    "birth_date": BIRTH,
+    "phone": "0812 3456 7890",
+    "nik": "",
+}
+
+
 def post_booking(client, **overrides):
     """POST /pesan/ with the form's fields; returns the response (302 to the hold page
     when the booking was made)."""
-    data = {
-        "office": "belakang-padang",
-        "date": "2026-12-07",
-        "slot": "",
-        "service": "new",
-        "name": "Siti Nur'aini",
-        "birth_date": BIRTH,
-        "phone": "0812 3456 7890",
-        "nik": "",
-    }
-    data.update(overrides)
-    return client.post("/pesan/", data)
+    return client.post("/pesan/", {**FORM, **overrides})

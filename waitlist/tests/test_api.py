@@ -26,11 +26,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BIRTH = "1978-06-17"
 
 
-@pytest.fixture(autouse=True)
-def _offers_at_once(settings):
-    settings.PLACES_FREED_HANDLER = "waitlist.services.places_freed_by_id"
-
-
 @pytest.fixture
 def full():
     """A full day at a WITA office (14 places)."""

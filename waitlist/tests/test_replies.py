@@ -4,8 +4,6 @@ the next on the list and says so; commands are answered as always and leave the 
 open; a race of such a reply with a freed place (or with the same phone's YA) never
 gives a place twice nor leaves one empty while a request fits."""
 
-import itertools
-
 import pytest
 import time_machine
 
@@ -13,20 +11,12 @@ from bookings.models import Booking, BookingStatus
 from bookings.services import Actor, booking_cancel
 from bookings.tests.factories import DAY, NOW, office
 from bookings.tests.races import race
-from notifications.inbound import Inbound
 from waitlist.models import OfferState, RequestState, WaitlistOffer, WaitlistRequest
-from waitlist.tests.helpers import assert_invariants, fill, join
-from waitlist.whatsapp import handle_message
+from waitlist.tests.helpers import assert_invariants, fill, join, say
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-_ids = itertools.count(1)
 APPLICANT = Actor.applicant("whatsapp")
-
-
-@pytest.fixture(autouse=True)
-def _offers_at_once(settings):
-    settings.PLACES_FREED_HANDLER = "waitlist.services.places_freed_by_id"
 
 
 @pytest.fixture
@@ -42,17 +32,6 @@ def offered():
             request.refresh_from_db()
         assert [r.state for r in requests] == [RequestState.OFFERED, *[RequestState.WAITING] * 2]
         yield place, booked, requests
-
-
-def say(place, text, sender):
-    message = Inbound(
-        provider_message_id=f"wamid.reply.{next(_ids)}",
-        sender=sender,
-        text=text,
-        received_at=NOW,
-        to=place.whatsapp_number,
-    )
-    return handle_message(message=message, language=None, now=NOW)
 
 
 def _open_offer_of(request):

@@ -36,6 +36,7 @@ from complaints.whatsapp import parse_report
 from immigration.errors import DomainError
 from notifications.inbound import HandlerReply, Inbound
 from notifications.models import About
+from offices import localtime
 from offices.models import Office
 from waitlist.models import ABOUT_WAITLIST, RequestState, WaitlistRequest
 from waitlist.services import (
@@ -46,6 +47,7 @@ from waitlist.services import (
     waitlist_of_phone,
     waitlist_offer_accept,
     waitlist_offer_decline,
+    waitlist_open_offer,
     waitlist_position,
 )
 
@@ -304,12 +306,17 @@ def _add_waitlist_lines(
 
 def _status_line(request: WaitlistRequest) -> str:
     position = waitlist_position(request=request)
-    if request.state == RequestState.OFFERED:
-        state = _("places offered: reply YA to book them")
+    offer = waitlist_open_offer(request=request)
+    if offer is not None:
+        state = _("places offered: reply YA by %(until)s to book them") % {
+            "until": localtime.local_text(offer.expires_at, request.office, localtime.DATETIME)
+        }
     elif request.state == RequestState.PENDING:
         state = _("waiting for YA %(ref)s from this number") % {"ref": request.display_ref}
-    else:
+    elif position is not None:
         state = _("position %(position)d") % {"position": position}
+    else:
+        state = request.get_state_display()
     return _("Waiting list %(ref)s, %(date)s: %(state)s.") % {
         "ref": request.display_ref,
         "date": notices.day_text(request.date),

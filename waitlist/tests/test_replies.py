@@ -4,6 +4,8 @@ the next on the list and says so; commands are answered as always and leave the 
 open; a race of such a reply with a freed place (or with the same phone's YA) never
 gives a place twice nor leaves one empty while a request fits."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 import time_machine
 
@@ -88,6 +90,15 @@ def test_a_command_is_answered_as_always_and_the_offer_stays(offered, text):
     assert first.state == RequestState.OFFERED
     assert _open_offer_of(first) is not None
     assert second.state == RequestState.WAITING
+
+
+def test_status_tells_the_offer_s_deadline_on_the_office_s_clock(offered):
+    place, _, (first, _second, _third) = offered
+    reply = say(place, "STATUS", first.phone)
+    offer = _open_offer_of(first)
+    until = offer.expires_at.astimezone(ZoneInfo(place.timezone)).strftime("%H:%M")
+    assert f"{until} WIB" in reply.text
+    assert first.display_ref in reply.text
 
 
 @pytest.mark.parametrize("text", ["YA", "iya", "Ya, saya mau", "YES please"])

@@ -261,11 +261,36 @@ def monotonic_clock(monkeypatch) -> MonotonicClock:
     return clock
 
 
+# The demo office the web and API booking tests book at. Its WhatsApp number is a
+# placeholder in the demo data, and an office without a published number takes no hold
+# (offices.contacts.office_takes_holds): these tests give it a real-looking one.
+WEB_BOOKING_OFFICE = "belakang-padang"
+
+
+def publish_whatsapp_numbers(*codes: str) -> None:
+    """Give these demo offices a real-looking, published WhatsApp number (+62 811 00...,
+    unique by the office's id), so web and API holds there can be confirmed."""
+    from offices.models import Office
+
+    for office in Office.objects.filter(code__in=codes):
+        office.whatsapp_number = f"+6281100{office.pk:06d}"
+        office.whatsapp_number_is_placeholder = False
+        office.save(update_fields=["whatsapp_number", "whatsapp_number_is_placeholder"])
+
+
+@pytest.fixture
+def web_booking_office_published(db):
+    """WEB_BOOKING_OFFICE with a published WhatsApp number, for tests that book on the
+    web page or the public API there."""
+    publish_whatsapp_numbers(WEB_BOOKING_OFFICE)
+
+
 @pytest.fixture
 def pilot_offices(transactional_db):
     """The 26 offices and the fee table, as `migrate` leaves them. Transactional tests
     empty the database between tests, so they are loaded again by the migrations' own
-    functions when missing."""
+    functions when missing. WEB_BOOKING_OFFICE publishes its WhatsApp number, as the
+    browser tests book there; the other 19 placeholder offices take no web holds."""
     from django.apps import apps
 
     from offices.models import Office
@@ -273,6 +298,7 @@ def pilot_offices(transactional_db):
     if not Office.objects.exists():
         importlib.import_module("offices.migrations.0002_pilot_offices").load_offices(apps, None)
         importlib.import_module("bookings.migrations.0002_fees").load_fees(apps, None)
+    publish_whatsapp_numbers(WEB_BOOKING_OFFICE)
 
 
 @pytest.fixture(autouse=True)

@@ -232,6 +232,64 @@ def test_a_thousand_invented_numbers_hold_a_handful_and_never_book(
     assert not Booking.objects.filter(hold_client=ATTACKER, status="booked").exists()
 
 
+def test_an_attack_spread_over_hours_holds_a_handful_at_any_moment_and_owners_book_in_full(
+    settings, django_capture_on_commit_callbacks
+):
+    """The same 1,000 attempts, one every 6 seconds for 100 minutes, so holds lapse and
+    the client tries again: at no moment does it hold more than a handful of places;
+    nothing it held becomes a booking; and the owner of every number it ever held
+    books up to the full limit, even while the attacker's hold of it is still live."""
+    place = Office.objects.get(code="tangerang")
+    cap = settings.BOOKING_HOLD_CLIENT_MAX
+    held, refused, peak = [], set(), 0
+    for n in range(1000):
+        at = NOW + dt.timedelta(seconds=6 * n)
+        try:
+            held.append(
+                _hold(place, phone_number=f"0857{n:08d}", hold_client=ATTACKER, now=at).phone
+            )
+        except DomainError as exc:
+            refused.add(exc.code)
+        live = Booking.objects.filter(
+            hold_client=ATTACKER, status="held", hold_expires_at__gt=at
+        ).count()
+        assert live <= cap, at
+        peak = max(peak, live)
+    assert peak == cap
+    assert refused == {"hold_limit_reached"}
+    lifetimes = 100 // settings.BOOKING_HOLD_MINUTES + 1  # 15-minute holds in 100 minutes
+    assert cap < len(held) <= cap * lifetimes
+    end = NOW + dt.timedelta(seconds=6 * 999)
+    assert (
+        Booking.objects.filter(hold_client=ATTACKER, status="held")
+        .filter(hold_expires_at__gt=end)
+        .exists()
+    )  # some of its holds are still live while their owners book
+    # Each owner books on the days Monday to Friday (the office's daily capacity is
+    # the only bound there; the one-booking-a-day rule is per person).
+    with django_capture_on_commit_callbacks(execute=True):
+        for n, number in enumerate(held):
+            mine = [
+                book(
+                    place,
+                    day=DAY + dt.timedelta(days=(n + k) % 5),
+                    phone_number=number,
+                    actor=WHATSAPP,
+                    now=end,
+                )
+                for k in range(settings.BOOKING_PHONE_MAX_ACTIVE)
+            ]
+            assert all(b.status == "booked" for b in mine), number
+    assert (
+        not Booking.objects.filter(hold_client=ATTACKER)
+        .exclude(status__in=["held", "released"])
+        .exists()
+    )
+    # The owners' bookings released every hold still live on their numbers.
+    assert not Booking.objects.filter(hold_client=ATTACKER, status="held").exists()
+    _places_add_up(place)
+
+
 def test_a_verified_booking_wins_over_a_hold_of_the_same_person():
     place = office()
     person = applicant()

@@ -190,6 +190,18 @@ def test_holds_count_in_the_per_phone_limit(settings):
     assert refused.value.code == "limit_reached"
 
 
+def test_a_live_hold_counts_in_the_one_person_one_booking_rule_until_it_lapses():
+    place, other = office(), office()
+    person = applicant()
+    _hold(place, person=person)
+    for where in (place, other):  # the same day, this office or another, as a hold too
+        with pytest.raises(DomainError) as refused:
+            _hold(where, person=person)
+        assert refused.value.code == "duplicate_booking"
+    assert Booking.objects.filter(status="held").count() == 1
+    assert _hold(other, person=person, now=LATER).status == "held"  # lapsed: counts nowhere
+
+
 def test_a_thousand_invented_numbers_hold_a_handful_at_any_moment_and_never_book(
     settings, django_capture_on_commit_callbacks
 ):

@@ -267,21 +267,12 @@ def monotonic_clock(monkeypatch) -> MonotonicClock:
 WEB_BOOKING_OFFICE = "belakang-padang"
 
 
-def publish_whatsapp_numbers(*codes: str) -> None:
-    """Give these demo offices a real-looking, published WhatsApp number (+62 811 00...,
-    unique by the office's id), so web and API holds there can be confirmed."""
-    from offices.models import Office
-
-    for office in Office.objects.filter(code__in=codes):
-        office.whatsapp_number = f"+6281100{office.pk:06d}"
-        office.whatsapp_number_is_placeholder = False
-        office.save(update_fields=["whatsapp_number", "whatsapp_number_is_placeholder"])
-
-
 @pytest.fixture
 def web_booking_office_published(db):
     """WEB_BOOKING_OFFICE with a published WhatsApp number, for tests that book on the
     web page or the public API there."""
+    from offices.tests.factories import publish_whatsapp_numbers
+
     publish_whatsapp_numbers(WEB_BOOKING_OFFICE)
 
 
@@ -294,6 +285,7 @@ def pilot_offices(transactional_db):
     from django.apps import apps
 
     from offices.models import Office
+    from offices.tests.factories import publish_whatsapp_numbers
 
     if not Office.objects.exists():
         importlib.import_module("offices.migrations.0002_pilot_offices").load_offices(apps, None)

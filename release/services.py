@@ -633,7 +633,7 @@ WHERE e.id = u.id
 
 
 def _store_outcomes(ids: dict[str, int], outcomes: list[algorithm.Outcome]) -> None:
-    """One statement for all entries on PostgreSQL (20,000 rows in a draw)."""
+    """One statement for all entries (20,000 rows in a draw)."""
     rows = [
         (
             ids[o.pseudonym],
@@ -644,18 +644,8 @@ def _store_outcomes(ids: dict[str, int], outcomes: list[algorithm.Outcome]) -> N
         )
         for o in outcomes
     ]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_STORE_OUTCOMES, [list(column) for column in zip(*rows, strict=True)])
-        return
-    entries = []
-    for pk, rank, result, won_day, position in rows:
-        entries.append(
-            DrawEntry(pk=pk, rank=rank, result=result, won_day=won_day, waitlist_position=position)
-        )
-    DrawEntry.objects.bulk_update(
-        entries, ["rank", "result", "won_day", "waitlist_position"], batch_size=500
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_STORE_OUTCOMES, [list(column) for column in zip(*rows, strict=True)])
 
 
 def _draw_locked(draw: Draw, now: dt.datetime) -> None:

@@ -468,7 +468,14 @@ def inbox_process(
         for record in claimed:
             outcome = _process_one(record, languages)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    outbox_send_collected(queued)
+    try:
+        outbox_send_collected(queued)
+    except Exception as exc:
+        # The answers are committed and their replies queued: the outbox's sweep sends
+        # them (UNDISPATCHED_AFTER, or STUCK_AFTER if claimed); the drain goes on.
+        logger.warning(
+            "inbox: %d reply(ies) left to the outbox sweep (%s)", len(queued), type(exc).__name__
+        )
     return outcomes
 
 

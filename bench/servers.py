@@ -7,9 +7,7 @@ on), with the differences a benchmark needs printed in the report:
   thousands of phones. The throttles run at their production rates per address; only
   the WhatsApp gateway's per-key rate is raised (one key carries all 5,000 messages);
 - WhatsApp goes to the in-memory backend: we measure our outbox, not Meta's servers;
-- plain HTTP on loopback (no TLS), as `make stack` does;
-- the worker runs at WORKER_NICENESS=10, as a deployment that puts web and worker on
-  one machine should: the webhook's answers come first.
+- plain HTTP on loopback (no TLS), as `make stack` does.
 """
 
 from __future__ import annotations
@@ -48,9 +46,6 @@ BENCH_ENV = {
     # The 5,000 deliveries are signed (with their timestamps) before the run starts,
     # and a slow VM takes longer than the default 5 minutes to send them all.
     "WHATSAPP_WEBHOOK_MAX_AGE_SECONDS": "3600",
-    # Web and worker share these 2 cores: the worker yields the CPU to HTTP answers, as
-    # a one-machine deployment is told to (.env.example); the CPU it spends is the same.
-    "WORKER_NICENESS": "10",
 }
 
 

@@ -6,7 +6,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import task_postrun, task_prerun, worker_process_init
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "immigration.settings")
 
@@ -61,16 +61,6 @@ app.conf.beat_schedule = {
     # those that failed too often are parked for an operator (admin).
     "requeue-inbox": {"task": "notifications.tasks.requeue_inbox", "schedule": 60.0},
 }
-
-
-@worker_process_init.connect
-def _lower_priority(**kwargs):
-    """WORKER_NICENESS: below the web's priority where they share the CPU (the work
-    waits in durable rows; an HTTP answer is what a caller waits for)."""
-    from django.conf import settings
-
-    if settings.WORKER_NICENESS > 0:
-        os.nice(settings.WORKER_NICENESS)
 
 
 @task_prerun.connect

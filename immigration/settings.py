@@ -153,10 +153,6 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Niceness of the worker's pool processes (0-19). On a machine that also runs the web,
-# a positive value lets HTTP answers (the WhatsApp webhook, whose provider retries a
-# slow answer) take the CPU first; the worker catches up on the durable rows after.
-WORKER_NICENESS = env.int("WORKER_NICENESS", default=0)
 # Celery's Django fixup closes the database connection around every task unless told
 # to reuse it: each confirmation then paid for a new PostgreSQL backend (~13 ms of
 # PostgreSQL CPU, #19). The worker keeps its connection as a web process does; it is

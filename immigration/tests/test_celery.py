@@ -43,22 +43,3 @@ def test_tasks_use_json_and_have_time_limits():
 @pytest.mark.parametrize("setting", ["task_acks_late", "task_reject_on_worker_lost"])
 def test_a_killed_worker_leaves_its_task_queued(setting):
     assert app.conf[setting] is True
-
-
-@pytest.mark.parametrize(("setting", "expected"), [("7", 7), ("0", 0)])
-def test_a_worker_process_lowers_its_priority_by_worker_niceness(setting, expected):
-    # In a child process: os.nice cannot be undone by an unprivileged test run.
-    import os
-    import subprocess
-    import sys
-
-    script = (
-        "import os, django; django.setup(); "
-        "from immigration.celery import _lower_priority; "
-        "before = os.nice(0); _lower_priority(); print(os.nice(0) - before)"
-    )
-    env = {**os.environ, "WORKER_NICENESS": setting}
-    out = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-    )
-    assert int(out.stdout.strip().splitlines()[-1]) == expected

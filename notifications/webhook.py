@@ -137,7 +137,7 @@ class WhatsAppWebhookView(APIView):
     def post(self, request):
         # WhatsAppWebhookMiddleware answers this before the view is reached; this is the
         # same answer where that middleware is not installed, and the schema's anchor.
-        return _respond(request, *webhook_receive(request))
+        return _respond(request, webhook_receive(request))
 
 
 # A refused delivery: (status, message), by the code the answer carries.

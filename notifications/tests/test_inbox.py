@@ -342,3 +342,27 @@ def test_a_chunk_finds_the_office_once_and_reads_its_senders_languages_at_once(
     from notifications.models import WhatsAppContact
 
     assert WhatsAppContact.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_the_drain_cannot_send_is_left_queued_for_the_sweep_and_the_drain_goes_on(
+    client, office, published, monkeypatch, caplog
+):
+    from notifications import services
+
+    def broken(ids, **kwargs):
+        raise RuntimeError("the sender broke")
+
+    monkeypatch.setattr(inbound, "outbox_send_collected", broken)
+    monkeypatch.setattr(inbound, "INBOX_CHUNK", 1)
+    for n in range(2):
+        _post(client, _message("INFO", message_id=f"wamid.unsent.{n}", sender=f"62812345008{n}"))
+    assert inbound.inbox_drain() == {"done": 2}
+    assert "left to the outbox sweep (RuntimeError)" in caplog.text
+    replies = OutboundMessage.objects.all()
+    assert [m.status for m in replies] == ["queued", "queued"]
+    # The outbox's sweep finds them once they count as undispatched, and sends them.
+    later = NOW + services.UNDISPATCHED_AFTER + dt.timedelta(seconds=1)
+    monkeypatch.setattr(services, "_dispatch_many", lambda ids, countdown=None: None)
+    assert services.outbox_requeue(now=later) == 2
+    assert services.outbox_drain(now=later) == {"sent": 2}

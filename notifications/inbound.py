@@ -359,6 +359,9 @@ DRAIN_FLAG_SECONDS = 10
 DRAIN_SECONDS = 20.0
 
 
+_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+
+
 def _wake_drainer(force: bool = False) -> bool:
     """Make sure a drain task will start after this instant: publish one unless the
     flag says one is queued and not yet started (`force`: publish anyway, the sweep's
@@ -369,9 +372,10 @@ def _wake_drainer(force: bool = False) -> bool:
     try:
         if not cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS) and not force:
             return False
-        # No publish retries: with the broker down the webhook must still answer at
-        # once.
-        drain_inbox.apply_async(retry=False)
+        # Redis just answered the flag: one immediate retry only renews a pooled
+        # connection that a restart of Redis left stale (the webhook still answers at
+        # once when Redis is down: the flag failed first).
+        drain_inbox.apply_async(retry=True, retry_policy=_PUBLISH_RETRY)
         return True
     except Exception as exc:  # Redis is down: the rows wait for the sweep
         logger.warning(

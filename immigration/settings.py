@@ -71,6 +71,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "immigration.api_middleware.ApiErrorShapeMiddleware",
+    # The WhatsApp webhook's signed deliveries, stored and answered here, before
+    # sessions, DRF and URL resolution (notifications/webhook.py says why).
+    "notifications.webhook.WhatsAppWebhookMiddleware",
     # A booking for a day this process just found sold out is refused here, before
     # sessions, DRF and the database (bookings/soldout.py says why that is safe).
     "bookings.soldout.SoldOutMiddleware",

@@ -72,6 +72,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "immigration.api_middleware.ApiErrorShapeMiddleware",
+    # The WhatsApp webhook's signed deliveries, stored and answered here, before
+    # sessions, DRF and URL resolution (notifications/webhook.py says why).
+    "notifications.webhook.WhatsAppWebhookMiddleware",
     # A booking for a day this process just found sold out is refused here, before
     # sessions, DRF and the database (bookings/soldout.py says why that is safe).
     "bookings.soldout.SoldOutMiddleware",
@@ -271,6 +274,9 @@ WHATSAPP_BACKEND = env("WHATSAPP_BACKEND", default="notifications.backends.conso
 # notifications app needs no import of the apps above it.
 # The waiting list's commands first (waitlist/whatsapp.py), then complaints', then bookings'.
 WHATSAPP_INBOUND_HANDLER = "waitlist.whatsapp.handle_message"
+# The message admins show each time in the zone of the message's office, with its label
+# (WIB, WITA, WIT), through this function, for the same reason.
+WHATSAPP_MESSAGE_TIMES = "offices.localtime.whatsapp_message_times"
 # Per sender: this many messages in the window; one polite answer, then silence.
 WHATSAPP_SENDER_LIMIT = env.int("WHATSAPP_SENDER_LIMIT", default=20)
 WHATSAPP_SENDER_WINDOW_SECONDS = env.int("WHATSAPP_SENDER_WINDOW_SECONDS", default=600)

@@ -39,6 +39,7 @@ from immigration.locks import advisory_xact_locks
 from notifications.models import About
 from notifications.services import outbox_enqueue_many
 from offices import localtime, schedule
+from offices.contacts import office_check_takes_holds
 from offices.models import Office, Slot
 from offices.selectors import office_calendar
 from offices.services import slots_ensure
@@ -494,8 +495,13 @@ def draw_enter(
     mode, days of two releases, a closed day, a window not open, a phone that already
     has a request in the draw, a person already in one.
 
+    An office without a published WhatsApp number takes no entry from the web: its
+    `YA` could never arrive (offices.contacts.office_check_takes_holds).
+
     Locks: the draw's advisory lock, shared (the run takes it exclusive)."""
     now = now or timezone.now()
+    if not phone_verified:
+        office_check_takes_holds(office=office)
     if service not in ServiceType.values:
         raise DomainError(code="invalid_service", message=_("Unknown service."))
     people = _validated_people(office, applicants, now)

@@ -28,6 +28,7 @@ app.conf.task_queues = [Queue(name, routing_key=name) for name in (DEFAULT, NOTI
 _routes = {
     "notifications.tasks.send_outbound_message": {"queue": NOTICES},
     "notifications.tasks.send_outbound_messages": {"queue": NOTICES},
+    "notifications.tasks.drain_inbox": {"queue": NOTICES},
     "notifications.tasks.process_inbound": {"queue": NOTICES},
     "waitlist.tasks.places_freed": {"queue": NOTICES},
 }

@@ -26,6 +26,7 @@ def test_what_applicants_wait_for_goes_to_the_notices_queue():
     for task in (
         "notifications.tasks.send_outbound_message",
         "notifications.tasks.send_outbound_messages",
+        "notifications.tasks.drain_inbox",
         "notifications.tasks.process_inbound",
         "waitlist.tasks.places_freed",
     ):
@@ -45,6 +46,17 @@ def test_a_worker_without_queue_options_consumes_every_queue():
     assert set(app.amqp.queues) == {DEFAULT, NOTICES, SWEEPS}
     routed = {_queue(name) for name in app.tasks if not name.startswith("celery.")}
     assert routed <= set(app.amqp.queues)
+
+
+def test_every_task_of_an_app_is_routed_on_purpose():
+    """A new task must be given its queue in immigration/celery.py: one left on the
+    default queue would wait behind nothing in particular and scale with no one. Only
+    the project's own probes (immigration.tasks) stay on the default queue."""
+    for name in app.tasks:
+        if name.startswith(("celery.", "immigration.")):
+            continue
+        assert name in app.conf.task_routes, f"{name} has no queue in immigration/celery.py"
+        assert _queue(name) in (NOTICES, SWEEPS), name
 
 
 def _compose() -> dict:

@@ -182,11 +182,13 @@ def first_come_refusal(
 
 @dataclass(frozen=True)
 class HeldDay:
-    """A day a draw holds, as the calendar shows it: when entries close (the draw) and
-    where to enter."""
+    """A day of a draw release, as the calendar shows it: when entries close (the draw)
+    and where to enter; `drawn` once the draw is done, when the day counts as released
+    (what `first_come_refusal` answers) even before its own release time."""
 
     closes_at: dt.datetime
     url: str
+    drawn: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,27 +213,35 @@ class DrawHolds:
             url = reverse(
                 "draw-page", kwargs={"office": self.office.code, "release": first_day.isoformat()}
             )
+            drawn = row["state"] == DrawState.DONE
             for day in schedule.days(max(first_day, self.start), min(last_day, self.end)):
-                held[day] = HeldDay(closes_at=closes_at, url=url)
+                held[day] = HeldDay(closes_at=closes_at, url=url, drawn=drawn)
         return held
 
 
 def draw_holds(*, office: Office, start: dt.date, end: dt.date) -> DrawHolds:
-    """settings.AVAILABILITY_DRAW_HOOK: the days from `start` to `end` that a committed
-    draw not yet done holds, each with its window's close and the draw page's address.
-    The calendar shows them as `by_draw` instead of open, so it says what booking them
-    would answer (`first_come_refusal`: day_in_draw). A draw release whose draw is not
-    committed yet is before its window (its days are not released). Reads only; no
-    query of its own: the calendar evaluates the expression inside its hours query."""
+    """settings.AVAILABILITY_DRAW_HOOK: the days from `start` to `end` of committed
+    draws, each with its window's close, the draw page's address and whether the draw
+    is done. While it is not, the calendar shows the days as `by_draw` instead of open,
+    so it says what booking them would answer (`first_come_refusal`: day_in_draw); once
+    it is, the days are released, all of them at once (the release's later days
+    included, before their usual release time), as `first_come_refusal` lets them be
+    booked: open with the places the draw left, or full with the waiting list. A draw
+    release whose draw is not committed yet is before its window (its days are not
+    released). Reads only; no query of its own: the calendar evaluates the expression
+    inside its hours query."""
     from django.contrib.postgres.aggregates import JSONBAgg
     from django.db.models import OuterRef, Subquery
     from django.db.models.functions import JSONObject
 
     rows = (
         Draw.objects.filter(office=OuterRef("office_id"), first_day__lte=end, last_day__gte=start)
-        .exclude(state=DrawState.DONE)
         .values("office_id")
-        .annotate(rows=JSONBAgg(JSONObject(first="first_day", last="last_day", closes="closes_at")))
+        .annotate(
+            rows=JSONBAgg(
+                JSONObject(first="first_day", last="last_day", closes="closes_at", state="state")
+            )
+        )
         .values("rows")
     )
     return DrawHolds(office=office, start=start, end=end, expression=Subquery(rows))

@@ -36,6 +36,12 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The site's address as applicants type it, for links in WhatsApp messages (a reply has
+# no request to take it from). Default: https:// and the first allowed host.
+PUBLIC_BASE_URL = env(
+    "PUBLIC_BASE_URL",
+    default=next((f"https://{h}" for h in ALLOWED_HOSTS if h and not h.startswith((".", "*"))), ""),
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -247,6 +247,46 @@ def draw_holds(*, office: Office, start: dt.date, end: dt.date) -> DrawHolds:
     return DrawHolds(office=office, start=start, end=end, expression=Subquery(rows))
 
 
+@dataclass(frozen=True)
+class DrawToEnter:
+    """The draw release an applicant of a draw-mode office would enter now: its days,
+    its window, and its public page once its draw is committed (else "")."""
+
+    first_day: dt.date
+    last_day: dt.date
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    url: str
+
+
+def draw_to_enter(*, office: Office, now: dt.datetime) -> DrawToEnter | None:
+    """What HELP says of the draw: the committed draw whose window is open or opens
+    next, else the release the next day to be released belongs to (its draw not
+    committed yet), else None (the office books first come). Reads only."""
+    from django.urls import reverse
+
+    draw = (
+        Draw.objects.filter(office=office, state=DrawState.COMMITTED, closes_at__gt=now)
+        .order_by("opens_at")
+        .first()
+    )
+    if draw is not None:
+        url = reverse("draw-page", kwargs={"office": office.code, "release": draw.release})
+        return DrawToEnter(
+            draw.first_day,
+            draw.last_day,
+            draw.opens_at,
+            draw.closes_at,
+            f"{settings.PUBLIC_BASE_URL}{url}",
+        )
+    release = release_for(
+        office=office, day=schedule.last_released_day(office, now) + dt.timedelta(days=1)
+    )
+    if release is None:
+        return None
+    return DrawToEnter(release.first_day, release.last_day, release.opens_at, release.closes_at, "")
+
+
 # --- the commitment ---------------------------------------------------------------------
 
 

@@ -166,7 +166,7 @@ def test_the_result_table_writes_days_in_the_readers_language(client):
         ).content.decode()
         for language in ("id", "en")
     }
-    table = {language: html[language].split('class="results"')[1] for language in html}
+    table = {language: html[language].split('class="results list"')[1] for language in html}
     assert "Sen, 11 Jan 2027" in table["id"]
     assert "Mon, 11 Jan 2027" in table["en"]
     assert ">2027-01-11<" not in html["id"] + html["en"]

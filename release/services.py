@@ -866,6 +866,19 @@ def _waitlist_losers(draw: Draw, now: dt.datetime) -> None:
         waitlist_append(office=draw.office, day=day, arrivals=arrivals, now=now)
 
 
+def _mark_told(ids: list[int], now: dt.datetime) -> None:
+    """`notified_at` of a batch, its ids sent as one array on PostgreSQL: psycopg
+    re-parses a 1,000-placeholder `IN (...)` on every batch (cProfile: a third of the
+    UPDATE's time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE release_drawentry SET notified_at = %s WHERE id = ANY(%s)", [now, ids]
+            )
+        return
+    DrawEntry.objects.filter(pk__in=ids).update(notified_at=now)
+
+
 def _notify_results(draw: Draw, now: dt.datetime) -> int:
     """Queue one result message per entered request not yet told, in batches that
     commit with the entries' `notified_at`: each request is told exactly once, even
@@ -925,7 +938,7 @@ def _notify_results(draw: Draw, now: dt.datetime) -> int:
                     )
                 )
             outbox_enqueue_many(messages)
-            DrawEntry.objects.filter(pk__in=[e.pk for e in batch]).update(notified_at=now)
+            _mark_told([e.pk for e in batch], now)
         sent += len(batch)
         after = batch[-1].rank
 

@@ -6,7 +6,7 @@ does it: a REST-gateway message of one line per person (`#NAME#DDMMYYYY#DAYS#`, 
 phone authenticated by WhatsApp, so the request takes part at once). 20,000 requests,
 10,000 of them entered over HTTP under the rush (`BENCH_DRAW_ENTER`) and the others
 stored directly before it, as if entered earlier in the window; families among them
-(1, 1, 1, 1, 2, 2, 3, 4, 5 people in turn: 2.55 on average, about 51,000 people),
+(1, 1, 1, 1, 2, 2, 3, 4, 5 people in turn: 2.2 on average, about 44,000 people),
 for a release of three open days: the 400-place day every request names first,
 and two days with 20 places left that a third of the requests name second, and
 another third second and third (the month shape's small days).

@@ -13,6 +13,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from immigration import localdb
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -112,9 +114,9 @@ TEMPLATES = [
 ]
 
 # --- Database ----------------------------------------------------------------------
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
+# PostgreSQL everywhere. Unset: the cluster `make run` keeps in .postgres/ (through its
+# unix socket; immigration/localdb.py), so a second terminal's manage.py reaches it.
+DATABASES = {"default": env.db("DATABASE_URL", default=localdb.url())}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -268,6 +270,9 @@ WHATSAPP_BACKEND = env("WHATSAPP_BACKEND", default="notifications.backends.conso
 # notifications app needs no import of the apps above it.
 # The waiting list's commands first (waitlist/whatsapp.py), then complaints', then bookings'.
 WHATSAPP_INBOUND_HANDLER = "waitlist.whatsapp.handle_message"
+# The message admins show each time in the zone of the message's office, with its label
+# (WIB, WITA, WIT), through this function, for the same reason.
+WHATSAPP_MESSAGE_TIMES = "offices.localtime.whatsapp_message_times"
 # Per sender: this many messages in the window; one polite answer, then silence.
 WHATSAPP_SENDER_LIMIT = env.int("WHATSAPP_SENDER_LIMIT", default=20)
 WHATSAPP_SENDER_WINDOW_SECONDS = env.int("WHATSAPP_SENDER_WINDOW_SECONDS", default=600)

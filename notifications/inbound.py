@@ -307,7 +307,7 @@ UPDATE {table} SET attempts = attempts + 1, claimed_at = %s
 WHERE id IN (
     SELECT id FROM {table}
     WHERE state = %s AND attempts < %s AND (claimed_at IS NULL OR claimed_at < %s){ids}
-    ORDER BY id LIMIT %s{lock}
+    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
 )
 """
 
@@ -326,9 +326,7 @@ def _claim(ids: list[int] | None, now: dt.datetime, limit: int) -> list[InboundM
         only = f" AND id IN ({', '.join(['%s'] * len(ids))})"
         params += list(ids)
     params.append(limit)
-    skip_locked = connection.features.has_select_for_update_skip_locked  # not SQLite
-    lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
-    sql = _CLAIM.format(table=InboundMessage._meta.db_table, ids=only, lock=lock)
+    sql = _CLAIM.format(table=InboundMessage._meta.db_table, ids=only)
     with transaction.atomic():
         return execute_returning(sql, params, InboundMessage)
 

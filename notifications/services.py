@@ -201,23 +201,20 @@ def _open_sessions(phones: set[str], now: dt.datetime) -> set[str]:
 
 # Claims a batch of queued, due messages and returns them in one round trip, the most
 # urgent first. Whoever claims a row sends it; anyone else finds it no longer queued.
-# On PostgreSQL two claimers skip each other's rows (SKIP LOCKED) and take disjoint
-# batches; the ids are gathered first (ARRAY(...), an InitPlan run once) as the no-show
-# sweep does (bench/README.md). SQLite (make run) has one writer: nothing to skip.
-_DUE = """SELECT id FROM notifications_outboundmessage
-    WHERE status = %(queued)s AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
-    {only}
-    ORDER BY urgency, id
-    LIMIT %(limit)s"""
+# Two claimers skip each other's rows (SKIP LOCKED) and take disjoint batches; the ids
+# are gathered first (ARRAY(...), an InitPlan run once) as the no-show sweep does
+# (bench/README.md).
 _CLAIM = """
 UPDATE notifications_outboundmessage
 SET status = %(sending)s, claimed_at = %(now)s, attempts = attempts + 1
-WHERE status = %(queued)s AND id {in_batch}
+WHERE status = %(queued)s AND id = ANY(ARRAY(
+    SELECT id FROM notifications_outboundmessage
+    WHERE status = %(queued)s AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+    {only}
+    ORDER BY urgency, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED))
 """
-_IN_DUE = {
-    "postgresql": "= ANY(ARRAY(" + _DUE + "\n    FOR UPDATE SKIP LOCKED))",
-    "sqlite": "IN (" + _DUE + ")",
-}
 
 
 def _claim_batch(now: dt.datetime, limit: int, only: list[int] | None) -> list[OutboundMessage]:
@@ -231,7 +228,7 @@ def _claim_batch(now: dt.datetime, limit: int, only: list[int] | None) -> list[O
     if only is not None:
         params.update({f"id{i}": pk for i, pk in enumerate(only)})
         only_sql = "AND id IN (" + ", ".join(f"%(id{i})s" for i in range(len(only))) + ")"
-    sql = _CLAIM.format(in_batch=_IN_DUE[connection.vendor].format(only=only_sql))
+    sql = _CLAIM.format(only=only_sql)
     claimed = execute_returning(sql, params, OutboundMessage)
     claimed.sort(key=lambda message: (message.urgency, message.pk))
     return claimed
@@ -265,15 +262,9 @@ _WRITTEN_BACK = [
 
 
 def _write_back(batch: list[OutboundMessage]) -> None:
-    if connection.vendor == "postgresql":
-        columns = [[getattr(m, name) for m in batch] for name in _WRITTEN_BACK]
-        with connection.cursor() as cursor:
-            cursor.execute(_WRITE_BACK, columns)
-        return
-    for message in batch:  # SQLite (make run): one writer, a handful of messages
-        OutboundMessage.objects.filter(pk=message.pk).update(
-            **{name: getattr(message, name) for name in _WRITTEN_BACK[1:]}
-        )
+    columns = [[getattr(m, name) for m in batch] for name in _WRITTEN_BACK]
+    with connection.cursor() as cursor:
+        cursor.execute(_WRITE_BACK, columns)
 
 
 def _defer(message: OutboundMessage, until: dt.datetime) -> None:

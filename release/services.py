@@ -39,6 +39,7 @@ from immigration.locks import advisory_xact_locks
 from notifications.models import About
 from notifications.services import outbox_enqueue_many
 from offices import localtime, schedule
+from offices.contacts import office_check_takes_holds
 from offices.models import Office, Slot
 from offices.selectors import office_calendar
 from offices.services import slots_ensure
@@ -544,8 +545,13 @@ def draw_enter(
     mode, days of two releases, a closed day, a window not open, a phone that already
     has a request in the draw, a person already in one.
 
+    An office without a published WhatsApp number takes no entry from the web: its
+    `YA` could never arrive (offices.contacts.office_check_takes_holds).
+
     Locks: the draw's advisory lock, shared (the run takes it exclusive)."""
     now = now or timezone.now()
+    if not phone_verified:
+        office_check_takes_holds(office=office)
     if service not in ServiceType.values:
         raise DomainError(code="invalid_service", message=_("Unknown service."))
     people = _validated_people(office, applicants, now)
@@ -677,7 +683,7 @@ WHERE e.id = u.id
 
 
 def _store_outcomes(ids: dict[str, int], outcomes: list[algorithm.Outcome]) -> None:
-    """One statement for all entries on PostgreSQL (20,000 rows in a draw)."""
+    """One statement for all entries (20,000 rows in a draw)."""
     rows = [
         (
             ids[o.pseudonym],
@@ -688,18 +694,8 @@ def _store_outcomes(ids: dict[str, int], outcomes: list[algorithm.Outcome]) -> N
         )
         for o in outcomes
     ]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_STORE_OUTCOMES, [list(column) for column in zip(*rows, strict=True)])
-        return
-    entries = []
-    for pk, rank, result, won_day, position in rows:
-        entries.append(
-            DrawEntry(pk=pk, rank=rank, result=result, won_day=won_day, waitlist_position=position)
-        )
-    DrawEntry.objects.bulk_update(
-        entries, ["rank", "result", "won_day", "waitlist_position"], batch_size=500
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_STORE_OUTCOMES, [list(column) for column in zip(*rows, strict=True)])
 
 
 def _draw_locked(draw: Draw, now: dt.datetime) -> None:
@@ -867,16 +863,13 @@ def _waitlist_losers(draw: Draw, now: dt.datetime) -> None:
 
 
 def _mark_told(ids: list[int], now: dt.datetime) -> None:
-    """`notified_at` of a batch, its ids sent as one array on PostgreSQL: psycopg
-    re-parses a 1,000-placeholder `IN (...)` on every batch (cProfile: a third of the
-    UPDATE's time)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE release_drawentry SET notified_at = %s WHERE id = ANY(%s)", [now, ids]
-            )
-        return
-    DrawEntry.objects.filter(pk__in=ids).update(notified_at=now)
+    """`notified_at` of a batch, its ids sent as one array: psycopg re-parses a
+    1,000-placeholder `IN (...)` on every batch (cProfile: a third of the UPDATE's
+    time)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE release_drawentry SET notified_at = %s WHERE id = ANY(%s)", [now, ids]
+        )
 
 
 def _notify_results(draw: Draw, now: dt.datetime) -> int:

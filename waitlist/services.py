@@ -48,6 +48,7 @@ from immigration.locks import advisory_xact_lock, advisory_xact_locks, office_da
 from notifications.models import About
 from notifications.services import outbox_enqueue
 from offices import localtime, schedule
+from offices.contacts import office_check_takes_holds
 from offices.models import Office, Slot
 from offices.services import slots_ensure
 from waitlist.models import (
@@ -146,8 +147,13 @@ def waitlist_join(
     BOOKING_PHONE_MAX_ACTIVE. If the day has room, the request is offered it at once
     (after commit, by `places_freed`).
 
+    An office without a published WhatsApp number takes no request from the web: its
+    `YA` could never arrive (offices.contacts.office_check_takes_holds).
+
     Locks: the day's list lock, then the phone and person locks, as bookings take them."""
     now = now or timezone.now()
+    if not phone_verified:
+        office_check_takes_holds(office=office)
     people = family_validated(applicants, today=schedule.local_today(office, now))
     claims = priority_claims(people, date, priority)
     phone = normalise_booking_phone(phone)

@@ -7,7 +7,8 @@ import time_machine
 
 from bookings.models import Booking, PriorityClaim
 
-pytestmark = pytest.mark.django_db
+# These pages book at a demo office whose WhatsApp number is a placeholder: give it one.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("web_booking_office_published")]
 
 NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
 

@@ -15,7 +15,8 @@ from notifications.models import OutboundMessage
 from offices.models import Office
 from offices.selectors import DayState, office_availability
 
-pytestmark = pytest.mark.django_db
+# These pages book at a demo office whose WhatsApp number is a placeholder: give it one.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("web_booking_office_published")]
 
 NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
 BIRTH = "1978-06-17"

@@ -39,6 +39,12 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The site's address as applicants type it, for links in WhatsApp messages (a reply has
+# no request to take it from). Default: https:// and the first allowed host.
+PUBLIC_BASE_URL = env(
+    "PUBLIC_BASE_URL",
+    default=next((f"https://{h}" for h in ALLOWED_HOSTS if h and not h.startswith((".", "*"))), ""),
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -215,6 +221,9 @@ BOOKING_HOLD_CLIENT_MAX = env.int("BOOKING_HOLD_CLIENT_MAX", default=10)
 # Release by draw (release/): how long before a draw's window opens its commitment (the
 # SHA-256 of the secret seed) is created and published.
 RELEASE_COMMIT_AHEAD_HOURS = env.int("RELEASE_COMMIT_AHEAD_HOURS", default=48)
+# Seconds a draw's public page data and JSON stay cached; a change of the draw's state
+# (the draw made) is read at once whatever this is (the state is in the cache key).
+DRAW_PAGE_CACHE_SECONDS = env.int("DRAW_PAGE_CACHE_SECONDS", default=24 * 3600)
 # Asked by the booking allocation's day check: whether a day is given out by a draw.
 BOOKING_RELEASE_GATE = "release.services.first_come_refusal"
 # The calendar asks which days a draw holds (offices imports no app above it).

@@ -62,7 +62,7 @@ def brief(run: dict) -> str:
     return ", ".join(parts)
 
 
-KINDS = ("gunicorn", "worker", "postgres", "redis", "generator")
+KINDS = ("gunicorn", "worker", "pgbouncer", "postgres", "redis", "generator")
 
 
 def _cpu_rows(label: str, pers: list[dict], target: str = "") -> list[str]:
@@ -234,6 +234,8 @@ def markdown(results: dict) -> str:
             lines.append(
                 _row(f"{label}: CPU stolen by the hypervisor", [r["cpu_steal"] for r in runs])
             )
+            if all(r.get("web_cores") is not None for r in runs):
+                lines.append(_row(f"{label}: cores gunicorn used", [r["web_cores"] for r in runs]))
             lines += _cpu_rows(
                 label,
                 [r.get("cpu_ms", {}) for r in runs],

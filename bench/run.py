@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.servers import BIN, ROOT, Stack, configure_environment
+from bench.servers import BIN, ROOT, Stack, configure_environment, pgbouncer_pool, web_cpus
 
 RESULTS = ROOT / "bench" / "results"
 SCENARIOS = ("rush", "draw", "ceiling", "reads", "inbound", "webhook", "outbox", "expiry")
@@ -76,10 +76,16 @@ def main() -> int:
     }
     logdir = Path(tempfile.mkdtemp(prefix="antrean-bench-"))
     stack = Stack(logdir, machine["cores"])
-    machine.update(gunicorn_workers=stack.workers, gunicorn_threads=stack.threads)
+    machine.update(
+        gunicorn_workers=stack.workers,
+        gunicorn_threads=stack.threads,
+        web_cpus=web_cpus() or "any",
+        pgbouncer_pool=pgbouncer_pool(),
+    )
     _say(
         f"{machine['cores']} cores; gunicorn {stack.workers} workers x {stack.threads} "
-        f"threads, Celery worker 2 processes; {runs} runs each; logs in {logdir}"
+        f"threads on CPUs {machine['web_cpus']}, Celery worker 2 processes; "
+        f"PgBouncer: {machine['pgbouncer_pool'] or 'no'}; {runs} runs each; logs in {logdir}"
     )
     results: dict = {"machine": machine}
     results_file = RESULTS / f"{dt.date.today().isoformat()}-{machine['host']}.json"

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from immigration import localdb
+from immigration.object_storage import s3_evidence_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -123,6 +124,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=localdb.url())}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind a pooler in transaction mode (PgBouncer, docs/scaling.md) a connection belongs
+# to us only inside a transaction: no server-side cursors (QuerySet.iterator() outside
+# a transaction would lose its cursor). The code's other session-bound features are
+# already transaction-scoped: advisory locks are pg_advisory_xact_lock and lock_timeout
+# is SET LOCAL (immigration/locks.py), and psycopg's client-side binding prepares no
+# statements.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DATABASE_TRANSACTION_POOLING", default=False
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache -------------------------------------------------
@@ -359,6 +369,22 @@ STORAGES = {
 # Uploaded evidence is personal data: it lives outside the web root and is only
 # streamed to authorised staff by a view, never served by URL.
 PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private")))
+# With a bucket named, evidence lives in S3-compatible object storage (MinIO, any S3)
+# instead, so web and worker processes can run on several machines. The bucket is
+# private (no public policy, objects without ACL grants); files still reach staff only
+# through the download view, streamed after its permission check, never by a URL of
+# the bucket. Unset (make run, tests by default): the folder above.
+EVIDENCE_S3_BUCKET = env("EVIDENCE_S3_BUCKET", default="")
+if EVIDENCE_S3_BUCKET:
+    STORAGES["evidence"] = s3_evidence_storage(
+        bucket=EVIDENCE_S3_BUCKET,
+        # Empty: AWS itself; MinIO or another S3-compatible server: its URL.
+        endpoint_url=env("EVIDENCE_S3_ENDPOINT_URL", default=""),
+        region=env("EVIDENCE_S3_REGION", default=""),
+        access_key=env("EVIDENCE_S3_ACCESS_KEY_ID", default=""),
+        secret_key=env("EVIDENCE_S3_SECRET_ACCESS_KEY", default=""),
+        addressing_style=env("EVIDENCE_S3_ADDRESSING_STYLE", default="path"),
+    )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A complaint carries at most 5 evidence files; nothing else uploads.
 DATA_UPLOAD_MAX_NUMBER_FILES = 5

@@ -36,8 +36,8 @@ CLIENTS = 8
 SECONDS = 10
 
 
-def _pg() -> tuple[Path, dict[str, str], list[str]]:
-    url = urlparse(os.environ["DATABASE_URL"])
+def _pg(database_url: str | None = None) -> tuple[Path, dict[str, str], list[str]]:
+    url = urlparse(database_url or os.environ["DATABASE_URL"])
     bindir = Path(os.environ.get("PG_BIN", "/usr/bin"))
     env = {**os.environ, "PGPASSWORD": url.password or ""}
     conn = ["-h", url.hostname, "-p", str(url.port), "-U", url.username]
@@ -59,14 +59,17 @@ def run_once(slots: int) -> float:
     return run_measured(slots)[0]
 
 
-def run_measured(slots: int, meter=None) -> tuple[float, dict]:
+def run_measured(
+    slots: int, meter=None, *, clients: int = CLIENTS, database_url: str | None = None
+) -> tuple[float, dict]:
     """(tx/s, CPU ms per transaction by kind): the floor a booking is measured
     against. `postgres` is the server's side; `pgbench` the client's (a child of this
-    process, counted from RUSAGE_CHILDREN), beside it as the load generator is."""
+    process, counted from RUSAGE_CHILDREN), beside it as the load generator is.
+    `database_url`: another way in to the same database (PgBouncer, bench/pooler.py)."""
     import resource
 
     prepare()
-    bindir, env, args = _pg()
+    bindir, env, args = _pg(database_url)
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write(TRANSACTION)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -78,7 +81,7 @@ def run_measured(slots: int, meter=None) -> tuple[float, dict]:
                 str(bindir / "pgbench"),
                 "-n",  # our own tables: no vacuum of pgbench's
                 "-c",
-                str(CLIENTS),
+                str(clients),
                 "-j",
                 "2",
                 "-T",
@@ -105,7 +108,7 @@ def run_measured(slots: int, meter=None) -> tuple[float, dict]:
         tx = int(done.group(1))
         per = meter.per(tx)
         cpu = {
-            "postgres": per.get("postgres", 0.0),
+            **{kind: per[kind] for kind in ("postgres", "pgbouncer") if kind in per},
             "pgbench": round(spent * 1000 / tx, 3),
             "transactions": tx,
         }

@@ -68,10 +68,12 @@ def run_once(base: str, name: str, path: str, meter=None) -> dict:
     if meter is not None:
         meter.start()
     result = run_load(base, [Request("GET", path)] * REQUESTS, concurrency=CLIENTS)
-    cpu = {}
+    cpu, web_cores = {}, None
     if meter is not None:
         meter.stop()
         cpu = meter.per(REQUESTS)
+        # How many cores gunicorn kept busy: with BENCH_WEB_CPUS, what pinning allowed.
+        web_cores = round(meter.spent.get("gunicorn", 0.0) / result.wall, 2)
     statuses = result.statuses()
     return {
         "read": name,
@@ -83,4 +85,5 @@ def run_once(base: str, name: str, path: str, meter=None) -> dict:
         "generator_cores": round(result.cpu_share, 2),
         "cpu_steal": result.steal,
         "cpu_ms": cpu,
+        "web_cores": web_cores,
     }

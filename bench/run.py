@@ -21,10 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.servers import BIN, ROOT, Stack, configure_environment
+from bench.servers import BIN, ROOT, Stack, configure_environment, pgbouncer_pool, web_cpus
 
 RESULTS = ROOT / "bench" / "results"
-SCENARIOS = ("rush", "ceiling", "reads", "inbound", "webhook", "outbox", "expiry")
+SCENARIOS = ("rush", "draw", "ceiling", "reads", "inbound", "webhook", "outbox", "expiry")
 
 
 def _manage(*args: str) -> None:
@@ -63,7 +63,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from bench import ceiling, inbound, reads, report, rush, sweeps
+    from bench import ceiling, draw, inbound, reads, report, rush, sweeps
     from bench.load import cores
 
     machine = {
@@ -76,10 +76,16 @@ def main() -> int:
     }
     logdir = Path(tempfile.mkdtemp(prefix="antrean-bench-"))
     stack = Stack(logdir, machine["cores"])
-    machine.update(gunicorn_workers=stack.workers, gunicorn_threads=stack.threads)
+    machine.update(
+        gunicorn_workers=stack.workers,
+        gunicorn_threads=stack.threads,
+        web_cpus=web_cpus() or "any",
+        pgbouncer_pool=pgbouncer_pool(),
+    )
     _say(
         f"{machine['cores']} cores; gunicorn {stack.workers} workers x {stack.threads} "
-        f"threads, Celery worker 2 processes; {runs} runs each; logs in {logdir}"
+        f"threads on CPUs {machine['web_cpus']}, Celery worker 2 processes; "
+        f"PgBouncer: {machine['pgbouncer_pool'] or 'no'}; {runs} runs each; logs in {logdir}"
     )
     results: dict = {"machine": machine}
     results_file = RESULTS / f"{dt.date.today().isoformat()}-{machine['host']}.json"
@@ -100,6 +106,14 @@ def main() -> int:
                     runs_out.append(rush.run_once(stack.base, shape, run, stack.meter()))
                     _say(f"rush/{shape} run {run + 1}: {report.brief(runs_out[-1])}")
                 results[f"rush_{shape}"] = runs_out
+                save()
+        if "draw" in only:
+            runs_out = []
+            for run in range(runs):
+                rush.vacuum()
+                runs_out.append(draw.run_once(stack.base, run, stack.meter()))
+                _say(f"draw run {run + 1}: {report.brief(runs_out[-1])}")
+                results["draw"] = runs_out
                 save()
         if "ceiling" in only:
             for slots in (1, 20):

@@ -55,14 +55,38 @@ def configure_environment() -> None:
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 
 
+def web_cpus() -> str:
+    """BENCH_WEB_CPUS: the CPUs (a `taskset -c` list: `0`, `0,1`, `0-3`) gunicorn and
+    its workers are pinned to; empty: not pinned. To show the web side scaling with
+    cores (docs/scaling.md): `BENCH_WEB_CPUS=0` then `BENCH_WEB_CPUS=0,1`."""
+    return os.environ.get("BENCH_WEB_CPUS", "").strip()
+
+
+def _count_cpus(cpus: str) -> int:
+    count = 0
+    for part in cpus.split(","):
+        low, _, high = part.partition("-")
+        count += int(high or low) - int(low) + 1
+    return count
+
+
 def web_shape(cores: int) -> tuple[int, int]:
     """gunicorn workers and threads for this machine. Measured on 2 cores: a process
     per core plus one keeps the CPUs busy while others wait on PostgreSQL; two threads
     each overlap a request's database waits without the GIL churn that more threads
-    cost (see bench/README.md for the shapes tried)."""
-    workers = int(os.environ.get("BENCH_WORKERS") or cores + 1)
+    cost (see bench/README.md for the shapes tried). Pinned (BENCH_WEB_CPUS), one
+    process per pinned CPU: N processes on N cores is the scaling measured."""
+    pinned = web_cpus()
+    default = _count_cpus(pinned) if pinned else cores + 1
+    workers = int(os.environ.get("BENCH_WORKERS") or default)
     threads = int(os.environ.get("BENCH_THREADS") or 2)
     return workers, threads
+
+
+def pgbouncer_pool() -> int:
+    """BENCH_PGBOUNCER=N: gunicorn and the worker reach PostgreSQL through PgBouncer in
+    transaction mode with N server connections (bench/pooler.py); 0 or unset: directly."""
+    return int(os.environ.get("BENCH_PGBOUNCER") or 0)
 
 
 class Stack:
@@ -77,19 +101,30 @@ class Stack:
         self.servers = launcher.Stack()
 
     def start(self) -> None:
-        self.web = self.servers.add(
-            launcher.gunicorn(
-                port=self.port,
-                workers=self.workers,
-                threads=self.threads,
-                log=self.logdir / "web.log",
-            )
+        env = {}
+        self.pooler = None
+        if pool := pgbouncer_pool():
+            from bench import pooler
+
+            self.pooler, url = pooler.start(self.logdir, pool)
+            env = {"DATABASE_URL": url, "DATABASE_TRANSACTION_POOLING": "true"}
+        web = launcher.gunicorn(
+            port=self.port,
+            workers=self.workers,
+            threads=self.threads,
+            env=env,
+            log=self.logdir / "web.log",
         )
+        if cpus := web_cpus():
+            # taskset execs gunicorn in place: the pid, and so the CPU meter, stay its.
+            web.argv = ["taskset", "-c", cpus, *web.argv]
+        self.web = self.servers.add(web)
         self.worker = self.servers.add(
             launcher.celery_worker(
                 hostname="bench@%h",
                 concurrency=2,
                 loglevel="WARNING",
+                env=env,
                 log=self.logdir / "worker.log",
             )
         )
@@ -110,7 +145,10 @@ class Stack:
         """Root pids of every process kind serving the bench, for bench/cpu.py."""
         from bench.cpu import service_roots
 
-        return {"gunicorn": [self.web.pid], "worker": [self.worker.pid], **service_roots()}
+        kinds = {"gunicorn": [self.web.pid], "worker": [self.worker.pid], **service_roots()}
+        if self.pooler is not None:
+            kinds["pgbouncer"] = [self.pooler.pid]
+        return kinds
 
     def meter(self):
         from bench.cpu import Meter
@@ -119,3 +157,5 @@ class Stack:
 
     def stop(self) -> None:
         self.servers.stop()
+        if self.pooler is not None:
+            self.pooler.stop()

@@ -88,7 +88,7 @@ class ComplaintCreateView(APIView):
     @extend_schema(
         summary="Report pungli, calo or poor service (anonymous unless contact details are given)",
         request={"multipart/form-data": ComplaintCreateSerializer},
-        responses={201: ComplaintCreatedSerializer, 400: ERROR, 404: ERROR, 429: ERROR},
+        responses={201: ComplaintCreatedSerializer, 400: ERROR, 404: ERROR, 429: ERROR, 503: ERROR},
     )
     def post(self, request):
         data = ComplaintCreateSerializer(data=request.data)
@@ -124,7 +124,7 @@ class ComplaintInformationView(APIView):
     @extend_schema(
         summary="Add information or evidence to a report",
         request={"multipart/form-data": InformationSerializer},
-        responses={201: ComplaintCreatedSerializer, 400: ERROR, 404: ERROR, 429: ERROR},
+        responses={201: ComplaintCreatedSerializer, 400: ERROR, 404: ERROR, 429: ERROR, 503: ERROR},
     )
     def post(self, request, code):
         complaint = complaint_for_reporter(tracking_code=code)

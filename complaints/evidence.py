@@ -6,21 +6,23 @@ and camera data could identify the reporter. PDFs are parsed with pikepdf (qpdf)
 objects inside compressed object streams included, and rewritten without anything a
 reader may run or open: JavaScript, actions, embedded files, forms, multimedia, and
 the document's author metadata. A PDF that does not parse strictly (no repair of a
-damaged file) is refused. Everything is stored under PRIVATE_MEDIA_ROOT, outside the
-web root, under a random name, readable by the service's user only (0600), and
-downloaded under a name the server derives from the checked type
-(`evidence-<id>.pdf`), never the reporter's.
+damaged file) is refused. Everything is stored under a random name, either under
+PRIVATE_MEDIA_ROOT, outside the web root, readable by the service's user only (0600),
+or in a private bucket of S3-compatible object storage (EVIDENCE_S3_BUCKET, for several
+machines); it is streamed to staff by the download view only, under a name the server
+derives from the checked type (`evidence-<id>.pdf`), never the reporter's.
 """
 
 import hashlib
 import io
+import logging
 import secrets
 import warnings
 from dataclasses import dataclass
 
 import pikepdf
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
@@ -28,6 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from immigration.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 MAX_FILES = 5
 MAX_BYTES = 10 * 1024 * 1024
@@ -37,7 +41,13 @@ _IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 
 
 class _PrivateStorage(LazyObject):
+    """The object storage named `evidence` in STORAGES when a deployment configures one
+    (EVIDENCE_S3_BUCKET: a private bucket), else the private folder."""
+
     def _setup(self):
+        if "evidence" in settings.STORAGES:
+            self._wrapped = storages.create_storage(settings.STORAGES["evidence"])
+            return
         self._wrapped = FileSystemStorage(
             location=settings.PRIVATE_MEDIA_ROOT,
             base_url=None,
@@ -51,9 +61,10 @@ private_storage = _PrivateStorage()
 
 @receiver(setting_changed)
 def _follow_private_media_root(*, setting, **kwargs):
-    """A changed PRIVATE_MEDIA_ROOT (tests override it) takes effect at once, as Django's
-    own storages follow MEDIA_ROOT; otherwise the first location used would stick."""
-    if setting == "PRIVATE_MEDIA_ROOT":
+    """A changed PRIVATE_MEDIA_ROOT or STORAGES (tests override them) takes effect at
+    once, as Django's own storages follow MEDIA_ROOT; otherwise the first one used would
+    stick."""
+    if setting in ("PRIVATE_MEDIA_ROOT", "STORAGES"):
         private_storage._wrapped = empty
 
 
@@ -256,8 +267,46 @@ def download_name(*, evidence_id: int, content_type: str) -> str:
     return f"evidence-{evidence_id}.{_EXTENSIONS.get(content_type, 'bin')}"
 
 
-def store(clean: CleanFile) -> str:
-    """Save under a random name in private storage; returns the storage name."""
-    return private_storage.save(
-        f"evidence/{secrets.token_hex(16)}.{clean.extension}", io.BytesIO(clean.content)
+class StorageUnavailableError(DomainError):
+    """The evidence storage (the folder, or the object storage server) could not take
+    the file: a moment's trouble, not the reporter's. Nothing was kept."""
+
+    http_status = 503
+
+
+def storage_unavailable() -> StorageUnavailableError:
+    return StorageUnavailableError(
+        code="evidence_storage_unavailable",
+        message=_("Files cannot be stored at the moment. Please try again in a few minutes."),
     )
+
+
+def _storage_failures() -> tuple[type[BaseException], ...]:
+    """What a storage raises when it cannot do its work: the disk (OSError), or the S3
+    server unreachable, hung or refusing (botocore's errors, when it is installed)."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover (a requirement; only the folder without it)
+        return (OSError,)
+    return (OSError, BotoCoreError, ClientError)
+
+
+def store(clean: CleanFile) -> str:
+    """Save under a random name in private storage; returns the storage name. A storage
+    that fails raises StorageUnavailableError (503, try again), never a 500."""
+    try:
+        return private_storage.save(
+            f"evidence/{secrets.token_hex(16)}.{clean.extension}", io.BytesIO(clean.content)
+        )
+    except _storage_failures() as exc:
+        logger.warning("evidence storage unavailable: %s", type(exc).__name__)
+        raise storage_unavailable() from None
+
+
+def discard(name: str) -> None:
+    """Remove a stored file that will not be kept (its report failed). Best effort: with
+    the storage down the orphan stays, named at random and referenced by no row."""
+    try:
+        private_storage.delete(name)
+    except _storage_failures() as exc:
+        logger.warning("evidence orphan not removed: %s", type(exc).__name__)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_noop
 from bookings import codes
 from bookings.applicant import normalise_phone
 from complaints import notices
-from complaints.evidence import MAX_BYTES, MAX_FILES, clean_upload, private_storage, store
+from complaints.evidence import MAX_BYTES, MAX_FILES, clean_upload, discard, store
 from complaints.models import (
     ABOUT_COMPLAINT,
     Category,
@@ -122,7 +122,7 @@ def _store_evidence(complaint: Complaint, uploads: list[Upload]) -> None:
             )
     except Exception:
         for name in stored:
-            private_storage.delete(name)
+            discard(name)
         raise
 
 

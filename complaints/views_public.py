@@ -14,7 +14,7 @@ from complaints.services import (
     complaint_submit,
     uploads_from,
 )
-from immigration.errors import DomainError, add_to_form
+from immigration.errors import DomainError, add_to_form, page_refusal
 from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
 from offices.localtime import render_for_office
@@ -45,6 +45,13 @@ def report(request):
                 )
             except DomainError as exc:
                 add_to_form(form, exc, renames={"phone": "reporter_phone"})
+                # A storage outage is a 503 with Retry-After, not a 200 with a form error.
+                return page_refusal(
+                    render(
+                        request, "complaints/report.html", {"form": form, "track_form": TrackForm()}
+                    ),
+                    exc,
+                )
             else:
                 request.session["last_report"] = complaint.tracking_code
                 return redirect("complaint-track", code=complaint.tracking_code)
@@ -86,7 +93,7 @@ def track(request, code: str):
             status=404,
         )
     form = InformationForm(request.POST or None, request.FILES or None)
-    added = False
+    added, refused = False, None
     if request.method == "POST" and form.is_valid():
         try:
             complaint_add_information(
@@ -96,13 +103,14 @@ def track(request, code: str):
             )
         except DomainError as exc:
             add_to_form(form, exc, renames={"phone": "reporter_phone"})
+            refused = exc
         else:
             added, form = True, InformationForm()
     # What the office tells the reporter, and what the reporter added themselves.
     events = complaint.events.filter(
         (~Q(public_note="") & ~Q(to_status="")) | Q(by_reporter=True)
     ).order_by("created_at", "pk")
-    return render_for_office(
+    page = render_for_office(
         request,
         "complaints/track.html",
         {
@@ -114,3 +122,4 @@ def track(request, code: str):
         },
         complaint.office,
     )
+    return page_refusal(page, refused) if refused is not None else page

@@ -7,6 +7,7 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "immigration.settings")
 
@@ -14,7 +15,25 @@ app = Celery("immigration")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-app.conf.beat_schedule = {
+# Queues, so each kind of work scales on its own (docker-compose.yml runs workers per
+# queue, `--scale worker-notices=N`): `notices` carries every WhatsApp message, out
+# (confirmations, changes) and in (webhook deliveries that book), and waiting-list
+# offers: applicants wait on it, seconds matter. `sweeps` carries the periodic jobs
+# below: batches that may run for minutes and must never delay a confirmation.
+# `celery` (the default) carries the rest: health probes and anything not routed.
+# A worker started without -Q (make stack, tests, bench) consumes all three.
+NOTICES, SWEEPS, DEFAULT = "notices", "sweeps", "celery"
+app.conf.task_default_queue = DEFAULT
+app.conf.task_queues = [Queue(name, routing_key=name) for name in (DEFAULT, NOTICES, SWEEPS)]
+_routes = {
+    "notifications.tasks.send_outbound_message": {"queue": NOTICES},
+    "notifications.tasks.send_outbound_messages": {"queue": NOTICES},
+    "notifications.tasks.drain_inbox": {"queue": NOTICES},
+    "notifications.tasks.process_inbound": {"queue": NOTICES},
+    "waitlist.tasks.places_freed": {"queue": NOTICES},
+}
+
+_beat_schedule = {
     # Lets /healthz-style probes and `make stack` see that beat and a worker are alive.
     "heartbeat": {"task": "immigration.tasks.heartbeat", "schedule": 30.0},
     # Days open for booking at each office's release time; rows appear within minutes
@@ -61,6 +80,18 @@ app.conf.beat_schedule = {
     # those that failed too often are parked for an operator (admin).
     "requeue-inbox": {"task": "notifications.tasks.requeue_inbox", "schedule": 60.0},
 }
+# Every periodic job but the heartbeat (which shows that a worker of the default queue
+# is alive) runs on the sweeps queue. (Built as plain dicts: reading app.conf here would
+# load Django's settings at import.)
+_routes.update(
+    {
+        entry["task"]: {"queue": SWEEPS}
+        for name, entry in _beat_schedule.items()
+        if name != "heartbeat"
+    }
+)
+app.conf.beat_schedule = _beat_schedule
+app.conf.task_routes = _routes
 
 
 @task_prerun.connect

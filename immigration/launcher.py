@@ -470,7 +470,10 @@ def worker_answers(worker: Server, hostname: str) -> bool:
     from immigration.celery import app
 
     worker.check_running()
-    return bool(app.control.ping(destination=[hostname], timeout=0.5))
+    try:
+        return bool(app.control.ping(destination=[hostname], timeout=0.5))
+    except Exception:  # a broker connection a restart of Redis left stale: ask again
+        return False
 
 
 # --- scripts/stack -----------------------------------------------------------------

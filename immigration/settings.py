@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from immigration import localdb
+from immigration.object_storage import s3_evidence_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,6 +39,12 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The site's address as applicants type it, for links in WhatsApp messages (a reply has
+# no request to take it from). Default: https:// and the first allowed host.
+PUBLIC_BASE_URL = env(
+    "PUBLIC_BASE_URL",
+    default=next((f"https://{h}" for h in ALLOWED_HOSTS if h and not h.startswith((".", "*"))), ""),
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -71,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "immigration.api_middleware.ApiErrorShapeMiddleware",
+    # The WhatsApp webhook's signed deliveries, stored and answered here, before
+    # sessions, DRF and URL resolution (notifications/webhook.py says why).
+    "notifications.webhook.WhatsAppWebhookMiddleware",
     # A booking for a day this process just found sold out is refused here, before
     # sessions, DRF and the database (bookings/soldout.py says why that is safe).
     "bookings.soldout.SoldOutMiddleware",
@@ -114,6 +124,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=localdb.url())}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind a pooler in transaction mode (PgBouncer, docs/scaling.md) a connection belongs
+# to us only inside a transaction: no server-side cursors (QuerySet.iterator() outside
+# a transaction would lose its cursor). The code's other session-bound features are
+# already transaction-scoped: advisory locks are pg_advisory_xact_lock and lock_timeout
+# is SET LOCAL (immigration/locks.py), and psycopg's client-side binding prepares no
+# statements.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DATABASE_TRANSACTION_POOLING", default=False
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache -------------------------------------------------
@@ -202,6 +221,9 @@ BOOKING_HOLD_CLIENT_MAX = env.int("BOOKING_HOLD_CLIENT_MAX", default=10)
 # Release by draw (release/): how long before a draw's window opens its commitment (the
 # SHA-256 of the secret seed) is created and published.
 RELEASE_COMMIT_AHEAD_HOURS = env.int("RELEASE_COMMIT_AHEAD_HOURS", default=48)
+# Seconds a draw's public page data and JSON stay cached; a change of the draw's state
+# (the draw made) is read at once whatever this is (the state is in the cache key).
+DRAW_PAGE_CACHE_SECONDS = env.int("DRAW_PAGE_CACHE_SECONDS", default=24 * 3600)
 # Asked by the booking allocation's day check: whether a day is given out by a draw.
 BOOKING_RELEASE_GATE = "release.services.first_come_refusal"
 # The calendar asks which days a draw holds (offices imports no app above it).
@@ -261,6 +283,9 @@ WHATSAPP_BACKEND = env("WHATSAPP_BACKEND", default="notifications.backends.conso
 # notifications app needs no import of the apps above it.
 # The waiting list's commands first (waitlist/whatsapp.py), then complaints', then bookings'.
 WHATSAPP_INBOUND_HANDLER = "waitlist.whatsapp.handle_message"
+# The message admins show each time in the zone of the message's office, with its label
+# (WIB, WITA, WIT), through this function, for the same reason.
+WHATSAPP_MESSAGE_TIMES = "offices.localtime.whatsapp_message_times"
 # Per sender: this many messages in the window; one polite answer, then silence.
 WHATSAPP_SENDER_LIMIT = env.int("WHATSAPP_SENDER_LIMIT", default=20)
 WHATSAPP_SENDER_WINDOW_SECONDS = env.int("WHATSAPP_SENDER_WINDOW_SECONDS", default=600)
@@ -344,6 +369,22 @@ STORAGES = {
 # Uploaded evidence is personal data: it lives outside the web root and is only
 # streamed to authorised staff by a view, never served by URL.
 PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private")))
+# With a bucket named, evidence lives in S3-compatible object storage (MinIO, any S3)
+# instead, so web and worker processes can run on several machines. The bucket is
+# private (no public policy, objects without ACL grants); files still reach staff only
+# through the download view, streamed after its permission check, never by a URL of
+# the bucket. Unset (make run, tests by default): the folder above.
+EVIDENCE_S3_BUCKET = env("EVIDENCE_S3_BUCKET", default="")
+if EVIDENCE_S3_BUCKET:
+    STORAGES["evidence"] = s3_evidence_storage(
+        bucket=EVIDENCE_S3_BUCKET,
+        # Empty: AWS itself; MinIO or another S3-compatible server: its URL.
+        endpoint_url=env("EVIDENCE_S3_ENDPOINT_URL", default=""),
+        region=env("EVIDENCE_S3_REGION", default=""),
+        access_key=env("EVIDENCE_S3_ACCESS_KEY_ID", default=""),
+        secret_key=env("EVIDENCE_S3_SECRET_ACCESS_KEY", default=""),
+        addressing_style=env("EVIDENCE_S3_ADDRESSING_STYLE", default="path"),
+    )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A complaint carries at most 5 evidence files; nothing else uploads.
 DATA_UPLOAD_MAX_NUMBER_FILES = 5

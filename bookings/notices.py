@@ -50,8 +50,12 @@ KTP_AGE = 17
 def what_to_bring(booking: Booking) -> str:
     """The documents this applicant brings, in the active language: by service, and the
     parents' documents for an applicant under 17 on the day of the visit (no KTP yet)."""
-    table = _BRING_CHILD if age_on(booking.birth_date, booking.date) < KTP_AGE else _BRING_ADULT
-    return str(table.get(booking.service, table["new"]))
+    return _what_to_bring(booking.birth_date, booking.date, booking.service)
+
+
+def _what_to_bring(birth_date: dt.date, day: dt.date, service: str) -> str:
+    table = _BRING_CHILD if age_on(birth_date, day) < KTP_AGE else _BRING_ADULT
+    return str(table.get(service, table["new"]))
 
 
 def day_text(day: dt.date) -> str:
@@ -129,32 +133,86 @@ def _replacement_head(booking: Booking) -> str:
     old = booking.rescheduled_from
     if old is None:
         return _("Your booking has been moved.")
+    return _moved_head(booking.display_code, old.display_code)
+
+
+def _moved_head(new: str, old: str) -> str:
     return _(
         "Your booking has been moved. It has a NEW booking code, %(new)s, which replaces "
         "%(old)s: the old code no longer works at the door."
-    ) % {"new": booking.display_code, "old": old.display_code}
+    ) % {"new": new, "old": old}
+
+
+def _booked_text(v: dict[str, str], head: str) -> str:
+    """The confirmation's words, in the active language."""
+    return "\n".join(
+        [
+            head,
+            _("Name: %(name)s") % v,
+            _("Booking code: %(code)s") % v,
+            _("Queue number: %(queue)s") % v,
+            _("%(office)s, %(date)s at %(time)s.") % v,
+            _("Come by %(arrive)s; after 30 minutes late the booking is forfeited.") % v,
+            _("Bring: %(bring)s.") % v,
+            _("Booking is free: never pay anyone for it."),
+        ]
+    )
+
+
+def _booked_params(v: dict[str, str]) -> list[str]:
+    return [v["name"], v["code"], v["office"], v["date"], v["time"]]
 
 
 def notify_booked(booking: Booking, *, rescheduled: bool = False) -> None:
     with translation.override(booking.language):
         v = {**_when(booking), "bring": what_to_bring(booking)}
         head = _replacement_head(booking) if rescheduled else _("Your booking is confirmed.")
-        text = "\n".join(
-            [
-                head,
-                _("Name: %(name)s") % v,
-                _("Booking code: %(code)s") % v,
-                _("Queue number: %(queue)s") % v,
-                _("%(office)s, %(date)s at %(time)s.") % v,
-                _("Come by %(arrive)s; after 30 minutes late the booking is forfeited.") % v,
-                _("Bring: %(bring)s.") % v,
-                _("Booking is free: never pay anyone for it."),
-            ]
-        )
+        text = _booked_text(v, head)
     kind = "booking_rescheduled" if rescheduled else "booking_confirmed"
-    _queue(
-        booking, kind, text, [v["name"], v["code"], v["office"], v["date"], v["time"]], image=True
-    )
+    _queue(booking, kind, text, _booked_params(v), image=True)
+
+
+# What the database fills into a confirmation worded before its booking exists
+# (bookings/sql/booking_place.sql, `booking_fill`): chr(1) and a letter.
+MARK_CODE, MARK_QUEUE, MARK_TIME, MARK_ARRIVE = "\x01C", "\x01Q", "\x01T", "\x01A"
+
+
+def booked_notices_unfilled(
+    *, office, day: dt.date, people, service: str, language: str, rescheduled_from=None
+) -> dict:
+    """The confirmations of bookings about to be made in one database call
+    (`booking_place`): the same words as `notify_booked`, with markers where the code,
+    queue number, slot time and time to arrive by go (the call decides them and fills
+    them in). One text and one template parameter list per person, in order."""
+    with translation.override(language):
+        base = {
+            "office": office.name,
+            "date": day_text(day),
+            "time": MARK_TIME,
+            "arrive": MARK_ARRIVE,
+            "code": MARK_CODE,
+            "queue": MARK_QUEUE,
+        }
+        if rescheduled_from is None:
+            head = _("Your booking is confirmed.")
+        else:
+            head = _moved_head(MARK_CODE, rescheduled_from.display_code)
+        texts, params = [], []
+        for person in people:
+            v = {
+                **base,
+                "name": person.name,
+                "bring": _what_to_bring(person.birth_date, day, service),
+            }
+            texts.append(_booked_text(v, head))
+            params.append(_booked_params(v))
+    return {
+        "kind": "booking_rescheduled" if rescheduled_from is not None else "booking_confirmed",
+        "texts": texts,
+        "params": params,
+        "sender": office.whatsapp_number,
+        "phone_number_id": office.whatsapp_phone_number_id or "",
+    }
 
 
 def notify_cancelled(booking: Booking) -> None:

@@ -2,7 +2,7 @@
 
 When a day's quota is released, nearly every request of the rush is for a day that sold
 out seconds earlier. The service refuses those on one indexed read before any lock
-(`bookings.services.allocation._day_room`), but on the benchmark's 2-core machine a
+(`booking_day_room` in bookings/sql/booking_place.sql), but on the benchmark's 2-core machine a
 refusal through the whole stack (sessions, DRF, two throttles, the office lookup, that
 read) still cost about 10 ms of CPU (`make bench-profile`): the refusals took the CPU
 the last bookings needed, and everyone waited. So when the service finds a day with no

@@ -70,6 +70,22 @@ def _lock_id(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
+def lock_ids(
+    *, exclusive: Iterable[str] = (), shared: Iterable[str] = ()
+) -> tuple[list[int], list[bool]]:
+    """The ids of these locks in the order `advisory_xact_locks` takes them (exclusive
+    ones sorted, then shared ones sorted) and whether each is shared: for a database
+    function that takes the same locks itself (bookings/sql/booking_place.sql)."""
+    ids = sorted({_lock_id(key) for key in exclusive})
+    shared_ids = sorted({_lock_id(key) for key in shared})
+    return ids + shared_ids, [False] * len(ids) + [True] * len(shared_ids)
+
+
+def lock_timeout_setting() -> str:
+    """This transaction's lock_timeout as PostgreSQL reads it (LOCK_TIMEOUT_SECONDS)."""
+    return _timeout()
+
+
 def advisory_xact_lock(*keys: str, shared: bool = False) -> None:
     """Take the locks of `keys` in a fixed (sorted) order, so two transactions locking
     overlapping sets cannot deadlock. Must be called inside a transaction.

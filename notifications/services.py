@@ -161,6 +161,14 @@ def outbox_enqueue(
     return message
 
 
+def outbox_dispatch_on_commit(message_ids: list[int]) -> None:
+    """Hand messages queued by the database itself (a row inserted by SQL, e.g.
+    bookings/sql/booking_place.sql) to the workers once this transaction commits,
+    as `outbox_enqueue` does for its own rows."""
+    for message_id in message_ids:
+        transaction.on_commit(lambda message_id=message_id: _dispatch(message_id))
+
+
 DISPATCH_CHUNK = 100
 
 

@@ -151,23 +151,21 @@ def _when(instant: dt.datetime, office: Office) -> str:
 def first_come_refusal(
     *, office: Office, day: dt.date, now: dt.datetime, placing: bool = False
 ) -> bool | None:
-    """Asked by the booking allocation's day check (settings.BOOKING_RELEASE_GATE).
-    None: the day is first come, the usual release rules apply. True: the day belongs
-    to a draw that has placed its winners (or this is the draw placing them), so it
-    counts as released. Raises `day_in_draw` while the day's draw is to come or
-    running: first come may not take a place the draw gives out. Reads only."""
-    release = release_for(office=office, day=day)
-    if release is None:
+    """Asked by the booking allocation when `booking_place` refused a day
+    (settings.BOOKING_RELEASE_GATE), to word the refusal. None: the day is first come,
+    the usual release rules apply. True: the day belongs to a draw that has placed its
+    winners (or this is the draw placing them), so it counts as released. Raises
+    `day_in_draw` while the day's draw is to come or running: first come may not take
+    a place the draw gives out. The decision is the SQL gate's
+    (release/sql/release_gate.sql, one implementation for both). Reads only."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT booking_release_gate(%s, %s, %s)", [office.pk, day, placing])
+        gate = cursor.fetchone()[0]
+    if gate is None:
         return None
-    if placing:
+    if gate == "released":
         return True
-    state = (
-        Draw.objects.filter(office=office, first_day=release.first_day)
-        .values_list("state", flat=True)
-        .first()
-    )
-    if state == DrawState.DONE:
-        return True
+    release = release_for(office=office, day=day)
     message = _(
         "Places on %(date)s at %(office)s are given by a draw, not to the fastest: enter "
         "the draw from %(opens)s until %(closes)s (entering early or late makes no "

@@ -21,11 +21,9 @@ from bookings.services.actor import (
     Actor,
 )
 from bookings.services.allocation import (
-    _insert,
     booking_create,
     booking_create_family,
     day_places_left,
-    slot_room,
 )
 from bookings.services.changes import (
     booking_cancel,
@@ -64,7 +62,6 @@ __all__ = [
     "LOOKUP_LOCKOUT_SECONDS",
     "TRANSITIONS",
     "Actor",
-    "_insert",
     "booking_cancel",
     "booking_check_in",
     "booking_confirm_payment",
@@ -88,5 +85,4 @@ __all__ = [
     "holds_release_expired",
     "priority_ticket_issue",
     "queue_call_next",
-    "slot_room",
 ]

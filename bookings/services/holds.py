@@ -10,8 +10,8 @@ import datetime as dt
 from collections import Counter
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -79,33 +79,6 @@ def _lock_holds(holds, limit: int | None = None) -> list[tuple[int, int, int, dt
     return list(rows[:limit] if limit else rows)
 
 
-def _release_day_holds(
-    *, office: Office, day: dt.date, now: dt.datetime, overridden: set[int]
-) -> set[int]:
-    """Release the day's lapsed holds, and those of `overridden` on this office-day, so
-    their places and their people are free for the booking being made (correctness
-    does not wait for the sweep). Returns the ids of `overridden` that are on this
-    office-day. The common case (nothing to release) costs one indexed read.
-
-    Locks all of the day's slot rows in start order first (the order every booking
-    takes them), then the held rows with SKIP LOCKED. Caller's transaction."""
-    due = Q(hold_expires_at__lte=now)
-    if overridden:
-        due |= Q(pk__in=overridden)
-    holds = Booking.objects.filter(office=office, date=day, status=S.HELD).filter(due)
-    found = list(holds.values_list("pk", flat=True))
-    if not found:
-        return set()
-    list(
-        Slot.objects.select_for_update()
-        .filter(office=office, date=day)
-        .order_by("starts_at")
-        .values_list("pk", flat=True)
-    )
-    _release_locked(_lock_holds(holds), now=now, note="released")
-    return overridden & set(found)
-
-
 @transaction.atomic
 def holds_release(*, ids: list[int], now: dt.datetime | None = None) -> int:
     """Release these holds (those still held): a confirmed booking overrode them.
@@ -145,6 +118,16 @@ def holds_release_expired(*, now: dt.datetime | None = None, batch_size: int = 5
         total += len(rows)
         if len(rows) < batch_size:
             return total
+
+
+def phone_limit_error() -> ConflictError:
+    """The refusal of the per-phone limit (`booking_phone_limit`), for a new booking
+    and for a confirmation alike."""
+    return ConflictError(
+        code="limit_reached",
+        message=_("One WhatsApp number may hold at most %(max)d upcoming bookings.")
+        % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
+    )
 
 
 def _hold_not_found(raw_code: str) -> NotFoundError:
@@ -244,13 +227,16 @@ def _hold_gone(booking: Booking) -> ConflictError:
 def _confirm_locked(held: list[Booking], *, phone: str, now: dt.datetime) -> list[Booking]:
     """Turn locked, live holds into bookings. The caller holds the phone and people
     locks and the held rows; this locks their slots in start order."""
-    confirmed = Booking.objects.filter(phone=phone, status=S.BOOKED).count()
-    if confirmed + len(held) > settings.BOOKING_PHONE_MAX_ACTIVE:
-        raise ConflictError(
-            code="limit_reached",
-            message=_("One WhatsApp number may hold at most %(max)d upcoming bookings.")
-            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
+    with connection.cursor() as cursor:
+        # The per-phone limit's one implementation (bookings/sql/booking_place.sql):
+        # confirmed bookings only; the phone's other holds beyond it give way.
+        cursor.execute(
+            "SELECT booking_phone_limit(%s, %s, %s, true, %s, %s::bigint[])",
+            [phone, now, len(held), settings.BOOKING_PHONE_MAX_ACTIVE, [b.pk for b in held]],
         )
+        overridden = cursor.fetchone()[0]
+    if overridden is None:
+        raise phone_limit_error()
     slots = {
         slot.pk: slot
         for slot in Slot.objects.select_for_update()
@@ -266,16 +252,8 @@ def _confirm_locked(held: list[Booking], *, phone: str, now: dt.datetime) -> lis
     for booking in held:
         booking.queue_seq = seqs[booking.slot_id].pop(0)
         _confirm_one(booking, actor)
-    other_holds = list(
-        Booking.objects.filter(phone=phone, status=S.HELD, hold_expires_at__gt=now)
-        .exclude(pk__in=[b.pk for b in held])
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    excess = confirmed + len(held) + len(other_holds) - settings.BOOKING_PHONE_MAX_ACTIVE
-    if excess > 0:
-        release = other_holds[-excess:]
-        transaction.on_commit(lambda: holds_release(ids=release, now=now))
+    if overridden:
+        transaction.on_commit(lambda: holds_release(ids=list(overridden), now=now))
     return held
 
 

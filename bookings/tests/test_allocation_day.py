@@ -1,6 +1,5 @@
-"""The day loaded once for a booking (bookings/services/allocation.py, BookingDay, #19
-and #20 §4): the rules of time, the room and the day's lapsed holds from one query,
-the client's live holds read with the anti-calo rows."""
+"""One database call per booking (#19, bookings/sql/booking_place.sql): the day's room
+and lapsed holds in one query, a hold or a confirmed family in one call."""
 
 import datetime as dt
 
@@ -9,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bookings.models import Booking
-from bookings.services.allocation import load_booking_day
+from bookings.services import day_places_left
 from bookings.tests.factories import DAY, NOW, applicant, book, office
 from immigration.errors import ConflictError
 from offices.models import Slot
@@ -23,31 +22,46 @@ def _hold(place, client="net:198.51.100.1", **kwargs):
     return book(place, phone_verified=False, hold_client=client, **kwargs)
 
 
-def test_the_day_counts_its_room_and_its_lapsed_holds_in_one_query_beside_the_release_gate():
+def test_the_day_counts_its_room_and_its_lapsed_holds_in_one_query():
     place = office(hours__daily_capacity=14)
     _hold(place)  # the day's slots become rows
     _hold(place, client="net:198.51.100.2", now=NOW + dt.timedelta(minutes=10))
     with CaptureQueriesContext(connection) as queries:
-        day = load_booking_day(place, DAY, LATER)
-    # The day's room and lapsed holds in one; the other is the release gate's read of
-    # the office's release policy (first come or a draw, release/services.py).
-    assert len(queries) == 2, [q["sql"][:80] for q in queries]
-    assert "release_releasepolicy" in queries[0]["sql"]
-    assert (day.offered, day.left, day.lapsed, day.lapsed_free) == (14, 12, 1, 1)
-    assert day.room == 13
+        left = day_places_left(office=place, day=DAY, now=LATER, priority=False)
+    assert len(queries) == 1, [q["sql"][:80] for q in queries]
+    # 14 places, 2 taken by holds of which the first has lapsed: its place is free.
+    assert left == 13
 
 
-def test_a_hold_takes_two_statements_fewer_than_before():
-    """The release policy (1), office-day room and lapsed holds (1), locks (1), the
-    rules' rows with the client's holds (1), the place (1), the booking in a savepoint
-    (3), its event (1), and this test's own savepoint around the service (2): no
-    separate count of the client's holds and no search for lapsed holds when the day
-    has none."""
+def test_a_hold_is_one_database_call():
+    """One call of booking_place (the rules with the draw's gate, the place, the
+    booking, its event), inside the service's savepoint."""
     place = office(hours__daily_capacity=14)
     _hold(place)
     with CaptureQueriesContext(connection) as queries:
         _hold(place, client="net:198.51.100.2")
-    assert len(queries) == 11, [q["sql"][:80] for q in queries]
+    statements = [q["sql"] for q in queries]
+    assert len(statements) == 3, [sql[:80] for sql in statements]
+    assert statements[0].startswith("SAVEPOINT")
+    assert statements[1].startswith("SELECT booking_place(")
+    assert statements[2].startswith("RELEASE SAVEPOINT")
+
+
+def test_a_confirmed_family_is_one_database_call_with_its_confirmations():
+    from bookings.tests.factories import book_family
+    from notifications.models import OutboundMessage
+
+    place = office(hours__daily_capacity=14)
+    book(place)
+    people = [applicant(), applicant(), applicant()]
+    with CaptureQueriesContext(connection) as queries:
+        bookings = book_family(place, people)
+    calls = [q["sql"] for q in queries if "booking_place" in q["sql"]]
+    assert len(calls) == 1
+    assert len(queries) == 3, [q["sql"][:80] for q in queries]
+    assert [b.queue_seq for b in bookings] == [2, 3, 4]
+    sent = OutboundMessage.objects.filter(about_id__in=[b.pk for b in bookings])
+    assert sent.count() == 3
 
 
 def test_a_persons_own_lapsed_hold_on_a_day_with_room_is_released_when_they_book_again():

@@ -1,17 +1,17 @@
 """Which constraint a failed INSERT broke (immigration/integrity.py), read from the
-database's report, and what a booking's insert does with each (bookings/services/allocation.py,
-`_insert`): a code drawn twice is drawn again, a queue number taken is renumbered, the
-same person twice is a clean refusal, anything else is not swallowed."""
+database's report, and what a booking's insert does (bookings/sql/booking_place.sql):
+a code drawn twice is drawn again, a slot whose numbers are taken numbers after the
+day's last, the same person twice is a clean refusal."""
 
 import pytest
 from django.db import IntegrityError, transaction
 
 from bookings import codes
 from bookings.models import Booking
-from bookings.services import _insert
 from bookings.tests.factories import applicant, book, office
 from immigration.errors import ConflictError
 from immigration.integrity import Violation, violated_constraint
+from offices.models import Slot
 
 pytestmark = pytest.mark.django_db
 
@@ -57,30 +57,37 @@ def test_an_error_without_diagnostics_names_no_constraint():
 
 
 def test_a_code_drawn_twice_is_drawn_again(monkeypatch):
+    """booking_place (bookings/sql/booking_place.sql) takes the next code drawn when
+    one is taken: the first code drawn for the second booking is the first's."""
     first = book(office())
-    drawn = iter([first.code, "ZZZZ5555"])
+    drawn = iter([first.code, "ZZZZ5555", "ZZZZ6666", "ZZZZ7777"])
     monkeypatch.setattr(codes, "new_code", lambda: next(drawn))
-    second = _insert(_copy(first, name=applicant().name, queue_seq=first.queue_seq + 1))
+    second = book(first.office)
     assert second.code == "ZZZZ5555"
     assert Booking.objects.filter(code="ZZZZ5555").exists()
+    assert Booking.objects.filter(code=first.code).count() == 1
 
 
-def test_a_queue_number_taken_is_renumbered_after_the_days_last():
+def test_a_slot_whose_numbers_are_all_taken_numbers_after_the_days_last():
+    """After a re-plan moved the ranges, a slot's range may be taken by bookings of
+    another slot: the booking is numbered after the day's last."""
     first = book(office())
-    last = book(first.office)
-    row = _insert(_copy(first, name=applicant().name))
-    assert row.queue_seq == max(first.queue_seq, last.queue_seq) + 1
+    slot = first.slot
+    later = Slot.objects.filter(office=slot.office, date=slot.date, starts_at__gt=slot.starts_at)
+    other = book(first.office, slot_id=later.order_by("starts_at").first().pk)
+    # The first slot's range is now one number wide, and another slot's booking has it.
+    Slot.objects.filter(pk=slot.pk).update(capacity=2, queue_base=0)
+    Booking.objects.filter(pk=first.pk).update(queue_seq=2)
+    Booking.objects.filter(pk=other.pk).update(queue_seq=1)
+    row = book(first.office)
+    assert row.slot_id == slot.pk
+    assert row.queue_seq == 3  # the day's last (2) + 1
 
 
 def test_the_same_person_twice_is_a_clean_refusal():
     first = book(office())
+    same = applicant(name=first.name, birth_date=first.birth_date)
     with pytest.raises(ConflictError) as caught:
-        _insert(_copy(first, queue_seq=first.queue_seq + 50))
+        book(first.office, person=same)
     assert caught.value.code == "duplicate_booking"
-
-
-def test_another_constraint_is_not_swallowed():
-    first = book(office())
-    with pytest.raises(IntegrityError):
-        _insert(_copy(first, name=applicant().name, queue_seq=0))
     assert Booking.objects.count() == 1

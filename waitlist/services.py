@@ -48,6 +48,7 @@ from bookings.services import (
     booking_hold_confirm,
     day_places_left,
     holds_release,
+    release_gate,
 )
 from immigration.errors import ConflictError, DomainError, NotFoundError
 from immigration.locks import advisory_xact_lock, advisory_xact_locks, office_day_key
@@ -120,7 +121,11 @@ def _refuse_day(office: Office, day: dt.date, now: dt.datetime) -> None:
             % {"date": notices.day_text(day)},
             fields={"date": [_("Closed.")]},
         )
-    if day > schedule.last_released_day(office, now):
+    # A drawn block's later days are released by their draw before their own release
+    # time; a day whose draw is still to come refuses with when to enter it instead.
+    if day > schedule.last_released_day(office, now) and not release_gate(
+        office, day, now, placing=False
+    ):
         raise DomainError(
             code="not_released",
             message=_("%(date)s is not open for booking yet; its waiting list neither.")

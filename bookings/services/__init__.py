@@ -24,6 +24,7 @@ from bookings.services.allocation import (
     booking_create,
     booking_create_family,
     day_places_left,
+    release_gate,
 )
 from bookings.services.changes import (
     booking_cancel,
@@ -85,4 +86,5 @@ __all__ = [
     "holds_release_expired",
     "priority_ticket_issue",
     "queue_call_next",
+    "release_gate",
 ]

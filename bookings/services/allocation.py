@@ -61,7 +61,7 @@ from offices.selectors import office_calendar
 from offices.services import slots_ensure
 
 
-def _release_gate(office: Office, day: dt.date, now: dt.datetime, *, placing: bool) -> bool | None:
+def release_gate(office: Office, day: dt.date, now: dt.datetime, *, placing: bool) -> bool | None:
     """settings.BOOKING_RELEASE_GATE (the draw, release/services.py): None for a day
     released first come, True for one its draw released; raises while a draw holds it.
     Named in settings so bookings imports no app above it. `booking_place` asks the
@@ -189,7 +189,7 @@ def _refusal(
         )
     if code == "day_in_draw":
         # The SQL gate refused; the release app words why (when the draw's window is).
-        _release_gate(office, date, now, placing=False)
+        release_gate(office, date, now, placing=False)
         return busy_error()  # the draw finished between the two reads: try again
     if code == "not_released":
         _check_open(office, date)  # a closed day says so, even before its release

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from immigration.errors import ConflictError
 from release.models import Draw, DrawState
 from release.tests.factories import DAYS, FIRST, committed, draw_office
 
@@ -163,3 +164,36 @@ def test_after_the_draw_the_page_and_booking_agree_with_the_calendar(client):
     assert taken.status_code == 201, taken.content
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "day_full"
+
+
+def test_after_the_draw_a_full_later_day_takes_its_waiting_list():
+    """The page links a drawn block's full later day to its waiting list: joining it
+    must not be refused as "not released" before the day's usual release time."""
+    from bookings.applicant import Applicant
+    from waitlist.models import WaitlistRequest
+    from waitlist.services import waitlist_join
+
+    office = _drawn_office()
+    request = waitlist_join(
+        office=office,
+        date=DAYS[3],
+        applicants=[Applicant(name="PEMOHON MENUNGGU", birth_date=dt.date(1979, 4, 4))],
+        phone="081299990003",
+        phone_verified=True,
+        channel="whatsapp",
+        now=AFTER_DRAW,
+    )
+    assert WaitlistRequest.objects.filter(pk=request.pk, date=DAYS[3]).exists()
+    # The next release, whose draw is still to come, refuses its list: enter the draw.
+    later = FIRST + dt.timedelta(days=7)
+    with pytest.raises(ConflictError) as refused:
+        waitlist_join(
+            office=office,
+            date=later,
+            applicants=[Applicant(name="PEMOHON TERLALU AWAL", birth_date=dt.date(1979, 4, 5))],
+            phone="081299990004",
+            phone_verified=True,
+            channel="whatsapp",
+            now=AFTER_DRAW,
+        )
+    assert refused.value.code == "day_in_draw"

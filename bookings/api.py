@@ -153,31 +153,37 @@ class BookingCreateView(APIView):
         ),
     )
     def post(self, request):
-        data = BookingCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        office = get_object_or_404(active_offices(), code=values["office"])
-        people = [Applicant(values["name"], values["birth_date"], values.get("nik"))] + [
-            Applicant(m["name"], m["birth_date"], m.get("nik")) for m in values.get("family", [])
-        ]
-        actor, verified, client = _booking_authority(request, office)
-        bookings = booking_create_family(
-            office=office,
-            date=values["date"],
-            applicants=people,
-            phone=values["phone"],
-            actor=actor,
-            service=values["service"],
-            slot_id=values.get("slot"),
-            language=_language(request),
-            phone_verified=verified,
-            hold_client=client,
-            priority=[values.get("priority", "")]
-            + [m.get("priority", "") for m in values.get("family", [])],
-        )
-        return Response(
-            _render(BookingSerializer, bookings, many=True), status=status.HTTP_201_CREATED
-        )
+        answer = booking_create_answer(request, request.data)
+        return Response(answer, status=status.HTTP_201_CREATED)
+
+
+def booking_create_answer(request, data) -> list[dict]:
+    """POST /bookings/'s work once the caller is known and counted: validate `data`,
+    book, and the answer's body. Shared by the DRF view and the plain one
+    (bookings/api_booking.py), so both refuse and book alike."""
+    valid = BookingCreateSerializer(data=data)
+    valid.is_valid(raise_exception=True)
+    values = valid.validated_data
+    office = get_object_or_404(active_offices(), code=values["office"])
+    people = [Applicant(values["name"], values["birth_date"], values.get("nik"))] + [
+        Applicant(m["name"], m["birth_date"], m.get("nik")) for m in values.get("family", [])
+    ]
+    actor, verified, client = _booking_authority(request, office)
+    bookings = booking_create_family(
+        office=office,
+        date=values["date"],
+        applicants=people,
+        phone=values["phone"],
+        actor=actor,
+        service=values["service"],
+        slot_id=values.get("slot"),
+        language=_language(request),
+        phone_verified=verified,
+        hold_client=client,
+        priority=[values.get("priority", "")]
+        + [m.get("priority", "") for m in values.get("family", [])],
+    )
+    return _render(BookingSerializer, bookings, many=True)
 
 
 BIRTH_DATE = OpenApiParameter(

@@ -74,6 +74,9 @@ MIDDLEWARE = [
     "bookings.soldout.SoldOutMiddleware",
     # The calendar's repeats served from memory for a moment (offices/calendar_cache.py).
     "offices.calendar_cache.CalendarCacheMiddleware",
+    # The booking page's repeats served from the cache with the caller's own CSRF token
+    # and language, before sessions and the rest (bookings/page_cache.py).
+    "bookings.page_cache.BookingPageCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

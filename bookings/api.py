@@ -4,6 +4,8 @@ Thin views: parse, call a service, render. Applicants prove a code is theirs wit
 birth date; staff and integrators act only for the offices in their reach.
 """
 
+import functools
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -62,11 +64,25 @@ ERROR = API_ERROR
 ERRORS = {400: ERROR, 404: ERROR, 409: ERROR, 429: ERROR}
 
 
+@functools.cache
+def _shared(serializer_class):
+    """One instance of an output serializer, its fields built once.
+
+    A ModelSerializer builds its fields from the model on every instantiation: that was
+    about half of rendering a booking (`make bench-profile`, #19). Rendering keeps no
+    state on the instance (`to_representation` reads the fields and the active zone),
+    so gunicorn's threads share it."""
+    return serializer_class()
+
+
 def _render(serializer_class, bookings, *, many=False) -> dict | list:
     """Times in the office's own zone (all bookings of a call share one office)."""
     first = bookings[0] if many else bookings
+    shared = _shared(serializer_class)
     with timezone.override(schedule.office_zone(first.office)):
-        return serializer_class(bookings, many=many).data
+        if many:
+            return [shared.to_representation(booking) for booking in bookings]
+        return shared.to_representation(bookings)
 
 
 def _language(request) -> str:

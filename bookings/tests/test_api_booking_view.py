@@ -192,3 +192,35 @@ def test_both_throttles_of_a_booking_are_counted_in_one_redis_round_trip(client,
     monkeypatch.setattr(Pipeline, "execute", spy)
     assert _post(client, _body(1)).status_code == 201
     assert counted == [["anon", "booking"]]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_shared_serializer_renders_what_a_fresh_one_renders(client):
+    """bookings.api._render shares one serializer instance per class: a held and a
+    confirmed booking render exactly as a new BookingSerializer (and the staff one)
+    renders them, in the office's zone."""
+    from django.utils import timezone
+
+    from bookings.api import _render
+    from bookings.serializers import BookingSerializer, StaffBookingSerializer
+    from offices import schedule
+
+    held = _post(client, _body(1)).json()[0]["code"]
+    tangerang = Office.objects.get(code="tangerang")
+    _c, key = ApiClient.objects.create_key(
+        name="verifier", scopes=["bookings:verified-phone"], office=tangerang
+    )
+    booked = _post(client, _body(2), HTTP_AUTHORIZATION=f"Api-Key {key}").json()[0]["code"]
+    bookings = list(
+        Booking.objects.select_related("office", "slot").filter(
+            code__in=[held.replace("-", ""), booked.replace("-", "")]
+        )
+    )
+    assert {b.status for b in bookings} == {"held", "booked"}
+    for serializer_class in (BookingSerializer, StaffBookingSerializer):
+        with timezone.override(schedule.office_zone(tangerang)):
+            fresh = serializer_class(bookings, many=True).data
+        assert json.loads(json.dumps(_render(serializer_class, bookings, many=True))) == (
+            json.loads(json.dumps(fresh))
+        )
+        assert _render(serializer_class, bookings[0]) == fresh[0]

@@ -9,13 +9,13 @@ ARGS ?=
 
 .PHONY: run test test-quick lint format messages stack stack-check smoke-run bench bench-profile clean
 
-# Serve on http://127.0.0.1:$(PORT) with SQLite and in-process tasks: no server needed.
+# Serve on http://127.0.0.1:$(PORT) with in-process tasks, on a PostgreSQL from a pip
+# wheel kept in .postgres/ (created on first run, stopped with the server): no server
+# to install. DATABASE_URL, when set, is used instead (immigration/launcher.py).
 run: export DJANGO_DEBUG := true
 run: $(VENV)/.installed-run
-	$(MANAGE) migrate --noinput
 	$(MANAGE) compilemessages --ignore=$(VENV) -v 0
-	$(MANAGE) create_demo_accounts
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+	$(BIN)/python -m immigration.launcher run --port $(PORT)
 
 # The whole suite against throwaway PostgreSQL and Redis servers, real Celery workers
 # and Chromium: in parallel on xdist workers, then the fault drills one at a time

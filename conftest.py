@@ -261,18 +261,36 @@ def monotonic_clock(monkeypatch) -> MonotonicClock:
     return clock
 
 
+# The demo office the web and API booking tests book at. Its WhatsApp number is a
+# placeholder in the demo data, and an office without a published number takes no hold
+# (offices.contacts.office_takes_holds): these tests give it a real-looking one.
+WEB_BOOKING_OFFICE = "belakang-padang"
+
+
+@pytest.fixture
+def web_booking_office_published(db):
+    """WEB_BOOKING_OFFICE with a published WhatsApp number, for tests that book on the
+    web page or the public API there."""
+    from offices.tests.factories import publish_whatsapp_numbers
+
+    publish_whatsapp_numbers(WEB_BOOKING_OFFICE)
+
+
 @pytest.fixture
 def pilot_offices(transactional_db):
     """The 26 offices and the fee table, as `migrate` leaves them. Transactional tests
     empty the database between tests, so they are loaded again by the migrations' own
-    functions when missing."""
+    functions when missing. WEB_BOOKING_OFFICE publishes its WhatsApp number, as the
+    browser tests book there; the other 19 placeholder offices take no web holds."""
     from django.apps import apps
 
     from offices.models import Office
+    from offices.tests.factories import publish_whatsapp_numbers
 
     if not Office.objects.exists():
         importlib.import_module("offices.migrations.0002_pilot_offices").load_offices(apps, None)
         importlib.import_module("bookings.migrations.0002_fees").load_fees(apps, None)
+    publish_whatsapp_numbers(WEB_BOOKING_OFFICE)
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,10 @@ def brief(run: dict) -> str:
         "answered_after_s",
         "seconds",
         "batches",
+        "entered",
+        "won_people",
+        "draw_s",
+        "results_sent_after_s",
         "correct",
     )
     parts = [f"{k}={run[k]}" for k in keys if k in run]
@@ -39,6 +43,13 @@ def brief(run: dict) -> str:
             "connection_errors",
             "refusals",
             "unbooked_replies",
+            "replies",
+            "slot_drift",
+            "families_split",
+            "waitlisted",
+            "on_waiting_lists",
+            "results_queued",
+            "verify_tail",
         )
         parts += [f"{k}={run[k]}" for k in why if k in run]
     if "latency_ms" in run:
@@ -118,6 +129,50 @@ def _rush_rows(name: str, runs: list[dict], targets: bool) -> list[str]:
     ]
 
 
+def _draw_rows(runs: list[dict]) -> list[str]:
+    """The same day released by a draw: entering under the rush, then the draw."""
+    name = "Draw, the 400-place day: 20,000 requests"
+    rows = [
+        _row(f"{name} entering: requests/s", [r["requests_per_s"] for r in runs]),
+        _row(f"{name} entering: p50 latency", [r["latency_ms"]["p50"] for r in runs], " ms"),
+        _row(f"{name} entering: p99 latency", [r["latency_ms"]["p99"] for r in runs], " ms"),
+        _row(f"{name} entering: CPU stolen by the hypervisor", [r["cpu_steal"] for r in runs]),
+        *_cpu_rows(f"{name}, one entry", [r.get("cpu_ms", {}).get("entry", {}) for r in runs]),
+        _row(
+            f"{name}: the draw (order, bookings, waiting list, results queued)",
+            [r["draw_s"] for r in runs],
+            " s",
+            "seconds",
+        ),
+        _row(
+            f"{name}: the draw's CPU, this process",
+            [r["draw_cpu_s"].get("generator", 0) for r in runs],
+            " s",
+        ),
+        _row(
+            f"{name}: the draw's CPU, PostgreSQL",
+            [r["draw_cpu_s"].get("postgres", 0) for r in runs],
+            " s",
+        ),
+        _row(
+            f"{name}: every result sent by the worker after",
+            [r["results_sent_after_s"] or 0 for r in runs],
+            " s",
+        ),
+        _row(
+            f"{name}: people placed (places {runs[0]['places']})",
+            [r["won_people"] for r in runs],
+            "",
+            "<= places",
+        ),
+        _row(f"{name}: families split", [r["families_split"] for r in runs], "", "0"),
+        _row(
+            f"{name}: recomputed from the page's JSON", [int(r["verified"]) for r in runs], "", "1"
+        ),
+    ]
+    return rows
+
+
 def markdown(results: dict) -> str:
     m = results["machine"]
     lines = [
@@ -136,6 +191,8 @@ def markdown(results: dict) -> str:
             results["rush_verified"],
             True,
         )
+    if "draw" in results:
+        lines += _draw_rows(results["draw"])
     if "rush_month" in results:
         lines += _rush_rows("Rush, 400 places over a month", results["rush_month"], False)
     for slots in (1, 20):

@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.servers import BIN, ROOT, Stack, configure_environment
 
 RESULTS = ROOT / "bench" / "results"
-SCENARIOS = ("rush", "ceiling", "reads", "inbound", "webhook", "outbox", "expiry")
+SCENARIOS = ("rush", "draw", "ceiling", "reads", "inbound", "webhook", "outbox", "expiry")
 
 
 def _manage(*args: str) -> None:
@@ -63,7 +63,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from bench import ceiling, inbound, reads, report, rush, sweeps
+    from bench import ceiling, draw, inbound, reads, report, rush, sweeps
     from bench.load import cores
 
     machine = {
@@ -100,6 +100,14 @@ def main() -> int:
                     runs_out.append(rush.run_once(stack.base, shape, run, stack.meter()))
                     _say(f"rush/{shape} run {run + 1}: {report.brief(runs_out[-1])}")
                 results[f"rush_{shape}"] = runs_out
+                save()
+        if "draw" in only:
+            runs_out = []
+            for run in range(runs):
+                rush.vacuum()
+                runs_out.append(draw.run_once(stack.base, run, stack.meter()))
+                _say(f"draw run {run + 1}: {report.brief(runs_out[-1])}")
+                results["draw"] = runs_out
                 save()
         if "ceiling" in only:
             for slots in (1, 20):

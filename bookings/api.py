@@ -85,7 +85,9 @@ def _render(serializer_class, bookings, *, many=False) -> dict | list:
         return shared.to_representation(bookings)
 
 
-def _language(request) -> str:
+def request_language(request) -> str:
+    """The applicant's language for what is sent to them later (WhatsApp): the
+    request's, id unless it asked for English."""
     return "en" if (getattr(request, "LANGUAGE_CODE", "id") or "id").startswith("en") else "id"
 
 
@@ -102,8 +104,9 @@ class ForbiddenError(DomainError):
     http_status = status.HTTP_403_FORBIDDEN
 
 
-def _booking_authority(request, office: Office) -> tuple[Actor, bool, str]:
-    """Who is booking, whether the phone is proven, and the hold client.
+def booking_authority(request, office: Office) -> tuple[Actor, bool, str]:
+    """Who is booking, whether the phone is proven, and the hold client (the waiting
+    list's API asks it too: a request is pending unless the phone is proven so).
 
     - An API key with `bookings:verified-phone`, bound to this office: the gateway has
       verified the number itself; confirmed at once, the key recorded on the event.
@@ -154,13 +157,16 @@ class BookingCreateView(APIView):
         description=(
             "Returns a list: the applicant first, then the family members. Conflicts are "
             "409 with codes such as slot_full, day_full, duplicate_booking, limit_reached, "
-            "hold_limit_reached, no_show_blocked.\n\n"
+            "hold_limit_reached, no_show_blocked, office_without_whatsapp.\n\n"
             "**Holds.** The phone typed here is not proven, so the bookings come back with "
             "status `held`: they hold their places for `BOOKING_HOLD_MINUTES` (15) but have "
             "no queue number and are not valid at the door. The applicant confirms by "
             "sending `confirm_text` (`YA <code>`) by WhatsApp from that number to the "
             "office; `confirm_url` is a wa.me link that prefills it. Unconfirmed holds are "
-            "released; each client (network or key) may have a few live holds at most.\n\n"
+            "released; each client (network or key) may have a few live holds at most. "
+            "An office whose WhatsApp number is not published takes no holds: 409 "
+            "`office_without_whatsapp` (`whatsapp_number_is_placeholder` in the offices "
+            "API); the applicant books in person there.\n\n"
             "**Confirmed at once** (status `booked`): a staff user of the office booking "
             "for a walk-in applicant (session; recorded with the officer as the actor), or "
             "an API key with the `bookings:verified-phone` scope bound to this office (a "
@@ -184,7 +190,7 @@ def booking_create_answer(request, data) -> list[dict]:
     people = [Applicant(values["name"], values["birth_date"], values.get("nik"))] + [
         Applicant(m["name"], m["birth_date"], m.get("nik")) for m in values.get("family", [])
     ]
-    actor, verified, client = _booking_authority(request, office)
+    actor, verified, client = booking_authority(request, office)
     bookings = booking_create_family(
         office=office,
         date=values["date"],
@@ -193,7 +199,7 @@ def booking_create_answer(request, data) -> list[dict]:
         actor=actor,
         service=values["service"],
         slot_id=values.get("slot"),
-        language=_language(request),
+        language=request_language(request),
         phone_verified=verified,
         hold_client=client,
         priority=[values.get("priority", "")]

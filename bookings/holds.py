@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from bookings.models import Booking
 from bookings.qr import text_qr_svg
+from offices.models import Office
 
 CONFIRM_WORD = "YA"
 
@@ -20,10 +21,15 @@ def confirm_text(booking: Booking) -> str:
 
 
 def confirm_url(booking: Booking) -> str:
-    """wa.me click-to-chat: opens WhatsApp on the office's number with the message
-    already written; the applicant only presses send."""
-    digits = booking.office.whatsapp_number.lstrip("+")
-    return f"https://wa.me/{digits}?text={quote(confirm_text(booking))}"
+    """A hold's `chat_link` with its `confirm_text`."""
+    return chat_link(booking.office, confirm_text(booking))
+
+
+def chat_link(office: Office, text: str) -> str:
+    """wa.me click-to-chat: opens WhatsApp on the office's number with `text` already
+    written; the applicant only presses send."""
+    digits = office.whatsapp_number.lstrip("+")
+    return f"https://wa.me/{digits}?text={quote(text)}"
 
 
 def confirm_qr_data_uri(booking: Booking) -> str:

@@ -44,6 +44,7 @@ from immigration.language import language_switch, remember_language, typed_value
 from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
 from offices import schedule
+from offices.contacts import NO_HOLDS_MESSAGE, office_takes_holds
 from offices.localtime import render_for_office
 from offices.selectors import (
     DayState,
@@ -125,6 +126,11 @@ def book(request):
             # Only a tampered or stale form posts an office that is not on the list.
             context["error"] = _("That office does not take bookings here; choose it again.")
             return render_for_office(request, "bookings/book.html", context, office, status=400)
+        return render_for_office(request, "bookings/book.html", context, office)
+    if not office_takes_holds(office):
+        # No calendar and no form: a booking here could never be confirmed. The page
+        # says why and what to do instead (a POST from a stale page books nothing).
+        context["no_holds"] = NO_HOLDS_MESSAGE % {"office": office.name}
         return render_for_office(request, "bookings/book.html", context, office)
 
     # A posted form's calendar shows the month of its day.

@@ -30,7 +30,7 @@ def no_js_page(browser, live_server, pilot_offices):
 
 
 @pytest.fixture
-def gateway(live_server):
+def gateway(live_server, pilot_offices):
     """The office's WhatsApp gateway: delivers what the applicant's phone sends."""
     from offices.models import ApiClient, Office
 
@@ -124,12 +124,43 @@ def test_book_in_english_and_a_stranger_cannot_confirm(no_js_page, gateway, shot
     assert "No booking waiting" in stranger["reply"]
     page.reload()
     expect(page.get_by_role("heading", name="One more step")).to_be_visible()
-    _confirm_by_whatsapp(page, gateway, "6281311112222", shot, "en")
+    held_code = _confirm_by_whatsapp(page, gateway, "6281311112222", shot, "en")
     heading = page.get_by_role("heading", name="Your booking is confirmed")
     expect(heading).to_be_visible(timeout=REFRESH_WAIT_MS)
-    assert CODE.match(page.locator(".ticket .code").first.inner_text().strip())
-    expect(page.locator(".ticket img").first).to_be_visible()
+    code = page.locator(".ticket .code").first.inner_text().strip()
+    assert CODE.match(code)
+    assert code == held_code
+    expect_image_loaded(page.locator(".ticket img").first)
     shot(page, "en-4-confirmation")
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "says"),
+    [
+        ("id", "ID", "belum menerima pemesanan lewat web"),
+        ("en", "EN", "does not take web or app bookings yet"),
+    ],
+)
+def test_an_office_without_a_published_number_says_so_before_any_form(
+    no_js_page, shot, language, button, says
+):
+    """Tarakan's WhatsApp number is a placeholder: a booking there could never be
+    confirmed, so the page says so and what to do instead, and offers no form."""
+    page = no_js_page
+    page.goto("/")
+    page.get_by_role("button", name=button, exact=True).click()
+    page.goto("/pesan/")
+    page.select_option("select[name=office]", "tarakan")
+    page.get_by_role("button", name=re.compile("kalender|calendar", re.I)).click()
+    notice = page.get_by_test_id("no-holds")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text(says)
+    expect(notice).to_contain_text("walk-in")
+    expect(notice.locator('a[href^="tel:"]')).to_be_visible()
+    expect(page.locator("table.calendar")).to_have_count(0)
+    expect(page.locator("input[name=name]")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    shot(page, f"{language}-no-holds")
 
 
 def test_a_mistake_keeps_what_was_typed(phone_page, shot):

@@ -14,6 +14,7 @@ urlpatterns = [
     *router.urls,
     path("", include("bookings.api_urls")),
     path("", include("complaints.api_urls")),
+    path("", include("waitlist.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
 ]

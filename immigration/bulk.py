@@ -11,7 +11,7 @@ in every row as one value:
     FROM unnest(%b::integer[], %b::varchar[]) AS u(c0, c1)
 
 a statement of a dozen placeholders whatever the number of rows, its values sent in
-binary. Elsewhere (SQLite under `make run`) it is `bulk_create`, with the same defaults.
+binary.
 
 Django 5.2's own `bulk_create` uses arrays too, but not for a model with a BinaryField
 (the outbox), and quotes its arrays into the text in Python: re-measured for issue #20
@@ -63,13 +63,6 @@ def insert_many(model: type[models.Model], rows: Sequence[dict]) -> list[int]:
     unknown = set().union(*rows) - {f.attname for f in fields}
     if unknown:
         raise TypeError(f"{model.__name__} has no field(s) {sorted(unknown)}")
-
-    if connection.vendor != "postgresql":
-        objs = model.objects.bulk_create(
-            model(**{f.attname: column[i] for f, column in zip(fields, columns, strict=True)})
-            for i in range(len(rows))
-        )
-        return [obj.pk for obj in objs]
 
     # A column with the same value in every row (a batch's kind, status, "now", most
     # defaults) goes once, as one parameter, not as an array of n copies: in the

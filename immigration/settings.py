@@ -13,6 +13,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from immigration import localdb
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -36,6 +38,12 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The site's address as applicants type it, for links in WhatsApp messages (a reply has
+# no request to take it from). Default: https:// and the first allowed host.
+PUBLIC_BASE_URL = env(
+    "PUBLIC_BASE_URL",
+    default=next((f"https://{h}" for h in ALLOWED_HOSTS if h and not h.startswith((".", "*"))), ""),
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -69,6 +77,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "immigration.api_middleware.ApiErrorShapeMiddleware",
+    # The WhatsApp webhook's signed deliveries, stored and answered here, before
+    # sessions, DRF and URL resolution (notifications/webhook.py says why).
+    "notifications.webhook.WhatsAppWebhookMiddleware",
     # A booking for a day this process just found sold out is refused here, before
     # sessions, DRF and the database (bookings/soldout.py says why that is safe).
     "bookings.soldout.SoldOutMiddleware",
@@ -109,9 +120,9 @@ TEMPLATES = [
 ]
 
 # --- Database ----------------------------------------------------------------------
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
+# PostgreSQL everywhere. Unset: the cluster `make run` keeps in .postgres/ (through its
+# unix socket; immigration/localdb.py), so a second terminal's manage.py reaches it.
+DATABASES = {"default": env.db("DATABASE_URL", default=localdb.url())}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -203,6 +214,9 @@ BOOKING_HOLD_CLIENT_MAX = env.int("BOOKING_HOLD_CLIENT_MAX", default=10)
 # Release by draw (release/): how long before a draw's window opens its commitment (the
 # SHA-256 of the secret seed) is created and published.
 RELEASE_COMMIT_AHEAD_HOURS = env.int("RELEASE_COMMIT_AHEAD_HOURS", default=48)
+# Seconds a draw's public page data and JSON stay cached; a change of the draw's state
+# (the draw made) is read at once whatever this is (the state is in the cache key).
+DRAW_PAGE_CACHE_SECONDS = env.int("DRAW_PAGE_CACHE_SECONDS", default=24 * 3600)
 # Asked by the booking allocation's day check: whether a day is given out by a draw.
 BOOKING_RELEASE_GATE = "release.services.first_come_refusal"
 # The calendar asks which days a draw holds (offices imports no app above it).
@@ -262,6 +276,9 @@ WHATSAPP_BACKEND = env("WHATSAPP_BACKEND", default="notifications.backends.conso
 # notifications app needs no import of the apps above it.
 # The waiting list's commands first (waitlist/whatsapp.py), then complaints', then bookings'.
 WHATSAPP_INBOUND_HANDLER = "waitlist.whatsapp.handle_message"
+# The message admins show each time in the zone of the message's office, with its label
+# (WIB, WITA, WIT), through this function, for the same reason.
+WHATSAPP_MESSAGE_TIMES = "offices.localtime.whatsapp_message_times"
 # Per sender: this many messages in the window; one polite answer, then silence.
 WHATSAPP_SENDER_LIMIT = env.int("WHATSAPP_SENDER_LIMIT", default=20)
 WHATSAPP_SENDER_WINDOW_SECONDS = env.int("WHATSAPP_SENDER_WINDOW_SECONDS", default=600)

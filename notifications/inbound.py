@@ -17,13 +17,18 @@ promise: it is processed once, by whoever first takes its row lock (see
 `_process_one`), however many workers and redeliveries there are.
 """
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 import logging
 import re
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
@@ -40,7 +45,7 @@ from notifications.models import (
     WhatsAppContact,
     about_fields,
 )
-from notifications.services import outbox_enqueue
+from notifications.services import outbox_collect, outbox_enqueue, outbox_send_collected
 
 logger = logging.getLogger(__name__)
 
@@ -156,18 +161,77 @@ def _earlier(earlier: InboundMessage, message: Inbound) -> InboundResult:
     return InboundResult(earlier.reply, earlier.result, duplicate=True)
 
 
-def _language(sender: str) -> tuple[str, bool]:
+# What handlers may keep between the messages of one inbox chunk (or within one
+# message): things that do not change from one message to the next, such as the
+# office a phone-number id belongs to. Read with `handler_memo()`.
+_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("inbound_memo", default=None)
+
+
+def handler_memo() -> dict:
+    """A dict that lives as long as the inbox chunk (or the single message) being
+    answered: a handler keys what it looked up once, e.g. ("office", phone_number_id),
+    instead of reading it again for every message. Outside any, a fresh dict."""
+    memo = _memo.get()
+    return memo if memo is not None else {}
+
+
+@contextlib.contextmanager
+def _memo_scope() -> Iterator[dict]:
+    memo = _memo.get()
+    if memo is not None:
+        yield memo
+        return
+    memo = {}
+    token = _memo.set(memo)
+    try:
+        yield memo
+    finally:
+        _memo.reset(token)
+
+
+_DEFAULT_LANGUAGE = WhatsAppContact._meta.get_field("language").default
+
+
+def _languages(senders: list[str]) -> dict[str, str]:
+    """The languages the senders' contact rows hold (numbers without a row are
+    absent): one indexed read for a whole chunk."""
+    rows = WhatsAppContact.objects.filter(phone__in=sorted(set(senders)))
+    return dict(rows.values_list("phone", "language"))
+
+
+def _language(sender: str, known: dict[str, str] | None) -> tuple[str, bool]:
     """(the language the sender's contact row holds or the default, whether the number
-    is known): one indexed read. A contact row is written for a number's first message
-    and when its language changes, not per message."""
-    chosen = WhatsAppContact.objects.filter(phone=sender).values_list("language", flat=True)[:1]
-    if chosen:
-        return chosen[0], True
-    return WhatsAppContact._meta.get_field("language").default, False
+    is known). `known`: the chunk's contact rows read at once (`_languages`), else one
+    indexed read. A contact row is written for a number's first message and when its
+    language changes, not per message."""
+    if known is None:
+        known = _languages([sender])
+    if sender in known:
+        return known[sender], True
+    return _DEFAULT_LANGUAGE, False
 
 
-def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> InboundResult:
-    language, known = _language(message.sender)
+def _remember_language(sender: str, language: str) -> None:
+    """One statement (INSERT ... ON CONFLICT (phone) DO UPDATE): the number's first
+    message and a change of language are the same write."""
+    WhatsAppContact.objects.bulk_create(
+        [WhatsAppContact(phone=sender, language=language)],
+        update_conflicts=True,
+        unique_fields=["phone"],
+        update_fields=["language", "updated_at"],
+    )
+
+
+def _answer(
+    message: Inbound,
+    record: InboundMessage,
+    now: dt.datetime,
+    languages: dict[str, str] | None = None,
+) -> InboundResult:
+    """`languages`: the chunk's known senders (`_languages`), updated here when a
+    sender's language is written (the caller drops the entry if the transaction
+    rolls back)."""
+    language, known = _language(message.sender, languages)
     over = _over_limit(message.sender)
     if over:
         reply = HandlerReply()
@@ -181,15 +245,15 @@ def _answer(message: Inbound, record: InboundMessage, now: dt.datetime) -> Inbou
         reply.logged_text = ""
     else:
         handler = import_string(settings.WHATSAPP_INBOUND_HANDLER)
-        with translation.override(language):
+        with translation.override(language), _memo_scope():
             # A number new to us has no language yet (None): the handler may read one
             # from the words of its first message.
             reply = handler(message=message, language=language if known else None, now=now)
         chosen = reply.language or language
         if not known or chosen != language:
-            WhatsAppContact.objects.update_or_create(
-                phone=message.sender, defaults={"language": chosen}
-            )
+            _remember_language(message.sender, chosen)
+            if languages is not None:
+                languages[message.sender] = chosen
     record.reply = reply.full_text
     record.result = reply.result
     record.office_code = reply.office_code
@@ -284,22 +348,78 @@ def inbox_store(messages: list[Inbound], *, now: dt.datetime | None = None) -> l
     return ids
 
 
-def _dispatch(ids: list[int]) -> None:
-    from notifications.tasks import process_inbound
+# "A drain task is queued": set by whoever publishes one, cleared by the task as it
+# starts. A burst of deliveries publishes one task, not one per delivery (the publish
+# was the webhook's largest cost after Django). It expires on its own, so a flag left
+# by a lost task (the worker died before starting it) stops nothing for long.
+DRAIN_FLAG = "inbox:drain-queued"
+DRAIN_FLAG_SECONDS = 10
+# A drain task hands what is left to a fresh task after this long (below the soft
+# time limit, and so that other tasks get their turn on the worker).
+DRAIN_SECONDS = 20.0
 
-    for start in range(0, len(ids), INBOX_CHUNK):
-        chunk = ids[start : start + INBOX_CHUNK]
-        try:
-            # No publish retries: with the broker down the webhook must still answer
-            # at once; the rows are the promise and the sweep dispatches them later.
-            process_inbound.apply_async((chunk,), retry=False)
-        except Exception as exc:  # the broker is down: the rows wait for the sweep
-            logger.warning(
-                "inbox: %d message(s) not dispatched (%s); the sweep will process them",
-                len(chunk),
-                type(exc).__name__,
-            )
-            return
+
+_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+
+
+def _wake_drainer(force: bool = False) -> bool:
+    """Make sure a drain task will start after this instant: publish one unless the
+    flag says one is queued and not yet started (`force`: publish anyway, the sweep's
+    way). Fails quietly with Redis down: the rows are the promise and the sweep
+    dispatches them later. Returns whether a task was published."""
+    from notifications.tasks import drain_inbox
+
+    try:
+        if not cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS) and not force:
+            return False
+        # Redis just answered the flag: one immediate retry only renews a pooled
+        # connection that a restart of Redis left stale (the webhook still answers at
+        # once when Redis is down: the flag failed first).
+        drain_inbox.apply_async(retry=True, retry_policy=_PUBLISH_RETRY)
+        return True
+    except Exception as exc:  # Redis is down: the rows wait for the sweep
+        logger.warning(
+            "inbox: drain task not published (%s); the sweep will process the messages",
+            type(exc).__name__,
+        )
+        return False
+
+
+def _dispatch(ids: list[int]) -> None:
+    """After commit of new inbox rows: wake the drainer (the ids themselves are not
+    sent; the drain claims the oldest pending rows)."""
+    if ids:
+        _wake_drainer()
+
+
+def _drain_started() -> None:
+    """Clear the flag before the first claim: a row stored from now on, after this
+    task's claims may have missed it, publishes a task of its own."""
+    try:
+        cache.delete(DRAIN_FLAG)
+    except Exception as exc:  # Redis is down: the flag expires on its own
+        logger.warning("inbox: drain flag not cleared (%s)", type(exc).__name__)
+
+
+def inbox_drain(
+    *, now: dt.datetime | None = None, seconds: float = DRAIN_SECONDS
+) -> dict[str, int]:
+    """What the drain task does: chunk after chunk of the oldest pending messages
+    (`inbox_process`: each answered and its replies sent) until none is left, or,
+    after `seconds`, hands the rest to a fresh task. Two drains at once take disjoint
+    chunks (SKIP LOCKED). Returns a count per outcome."""
+    _drain_started()
+    deadline = time.monotonic() + seconds
+    outcomes: dict[str, int] = {}
+    while True:
+        done = inbox_process(now=now)
+        for outcome, count in done.items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+        if not done:
+            return outcomes
+        if time.monotonic() > deadline:
+            _wake_drainer(force=True)
+            return outcomes
 
 
 _CLAIM = """
@@ -307,7 +427,7 @@ UPDATE {table} SET attempts = attempts + 1, claimed_at = %s
 WHERE id IN (
     SELECT id FROM {table}
     WHERE state = %s AND attempts < %s AND (claimed_at IS NULL OR claimed_at < %s){ids}
-    ORDER BY id LIMIT %s{lock}
+    ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
 )
 """
 
@@ -326,9 +446,7 @@ def _claim(ids: list[int] | None, now: dt.datetime, limit: int) -> list[InboundM
         only = f" AND id IN ({', '.join(['%s'] * len(ids))})"
         params += list(ids)
     params.append(limit)
-    skip_locked = connection.features.has_select_for_update_skip_locked  # not SQLite
-    lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
-    sql = _CLAIM.format(table=InboundMessage._meta.db_table, ids=only, lock=lock)
+    sql = _CLAIM.format(table=InboundMessage._meta.db_table, ids=only)
     with transaction.atomic():
         return execute_returning(sql, params, InboundMessage)
 
@@ -337,13 +455,29 @@ def inbox_process(
     ids: list[int] | None = None, *, now: dt.datetime | None = None, limit: int = INBOX_CHUNK
 ) -> dict[str, int]:
     """Process pending messages (`ids`, or the oldest `limit`), each in its own
-    transaction. Returns a count per outcome: done, skipped (another worker had it),
-    retry, parked."""
+    transaction, then send their replies from here: the outbox rows stay the record,
+    and go through the outbox's one batch sender with its limits (`outbox_collect`),
+    not a task each. The chunk's senders' languages are read at once, and handlers
+    may keep lookups for the chunk (`handler_memo`). Returns a count per outcome:
+    done, skipped (another worker had it), retry, parked."""
     now = now or timezone.now()
     outcomes: dict[str, int] = {}
-    for record in _claim(ids, now, limit):
-        outcome = _process_one(record)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    claimed = _claim(ids, now, limit)
+    if not claimed:
+        return outcomes
+    languages = _languages([record.sender for record in claimed])
+    with outbox_collect() as queued, _memo_scope():
+        for record in claimed:
+            outcome = _process_one(record, languages)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    try:
+        outbox_send_collected(queued)
+    except Exception as exc:
+        # The answers are committed and their replies queued: the outbox's sweep sends
+        # them (UNDISPATCHED_AFTER, or STUCK_AFTER if claimed); the drain goes on.
+        logger.warning(
+            "inbox: %d reply(ies) left to the outbox sweep (%s)", len(queued), type(exc).__name__
+        )
     return outcomes
 
 
@@ -353,7 +487,7 @@ WHERE id = %s AND state = %s AND attempts = %s
 """
 
 
-def _process_one(record: InboundMessage) -> str:
+def _process_one(record: InboundMessage, languages: dict[str, str] | None = None) -> str:
     """Answer one claimed message, once. The transaction starts by marking the row
     done under its row lock, on condition that it is still pending under this claim
     (`attempts` is the claim's token): whoever else reaches the row (a second worker,
@@ -379,9 +513,11 @@ def _process_one(record: InboundMessage) -> str:
                 phone_number_id=record.phone_number_id or None,
             )
             record.text = record.text[:4096]  # what the log keeps, as receive_inbound
-            _answer(message, record, timezone.now())
+            _answer(message, record, timezone.now(), languages)
         return "done"
     except Exception as exc:
+        if languages is not None:
+            languages.pop(record.sender, None)  # rolled back: read it again next time
         # The exception's type only: its text may quote the message.
         reason = redact(f"attempt {record.attempts}: {type(exc).__name__}")[:300]
         parked = record.attempts >= INBOX_MAX_ATTEMPTS
@@ -416,7 +552,8 @@ def inbox_requeue(*, now: dt.datetime | None = None, limit: int = 1000) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     ids = list(due)
-    _dispatch(ids)
+    if ids:
+        _wake_drainer(force=True)
     return len(ids)
 
 

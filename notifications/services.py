@@ -10,10 +10,12 @@ Such a row keeps UNFINISHED_SEND in `last_error`, so the admin shows which messa
 may have arrived twice. Killed before the provider accepted, the message arrives once.
 """
 
+import contextlib
+import contextvars
 import datetime as dt
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -53,9 +55,49 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
+# While set (`outbox_collect`), messages queued are not handed to the workers after
+# commit: their ids are gathered here for the caller, who sends them itself.
+_collected: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "outbox_collected", default=None
+)
+
+
+@contextlib.contextmanager
+def outbox_collect() -> Iterator[list[int]]:
+    """Within the block, a message queued (and committed) is not published as a task of
+    its own: its id is added to the list this yields, and the caller sends it with
+    `outbox_send_collected`. The inbox's drain does so (notifications/inbound.py): the
+    replies of a burst go out from the task that answered them, one batch for many
+    messages instead of a task hop each. A message whose send is deferred (a limit)
+    is dispatched with its countdown as usual; one the caller never sends (it died)
+    is picked up by the sweep after UNDISPATCHED_AFTER."""
+    ids: list[int] = []
+    token = _collected.set(ids)
+    try:
+        yield ids
+    finally:
+        _collected.reset(token)
+
+
+def outbox_send_collected(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Send the messages `outbox_collect` gathered, OUTBOX_BATCH_SIZE per claim, through
+    the one batch sender (its pacing, 24-hour window and tiers). Returns a count per
+    outcome."""
+    counts: dict[str, int] = {}
+    size = settings.OUTBOX_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        for outcome in outbox_send_batch(now=now, only=ids[start : start + size]).values():
+            counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
 def _dispatch(message_id: int, countdown: float | None = None) -> None:
     from notifications.tasks import send_outbound_message
 
+    collected = _collected.get()
+    if collected is not None and countdown is None:
+        collected.append(message_id)
+        return
     try:
         # No publish retries: with the broker down the request that booked must not
         # hang; the row is the promise and the sweep sends it once the broker is back.
@@ -127,6 +169,10 @@ def _dispatch_many(message_ids: list[int], countdown: float | None = None) -> No
     that sends whatever is due."""
     from notifications.tasks import send_outbound_messages
 
+    collected = _collected.get()
+    if collected is not None and countdown is None and message_ids:
+        collected.extend(message_ids)
+        return
     for start in range(0, max(len(message_ids), 1), DISPATCH_CHUNK):
         chunk = message_ids[start : start + DISPATCH_CHUNK]
         label = f"[{chunk[0]}..{chunk[-1]}: {len(chunk)} ids]" if chunk else "[due]"
@@ -201,23 +247,20 @@ def _open_sessions(phones: set[str], now: dt.datetime) -> set[str]:
 
 # Claims a batch of queued, due messages and returns them in one round trip, the most
 # urgent first. Whoever claims a row sends it; anyone else finds it no longer queued.
-# On PostgreSQL two claimers skip each other's rows (SKIP LOCKED) and take disjoint
-# batches; the ids are gathered first (ARRAY(...), an InitPlan run once) as the no-show
-# sweep does (bench/README.md). SQLite (make run) has one writer: nothing to skip.
-_DUE = """SELECT id FROM notifications_outboundmessage
-    WHERE status = %(queued)s AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
-    {only}
-    ORDER BY urgency, id
-    LIMIT %(limit)s"""
+# Two claimers skip each other's rows (SKIP LOCKED) and take disjoint batches; the ids
+# are gathered first (ARRAY(...), an InitPlan run once) as the no-show sweep does
+# (bench/README.md).
 _CLAIM = """
 UPDATE notifications_outboundmessage
 SET status = %(sending)s, claimed_at = %(now)s, attempts = attempts + 1
-WHERE status = %(queued)s AND id {in_batch}
+WHERE status = %(queued)s AND id = ANY(ARRAY(
+    SELECT id FROM notifications_outboundmessage
+    WHERE status = %(queued)s AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+    {only}
+    ORDER BY urgency, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED))
 """
-_IN_DUE = {
-    "postgresql": "= ANY(ARRAY(" + _DUE + "\n    FOR UPDATE SKIP LOCKED))",
-    "sqlite": "IN (" + _DUE + ")",
-}
 
 
 def _claim_batch(now: dt.datetime, limit: int, only: list[int] | None) -> list[OutboundMessage]:
@@ -231,7 +274,7 @@ def _claim_batch(now: dt.datetime, limit: int, only: list[int] | None) -> list[O
     if only is not None:
         params.update({f"id{i}": pk for i, pk in enumerate(only)})
         only_sql = "AND id IN (" + ", ".join(f"%(id{i})s" for i in range(len(only))) + ")"
-    sql = _CLAIM.format(in_batch=_IN_DUE[connection.vendor].format(only=only_sql))
+    sql = _CLAIM.format(only=only_sql)
     claimed = execute_returning(sql, params, OutboundMessage)
     claimed.sort(key=lambda message: (message.urgency, message.pk))
     return claimed
@@ -265,15 +308,9 @@ _WRITTEN_BACK = [
 
 
 def _write_back(batch: list[OutboundMessage]) -> None:
-    if connection.vendor == "postgresql":
-        columns = [[getattr(m, name) for m in batch] for name in _WRITTEN_BACK]
-        with connection.cursor() as cursor:
-            cursor.execute(_WRITE_BACK, columns)
-        return
-    for message in batch:  # SQLite (make run): one writer, a handful of messages
-        OutboundMessage.objects.filter(pk=message.pk).update(
-            **{name: getattr(message, name) for name in _WRITTEN_BACK[1:]}
-        )
+    columns = [[getattr(m, name) for m in batch] for name in _WRITTEN_BACK]
+    with connection.cursor() as cursor:
+        cursor.execute(_WRITE_BACK, columns)
 
 
 def _defer(message: OutboundMessage, until: dt.datetime) -> None:

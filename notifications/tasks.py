@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from notifications.inbound import inbox_process, inbox_requeue
+from notifications.inbound import inbox_drain, inbox_process, inbox_requeue
 from notifications.retention import messages_erase_old
 from notifications.services import outbox_drain, outbox_requeue
 
@@ -32,9 +32,18 @@ def requeue_outbox() -> int:
 
 
 @shared_task
+def drain_inbox() -> dict[str, int]:
+    """Process the webhook's stored messages, oldest first, chunk after chunk, and send
+    their replies (one task per burst of deliveries, notifications/inbound.py; each
+    row's state decides whether anything happens, so two drains at once, or a drain
+    delivered twice, answer each message once)."""
+    return inbox_drain()
+
+
+@shared_task
 def process_inbound(ids: list[int]) -> dict[str, int]:
-    """Process the webhook's stored messages (by inbox row id; each row's state decides
-    whether anything happens, so a task delivered twice processes each once)."""
+    """Process stored messages by inbox row id: what the webhook published before the
+    drain task (tasks of that shape may still be queued at an upgrade)."""
     return inbox_process(ids)
 
 

@@ -12,9 +12,11 @@ office's times therefore renders inside `office_zone_active(office)` (or calls
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.db.models import Q
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -72,3 +74,27 @@ def render_for_office(request, template: str, context: dict, office: Office | No
     """`render`, with every date and time of the page in the office's zone."""
     with office_zone_active(office):
         return render(request, template, context, **kwargs)
+
+
+def whatsapp_message_times(
+    messages: Sequence[tuple[str, str, Sequence[dt.datetime | None]]],
+) -> list[list[str]]:
+    """For the WhatsApp message admins (notifications, which imports no office: named
+    in settings.WHATSAPP_MESSAGE_TIMES): each message as (its office's code, or its
+    office's WhatsApp number, and its instants) -> the instants as `local_text` writes
+    them ("4 Des 2026 08:00 WIT"), "-" for none. One query for the lot. A message no
+    office is known for (an unknown number) reads in the default zone, with its label."""
+    codes = {code for code, _number, _times in messages if code}
+    numbers = {number for _code, number, _times in messages if number}
+    by_key: dict[str, Office] = {}
+    for office in Office.objects.filter(Q(code__in=codes) | Q(whatsapp_number__in=numbers)):
+        by_key[f"code:{office.code}"] = office
+        by_key[f"number:{office.whatsapp_number}"] = office
+    fallback = Office(timezone=settings.TIME_ZONE)
+    texts = []
+    for code, number, instants in messages:
+        office = by_key.get(f"code:{code}") or by_key.get(f"number:{number}") or fallback
+        texts.append(
+            [local_text(instant, office, DATETIME) if instant else "-" for instant in instants]
+        )
+    return texts

@@ -107,7 +107,8 @@ def office_availability(
     A day is `past` before today, and today once the same-day cut-off has passed or
     every slot has started; `closed` on holidays, closures and weekdays without hours;
     `not_released` before its release time; `by_draw` while a draw not yet done holds
-    it (settings.AVAILABILITY_DRAW_HOOK; booking it first come is refused); `full` when
+    it (settings.AVAILABILITY_DRAW_HOOK; booking it first come is refused), and once
+    the draw is done released even before its own release time; `full` when
     no place is left; else `open`. A slot that has started is never offered.
 
     Queries: four; the draws holding days are read inside the hours query.
@@ -142,7 +143,8 @@ def office_availability(
         if not plan.is_open:
             result.append(DayAvailability(day, DayState.CLOSED, reason=plan.closed_reason))
             continue
-        if day in held:
+        drawn = day in held and held[day].drawn
+        if day in held and not drawn:
             # Before the single-day release rule: a draw's window opens when its first
             # day is released, and from then every day of the release is the draw's.
             result.append(
@@ -155,7 +157,8 @@ def office_availability(
                 )
             )
             continue
-        if day > last_released:
+        if day > last_released and not drawn:
+            # A done draw released every day of its release at once.
             result.append(
                 DayAvailability(
                     day,

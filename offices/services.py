@@ -256,7 +256,7 @@ def closure_create(
             return Closure.objects.create(
                 office=office, date=date, reason=reason.strip(), created_by=created_by
             )
-    except IntegrityError as exc:  # the same closure entered twice at once (SQLite)
+    except IntegrityError as exc:  # the constraint, should a closure bypass the lock
         raise _closure_exists() from exc
 
 

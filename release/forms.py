@@ -35,12 +35,37 @@ class DrawEntryForm(ErrorSummaryMixin, forms.Form):
                 label=_("Birth date (person %(n)d)") % {"n": index},
                 required=first,
                 input_formats=["%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%d%m%Y"],
+                # Translators: the order of a typed date: day, month, year.
+                widget=forms.TextInput(attrs={"placeholder": _("DD-MM-YYYY")}),
             )
             self.fields[f"person-{index}-nik"] = forms.CharField(
                 label=_("NIK (person %(n)d, optional)") % {"n": index},
                 max_length=20,
                 required=False,
             )
+
+    def _fields_of(self, names) -> list:
+        return [self[name] for name in self.fields if name.startswith(names)]
+
+    def request_fields(self) -> list:
+        """The phone, the service and the days: shown first."""
+        return self._fields_of(("phone", "service", "day-"))
+
+    def first_person_fields(self) -> list:
+        return self._fields_of("person-1-")
+
+    def family_fields(self) -> list:
+        """People 2 and on: folded away until someone opens them or fills them in."""
+        return [
+            field for field in self._fields_of("person-") if not field.name.startswith("person-1-")
+        ]
+
+    @property
+    def family_more(self) -> int:
+        return settings.BOOKING_FAMILY_MAX - 1
+
+    def family_given(self) -> bool:
+        return any(self.data.get(f.html_name) or f.errors for f in self.family_fields())
 
     def people(self) -> list[tuple[str, dt.date, str]]:
         rows = []

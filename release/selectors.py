@@ -4,6 +4,11 @@ the seed, the places of each day, every entered request by its pseudonym (its nu
 people and preferred days) and each pseudonym's result. No names, phones or
 references: only pseudonyms."""
 
+import json
+
+from django.conf import settings
+from django.core.cache import cache
+
 from release import algorithm
 from release.models import Draw, DrawEntry, EntryStatus
 
@@ -63,3 +68,35 @@ def draw_public(*, draw: Draw) -> dict:
         }
     )
     return data
+
+
+def _cache_key(draw: Draw, what: str) -> str:
+    """Per draw and state: the public data changes only when the state does (the seed,
+    the places and every result are written with the move to `drawn`, and never after),
+    so a change of state is a new key and the old one is never read again. The
+    commitment (random) tells this draw from one of another database that reused the
+    id (a test database, a restored backup)."""
+    return f"draw-public:{what}:{draw.pk}:{draw.commitment[:16]}:{draw.state}"
+
+
+def draw_public_cached(*, draw: Draw) -> dict:
+    """`draw_public`, kept in the cache for DRAW_PAGE_CACHE_SECONDS: the page of a
+    20,000-request draw reads and builds 20,000 rows, and everyone opens it at once
+    when the result is out. `draw` must be freshly read (its state is the key)."""
+    key = _cache_key(draw, "data")
+    data = cache.get(key)
+    if data is None:
+        data = draw_public(draw=draw)
+        cache.set(key, data, settings.DRAW_PAGE_CACHE_SECONDS)
+    return data
+
+
+def draw_public_json(*, draw: Draw) -> bytes:
+    """The public JSON as the page serves it, encoded once per state and cached like
+    `draw_public_cached` (encoding 20,000 entries costs as much as reading them)."""
+    key = _cache_key(draw, "json")
+    body = cache.get(key)
+    if body is None:
+        body = json.dumps(draw_public_cached(draw=draw), indent=1).encode()
+        cache.set(key, body, settings.DRAW_PAGE_CACHE_SECONDS)
+    return body

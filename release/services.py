@@ -39,6 +39,7 @@ from immigration.locks import advisory_xact_locks
 from notifications.models import About
 from notifications.services import outbox_enqueue_many
 from offices import localtime, schedule
+from offices.contacts import office_check_takes_holds
 from offices.models import Office, Slot
 from offices.selectors import office_calendar
 from offices.services import slots_ensure
@@ -182,11 +183,13 @@ def first_come_refusal(
 
 @dataclass(frozen=True)
 class HeldDay:
-    """A day a draw holds, as the calendar shows it: when entries close (the draw) and
-    where to enter."""
+    """A day of a draw release, as the calendar shows it: when entries close (the draw)
+    and where to enter; `drawn` once the draw is done, when the day counts as released
+    (what `first_come_refusal` answers) even before its own release time."""
 
     closes_at: dt.datetime
     url: str
+    drawn: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,30 +214,78 @@ class DrawHolds:
             url = reverse(
                 "draw-page", kwargs={"office": self.office.code, "release": first_day.isoformat()}
             )
+            drawn = row["state"] == DrawState.DONE
             for day in schedule.days(max(first_day, self.start), min(last_day, self.end)):
-                held[day] = HeldDay(closes_at=closes_at, url=url)
+                held[day] = HeldDay(closes_at=closes_at, url=url, drawn=drawn)
         return held
 
 
 def draw_holds(*, office: Office, start: dt.date, end: dt.date) -> DrawHolds:
-    """settings.AVAILABILITY_DRAW_HOOK: the days from `start` to `end` that a committed
-    draw not yet done holds, each with its window's close and the draw page's address.
-    The calendar shows them as `by_draw` instead of open, so it says what booking them
-    would answer (`first_come_refusal`: day_in_draw). A draw release whose draw is not
-    committed yet is before its window (its days are not released). Reads only; no
-    query of its own: the calendar evaluates the expression inside its hours query."""
+    """settings.AVAILABILITY_DRAW_HOOK: the days from `start` to `end` of committed
+    draws, each with its window's close, the draw page's address and whether the draw
+    is done. While it is not, the calendar shows the days as `by_draw` instead of open,
+    so it says what booking them would answer (`first_come_refusal`: day_in_draw); once
+    it is, the days are released, all of them at once (the release's later days
+    included, before their usual release time), as `first_come_refusal` lets them be
+    booked: open with the places the draw left, or full with the waiting list. A draw
+    release whose draw is not committed yet is before its window (its days are not
+    released). Reads only; no query of its own: the calendar evaluates the expression
+    inside its hours query."""
     from django.contrib.postgres.aggregates import JSONBAgg
     from django.db.models import OuterRef, Subquery
     from django.db.models.functions import JSONObject
 
     rows = (
         Draw.objects.filter(office=OuterRef("office_id"), first_day__lte=end, last_day__gte=start)
-        .exclude(state=DrawState.DONE)
         .values("office_id")
-        .annotate(rows=JSONBAgg(JSONObject(first="first_day", last="last_day", closes="closes_at")))
+        .annotate(
+            rows=JSONBAgg(
+                JSONObject(first="first_day", last="last_day", closes="closes_at", state="state")
+            )
+        )
         .values("rows")
     )
     return DrawHolds(office=office, start=start, end=end, expression=Subquery(rows))
+
+
+@dataclass(frozen=True)
+class DrawToEnter:
+    """The draw release an applicant of a draw-mode office would enter now: its days,
+    its window, and its public page once its draw is committed (else "")."""
+
+    first_day: dt.date
+    last_day: dt.date
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    url: str
+
+
+def draw_to_enter(*, office: Office, now: dt.datetime) -> DrawToEnter | None:
+    """What HELP says of the draw: the committed draw whose window is open or opens
+    next, else the release the next day to be released belongs to (its draw not
+    committed yet), else None (the office books first come). Reads only."""
+    from django.urls import reverse
+
+    draw = (
+        Draw.objects.filter(office=office, state=DrawState.COMMITTED, closes_at__gt=now)
+        .order_by("opens_at")
+        .first()
+    )
+    if draw is not None:
+        url = reverse("draw-page", kwargs={"office": office.code, "release": draw.release})
+        return DrawToEnter(
+            draw.first_day,
+            draw.last_day,
+            draw.opens_at,
+            draw.closes_at,
+            f"{settings.PUBLIC_BASE_URL}{url}",
+        )
+    release = release_for(
+        office=office, day=schedule.last_released_day(office, now) + dt.timedelta(days=1)
+    )
+    if release is None:
+        return None
+    return DrawToEnter(release.first_day, release.last_day, release.opens_at, release.closes_at, "")
 
 
 # --- the commitment ---------------------------------------------------------------------
@@ -494,8 +545,13 @@ def draw_enter(
     mode, days of two releases, a closed day, a window not open, a phone that already
     has a request in the draw, a person already in one.
 
+    An office without a published WhatsApp number takes no entry from the web: its
+    `YA` could never arrive (offices.contacts.office_check_takes_holds).
+
     Locks: the draw's advisory lock, shared (the run takes it exclusive)."""
     now = now or timezone.now()
+    if not phone_verified:
+        office_check_takes_holds(office=office)
     if service not in ServiceType.values:
         raise DomainError(code="invalid_service", message=_("Unknown service."))
     people = _validated_people(office, applicants, now)
@@ -627,7 +683,7 @@ WHERE e.id = u.id
 
 
 def _store_outcomes(ids: dict[str, int], outcomes: list[algorithm.Outcome]) -> None:
-    """One statement for all entries on PostgreSQL (20,000 rows in a draw)."""
+    """One statement for all entries (20,000 rows in a draw)."""
     rows = [
         (
             ids[o.pseudonym],
@@ -638,18 +694,8 @@ def _store_outcomes(ids: dict[str, int], outcomes: list[algorithm.Outcome]) -> N
         )
         for o in outcomes
     ]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_STORE_OUTCOMES, [list(column) for column in zip(*rows, strict=True)])
-        return
-    entries = []
-    for pk, rank, result, won_day, position in rows:
-        entries.append(
-            DrawEntry(pk=pk, rank=rank, result=result, won_day=won_day, waitlist_position=position)
-        )
-    DrawEntry.objects.bulk_update(
-        entries, ["rank", "result", "won_day", "waitlist_position"], batch_size=500
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_STORE_OUTCOMES, [list(column) for column in zip(*rows, strict=True)])
 
 
 def _draw_locked(draw: Draw, now: dt.datetime) -> None:
@@ -719,39 +765,62 @@ def _place_one(draw: Draw, entry_id: int, now: dt.datetime) -> None:
         entry.save(update_fields=["placement", "placement_error", "group_code"])
 
 
-def _result_message(draw: Draw, entry: DrawEntry, position: int | None = None) -> dict:
+@dataclass(frozen=True)
+class _ResultWords:
+    """A draw's result message in one language, translated once: a run words 20,000
+    messages in one or two languages, and `translation.override` per message was a
+    third of queueing them (cProfile)."""
+
+    head: str
+    won: str
+    refused: str
+    waiting: str
+    tail: str
+
+
+def _result_words(draw: Draw, language: str) -> _ResultWords:
     office = draw.office
-    with translation.override(entry.language):
-        head = _("The draw of %(office)s for %(first)s to %(last)s has been made.") % {
-            "office": office.name,
-            "first": notices.day_text(draw.first_day),
-            "last": notices.day_text(draw.last_day),
-        }
-        if entry.result == EntryResult.WON and entry.placement == Placement.BOOKED:
-            body = _(
+    with translation.override(language):
+        return _ResultWords(
+            head=_("The draw of %(office)s for %(first)s to %(last)s has been made.")
+            % {
+                "office": office.name,
+                "first": notices.day_text(draw.first_day),
+                "last": notices.day_text(draw.last_day),
+            },
+            won=_(
                 "You were drawn for %(date)s: your booking (code, queue number and time) is "
                 "in the next message."
-            ) % {"date": notices.day_text(entry.won_day)}
-        elif entry.result == EntryResult.WON:
-            body = _(
-                "You were drawn for %(date)s, but the booking could not be made: %(reason)s"
-            ) % {
-                "date": notices.day_text(entry.won_day),
-                "reason": entry.placement_error.partition(": ")[2],
-            }
-        else:
-            body = _(
+            ),
+            refused=_("You were drawn for %(date)s, but the booking could not be made: %(reason)s"),
+            waiting=_(
                 "No place was drawn for your request. You are number %(position)d on the "
                 "waiting list; we will write to you if a place frees up."
-            ) % {"position": position or entry.waitlist_position}
-        tail = _("Your request %(reference)s, public pseudonym %(pseudonym)s.") % {
-            "reference": entry.display_reference,
-            "pseudonym": entry.pseudonym,
-        }
-        text = "\n".join([head, body, tail])
+            ),
+            tail=_("Your request %(reference)s, public pseudonym %(pseudonym)s."),
+        )
+
+
+def _result_message(
+    draw: Draw, entry: DrawEntry, position: int | None, words: _ResultWords
+) -> dict:
+    office = draw.office
+    if entry.result == EntryResult.WON:
+        with translation.override(entry.language):
+            date = notices.day_text(entry.won_day)  # cached per day and language
+        if entry.placement == Placement.BOOKED:
+            body = words.won % {"date": date}
+        else:
+            body = words.refused % {
+                "date": date,
+                "reason": entry.placement_error.partition(": ")[2],
+            }
+    else:
+        body = words.waiting % {"position": position or entry.waitlist_position}
+    tail = words.tail % {"reference": entry.display_reference, "pseudonym": entry.pseudonym}
     return {
         "to": entry.phone,
-        "text": text,
+        "text": "\n".join([words.head, body, tail]),
         "kind": "draw_result",
         "language": entry.language,
         "sender": office.whatsapp_number,
@@ -763,8 +832,9 @@ def _result_message(draw: Draw, entry: DrawEntry, position: int | None = None) -
     }
 
 
-def _waitlist_source(entry: DrawEntry) -> str:
-    return f"draw:{entry.reference}"
+def _waitlist_source(reference: str) -> str:
+    """The request's `source` on the waiting list: one per request (unique there)."""
+    return f"draw:{reference}"
 
 
 def _waitlist_losers(draw: Draw, now: dt.datetime) -> None:
@@ -781,7 +851,7 @@ def _waitlist_losers(draw: Draw, now: dt.datetime) -> None:
         day = dt.date.fromisoformat(entry.preferences[0])
         by_day.setdefault(day, []).append(
             Arrival(
-                source=_waitlist_source(entry),
+                source=_waitlist_source(entry.reference),
                 phone=entry.phone,
                 language=entry.language,
                 channel=entry.channel,
@@ -792,32 +862,78 @@ def _waitlist_losers(draw: Draw, now: dt.datetime) -> None:
         waitlist_append(office=draw.office, day=day, arrivals=arrivals, now=now)
 
 
+def _mark_told(ids: list[int], now: dt.datetime) -> None:
+    """`notified_at` of a batch, its ids sent as one array: psycopg re-parses a
+    1,000-placeholder `IN (...)` on every batch (cProfile: a third of the UPDATE's
+    time)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE release_drawentry SET notified_at = %s WHERE id = ANY(%s)", [now, ids]
+        )
+
+
 def _notify_results(draw: Draw, now: dt.datetime) -> int:
     """Queue one result message per entered request not yet told, in batches that
     commit with the entries' `notified_at`: each request is told exactly once, even
-    across a crash. Winners are told once they are placed (or refused)."""
+    across a crash. Winners are told once they are placed (or refused).
+
+    The waiting-list positions are read once for the whole run (each read walks the
+    day's list), the batches follow the draw order by rank (each batch an index range,
+    not a rescan of the requests told already), and only the columns the message needs
+    are loaded."""
+    untold = (
+        DrawEntry.objects.filter(draw=draw, status=EntryStatus.ENTERED, notified_at__isnull=True)
+        .exclude(result=EntryResult.WON, placement="")
+        .order_by("rank")
+    )
+    positions = waitlist_positions_of_sources(
+        sources=[
+            _waitlist_source(reference)
+            for reference in untold.filter(result=EntryResult.WAITLIST).values_list(
+                "reference", flat=True
+            )
+        ]
+    )
+    words: dict[str, _ResultWords] = {}
     sent = 0
+    after = 0
     while True:
         with transaction.atomic(durable=True):
             batch = list(
-                DrawEntry.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(draw=draw, status=EntryStatus.ENTERED, notified_at__isnull=True)
-                .exclude(result=EntryResult.WON, placement="")
-                .order_by("rank")[:NOTIFY_BATCH]
+                untold.select_for_update(skip_locked=True, of=("self",))
+                .filter(rank__gt=after)
+                .only(
+                    "pk",
+                    "reference",
+                    "pseudonym",
+                    "phone",
+                    "language",
+                    "result",
+                    "placement",
+                    "placement_error",
+                    "won_day",
+                    "waitlist_position",
+                    "rank",
+                )[:NOTIFY_BATCH]
             )
             if not batch:
                 return sent
-            positions = waitlist_positions_of_sources(
-                sources=[_waitlist_source(e) for e in batch if e.result == EntryResult.WAITLIST]
-            )
-            outbox_enqueue_many(
-                [
-                    _result_message(draw, entry, positions.get(_waitlist_source(entry)))
-                    for entry in batch
-                ]
-            )
-            DrawEntry.objects.filter(pk__in=[e.pk for e in batch]).update(notified_at=now)
+            messages = []
+            for entry in batch:
+                if entry.language not in words:
+                    words[entry.language] = _result_words(draw, entry.language)
+                messages.append(
+                    _result_message(
+                        draw,
+                        entry,
+                        positions.get(_waitlist_source(entry.reference)),
+                        words[entry.language],
+                    )
+                )
+            outbox_enqueue_many(messages)
+            _mark_told([e.pk for e in batch], now)
         sent += len(batch)
+        after = batch[-1].rank
 
 
 def draw_run(*, draw: Draw, now: dt.datetime | None = None) -> Draw:

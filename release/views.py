@@ -9,7 +9,8 @@ import base64
 import datetime as dt
 from urllib.parse import quote
 
-from django.http import Http404, JsonResponse
+from django.conf import settings
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -51,25 +52,39 @@ def _draw(office_code: str, release: str) -> Draw:
 
 def draw_json(request, office: str, release: str):
     draw = _draw(office, release)
-    response = JsonResponse(selectors.draw_public(draw=draw), json_dumps_params={"indent": 1})
+    response = HttpResponse(selectors.draw_public_json(draw=draw), content_type="application/json")
     response["Access-Control-Allow-Origin"] = "*"  # anyone may verify from anywhere
     return response
 
 
+def _dated(result: dict) -> dict:
+    """A published result with its day as a date, so the page writes it in the reader's
+    language (the JSON keeps ISO dates, for machines)."""
+    day = result["day"]
+    return {**result, "date": dt.date.fromisoformat(day) if day else None}
+
+
 def draw_page(request, office: str, release: str):
     draw = _draw(office, release)
-    data = selectors.draw_public(draw=draw)
+    data = selectors.draw_public_cached(draw=draw)
     wanted = (request.GET.get("p") or "").strip().lower()[:16]
     results = data.get("results", [])
     mine = next((r for r in results if r["pseudonym"] == wanted), None) if wanted else None
     context = {
         "draw": draw,
         "data": data,
-        "results": results[:RESULTS_SHOWN],
+        "capacities": [
+            (dt.date.fromisoformat(day), places)
+            for day, places in sorted(data.get("capacities", {}).items())
+        ],
+        # The table is cached as rendered (per draw, state and language): its rows are
+        # made only when it is rendered.
+        "results": lambda: [_dated(r) for r in results[:RESULTS_SHOWN]],
+        "cache_seconds": settings.DRAW_PAGE_CACHE_SECONDS,
         "more_results": max(len(results) - RESULTS_SHOWN, 0),
         "entries_count": len(data.get("entries", [])),
         "wanted": wanted,
-        "mine": mine,
+        "mine": _dated(mine) if mine else None,
         "json_url": reverse("draw-json", args=[draw.office.code, draw.release]),
         "enter_url": reverse("draw-enter", args=[draw.office.code, draw.release]),
         "open": draw.opens_at <= timezone.now() < draw.closes_at and not draw.revealed,

@@ -1,7 +1,8 @@
 """The draw in the WhatsApp conversation: the same `#NAME#DDMMYYYY#DDMMYYYY#` lines
 enter the draw when the day is given by a draw (several days as
 `DDMMYYYY,DDMMYYYY,DDMMYYYY`, in order of preference), and `YA <reference>` confirms a
-request made on the web.
+request made on the web; HELP/INFO says, at an office in draw mode, that requests
+enter a draw, until when and where its page is.
 
 `reply` is a hook of the conversation (settings.BOOKING_CONVERSATION_HOOKS): it answers
 what concerns a draw and returns None for everything else, which the conversation then
@@ -13,7 +14,9 @@ import datetime as dt
 
 from django.utils.translation import gettext as _
 
+from bookings import notices
 from bookings.applicant import Applicant
+from bookings.conversation.handler import help_text
 from bookings.conversation.parser import Command, parse_date
 from bookings.models import Channel
 from immigration.errors import DomainError
@@ -117,10 +120,66 @@ def _confirm(command: Command, office: Office, message: Inbound, now):
     )
 
 
+def help_lines(office: Office, now: dt.datetime) -> list[str]:
+    """What HELP/INFO adds at an office in draw mode: that a request enters a draw (the
+    same lines, up to three days), when entries close in the office's zone, and where
+    the draw's page is. Empty at a first-come office."""
+    found = services.draw_to_enter(office=office, now=now)
+    if found is None:
+        return []
+    days = {
+        "first": notices.day_text(found.first_day),
+        "last": notices.day_text(found.last_day),
+        "opens": services._when(found.opens_at, office),
+        "closes": services._when(found.closes_at, office),
+    }
+    lines = [
+        _("%(office)s gives its places by a draw, not to the fastest.") % {"office": office.name},
+        # Translators: keep the # and DDMMYYYY as they are.
+        _(
+            "The same lines enter the draw; give up to three days in order of preference: "
+            "#NAME#DDMMYYYY#DDMMYYYY,DDMMYYYY,DDMMYYYY#. A request is an entry, not yet a "
+            "booking."
+        ),
+    ]
+    if found.opens_at <= now:
+        lines.append(
+            _(
+                "Entries for %(first)s to %(last)s are open until %(closes)s, when the draw "
+                "is made; entering early or late makes no difference."
+            )
+            % days
+        )
+    else:
+        lines.append(
+            _(
+                "Entries for %(first)s to %(last)s open on %(opens)s and close on "
+                "%(closes)s, when the draw is made; entering early or late makes no "
+                "difference."
+            )
+            % days
+        )
+    if found.url:
+        lines.append(_("The draw and its result: %(url)s") % {"url": found.url})
+    return lines
+
+
+def _help(office: Office, now: dt.datetime) -> HandlerReply | None:
+    lines = help_lines(office, now)
+    if not lines:
+        return None  # first come: the conversation's own help
+    return HandlerReply(
+        text="\n".join(lines) + "\n\n" + help_text(office, now),
+        result={"help": True, "draw": True},
+    )
+
+
 def reply(
     *, command: Command, office: Office, message: Inbound, language: str, now: dt.datetime
 ) -> HandlerReply | None:
     """The draw's answer to the message, or None when it is not about a draw."""
+    if command.action in ("help", "unknown"):  # both answered with the help
+        return _help(office, now)
     if command.action == "book":
         return _book(command, office, message, language, now)
     if command.action == "confirm" and command.raw_code:

@@ -13,7 +13,8 @@ How a freed place reaches the list, exactly once:
   offer): the slot counters count them, so no other booking, and no second offer, can
   take an offered place; the database's `slot_never_overbooked` is the last word.
 - `YA` confirms those holds (bookings' `booking_hold_confirm`); silence lets them lapse
-  and the sweep passes the places on; `TIDAK`/`NO` or leaving the list releases them at
+  and the sweep passes the places on; any other answer (`TIDAK`, or a reply that is no
+  command) or leaving the list releases them at
   once.
 
 Lock order, in every path here: the list lock, then the phone and person locks (as in
@@ -23,7 +24,7 @@ taken alone, first, so no path holds a person lock while waiting for a list.
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -32,7 +33,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from bookings import codes, notices
-from bookings.applicant import Applicant, family_validated, normalise_booking_phone
+from bookings.applicant import (
+    Applicant,
+    family_validated,
+    normalise_booking_phone,
+    normalise_name,
+)
+from bookings.lookup import birth_date_guesses, lookup_by_code
 from bookings.models import HOLDING_STATUSES, ActorKind, Booking, BookingStatus, Channel
 from bookings.priority import CLAIMABLE, priority_claims
 from bookings.services import (
@@ -42,12 +49,12 @@ from bookings.services import (
     day_places_left,
     holds_release,
 )
-from immigration.attempts import GuessLimit, guesses_check, guesses_record_failure
 from immigration.errors import ConflictError, DomainError, NotFoundError
 from immigration.locks import advisory_xact_lock, advisory_xact_locks, office_day_key
 from notifications.models import About
 from notifications.services import outbox_enqueue
 from offices import localtime, schedule
+from offices.contacts import office_check_takes_holds
 from offices.models import Office, Slot
 from offices.services import slots_ensure
 from waitlist.models import (
@@ -146,8 +153,18 @@ def waitlist_join(
     BOOKING_PHONE_MAX_ACTIVE. If the day has room, the request is offered it at once
     (after commit, by `places_freed`).
 
+    As for holds, a request whose phone is proven wins over pending ones: only
+    requests on the list count against it, so nobody typing someone else's number or
+    name on the web can keep that person off the list (the pending request's own `YA`
+    is then refused as already waiting).
+
+    An office without a published WhatsApp number takes no request from the web: its
+    `YA` could never arrive (offices.contacts.office_check_takes_holds).
+
     Locks: the day's list lock, then the phone and person locks, as bookings take them."""
     now = now or timezone.now()
+    if not phone_verified:
+        office_check_takes_holds(office=office)
     people = family_validated(applicants, today=schedule.local_today(office, now))
     claims = priority_claims(people, date, priority)
     phone = normalise_booking_phone(phone)
@@ -155,19 +172,9 @@ def waitlist_join(
 
     lock_list(office, date)
     advisory_xact_locks(exclusive=[f"phone:{phone}", *(key for p in people for key in p.lock_keys)])
+    counted = ACTIVE_STATES if phone_verified else [*ACTIVE_STATES, R.PENDING]
+    _refuse_if_waiting(office, date, people, states=counted)
     for person in people:
-        if WaitlistPerson.objects.filter(
-            request__office=office,
-            request__date=date,
-            request__state__in=[*ACTIVE_STATES, R.PENDING],
-            name=person.name,
-            birth_date=person.birth_date,
-        ).exists():
-            raise ConflictError(
-                code="already_waiting",
-                message=_("%(name)s is already on the waiting list of %(date)s.")
-                % {"name": person.name, "date": notices.day_text(date)},
-            )
         if Booking.objects.filter(
             office=office,
             date=date,
@@ -180,17 +187,7 @@ def waitlist_join(
                 message=_("%(name)s already has a booking at this office on that day.")
                 % {"name": person.name},
             )
-    on_lists = sum(
-        WaitlistRequest.objects.filter(
-            phone=phone, state__in=[*ACTIVE_STATES, R.PENDING]
-        ).values_list("people_count", flat=True)
-    )
-    if on_lists + len(people) > settings.BOOKING_PHONE_MAX_ACTIVE:
-        raise ConflictError(
-            code="limit_reached",
-            message=_("One WhatsApp number may have at most %(max)d people on waiting lists.")
-            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
-        )
+    _refuse_over_phone_limit(phone, len(people), states=counted)
     request = WaitlistRequest.objects.create(
         office=office,
         date=date,
@@ -217,6 +214,63 @@ def waitlist_join(
     if phone_verified:
         _after_commit_offer(office, date)
     return request
+
+
+def _refuse_over_phone_limit(
+    phone: str, count: int, *, states: list[str], exclude: int | None = None
+) -> None:
+    """At most BOOKING_PHONE_MAX_ACTIVE people on the lists of one phone (requests in
+    `states`, but `exclude`). The caller holds the phone's lock."""
+    requests = WaitlistRequest.objects.filter(phone=phone, state__in=states)
+    if exclude is not None:
+        requests = requests.exclude(pk=exclude)
+    on_lists = sum(requests.values_list("people_count", flat=True))
+    if on_lists + count > settings.BOOKING_PHONE_MAX_ACTIVE:
+        raise ConflictError(
+            code="limit_reached",
+            message=_("One WhatsApp number may have at most %(max)d people on waiting lists.")
+            % {"max": settings.BOOKING_PHONE_MAX_ACTIVE},
+        )
+
+
+def _person_key(name: str, birth_date: dt.date) -> tuple[str, dt.date]:
+    return normalise_name(name), birth_date
+
+
+def _waiting_people(
+    office: Office, day: dt.date, *, states: list[str], exclude: int | None = None
+) -> dict[tuple[str, dt.date], WaitlistRequest]:
+    """Everyone on the day's list in `states` (but request `exclude`), by (name, birth
+    date), with their request. The one rule it serves: **a person waits on a day's
+    list at most once**, whichever way they came (TUNGGU, the web, the API, the
+    draw's handoff). The caller holds the list lock, so the answer stays true until
+    it commits."""
+    people = WaitlistPerson.objects.filter(
+        request__office=office, request__date=day, request__state__in=states
+    ).select_related("request")
+    if exclude is not None:
+        people = people.exclude(request_id=exclude)
+    return {_person_key(p.name, p.birth_date): p.request for p in people}
+
+
+def _refuse_if_waiting(
+    office: Office,
+    day: dt.date,
+    people: list[Applicant],
+    *,
+    states: list[str],
+    exclude: int | None = None,
+) -> None:
+    """ConflictError `already_waiting` naming the first of `people` already on the
+    day's list (`_waiting_people`)."""
+    waiting = _waiting_people(office, day, states=states, exclude=exclude)
+    for person in people:
+        if _person_key(person.name, person.birth_date) in waiting:
+            raise ConflictError(
+                code="already_waiting",
+                message=_("%(name)s is already on the waiting list of %(date)s.")
+                % {"name": normalise_name(person.name), "date": notices.day_text(day)},
+            )
 
 
 def _hold_minutes() -> dt.timedelta:
@@ -247,12 +301,15 @@ def waitlist_confirm(
 ) -> WaitlistRequest:
     """`YA <ref>` from `phone`: a web request the phone now confirms takes its place at
     the end of the list. One bilingual answer for a ref that is not this phone's
-    pending request at this office (as for holds). Locks: the list lock, then the
-    request row."""
+    pending request at this office (as for holds). Refused, changing nothing, when one
+    of its people is on the list meanwhile, or the phone's requests on lists already
+    hold BOOKING_PHONE_MAX_ACTIVE people (requests proven meanwhile won over this one).
+    Locks: the list lock, then the phone's lock, then the request row."""
     now = now or timezone.now()
     request = _own_request(office=office, phone=phone, ref=ref)
     with transaction.atomic():
         lock_list(office, request.date)
+        advisory_xact_locks(exclusive=[f"phone:{phone}"])
         request = WaitlistRequest.objects.select_for_update().get(pk=request.pk)
         if request.state != R.PENDING:
             if request.state in ACTIVE_STATES:
@@ -263,12 +320,21 @@ def waitlist_confirm(
             raise ConflictError(
                 code="waitlist_request_closed", message=_("This waiting-list request has ended.")
             )
-        if request.confirm_by <= now:
+        expired = request.confirm_by <= now
+        if expired:
             request.state = R.EXPIRED
             request.save(update_fields=["state", "updated_at"])
-            expired = True
         else:
-            expired = False
+            _refuse_if_waiting(
+                office,
+                request.date,
+                [Applicant(p.name, p.birth_date) for p in request.people.all()],
+                states=ACTIVE_STATES,
+                exclude=request.pk,
+            )
+            _refuse_over_phone_limit(
+                request.phone, request.people_count, states=ACTIVE_STATES, exclude=request.pk
+            )
             request.state = R.WAITING
             request.position = _next_position(office, request.date)
             request.save(update_fields=["state", "position", "updated_at"])
@@ -340,6 +406,14 @@ def waitlist_position(*, request: WaitlistRequest) -> int | None:
     )
 
 
+def waitlist_open_offer(*, request: WaitlistRequest) -> WaitlistOffer | None:
+    """The request's open offer (at most one: `waitlist_one_open_offer`), whose
+    `expires_at` is the deadline for `YA`; None unless offered. Reads only."""
+    if request.state != R.OFFERED:
+        return None
+    return request.offers.filter(state=OfferState.OPEN).first()
+
+
 def waitlist_of_phone(*, office: Office, phone: str) -> list[WaitlistRequest]:
     """The phone's requests at `office` still on a list, soonest day first (STATUS)."""
     return list(
@@ -375,8 +449,18 @@ def waitlist_append(
     Idempotent: an arrival whose `source` is already on any list is skipped (the unique
     `waitlist_unique_source` is the last word), so a second or resumed handoff adds
     nobody twice. The people were checked by the service they came from (one request
-    per person and release), so the join's per-person and per-phone checks are not
-    repeated here. Offers any room at once, after commit. Returns how many were added.
+    per person and release), so the join's per-phone check is not repeated here.
+
+    A person waits on a day's list at most once (`_waiting_people`): someone already
+    waiting on the day (by TUNGGU, the web or the API, before the draw) keeps that
+    earlier place and is left out of the arrival; the arrival's other people are added
+    together. An arrival left with nobody is not added: the request already there
+    stands for it and takes its `source` (when it has none), so the draw's result
+    message gives that request's position. A web request still pending is no place on
+    the list: the arrival is added whole, and the pending request's `YA` is then
+    refused as already waiting.
+
+    Offers any room at once, after commit. Returns how many requests were added.
 
     Locks: the day's list lock (alone, first). Commits on its own (durable)."""
     now = now or timezone.now()
@@ -387,7 +471,21 @@ def waitlist_append(
                 "source", flat=True
             )
         )
-        fresh = [a for a in arrivals if a.source not in known]
+        waiting = _waiting_people(office, day, states=ACTIVE_STATES)
+        fresh: list[Arrival] = []
+        for arrival in arrivals:
+            if arrival.source in known:
+                continue
+            keys = [_person_key(p.name, p.birth_date) for p in arrival.applicants]
+            pairs = zip(arrival.applicants, keys, strict=True)
+            left = [person for person, key in pairs if key not in waiting]
+            if not left:
+                there = waiting[keys[0]]
+                if not there.source:
+                    there.source = arrival.source
+                    there.save(update_fields=["source", "updated_at"])
+                continue
+            fresh.append(replace(arrival, applicants=left))
         if not fresh:
             return 0
         start = _next_position(office, day)
@@ -553,8 +651,8 @@ def _notify_offer(request: WaitlistRequest, offer: WaitlistOffer, held: list[Boo
         first = min(held, key=lambda b: b.slot.starts_at)
         text = _(
             "A place has become free at %(office)s on %(date)s at %(time)s for the %(count)d "
-            "people of your waiting-list request %(ref)s. Reply YA by %(until)s to book it; "
-            "reply TIDAK, or do not answer, and it passes to the next on the list."
+            "people of your waiting-list request %(ref)s. Reply YA by %(until)s to book it. "
+            "Any other reply, or no answer, passes it to the next on the list."
         ) % {
             "office": office.name,
             "date": notices.day_text(request.date),
@@ -680,8 +778,10 @@ def waitlist_offer_accept(
 def waitlist_offer_decline(
     *, office: Office, phone: str, ref: str | None = None, now: dt.datetime | None = None
 ) -> WaitlistOffer:
-    """`TIDAK` from `phone`: the open offer is declined, its places released and passed
-    on, and the request leaves the list. Locks as `waitlist_offer_accept`."""
+    """Any answer from `phone` but `YA` (`TIDAK`, or a reply that is no command: see
+    waitlist/whatsapp.py): the open offer (the one whose ref is given, else the one that
+    lapses first, as for `YA`) is declined, its places released and passed on, and the
+    request leaves the list. Locks as `waitlist_offer_accept`."""
     now = now or timezone.now()
     offer = _open_offer(office, phone, ref)
     with transaction.atomic():
@@ -875,36 +975,24 @@ def priority_places_keep_due(*, now: dt.datetime | None = None) -> int:
     return kept
 
 
-def _lookup_guesses() -> GuessLimit:
-    return GuessLimit(
-        name="waitlist-birth-date",
-        per_client=settings.BIRTH_DATE_GUESSES_PER_CLIENT,
-        per_subject=settings.BIRTH_DATE_GUESSES_PER_CODE,
-        window_seconds=3600,
-    )
-
-
 def waitlist_for_applicant(*, ref: str, birth_date: dt.date, client: str | None) -> WaitlistRequest:
     """The request with this reference and a person of this birth date (the /cek/
-    page); one NotFoundError for a wrong reference or birth date alike. Wrong birth
-    dates are counted per reference and client as for bookings (immigration/attempts),
-    so a reference seen over a shoulder cannot be paired with a birth date by trying."""
-    canonical = codes.canonical(ref or "")
-    limit = _lookup_guesses()
-    if canonical:
-        guesses_check(limit, subject=canonical, client=client)
-    request = (
-        WaitlistRequest.objects.select_related("office")
-        .filter(ref=canonical, people__birth_date=birth_date)
-        .first()
-        if canonical
-        else None
-    )
-    if request is None:
-        if canonical:
-            guesses_record_failure(limit, subject=canonical, client=client)
-        raise NotFoundError(
+    page, the API); one NotFoundError for a wrong reference or birth date alike. Wrong
+    birth dates are counted per reference and client as for bookings
+    (bookings/lookup.py), so a reference seen over a shoulder cannot be paired with a
+    birth date by trying."""
+    return lookup_by_code(
+        code=ref,
+        birth_date=birth_date,
+        client=client,
+        limit=birth_date_guesses("waitlist-birth-date"),
+        find=lambda canonical, born: (
+            WaitlistRequest.objects.select_related("office")
+            .filter(ref=canonical, people__birth_date=born)
+            .first()
+        ),
+        not_found=lambda: NotFoundError(
             code="waitlist_not_found",
             message=_("No waiting-list request matches this reference and birth date."),
-        )
-    return request
+        ),
+    )

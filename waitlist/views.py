@@ -2,7 +2,7 @@
 /cek/tunggu/: look a request up (reference + a birth date of one of its people), see
 its position, and leave the list."""
 
-from urllib.parse import quote
+import datetime as dt
 
 from django import forms
 from django.http import Http404
@@ -19,10 +19,13 @@ from immigration.ratelimit import allow, client_ip
 from immigration.sensitive import sensitive_view
 from offices.localtime import render_for_office
 from offices.selectors import active_offices, office_with_code
+from waitlist import confirm
+from waitlist.models import RequestState
 from waitlist.services import (
     waitlist_for_applicant,
     waitlist_join,
     waitlist_leave,
+    waitlist_open_offer,
     waitlist_position,
 )
 
@@ -60,7 +63,15 @@ def check(request):
             if retry_after(exc) is not None:
                 return page_refusal(render(request, "waitlist/check.html", context), exc)
         else:
-            context.update(item=item, position=waitlist_position(request=item))
+            context.update(
+                item=item,
+                position=waitlist_position(request=item),
+                offer=waitlist_open_offer(request=item),
+            )
+            if item.state == RequestState.PENDING:
+                context.update(
+                    confirm_text=confirm.confirm_text(item), confirm_url=confirm.confirm_url(item)
+                )
     office = context["item"].office if "item" in context else None
     return render_for_office(request, "waitlist/check.html", context, office)
 
@@ -81,6 +92,15 @@ class WaitlistJoinForm(ErrorSummaryMixin, forms.Form):
     )
 
 
+def _day(text: str | None) -> dt.date | None:
+    """The day the page is for, to name it; None when the query has none (the form
+    then says what is wrong)."""
+    try:
+        return dt.date.fromisoformat(text or "")
+    except ValueError:
+        return None
+
+
 @sensitive_view
 @require_http_methods(["GET", "POST"])
 def join(request):
@@ -91,7 +111,7 @@ def join(request):
     if office is None:
         raise Http404
     form = WaitlistJoinForm(request.POST or None, initial=dict(source.items()))
-    context = {"form": form, "office": office}
+    context = {"form": form, "office": office, "day": _day(source.get("date"))}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if not allow(f"waitlist-page:{client_ip(request)}", limit=10, window_seconds=60):
@@ -110,11 +130,9 @@ def join(request):
             except DomainError as exc:
                 add_to_form(form, exc)
             else:
-                text = f"YA {item.display_ref}"
-                digits = office.whatsapp_number.lstrip("+")
                 context.update(
                     item=item,
-                    confirm_text=text,
-                    confirm_url=f"https://wa.me/{digits}?text={quote(text)}",
+                    confirm_text=confirm.confirm_text(item),
+                    confirm_url=confirm.confirm_url(item),
                 )
     return render_for_office(request, "waitlist/join.html", context, office)

@@ -9,6 +9,12 @@ waiting-list command goes on to complaints' handler, and from there to bookings'
   (`YA <code>` with a hold's code stays the hold's confirmation; `YA <ref>` of a web
   request waiting for its phone confirms the request.)
 - `TIDAK` / `NO`: decline the open offer, which passes to the next on the list.
+- Any other reply from a phone with an open offer passes the offer on too ("`YA`
+  accepts; anything else, or silence, passes the offer on"), unless it is a command
+  of the conversation (a booking line, STATUS/CEK, BATAL, HELP/INFO, a language word,
+  YA/KONFIRMASI with a code, LAPOR, TUNGGU, KELUAR): those are answered as always
+  and the offer stays open. `IYA` is `YA`. A message without text (a photo, a voice
+  note) is no reply we can read: it changes nothing.
 - `KELUAR` / `LEAVE` [ref]: leave the list.
 - `STATUS` without a code: the bookings' answer, then the positions on lists.
 - A refused booking line for a full day is answered with the way to join its list.
@@ -26,9 +32,11 @@ from bookings.conversation.parser import format_book_line, parse
 from bookings.models import Channel
 from bookings.services import day_places_left
 from complaints.whatsapp import handle_message as next_handler
+from complaints.whatsapp import parse_report
 from immigration.errors import DomainError
 from notifications.inbound import HandlerReply, Inbound
 from notifications.models import About
+from offices import localtime
 from offices.models import Office
 from waitlist.models import ABOUT_WAITLIST, RequestState, WaitlistRequest
 from waitlist.services import (
@@ -39,11 +47,12 @@ from waitlist.services import (
     waitlist_of_phone,
     waitlist_offer_accept,
     waitlist_offer_decline,
+    waitlist_open_offer,
     waitlist_position,
 )
 
 JOIN_WORDS = {"TUNGGU": "id", "WAIT": "en"}
-ACCEPT_WORDS = {"YA": "id", "YES": "en"}
+ACCEPT_WORDS = {"YA": "id", "IYA": "id", "YES": "en"}
 DECLINE_WORDS = {"TIDAK": "id", "NO": "en"}
 LEAVE_WORDS = {"KELUAR": "id", "LEAVE": "en"}
 STATUS_WORDS = {"STATUS", "CEK", "CHECK"}
@@ -78,6 +87,11 @@ def handle_message(*, message: Inbound, language: str | None, now: dt.datetime) 
         said_in = LEAVE_WORDS[first]
         with translation.override(said_in):
             reply = _leave(office, message, rest, now)
+    elif not _is_command(message.text, first) and has_open_offer(
+        office=office, phone=message.sender
+    ):
+        reply = _pass_on(office, message, now)
+        said_in = reply.language if reply is not None else None
     if reply is None:
         reply = next_handler(message=message, language=language, now=now)
         with translation.override(reply.language or language):
@@ -90,13 +104,24 @@ def handle_message(*, message: Inbound, language: str | None, now: dt.datetime) 
     return reply
 
 
+def _is_command(text: str, first: str) -> bool:
+    """Whether a message is one the conversation answers as a command (so it is no
+    answer to an offer): a booking line or a word of the booking conversation
+    (bookings' parser), a complaint (`LAPOR`), or a word of the waiting list."""
+    return (
+        parse(text).action != "unknown"
+        or parse_report(text) is not None
+        or first in {*JOIN_WORDS, *ACCEPT_WORDS, *DECLINE_WORDS, *LEAVE_WORDS}
+    )
+
+
 def _offer_or_pending(office: Office, phone: str, rest: str) -> bool:
-    """Whether `YA <rest>` is the waiting list's: no code and an open offer, or the
-    reference of this phone's own offer or pending web request. Any other code is a
-    hold's, answered by bookings."""
-    if not rest:
+    """Whether `YA <rest>` is the waiting list's: no code (or words that are no code:
+    "YA, SAYA MAU") and an open offer, or the reference of this phone's own offer or
+    pending web request. Any other code is a hold's, answered by bookings."""
+    ref = codes.canonical(rest) if rest else None
+    if ref is None:
         return has_open_offer(office=office, phone=phone)
-    ref = codes.canonical(rest)
     return (
         bool(ref)
         and WaitlistRequest.objects.filter(
@@ -197,6 +222,30 @@ def _decline(office: Office, message: Inbound, now: dt.datetime) -> HandlerReply
     )
 
 
+def _pass_on(office: Office, message: Inbound, now: dt.datetime) -> HandlerReply | None:
+    """A reply that is neither `YA` nor a command, from a phone with an open offer: the
+    offer passes on (as `TIDAK`), and the reply says so, in the request's language.
+    None when the offer closed meanwhile (a `YA` or the sweep first): the message is
+    then the conversation's, as any other."""
+    try:
+        offer = waitlist_offer_decline(office=office, phone=message.sender, now=now)
+    except DomainError:
+        return None
+    request = offer.request
+    with translation.override(request.language):
+        text = _(
+            "Your reply was not YA, so the places offered to you for %(date)s have gone to "
+            "the next on the waiting list, and your request %(ref)s has left the list. To "
+            "wait again, join the list anew."
+        ) % {"date": notices.day_text(request.date), "ref": request.display_ref}
+    return HandlerReply(
+        text=text,
+        result={"passed_on": request.ref},
+        about=About(ABOUT_WAITLIST, request.pk),
+        language=request.language,
+    )
+
+
 def _leave(office: Office, message: Inbound, rest: str, now: dt.datetime) -> HandlerReply:
     mine = waitlist_of_phone(office=office, phone=message.sender)
     ref = codes.canonical(rest) if rest else None
@@ -257,12 +306,17 @@ def _add_waitlist_lines(
 
 def _status_line(request: WaitlistRequest) -> str:
     position = waitlist_position(request=request)
-    if request.state == RequestState.OFFERED:
-        state = _("places offered: reply YA to book them")
+    offer = waitlist_open_offer(request=request)
+    if offer is not None:
+        state = _("places offered: reply YA by %(until)s to book them") % {
+            "until": localtime.local_text(offer.expires_at, request.office, localtime.DATETIME)
+        }
     elif request.state == RequestState.PENDING:
         state = _("waiting for YA %(ref)s from this number") % {"ref": request.display_ref}
-    else:
+    elif position is not None:
         state = _("position %(position)d") % {"position": position}
+    else:
+        state = request.get_state_display()
     return _("Waiting list %(ref)s, %(date)s: %(state)s.") % {
         "ref": request.display_ref,
         "date": notices.day_text(request.date),

@@ -35,7 +35,7 @@ from bookings.services import (
     fees_in_force,
 )
 from immigration.errors import DomainError
-from notifications.inbound import HandlerReply, Inbound
+from notifications.inbound import HandlerReply, Inbound, handler_memo
 from notifications.models import OutboundMessage
 from offices import schedule
 from offices.models import Office
@@ -45,6 +45,17 @@ ACTOR = Actor.applicant(Channel.WHATSAPP)
 
 
 def find_office(message: Inbound) -> Office | None:
+    """The active office the message was written to (by the Cloud API's phone-number
+    id, or the number), looked up once per inbox chunk: the waiting list's, the
+    complaints' and this conversation ask for it for every message (`handler_memo`)."""
+    memo = handler_memo()
+    key = ("office", message.phone_number_id, message.to)
+    if key not in memo:
+        memo[key] = _find_office(message)
+    return memo[key]
+
+
+def _find_office(message: Inbound) -> Office | None:
     offices = Office.objects.filter(is_active=True)
     if message.phone_number_id:
         return offices.filter(whatsapp_phone_number_id=message.phone_number_id).first()

@@ -15,6 +15,7 @@ desk -> actor, fees; sweeps -> actor; all may call bookings.soldout (a leaf).
 This module re-exports the public names so `from bookings.services import X` works.
 """
 
+from bookings.lookup import LOOKUP_LOCKOUT_SECONDS
 from bookings.services.actor import (
     TRANSITIONS,
     Actor,
@@ -27,7 +28,6 @@ from bookings.services.allocation import (
     slot_room,
 )
 from bookings.services.changes import (
-    LOOKUP_LOCKOUT_SECONDS,
     booking_cancel,
     booking_for_applicant,
     booking_reschedule,

@@ -49,6 +49,7 @@ from immigration.integrity import violated_constraint
 from immigration.locks import advisory_xact_locks, office_day_key
 from immigration.returning import execute_returning
 from offices import localtime, schedule
+from offices.contacts import office_check_takes_holds
 from offices.models import Office, Slot, Weekday
 from offices.selectors import office_calendar
 from offices.services import slots_ensure
@@ -560,7 +561,8 @@ def booking_create_family(
     holds are released). Otherwise the bookings are holds, without queue numbers and
     without any message to the typed number, confirmed by `booking_hold_confirm`
     within BOOKING_HOLD_MINUTES; `hold_client` (the network or key that asked) may
-    have at most BOOKING_HOLD_CLIENT_MAX live holds.
+    have at most BOOKING_HOLD_CLIENT_MAX live holds. An office without a published
+    WhatsApp number takes no holds (offices.contacts.office_check_takes_holds).
 
     `priority`: the applicants' claims (disabled, pregnant; age is read from the birth
     date, bookings/priority.py); a request with one priority person may take the
@@ -573,6 +575,8 @@ def booking_create_family(
     day are released first), then the held rows it releases with SKIP LOCKED.
     """
     now = now or timezone.now()
+    if not phone_verified:
+        office_check_takes_holds(office=office)  # nobody could confirm the hold
     if service not in ServiceType.values:
         raise DomainError(
             code="invalid_service",

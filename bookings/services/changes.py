@@ -6,14 +6,14 @@ persons' advisory locks and the new day's (via allocation)."""
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from bookings import codes, notices
+from bookings import notices
 from bookings.applicant import Applicant
+from bookings.lookup import birth_date_guesses, lookup_by_code
 from bookings.models import (
     Booking,
     Channel,
@@ -21,50 +21,27 @@ from bookings.models import (
 from bookings.selectors import booking_cancel_refusal, booking_reschedule_refusal
 from bookings.services.actor import Actor, S, _lock, _lock_phone_and_people, _transition
 from bookings.services.allocation import booking_create
-from immigration.attempts import GuessLimit, guesses_check, guesses_record_failure
 from immigration.errors import NotFoundError
-
-LOOKUP_LOCKOUT_SECONDS = 3600
 
 
 def booking_for_applicant(*, code: str, birth_date: dt.date, client: str | None) -> Booking:
     """The booking with this code and birth date; NotFoundError for a wrong code or
-    birth date alike, so a code alone reveals nothing. `client` names who asks (an
-    address, an API key, a WhatsApp number: see `caller_ident`).
-
-    Wrong birth dates for a code are counted per code and client, and per code
-    (immigration/attempts.py): a code seen on a photographed QR cannot be paired with
-    a birth date by trying them all, from one address or from many, and a stranger's
-    wrong tries from elsewhere do not lock the owner out. With the counters
-    unreachable nothing is looked up (503 `lockout_unavailable`)."""
-    canonical = codes.canonical(code)
-    limit = _birth_date_guesses()
-    if canonical:
-        guesses_check(limit, subject=canonical, client=client)
-    booking = (
-        Booking.objects.select_related("office", "slot")
-        .filter(code=canonical, birth_date=birth_date)
-        .first()
-        if canonical
-        else None
-    )
-    if booking is None:
-        if canonical:
-            guesses_record_failure(limit, subject=canonical, client=client)
-        raise NotFoundError(
+    birth date alike. `client` names who asks (an address, an API key, a WhatsApp
+    number: see `caller_ident`). The lockout on guessing: bookings/lookup.py."""
+    return lookup_by_code(
+        code=code,
+        birth_date=birth_date,
+        client=client,
+        limit=birth_date_guesses("birth-date"),
+        find=lambda canonical, born: (
+            Booking.objects.select_related("office", "slot")
+            .filter(code=canonical, birth_date=born)
+            .first()
+        ),
+        not_found=lambda: NotFoundError(
             code="booking_not_found",
             message=_("No booking matches this code and birth date."),
-        )
-    return booking
-
-
-def _birth_date_guesses() -> GuessLimit:
-    """The caps as the settings say now (tests and deployments change them)."""
-    return GuessLimit(
-        name="birth-date",
-        per_client=settings.BIRTH_DATE_GUESSES_PER_CLIENT,
-        per_subject=settings.BIRTH_DATE_GUESSES_PER_CODE,
-        window_seconds=LOOKUP_LOCKOUT_SECONDS,
+        ),
     )
 
 

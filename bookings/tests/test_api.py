@@ -4,8 +4,8 @@ import datetime as dt
 import io
 
 import pytest
-import qrcode
 import time_machine
+import zxingcpp
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from PIL import Image
@@ -190,19 +190,9 @@ def test_the_qr_code_encodes_the_booking_code_only(api):
     booking = book(Office.objects.get(code="tangerang"), now=NOW)
     png = api.get(f"/api/v1/bookings/{booking.code}/qr.png")
     assert png["Content-Type"] == "image/png"
-    image = Image.open(io.BytesIO(png.content)).convert("1")
-    expected = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4
-    )
-    expected.add_data(display(booking.code))
-    expected.make(fit=True)
-    matrix = expected.get_matrix()
-    assert image.size == (len(matrix) * 8, len(matrix) * 8)
-    decoded = [
-        [image.getpixel((x * 8 + 4, y * 8 + 4)) == 0 for x in range(len(matrix))]
-        for y in range(len(matrix))
-    ]
-    assert decoded == matrix
+    image = Image.open(io.BytesIO(png.content)).convert("L")
+    (read,) = zxingcpp.read_barcodes(image)
+    assert read.text == display(booking.code)
     svg = api.get(f"/api/v1/bookings/{booking.display_code}/qr.svg")
     assert svg["Content-Type"] == "image/svg+xml"
     assert booking.name.encode() not in svg.content

@@ -190,46 +190,76 @@ def test_holds_count_in_the_per_phone_limit(settings):
     assert refused.value.code == "limit_reached"
 
 
-def test_a_thousand_invented_numbers_hold_a_handful_and_never_book(
+def test_a_live_hold_counts_in_the_one_person_one_booking_rule_until_it_lapses():
+    place, other = office(), office()
+    person = applicant()
+    _hold(place, person=person)
+    for where in (place, other):  # the same day, this office or another, as a hold too
+        with pytest.raises(DomainError) as refused:
+            _hold(where, person=person)
+        assert refused.value.code == "duplicate_booking"
+    assert Booking.objects.filter(status="held").count() == 1
+    assert _hold(other, person=person, now=LATER).status == "held"  # lapsed: counts nowhere
+
+
+def test_a_thousand_invented_numbers_hold_a_handful_at_any_moment_and_never_book(
     settings, django_capture_on_commit_callbacks
 ):
-    """The attack: one client, 1,000 attempts with invented names and numbers in 50
-    seconds."""
+    """The attack: one client, 1,000 attempts with invented names and numbers, one every
+    6 seconds for 100 minutes, so its holds lapse and it tries again. At no moment does
+    it hold more than a handful of places (BOOKING_HOLD_CLIENT_MAX); nothing it held
+    becomes a booking; and the owner of every number it held books up to the full
+    limit, even while the attacker's hold of that number is still live."""
     place = Office.objects.get(code="tangerang")
-    numbers = [f"0857{n:08d}" for n in range(1000)]
-    held, refused = [], []
-    for n, number in enumerate(numbers):
+    cap = settings.BOOKING_HOLD_CLIENT_MAX
+    held, refused, peak = [], set(), 0
+    for n in range(1000):
+        at = NOW + dt.timedelta(seconds=6 * n)
         try:
-            held.append(
-                _hold(
-                    place,
-                    phone_number=number,
-                    hold_client=ATTACKER,
-                    now=NOW + dt.timedelta(milliseconds=50 * n),
-                )
-            )
+            held.append(_hold(place, phone_number=f"0857{n:08d}", hold_client=ATTACKER, now=at))
         except DomainError as exc:
-            refused.append(exc.code)
-    assert len(held) == settings.BOOKING_HOLD_CLIENT_MAX
-    assert set(refused) == {"hold_limit_reached"}
-    assert Booking.objects.filter(status="booked").count() == 0
+            refused.add(exc.code)
+            continue
+        # The count only rises when a hold is made: this is every moment's high point.
+        live = Booking.objects.filter(
+            hold_client=ATTACKER, status="held", hold_expires_at__gt=at
+        ).count()
+        assert live <= cap, at
+        peak = max(peak, live)
+    assert peak == cap
+    assert refused == {"hold_limit_reached"}
+    lifetimes = 100 // settings.BOOKING_HOLD_MINUTES + 1  # 15-minute holds in 100 minutes
+    assert cap < len(held) <= cap * lifetimes
+    assert not Booking.objects.filter(status="booked").exists()
+    end = NOW + dt.timedelta(seconds=6 * 999)
+    live = [h for h in held if h.hold_expires_at > end]
+    assert live  # some of its holds are still live while their owners book
     # The attacker cannot confirm from the numbers it invented: it does not own them.
-    for hold in held:
+    for hold in live:
         with pytest.raises(DomainError):
-            booking_hold_confirm(office=place, phone=_e164(phone()), code=hold.code, now=NOW)
-    # The real owner of a held number still books up to the full limit, by WhatsApp.
-    owner = held[0].phone
+            booking_hold_confirm(office=place, phone=_e164(phone()), code=hold.code, now=end)
+    # The owners book by WhatsApp: those of the live holds, and of the first wave (lapsed,
+    # never swept), each up to the full limit, Monday to Friday (the one-booking-a-day
+    # rule is per person; the office's daily capacity is the only other bound).
+    owners = [h.phone for h in live] + [h.phone for h in held[:cap]]
     with django_capture_on_commit_callbacks(execute=True):
-        mine = [
-            book(place, phone_number=owner, actor=WHATSAPP)
-            for _ in range(settings.BOOKING_PHONE_MAX_ACTIVE)
-        ]
-    assert all(b.status == "booked" for b in mine)
-    held[0].refresh_from_db()
-    assert held[0].status == "released"  # the owner's booking won over the hold
-    # Fifteen minutes on, the attacker's places are back; nothing it held became a booking.
-    assert holds_release_expired(now=NOW + dt.timedelta(minutes=40)) == len(held) - 1
-    assert not Booking.objects.filter(hold_client=ATTACKER, status="booked").exists()
+        for n, number in enumerate(owners):
+            mine = [
+                book(
+                    place,
+                    day=DAY + dt.timedelta(days=(n + k) % 5),
+                    phone_number=number,
+                    actor=WHATSAPP,
+                    now=end,
+                )
+                for k in range(settings.BOOKING_PHONE_MAX_ACTIVE)
+            ]
+            assert all(b.status == "booked" for b in mine), number
+    # The owners' bookings won over the attacker's holds; none of those became a booking.
+    assert not Booking.objects.filter(hold_client=ATTACKER, status="held").exists()
+    assert not Booking.objects.filter(hold_client=ATTACKER).exclude(status="released").exists()
+    assert holds_release_expired(now=end) == 0  # nothing left for the sweep
+    _places_add_up(place)
 
 
 def test_a_verified_booking_wins_over_a_hold_of_the_same_person():

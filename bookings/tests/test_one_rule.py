@@ -13,7 +13,8 @@ from bookings.models import Fee
 from bookings.services import fees_in_force
 from offices.models import Office
 
-pytestmark = pytest.mark.django_db
+# These pages book at a demo office whose WhatsApp number is a placeholder: give it one.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("web_booking_office_published")]
 
 NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
 

@@ -10,8 +10,11 @@ from django.utils import translation
 
 from bookings.models import Booking
 from bookings.services import booking_hold_confirm
+from bookings.tests.pages import FORM
+from bookings.tests.pages import post_booking as _book
 
-pytestmark = pytest.mark.django_db
+# These pages book at a demo office whose WhatsApp number is a placeholder: give it one.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("web_booking_office_published")]
 
 NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
 
@@ -20,21 +23,6 @@ NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
 def _clock():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def _book(client, **overrides):
-    data = {
-        "office": "belakang-padang",
-        "date": "2026-12-07",
-        "slot": "",
-        "service": "new",
-        "name": "Siti Nur'aini",
-        "birth_date": "1978-06-17",
-        "phone": "0812 3456 7890",
-        "nik": "",
-    }
-    data.update(overrides)
-    return client.post("/pesan/", data)
 
 
 def _confirm(booking):
@@ -216,17 +204,7 @@ def test_a_cached_booking_page_carries_each_callers_own_csrf_token():
     page = response.content.decode()
     assert "csrftoken" in response.cookies
     assert _csrf(page) != _csrf(first_page)
-    data = {
-        "office": "belakang-padang",
-        "date": "2026-12-07",
-        "slot": "",
-        "service": "new",
-        "name": "Siti Nur'aini",
-        "birth_date": "1978-06-17",
-        "phone": "0812 3456 7890",
-        "nik": "",
-        "csrfmiddlewaretoken": _csrf(page),
-    }
+    data = {**FORM, "csrfmiddlewaretoken": _csrf(page)}
     assert second.post("/pesan/", data).status_code == 302
     # The first caller's token is not the second's: the same post from it is refused.
     other = Client(enforce_csrf_checks=True)

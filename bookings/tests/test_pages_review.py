@@ -11,14 +11,15 @@ from django.conf import settings
 
 from bookings.models import Booking
 from bookings.services import booking_hold_confirm
+from bookings.tests.pages import BIRTH, post_booking
 from notifications.models import OutboundMessage
 from offices.models import Office
 from offices.selectors import DayState, office_availability
 
-pytestmark = pytest.mark.django_db
+# These pages book at a demo office whose WhatsApp number is a placeholder: give it one.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("web_booking_office_published")]
 
 NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 WIB
-BIRTH = "1978-06-17"
 
 
 @pytest.fixture(autouse=True)
@@ -28,18 +29,7 @@ def _clock():
 
 
 def _book(client, **overrides):
-    data = {
-        "office": "belakang-padang",
-        "date": "2026-12-07",
-        "slot": "",
-        "service": "new",
-        "name": "Siti Nur'aini",
-        "birth_date": BIRTH,
-        "phone": "0812 3456 7890",
-        "nik": "",
-    }
-    data.update(overrides)
-    response = client.post("/pesan/", data)
+    response = post_booking(client, **overrides)
     if response.status_code == 302:
         # The applicant sends `YA <code>` by WhatsApp from the typed number (the holds
         # themselves: bookings/tests/test_holds.py).

@@ -341,3 +341,18 @@ def test_with_the_cache_down_the_check_page_says_so_with_503(client, booking, ca
     from bookings.models import Booking
 
     assert Booking.objects.get(pk=booking.pk).status == "booked"
+
+
+def test_with_the_cache_down_nobody_reschedules_by_guessing(client, booking, cache_down):
+    from bookings.models import Booking
+
+    response = client.post(
+        f"/api/v1/bookings/{booking.code}/reschedule/",
+        {"birth_date": BORN.isoformat(), "date": (DAY + dt.timedelta(days=1)).isoformat()},
+        content_type="application/json",
+    )
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "lockout_unavailable"
+    assert list(Booking.objects.values_list("pk", "status", "date")) == [
+        (booking.pk, "booked", DAY)
+    ]

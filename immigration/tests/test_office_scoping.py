@@ -505,6 +505,16 @@ def _api_office_bookings(w: World) -> None:
     _no_b(response, w)
 
 
+def _api_office_waitlist(w: World) -> None:
+    own = w.client.get("/api/v1/offices/tangerang/waitlist/?date=2026-12-07")
+    assert own.status_code == 200
+    assert [r["ref"] for r in own.json()] == [w.own["waitlistrequest"].display_ref]
+    response = w.client.get("/api/v1/offices/batam/waitlist/?date=2026-12-07")
+    assert response.status_code == 404
+    _no_b(response, w)
+    assert w.theirs["waitlistrequest"].display_ref not in response.content.decode()
+
+
 def _api_priority_tickets(w: World) -> None:
     response = w.client.post(
         "/api/v1/offices/batam/priority-tickets/",
@@ -578,6 +588,7 @@ def _tracking_code(w: World) -> str:
 BEARER = "public: the code is the applicant's own secret; staff identity adds nothing"
 PUBLIC = "public: shows nothing of any office beyond its published details"
 CODE = "(?P<code>[A-Za-z0-9-]{8,9})"
+REF = "(?P<ref>[A-Za-z0-9-]{8,9})"
 ADMIN_APPS = (
     "admin/^(?P<app_label>auth|axes|offices|bookings|notifications|complaints|waitlist|release)/$"
 )
@@ -652,6 +663,14 @@ CLASSIFIED: dict[str, Check] = {
     "api/v1/offices/<slug:code>/bookings/": _api_office_bookings,
     "api/v1/offices/<slug:code>/priority-tickets/": _api_priority_tickets,
     "api/v1/offices/<slug:code>/counters/<int:counter>/call-next/": _api_call_next,
+    "api/v1/waitlist/": public(PUBLIC, lambda w: "/api/v1/waitlist/"),
+    f"api/v1/^waitlist/{REF}/lookup/$": public(
+        BEARER, lambda w: f"/api/v1/waitlist/{w.theirs['waitlistrequest'].ref}/lookup/"
+    ),
+    f"api/v1/^waitlist/{REF}/leave/$": public(
+        BEARER, lambda w: f"/api/v1/waitlist/{w.theirs['waitlistrequest'].ref}/leave/"
+    ),
+    "api/v1/offices/<slug:code>/waitlist/": _api_office_waitlist,
     "api/v1/complaints/": public(PUBLIC, lambda w: "/api/v1/complaints/"),
     f"api/v1/^complaints/{CODE}/$": public(
         BEARER, lambda w: f"/api/v1/complaints/{_tracking_code(w)}/"

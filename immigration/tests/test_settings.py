@@ -1,5 +1,7 @@
 """The settings contract: real servers in tests, and a production mode that is safe."""
 
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -56,12 +58,25 @@ def test_check_deploy_is_clean_with_production_settings():
 def test_without_redis_tasks_run_in_process_and_cache_is_local():
     script = (
         "import json; from django.conf import settings as s\n"
-        "print('RESULT', json.dumps([s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'],"
-        " s.DATABASES['default']['ENGINE']]))"
+        "print('RESULT', json.dumps([s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND']]))"
     )
-    answer = probe(script, {"DJANGO_DEBUG": "true"}, without=("REDIS_URL", "DATABASE_URL"))
-    assert answer == [
-        True,
-        "django.core.cache.backends.locmem.LocMemCache",
-        "django.db.backends.sqlite3",
-    ]
+    answer = probe(script, {"DJANGO_DEBUG": "true"}, without=("REDIS_URL",))
+    assert answer == [True, "django.core.cache.backends.locmem.LocMemCache"]
+
+
+def test_without_database_url_the_database_is_make_runs_postgresql():
+    """One database engine everywhere: unset, DATABASE_URL means the cluster `make run`
+    keeps in .postgres/, through its unix socket (so a second terminal's manage.py
+    reaches what make run serves); set, it wins."""
+    script = (
+        "import json; from django.conf import settings as s; d = s.DATABASES['default']\n"
+        "print('RESULT', json.dumps([d['ENGINE'], d['NAME'], d['USER'], d['HOST'],"
+        " d.get('OPTIONS', {}).get('host')]))"
+    )
+    answer = probe(script, {"DJANGO_DEBUG": "true"}, without=("DATABASE_URL",))
+    folder = str(Path(__file__).resolve().parents[2] / ".postgres")
+    assert answer == ["django.db.backends.postgresql", "antrean", "antrean", "", folder]
+
+    given = {"DJANGO_DEBUG": "true", "DATABASE_URL": "postgres://u:p@db.example:6543/other"}
+    answer = probe(script, given)
+    assert answer == ["django.db.backends.postgresql", "other", "u", "db.example", None]

@@ -221,3 +221,148 @@ def test_the_sweep_parks_a_message_that_killed_its_worker_every_time(client, off
     assert inbox_requeue(now=at) == 0
     record = InboundMessage.objects.get()
     assert (record.state, record.last_error) == ("parked", "gave up after 5 attempts")
+
+
+# --- One drain per burst, replies sent by the drain ---------------------------------
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """The drain tasks the code publishes (not handed to the session's real worker)."""
+    from django.core.cache import cache
+
+    from notifications.tasks import drain_inbox
+
+    sent = []
+    monkeypatch.setattr(drain_inbox, "apply_async", lambda *a, **kw: sent.append(kw))
+    cache.delete(inbound.DRAIN_FLAG)
+    yield sent
+    cache.delete(inbound.DRAIN_FLAG)
+
+
+@pytest.mark.django_db
+def test_a_burst_of_deliveries_publishes_one_drain_task_not_one_per_delivery(
+    client, office, published, django_capture_on_commit_callbacks
+):
+    for n in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            _post(client, _message("INFO", message_id=f"wamid.burst.{n}", sender=f"628123450{n}"))
+    assert len(published) == 1
+    assert InboundMessage.objects.filter(state="pending").count() == 5
+
+    # The task clears the flag as it starts: a delivery stored after its claims
+    # publishes a task of its own, and a redelivery (nothing new stored) none.
+    inbound._drain_started()
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(client, _message("INFO", message_id="wamid.burst.0", sender="6281234500"))
+    assert len(published) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(client, _message("INFO", message_id="wamid.burst.late", sender="6281234599"))
+    assert len(published) == 2
+
+
+@pytest.mark.django_db
+def test_the_sweep_publishes_a_drain_even_when_the_flag_says_one_is_queued(
+    client, office, published
+):
+    from django.core.cache import cache
+
+    _post(client, _message("INFO", message_id="wamid.lost"))
+    cache.add(inbound.DRAIN_FLAG, 1, timeout=60)  # a task was published, then lost
+    assert inbox_requeue(now=NOW + dt.timedelta(minutes=1)) == 1
+    assert len(published) == 1
+
+
+# Transactional: the replies are collected as their transactions commit.
+@pytest.mark.django_db(transaction=True)
+def test_the_drain_answers_every_pending_message_and_sends_the_replies_itself(
+    client, office, published, monkeypatch
+):
+    from notifications import services
+    from notifications.backends import locmem
+    from notifications.tasks import send_outbound_message, send_outbound_messages
+
+    hops = []
+    monkeypatch.setattr(send_outbound_message, "apply_async", lambda *a, **kw: hops.append(a))
+    monkeypatch.setattr(send_outbound_messages, "apply_async", lambda *a, **kw: hops.append(a))
+    monkeypatch.setattr(inbound, "INBOX_CHUNK", 2)  # three chunks
+    senders = [f"62812345006{n}" for n in range(5)]
+    for n, sender in enumerate(senders):
+        line = f"#JOJO {'ABCDE'[n]}#27061978#07122026#"
+        _post(client, _message(line, message_id=f"wamid.drain.{n}", sender=sender))
+
+    assert inbound.inbox_drain() == {"done": 5}
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {"done"}
+    assert Booking.objects.count() == 5
+    # Every confirmation went out from the drain, not through a task of its own.
+    assert hops == []
+    confirmations = OutboundMessage.objects.filter(kind="booking_confirmed")
+    assert sorted(confirmations.values_list("to", "status")) == [(s, "sent") for s in senders]
+    assert sorted(m.to for m in locmem.outbox) == senders
+    # The outbox rows stay the record: the sender's limits were asked as for any batch.
+    assert services.outbox_drain() == {}
+
+
+# Transactional: the replies are collected as their transactions commit.
+@pytest.mark.django_db(transaction=True)
+def test_the_drain_keeps_the_one_user_spacing_for_a_second_reply_to_the_same_phone(
+    client, office, published, monkeypatch
+):
+    from notifications.tasks import send_outbound_messages
+
+    later = []
+    monkeypatch.setattr(
+        send_outbound_messages, "apply_async", lambda *a, **kw: later.append(kw["countdown"])
+    )
+    _post(client, _message(BOOKING, message_id="wamid.space.1"))
+    _post(client, _message("INFO", message_id="wamid.space.2"))
+    assert inbound.inbox_drain() == {"done": 2}
+    replies = OutboundMessage.objects.filter(to="6281234500077").order_by("pk")
+    assert [m.status for m in replies] == ["sent", "queued"]
+    assert replies[1].next_attempt_at == NOW + dt.timedelta(seconds=6)
+    assert later == [6]  # handed to a task that runs when it may go
+
+
+@pytest.mark.django_db
+def test_a_chunk_finds_the_office_once_and_reads_its_senders_languages_at_once(
+    client, office, published
+):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(4):
+        _post(client, _message("INFO", message_id=f"wamid.memo.{n}", sender=f"62812345007{n}"))
+    with CaptureQueriesContext(db) as queries:
+        assert inbox_process() == {"done": 4}
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len([s for s in sql if '"whatsapp_phone_number_id" =' in s]) == 1
+    assert len([s for s in sql if 'FROM "notifications_whatsappcontact"' in s]) == 1
+    # Each new number's language remembered (one upsert each), and read back next time.
+    assert len([s for s in sql if 'INSERT INTO "notifications_whatsappcontact"' in s]) == 4
+    from notifications.models import WhatsAppContact
+
+    assert WhatsAppContact.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_the_drain_cannot_send_is_left_queued_for_the_sweep_and_the_drain_goes_on(
+    client, office, published, monkeypatch, caplog
+):
+    from notifications import services
+
+    def broken(ids, **kwargs):
+        raise RuntimeError("the sender broke")
+
+    monkeypatch.setattr(inbound, "outbox_send_collected", broken)
+    monkeypatch.setattr(inbound, "INBOX_CHUNK", 1)
+    for n in range(2):
+        _post(client, _message("INFO", message_id=f"wamid.unsent.{n}", sender=f"62812345008{n}"))
+    assert inbound.inbox_drain() == {"done": 2}
+    assert "left to the outbox sweep (RuntimeError)" in caplog.text
+    replies = OutboundMessage.objects.all()
+    assert [m.status for m in replies] == ["queued", "queued"]
+    # The outbox's sweep finds them once they count as undispatched, and sends them.
+    later = NOW + services.UNDISPATCHED_AFTER + dt.timedelta(seconds=1)
+    monkeypatch.setattr(services, "_dispatch_many", lambda ids, countdown=None: None)
+    assert services.outbox_requeue(now=later) == 2
+    assert services.outbox_drain(now=later) == {"sent": 2}

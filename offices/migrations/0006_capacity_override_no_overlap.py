@@ -1,8 +1,6 @@
 """No two capacity overrides of one office share a day: an exclusion constraint over
 (office, daterange(starts_on, ends_on, '[]')), which needs btree_gist for the office's
-equality. PostgreSQL only: on SQLite (a developer's quick start) the model state has
-the constraint and the service's check (offices.services.override_overlap_refusal)
-carries the rule alone."""
+equality (a trusted extension: the database's owner may create it)."""
 
 import django.contrib.postgres.constraints
 import django.contrib.postgres.fields.ranges
@@ -29,16 +27,11 @@ CONSTRAINT = django.contrib.postgres.constraints.ExclusionConstraint(
 
 
 def add(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    # A trusted extension since PostgreSQL 13: the database's owner may create it.
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     schema_editor.add_constraint(apps.get_model("offices", "CapacityOverride"), CONSTRAINT)
 
 
 def remove(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.remove_constraint(apps.get_model("offices", "CapacityOverride"), CONSTRAINT)
 
 

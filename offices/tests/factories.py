@@ -63,3 +63,13 @@ class ClosureFactory(factory.django.DjangoModelFactory):
     office = factory.SubFactory(OfficeFactory)
     date = dt.date(2026, 12, 7)
     reason = "Pemadaman listrik"
+
+
+def publish_whatsapp_numbers(*codes: str) -> None:
+    """Give these demo offices a real-looking, published WhatsApp number (+62 811 00...,
+    unique by the office's id), so web and API holds there can be confirmed: an office
+    whose number is a placeholder takes none (offices.contacts.office_takes_holds)."""
+    for office in Office.objects.filter(code__in=codes):
+        office.whatsapp_number = f"+6281100{office.pk:06d}"
+        office.whatsapp_number_is_placeholder = False
+        office.save(update_fields=["whatsapp_number", "whatsapp_number_is_placeholder"])

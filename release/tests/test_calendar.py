@@ -84,3 +84,82 @@ def test_a_first_come_office_has_no_draw_days_or_legend(client):
     assert 'data-testid="draw-day"' not in html
     assert 'data-testid="draw-legend"' not in html
     assert 'class="open' in html
+
+
+AFTER_DRAW = dt.datetime(2026, 12, 13, 9, 0, tzinfo=WITA)  # the draw made; DAYS[2:] not
+# released first come until 14, 15 and 16 December at 08:00 WITA
+
+
+def _drawn_office():
+    """A WITA office whose release was drawn: DAYS[3] filled by the draw (one family
+    waits), DAYS[2] with one place taken, DAYS[4] untouched."""
+    from release.services import draw_run
+    from release.tests.factories import CLOSES, enter, person
+
+    office = draw_office(timezone="Asia/Makassar", daily_capacity=14)
+    draw = committed(office)
+    for _n in range(8):
+        enter(office, [person(), person()], [DAYS[3]])
+    enter(office, [person()], [DAYS[2]])
+    assert draw_run(draw=draw, now=CLOSES).state == DrawState.DONE
+    return office
+
+
+def test_after_the_draw_its_later_days_are_released_not_waiting_for_their_usual_time(client):
+    office = _drawn_office()
+    with time_machine.travel(AFTER_DRAW, tick=False):
+        days = _days(client, office)
+    states = {day: days[day.isoformat()] for day in DAYS[2:]}
+    assert [states[day]["state"] for day in DAYS[2:]] == ["open", "full", "open"]
+    assert states[DAYS[2]]["remaining"] == 13
+    assert states[DAYS[3]]["remaining"] == 0
+    assert states[DAYS[4]]["remaining"] == 14
+    assert all(states[day]["release_at"] is None for day in DAYS[2:])
+    # The next release (no draw yet) still waits for its own.
+    assert days[(FIRST + dt.timedelta(days=7)).isoformat()]["state"] == "not_released"
+
+
+def test_after_the_draw_the_page_and_booking_agree_with_the_calendar(client):
+    office = _drawn_office()
+    with time_machine.travel(AFTER_DRAW, tick=False):
+        month = client.get(
+            f"/pesan/?office={office.code}&month=2027-01", headers={"accept-language": "en"}
+        ).content.decode()
+        full = client.get(
+            f"/pesan/?office={office.code}&date={DAYS[3]}", headers={"accept-language": "en"}
+        ).content.decode()
+        room = client.get(
+            f"/pesan/?office={office.code}&date={DAYS[2]}", headers={"accept-language": "en"}
+        ).content.decode()
+        taken = client.post(
+            "/api/v1/bookings/",
+            {
+                "office": office.code,
+                "date": DAYS[2].isoformat(),
+                "name": "PEMOHON SESUDAH UNDIAN",
+                "birth_date": "1980-05-05",
+                "phone": "081299990001",
+                "service": "new",
+            },
+            content_type="application/json",
+        )
+        refused = client.post(
+            "/api/v1/bookings/",
+            {
+                "office": office.code,
+                "date": DAYS[3].isoformat(),
+                "name": "PEMOHON TERLAMBAT",
+                "birth_date": "1980-05-06",
+                "phone": "081299990002",
+                "service": "new",
+            },
+            content_type="application/json",
+        )
+    for release in ("opens 14 Dec", "opens 15 Dec", "opens 16 Dec"):
+        assert release not in month
+    assert 'data-testid="waitlist-join-link"' in full
+    assert 'id="booking-form"' not in full
+    assert 'id="booking-form"' in room
+    assert taken.status_code == 201, taken.content
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "day_full"

@@ -117,3 +117,60 @@ def test_the_readme_shows_the_verify_script_as_it_is():
     script = (Path(settings.BASE_DIR) / "scripts" / "verify-draw").read_text()
     shown = re.search(r"```python\n(#!/usr/bin/env python3.*?)```", readme, re.S).group(1)
     assert shown == script
+
+
+def _without_tokens(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+def _entry_queries(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "release_drawentry" in q["sql"]]
+
+
+def test_the_page_and_json_are_cached_and_change_when_the_draw_is_made(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    office = draw_office(daily_capacity=2)
+    draw = committed(office)
+    entries = [enter(office, days=[DAYS[0]]) for _n in range(4)]
+    page, data = _urls(draw)
+    with time_machine.travel(DURING, tick=False):
+        before = client.get(data).json()
+        assert draw.seed not in client.get(page).content.decode()
+    assert "seed" not in before
+    draw = draw_run(draw=draw, now=CLOSES)
+    # The state changed: the cached committed page is not what is served any more.
+    body = client.get(data).json()
+    assert body["seed"] == draw.seed
+    assert {r["pseudonym"] for r in body["results"]} == {e.pseudonym for e in entries}
+    first = _without_tokens(client.get(page).content.decode())
+    assert draw.seed in first
+    with CaptureQueriesContext(connection) as json_again:
+        assert client.get(data).json() == body
+    with CaptureQueriesContext(connection) as page_again:
+        assert _without_tokens(client.get(page).content.decode()) == first
+    assert _entry_queries(json_again) == []
+    assert _entry_queries(page_again) == []
+
+
+def test_the_result_table_writes_days_in_the_readers_language(client):
+    office = draw_office(daily_capacity=2, timezone="Asia/Makassar")
+    draw = committed(office)
+    mine = enter(office, days=[DAYS[0]])
+    draw = draw_run(draw=draw, now=CLOSES)
+    page, _data = _urls(draw)
+    html = {
+        language: client.get(
+            page, {"p": mine.pseudonym}, headers={"accept-language": language}
+        ).content.decode()
+        for language in ("id", "en")
+    }
+    table = {language: html[language].split('class="results list"')[1] for language in html}
+    assert "Sen, 11 Jan 2027" in table["id"]
+    assert "Mon, 11 Jan 2027" in table["en"]
+    assert ">2027-01-11<" not in html["id"] + html["en"]
+    assert "Senin, 11 Januari 2027" in html["id"]
+    assert "Monday, 11 January 2027" in html["en"]
+    assert "WITA" in html["id"]
+    assert "Sen, 11 Jan 2027: 2" in html["id"]  # the places drawn that day

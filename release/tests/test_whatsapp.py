@@ -100,3 +100,53 @@ def test_a_first_come_day_still_books_as_before():
     assert Booking.objects.filter(date=dt.date(2026, 12, 21)).count() == 1
     assert not DrawEntry.objects.exists()
     assert answer.result["bookings"]
+
+
+def _help(office, word, now=DURING, sender=SENDER):
+    return receive_inbound(
+        Inbound(
+            provider_message_id=f"wamid.draw.{next(_ids)}",
+            sender=sender,
+            text=word,
+            received_at=now,
+            to=office.whatsapp_number,
+        ),
+        now=now,
+    ).reply
+
+
+def test_help_at_a_draw_office_says_requests_enter_a_draw_until_when_and_where_in_both_languages():
+    from django.conf import settings
+
+    office = draw_office(timezone="Asia/Jayapura")
+    draw = committed(office)
+    page = f"{settings.PUBLIC_BASE_URL}/undian/{office.code}/{draw.release}/"
+    indonesian = _help(office, "BANTUAN")
+    assert "undian" in indonesian
+    assert "Minggu, 13 Desember 2026 08:00 WIT" in indonesian
+    assert page in indonesian
+    assert "#NAMA#DDMMYYYY#DDMMYYYY,DDMMYYYY,DDMMYYYY#" in indonesian
+    english = _help(office, "HELP", now=DURING + dt.timedelta(seconds=10))
+    assert "gives its places by a draw" in english
+    assert "open until Sunday, 13 December 2026 08:00 WIT" in english
+    assert page in english
+    # The usual help follows: the fees, the address.
+    assert office.address in english
+    assert not DrawEntry.objects.exists()
+
+
+def test_help_before_the_window_says_when_entries_open():
+    office = draw_office(timezone="Asia/Makassar")
+    committed(office)
+    before = dt.datetime(2026, 12, 11, 12, 0, tzinfo=dt.UTC)
+    english = _help(office, "HELP", now=before)
+    assert "open on Saturday, 12 December 2026 08:00 WITA" in english
+    assert "close on Sunday, 13 December 2026 08:00 WITA" in english
+
+
+def test_help_at_a_first_come_office_says_nothing_of_a_draw():
+    from offices.tests.factories import OfficeFactory
+
+    office = OfficeFactory()
+    english = _help(office, "HELP")
+    assert "draw" not in english.lower()

@@ -2,16 +2,21 @@
 checks every test of offers ends with."""
 
 import datetime as dt
+import itertools
 
 from django.db import transaction
 
 from bookings.models import HOLDING_STATUSES, Booking, BookingStatus, Channel
 from bookings.services import day_places_left
 from bookings.tests.factories import DAY, NOW, applicant, book, phone
+from notifications.inbound import Inbound
 from offices.models import Slot
 from offices.services import slots_ensure
 from waitlist.models import OfferState, RequestState, WaitlistOffer, WaitlistRequest
 from waitlist.services import waitlist_join
+from waitlist.whatsapp import handle_message
+
+_ids = itertools.count(1)
 
 
 def fill(place, *, day=DAY, now=NOW) -> list[Booking]:
@@ -73,6 +78,19 @@ def assert_invariants(place, *, day=DAY, now=NOW) -> None:
     ):
         priority = request.people.exclude(priority="").exists()
         assert request.people_count > left[priority], (request.people_count, left)
+
+
+def say(place, text, sender="6281234500001", language="id"):
+    """A WhatsApp message from `sender` to the office, through the waiting list's
+    handler (the front of the conversation), at NOW."""
+    message = Inbound(
+        provider_message_id=f"wamid.{next(_ids)}",
+        sender=sender,
+        text=text,
+        received_at=NOW,
+        to=place.whatsapp_number,
+    )
+    return handle_message(message=message, language=language, now=NOW)
 
 
 def later(minutes: int) -> dt.datetime:

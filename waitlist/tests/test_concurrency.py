@@ -21,11 +21,6 @@ APPLICANT = Actor.applicant("whatsapp")
 SIZES = [1, 2, 1, 1, 3, 1, 2, 1, 1, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1]
 
 
-@pytest.fixture(autouse=True)
-def _offers_at_once(settings):
-    settings.PLACES_FREED_HANDLER = "waitlist.services.places_freed_by_id"
-
-
 @pytest.fixture
 def day_with_list():
     with time_machine.travel(NOW, tick=False):

@@ -26,11 +26,6 @@ ELDER = dt.date(1950, 1, 1)
 TODDLER = dt.date(2024, 1, 1)
 
 
-@pytest.fixture(autouse=True)
-def _offers_at_once(settings):
-    settings.PLACES_FREED_HANDLER = "waitlist.services.places_freed_by_id"
-
-
 @pytest.fixture
 def kept():
     """A 14-place day keeping 3 for priority, released 48 hours before the day."""

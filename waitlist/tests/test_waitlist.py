@@ -30,12 +30,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 APPLICANT = Actor.applicant("whatsapp")
 
 
-@pytest.fixture(autouse=True)
-def _offers_at_once(settings):
-    """Freed places are offered in the freeing thread after commit (no worker)."""
-    settings.PLACES_FREED_HANDLER = "waitlist.services.places_freed_by_id"
-
-
 @pytest.fixture
 def clock():
     with time_machine.travel(NOW, tick=False) as traveller:

@@ -1,8 +1,6 @@
 """The waiting list by WhatsApp: TUNGGU/WAIT, YA/YES for an offer, TIDAK, KELUAR,
 STATUS with positions, and a full day's refusal pointing to the list."""
 
-import itertools
-
 import pytest
 import time_machine
 
@@ -10,20 +8,12 @@ from bookings.models import BookingStatus
 from bookings.services import Actor, booking_cancel
 from bookings.tests.factories import DAY, NOW, book, office
 from immigration.errors import DomainError
-from notifications.inbound import Inbound
 from waitlist.models import RequestState, WaitlistRequest
-from waitlist.tests.helpers import fill
-from waitlist.whatsapp import handle_message
+from waitlist.tests.helpers import fill, say
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-_ids = itertools.count(1)
 LINE = f"#SITI NUR'AINI#17061978#{DAY:%d%m%Y}#"
-
-
-@pytest.fixture(autouse=True)
-def _offers_at_once(settings):
-    settings.PLACES_FREED_HANDLER = "waitlist.services.places_freed_by_id"
 
 
 @pytest.fixture
@@ -31,17 +21,6 @@ def full():
     with time_machine.travel(NOW, tick=False):
         place = office(hours__daily_capacity=14)
         yield place, fill(place)
-
-
-def say(place, text, sender="6281234500001", language="id"):
-    message = Inbound(
-        provider_message_id=f"wamid.{next(_ids)}",
-        sender=sender,
-        text=text,
-        received_at=NOW,
-        to=place.whatsapp_number,
-    )
-    return handle_message(message=message, language=language, now=NOW)
 
 
 def test_tunggu_joins_the_list_and_status_shows_the_position(full):

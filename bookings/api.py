@@ -4,6 +4,8 @@ Thin views: parse, call a service, render. Applicants prove a code is theirs wit
 birth date; staff and integrators act only for the offices in their reach.
 """
 
+import functools
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -62,11 +64,25 @@ ERROR = API_ERROR
 ERRORS = {400: ERROR, 404: ERROR, 409: ERROR, 429: ERROR}
 
 
+@functools.cache
+def _shared(serializer_class):
+    """One instance of an output serializer, its fields built once.
+
+    A ModelSerializer builds its fields from the model on every instantiation: that was
+    about half of rendering a booking (`make bench-profile`, #19). Rendering keeps no
+    state on the instance (`to_representation` reads the fields and the active zone),
+    so gunicorn's threads share it."""
+    return serializer_class()
+
+
 def _render(serializer_class, bookings, *, many=False) -> dict | list:
     """Times in the office's own zone (all bookings of a call share one office)."""
     first = bookings[0] if many else bookings
+    shared = _shared(serializer_class)
     with timezone.override(schedule.office_zone(first.office)):
-        return serializer_class(bookings, many=many).data
+        if many:
+            return [shared.to_representation(booking) for booking in bookings]
+        return shared.to_representation(bookings)
 
 
 def request_language(request) -> str:
@@ -159,31 +175,37 @@ class BookingCreateView(APIView):
         ),
     )
     def post(self, request):
-        data = BookingCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        office = get_object_or_404(active_offices(), code=values["office"])
-        people = [Applicant(values["name"], values["birth_date"], values.get("nik"))] + [
-            Applicant(m["name"], m["birth_date"], m.get("nik")) for m in values.get("family", [])
-        ]
-        actor, verified, client = booking_authority(request, office)
-        bookings = booking_create_family(
-            office=office,
-            date=values["date"],
-            applicants=people,
-            phone=values["phone"],
-            actor=actor,
-            service=values["service"],
-            slot_id=values.get("slot"),
-            language=request_language(request),
-            phone_verified=verified,
-            hold_client=client,
-            priority=[values.get("priority", "")]
-            + [m.get("priority", "") for m in values.get("family", [])],
-        )
-        return Response(
-            _render(BookingSerializer, bookings, many=True), status=status.HTTP_201_CREATED
-        )
+        answer = booking_create_answer(request, request.data)
+        return Response(answer, status=status.HTTP_201_CREATED)
+
+
+def booking_create_answer(request, data) -> list[dict]:
+    """POST /bookings/'s work once the caller is known and counted: validate `data`,
+    book, and the answer's body. Shared by the DRF view and the plain one
+    (bookings/api_booking.py), so both refuse and book alike."""
+    valid = BookingCreateSerializer(data=data)
+    valid.is_valid(raise_exception=True)
+    values = valid.validated_data
+    office = get_object_or_404(active_offices(), code=values["office"])
+    people = [Applicant(values["name"], values["birth_date"], values.get("nik"))] + [
+        Applicant(m["name"], m["birth_date"], m.get("nik")) for m in values.get("family", [])
+    ]
+    actor, verified, client = booking_authority(request, office)
+    bookings = booking_create_family(
+        office=office,
+        date=values["date"],
+        applicants=people,
+        phone=values["phone"],
+        actor=actor,
+        service=values["service"],
+        slot_id=values.get("slot"),
+        language=request_language(request),
+        phone_verified=verified,
+        hold_client=client,
+        priority=[values.get("priority", "")]
+        + [m.get("priority", "") for m in values.get("family", [])],
+    )
+    return _render(BookingSerializer, bookings, many=True)
 
 
 BIRTH_DATE = OpenApiParameter(

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from bookings import api
+from bookings import api, api_booking
 from bookings.whatsapp_api import GatewayMessageView
 from notifications.webhook import WhatsAppWebhookView
 
@@ -9,7 +9,7 @@ CODE = r"(?P<code>[A-Za-z0-9-]{8,9})"
 urlpatterns = [
     path("whatsapp/webhook/", WhatsAppWebhookView.as_view(), name="whatsapp-webhook"),
     path("whatsapp/messages/", GatewayMessageView.as_view(), name="whatsapp-messages"),
-    path("bookings/", api.BookingCreateView.as_view(), name="booking-list"),
+    path("bookings/", api_booking.booking_create, name="booking-list"),
     re_path(rf"^bookings/{CODE}/$", api.BookingDetailView.as_view(), name="booking-detail"),
     re_path(
         rf"^bookings/{CODE}/qr\.(?P<fmt>png|svg)$", api.BookingQrView.as_view(), name="booking-qr"

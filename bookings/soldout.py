@@ -122,4 +122,8 @@ class SoldOutMiddleware:
             error = day_full_error(name, day, places)
             response = JsonResponse(error_body(error.code, error.message), status=409)
         response["Vary"] = "Accept-Language, Cookie"
+        # Not also a django.request warning per refusal ("Conflict: ..."): in a rush that
+        # was thousands of lines a second and an eighth of a refusal's CPU in-process
+        # (#19); the access log (immigration.middleware) has every refusal's line.
+        response._has_been_logged = True
         return response

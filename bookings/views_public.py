@@ -12,16 +12,9 @@ reports show none of what these pages receive (immigration.sensitive).
 
 import calendar
 import datetime as dt
-import functools
-import hashlib
 import math
-import re
-import secrets
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -118,46 +111,11 @@ def _slot_choices(office, day: dt.date, now, known=None):
     return availability, choices
 
 
-# The booking form's hidden CSRF field, the only part of a GET's page that is the
-# caller's own (the language form in base.html carries one too).
-_CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
-
-
-def _cached_get(view):
-    """A GET of the booking page is kept in the cache for AVAILABILITY_CACHE_SECONDS
-    (2 s) per path and language, as the calendar API's answer is: at release time
-    everyone reloads the same few pages, and drawing one (the calendar, the form's
-    widgets) is most of its cost. Each answer gets the caller's own CSRF token in
-    place of the marker the cached body holds, and its cookie as a drawn page would.
-    What the page shows is at most those seconds old; the booking itself is judged
-    by PostgreSQL. POSTs (a booking, a language switch) are never cached."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        seconds = settings.AVAILABILITY_CACHE_SECONDS
-        if request.method != "GET" or not seconds:
-            return view(request, *args, **kwargs)
-        path = f"{translation.get_language()}\n{request.get_full_path()}"
-        key = "book-page:" + hashlib.sha256(path.encode()).hexdigest()
-        entry = cache.get(key)
-        if entry is None:
-            response = view(request, *args, **kwargs)
-            if response.status_code != 200 or response.streaming or response.cookies:
-                return response
-            marker = secrets.token_urlsafe(24)
-            body = _CSRF_FIELD.sub(rf"\g<1>{marker}\g<2>", response.content.decode())
-            cache.set(key, (marker, body, response["Content-Type"]), seconds)
-            return response
-        marker, body, content_type = entry
-        return HttpResponse(body.replace(marker, get_token(request)), content_type=content_type)
-
-    return wrapper
-
-
 @sensitive_view
 @require_http_methods(["GET", "POST"])
-@_cached_get
 def book(request):
+    """The booking page; its GETs are served from the cache for a moment by
+    bookings.page_cache.BookingPageCacheMiddleware."""
     now = timezone.now()
     switched = language_switch(request)
     source = request.POST if request.method == "POST" else request.GET

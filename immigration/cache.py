@@ -8,6 +8,8 @@
 2. `hit(key, window)`: count one hit in a fixed window in one round trip (a pipeline of
    SET NX EX and INCR), where `add` then `incr` took two. The throttles and the page
    rate limits (immigration/ratelimit.py) count with it.
+3. `hits([(key, window), ...])`: several such counts in the same round trip (a
+   booking's two throttles, offices/throttling.py).
 """
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -29,11 +31,15 @@ class RedisCacheClient(DjangoRedisCacheClient):
         return client
 
     def hit(self, key, window_seconds: int) -> int:
-        client = self.get_client(key, write=True)
+        return self.hits([(key, window_seconds)])[0]
+
+    def hits(self, counters) -> list[int]:
+        client = self.get_client(counters[0][0], write=True)
         pipe = client.pipeline(transaction=False)
-        pipe.set(key, 0, ex=window_seconds, nx=True)
-        pipe.incr(key)
-        return pipe.execute()[1]
+        for key, window_seconds in counters:
+            pipe.set(key, 0, ex=window_seconds, nx=True)
+            pipe.incr(key)
+        return pipe.execute()[1::2]
 
 
 class RedisCache(DjangoRedisCache):
@@ -45,3 +51,10 @@ class RedisCache(DjangoRedisCache):
         """Add one to `key`, created at 0 for `window_seconds` if absent; return the new
         count. Raises RedisError when Redis is unreachable (callers fail open)."""
         return self._cache.hit(self.make_and_validate_key(key, version=version), window_seconds)
+
+    def hits(self, counters: list[tuple[str, int]], *, version=None) -> list[int]:
+        """`hit` for each (key, window_seconds), all in one round trip; the new counts
+        in the same order. Raises RedisError when Redis is unreachable."""
+        return self._cache.hits(
+            [(self.make_and_validate_key(key, version=version), w) for key, w in counters]
+        )

@@ -107,6 +107,18 @@ def count_hit(cache_key: str, *, window_seconds: int) -> int:
     hits so far. Raises RedisError while the cache is down (callers fail open)."""
     if hasattr(cache, "hit"):  # immigration.cache.RedisCache: one round trip
         return cache.hit(cache_key, window_seconds=window_seconds)
+    return _count_hit_locally(cache_key, window_seconds)
+
+
+def count_hits(counters: list[tuple[str, int]]) -> list[int]:
+    """`count_hit` for each (cache_key, window_seconds), in one round trip to Redis;
+    the counts in the same order. Raises RedisError while the cache is down."""
+    if hasattr(cache, "hits"):
+        return cache.hits(counters)
+    return [_count_hit_locally(key, window) for key, window in counters]
+
+
+def _count_hit_locally(cache_key: str, window_seconds: int) -> int:
     cache.add(cache_key, 0, timeout=window_seconds)  # locmem (make run, no Redis)
     try:
         return cache.incr(cache_key)

@@ -86,6 +86,9 @@ MIDDLEWARE = [
     "bookings.soldout.SoldOutMiddleware",
     # The calendar's repeats served from memory for a moment (offices/calendar_cache.py).
     "offices.calendar_cache.CalendarCacheMiddleware",
+    # The booking page's repeats served from the cache with the caller's own CSRF token
+    # and language, before sessions and the rest (bookings/page_cache.py).
+    "bookings.page_cache.BookingPageCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -454,10 +457,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Per caller: an API key, a staff user, or a client address (offices/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        # Per caller (key, staff user or address) and per kind of work; both let a
-        # request through while Redis is down (see immigration/throttling.py).
-        "offices.throttling.CallerRateThrottle",
-        "offices.throttling.ScopeRateThrottle",
+        # Per caller (key, staff user or address) and per kind of work, counted in one
+        # Redis round trip; lets a request through while Redis is down (see
+        # immigration/throttling.py).
+        "offices.throttling.CallerAndScopeRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         # Everything a caller sends: per address, per staff user, per API key.

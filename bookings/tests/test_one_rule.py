@@ -72,7 +72,7 @@ def test_a_time_chosen_before_the_rows_exist_is_booked_at_that_time(client, sett
     from bookings.models import Booking
 
     # Each page drawn afresh: a repeat within AVAILABILITY_CACHE_SECONDS is the cached
-    # page (bookings/views_public.py, `_cached_get`), whose planned times still book.
+    # page (bookings/page_cache.py), whose planned times still book.
     settings.AVAILABILITY_CACHE_SECONDS = 0
     office = Office.objects.get(code="belakang-padang")
     page = client.get("/pesan/", {"office": office.code, "date": "2026-12-07"})

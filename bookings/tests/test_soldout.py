@@ -118,3 +118,16 @@ def test_a_day_with_places_left_is_never_remembered(client):
     assert refused.json()["error"]["code"] == "day_full"  # 2 wanted, 1 left
     assert soldout.office_name_if_sold_out("lega", DAY.isoformat()) is None
     assert _post(client, _body(1, office="lega")).status_code == 201
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_remembered_refusal_is_one_access_line_not_also_a_warning(client, full_day, caplog):
+    """A rush's thousands of refusals a second: the access log has each; Django's
+    per-response warning ("Conflict: ...") is not written for them as well."""
+    assert _post(client, _body(0)).status_code == 409  # the whole way: Django warns
+    caplog.clear()
+    caplog.set_level("INFO")
+    assert _post(client, _body(1)).status_code == 409
+    loggers = [record.name for record in caplog.records]
+    assert loggers.count("immigration.access") == 1
+    assert "django.request" not in loggers

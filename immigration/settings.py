@@ -497,6 +497,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ComplaintCategoryEnum": "complaints.models.Category.choices",
         "PriorityCategoryEnum": "bookings.models.PriorityCategory.choices",
+        "DayStateEnum": "offices.selectors.DAY_STATES",
+        "WaitlistRequestStateEnum": "waitlist.models.RequestState.choices",
     },
     # Served by the app itself: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -28,6 +28,17 @@ class DayState:
     PAST = "past"
 
 
+# In the API's order; the OpenAPI schema names this set DayStateEnum (settings).
+DAY_STATES = (
+    DayState.OPEN,
+    DayState.CLOSED,
+    DayState.FULL,
+    DayState.NOT_RELEASED,
+    DayState.BY_DRAW,
+    DayState.PAST,
+)
+
+
 @dataclass(frozen=True)
 class SlotAvailability:
     starts_at: dt.datetime  # aware, in the office's zone

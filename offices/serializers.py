@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from offices import schedule
 from offices.models import Office, OpeningHours
+from offices.selectors import DAY_STATES
 
 
 def normal_daily_capacity(office: Office) -> int:
@@ -117,9 +118,7 @@ class SlotAvailabilitySerializer(serializers.Serializer):
 
 class DayAvailabilitySerializer(serializers.Serializer):
     date = serializers.DateField()
-    state = serializers.ChoiceField(
-        choices=["open", "closed", "full", "not_released", "by_draw", "past"]
-    )
+    state = serializers.ChoiceField(choices=DAY_STATES)
     reason = serializers.CharField(allow_null=True)
     release_at = serializers.DateTimeField(allow_null=True)
     draw_closes_at = serializers.DateTimeField(allow_null=True)

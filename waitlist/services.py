@@ -283,10 +283,19 @@ def _hold_minutes() -> dt.timedelta:
 
 
 def _new_ref() -> str:
-    while True:
-        ref = codes.new_code()
-        if not WaitlistRequest.objects.filter(ref=ref).exists():
-            return ref
+    return _new_refs(1)[0]
+
+
+def _new_refs(count: int) -> list[str]:
+    """`count` fresh references, none in use and none twice: one query per round (a
+    draw's handoff of 20,000 losers asked one query per reference). The unique
+    constraint on `ref` stays the last word."""
+    refs: list[str] = []
+    while len(refs) < count:
+        drawn = {codes.new_code() for _ in range(count - len(refs))} - set(refs)
+        taken = set(WaitlistRequest.objects.filter(ref__in=drawn).values_list("ref", flat=True))
+        refs.extend(drawn - taken)
+    return refs
 
 
 def _next_position(office: Office, day: dt.date) -> int:
@@ -494,12 +503,13 @@ def waitlist_append(
         if not fresh:
             return 0
         start = _next_position(office, day)
+        refs = _new_refs(len(fresh))
         requests = WaitlistRequest.objects.bulk_create(
             [
                 WaitlistRequest(
                     office=office,
                     date=day,
-                    ref=_new_ref(),
+                    ref=refs[index],
                     position=start + index,
                     state=R.WAITING,
                     phone=arrival.phone,

@@ -122,3 +122,21 @@ def test_someone_the_draw_put_on_the_list_cannot_join_it_again_by_tunggu(full):
         join(place, people=[siti])
     assert refusal.value.code == "already_waiting"
     assert _twice_on_the_list(place) == []
+
+
+def test_a_large_handoff_keeps_each_arrivals_people_and_order(full):
+    """The handoff inserts requests and people in one statement each: every request
+    gets its own people and its place in the order given."""
+    place = full
+    arrivals = [
+        _arrival(f"draw:L{n:07d}", [applicant() for _ in range(1 + n % 3)]) for n in range(300)
+    ]
+    assert waitlist_append(office=place, day=DAY, arrivals=arrivals, now=NOW) == 300
+    requests = WaitlistRequest.objects.filter(source__startswith="draw:L").order_by("position")
+    assert [r.source for r in requests] == [a.source for a in arrivals]
+    for request, arrival in zip(requests, arrivals, strict=True):
+        assert sorted(request.people.values_list("name", flat=True)) == sorted(
+            p.name for p in arrival.applicants
+        )
+        assert request.people_count == len(arrival.applicants)
+    assert len({r.ref for r in requests}) == 300

@@ -264,7 +264,7 @@ def unprivileged() -> list[str]:
     if unshare and nobody:
         prefix = [unshare, "--user", f"--map-user={nobody.pw_uid}"]
         prefix += [f"--map-group={nobody.pw_gid}", "--"]
-        if subprocess.run([*prefix, "true"], capture_output=True, check=False).returncode == 0:  # noqa: S603
+        if subprocess.run([*prefix, "true"], capture_output=True, check=False).returncode == 0:  # noqa: S603 (fixed argv: unshare + true)
             return prefix
     raise LaunchError(
         "PostgreSQL refuses to run as root and this machine allows no user namespace "
@@ -302,7 +302,7 @@ def local_postgres(folder: Path | None = None, *, say: Callable[[str], None] = p
         started = time.monotonic()
         initdb = [*as_user, str(bin_dir / "initdb"), "-D", str(scratch), "-U", localdb.NAME]
         initdb += ["--auth=trust", "--encoding=UTF8", "--no-locale"]
-        done = subprocess.run(initdb, capture_output=True, text=True, check=False)  # noqa: S603
+        done = subprocess.run(initdb, capture_output=True, text=True, check=False)  # noqa: S603 (the wheel's initdb, fixed argv)
         if done.returncode != 0:
             raise LaunchError(f"initdb failed:\n{done.stdout}{done.stderr}")
         shutil.rmtree(data, ignore_errors=True)
@@ -397,7 +397,7 @@ def run_development(port: int) -> int:
             env["DATABASE_URL"] = servers.enter_context(local_postgres(say=say))
         manage = [sys.executable, "manage.py"]
         for step in (["migrate", "--noinput"], ["create_demo_accounts"]):
-            done = subprocess.run([*manage, *step], cwd=ROOT, env=env, check=False)  # noqa: S603
+            done = subprocess.run([*manage, *step], cwd=ROOT, env=env, check=False)  # noqa: S603 (our interpreter and manage.py)
             if done.returncode != 0:
                 say(f"manage.py {step[0]} failed")
                 return done.returncode

@@ -3,11 +3,13 @@
 -- WITA, WIT), and stays open. Created by
 -- offices/migrations/0008_release_window_function.py, which reads this file.
 --
--- Readers: the booking function (bookings/sql/booking_place.sql) judges a booking with
--- the rule; the calendar (offices/selectors.py) reads this function along with the
+-- Readers: the calendar (offices/selectors.py) reads this function along with the
 -- opening hours it already loads; every other Python reader asks it through
 -- offices/release_window.py, whose `release_at` words the instant a day opens (its
--- inverse, proven by offices/tests/test_release_window.py). It takes the office's
+-- inverse). The booking function (bookings/sql/booking_place.sql, `not_released`)
+-- still writes the rule out inline until it calls this one.
+-- offices/tests/test_release_window.py holds all of them to this function at many
+-- instants around the release time and midnight in each zone. It takes the office's
 -- fields, not its id, so a caller that has the row passes them (no read). Pure
 -- arithmetic; no lock.
 --

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings import codes, holds
-from bookings.api_office_day import OfficeDayListView
+from bookings.api_office_day import DAY_PARAMETER, OfficeDayListView
 from bookings.applicant import Applicant
 from bookings.models import Booking, Channel
 from bookings.qr import qr_png, qr_svg
@@ -443,7 +443,7 @@ class StaffCancelView(APIView):
 @extend_schema_view(
     get=extend_schema(
         summary="An office's bookings of a day (its own staff and keys only)",
-        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, required=True)],
+        parameters=[DAY_PARAMETER],
         responses={200: StaffBookingSerializer(many=True), **ERRORS},
     )
 )

@@ -4,6 +4,8 @@
 import datetime as dt
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +15,9 @@ from offices import schedule
 from offices.access import staff_or_key
 from offices.models import ApiScope, Office
 from offices.roles import VIEW_BOOKINGS
+
+# `?date=`, in each subclass's schema (with its summary and response).
+DAY_PARAMETER = OpenApiParameter("date", OpenApiTypes.DATE, required=True)
 
 
 # A comment, not a docstring: drf-spectacular would print it as every subclass's

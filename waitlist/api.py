@@ -10,15 +10,14 @@ limit, bookings/lookup.py).
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings.api import ERROR, ERRORS, booking_authority, request_language
-from bookings.api_office_day import OfficeDayListView
+from bookings.api_office_day import DAY_PARAMETER, OfficeDayListView
 from bookings.applicant import Applicant
 from bookings.serializers import BirthDateSerializer
 from immigration.sensitive import sensitive_api_view
@@ -138,7 +137,7 @@ class WaitlistLeaveView(APIView):
 @extend_schema_view(
     get=extend_schema(
         summary="An office's waiting list of a day, in list order (its own staff and keys)",
-        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, required=True)],
+        parameters=[DAY_PARAMETER],
         responses={200: StaffWaitlistRequestSerializer(many=True), **ERRORS},
     )
 )

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from offices import release_window
+from offices import release_window, schedule
 from offices.selectors import DayState, office_availability
 from offices.tests.factories import OfficeFactory
 
@@ -87,6 +87,25 @@ def test_the_calendar_shows_released_exactly_the_days_the_window_opens(zone_name
                     assert day.release_at == release_window.release_at(office, day.date)
                 judged += 1
     assert judged > len(RELEASE_TIMES) * len(DAYS) * 2 * len(NEAR) * 2
+
+
+@pytest.mark.parametrize("zone_name", ZONES)
+@pytest.mark.parametrize("cutoff", [dt.time(12, 0), None])
+def test_booking_place_and_the_calendar_agree_on_today_and_its_cutoff(zone_name, cutoff):
+    """The office's today and its same-day cut-off, which the calendar computes in
+    Python (offices/schedule.py) and booking_place in SQL: at midnight and at the
+    cut-off in the office's zone, yesterday is past and today closes at the same instant
+    for both."""
+    zone = ZoneInfo(zone_name)
+    office = OfficeFactory(timezone=zone_name, booking_window_days=3, same_day_cutoff=cutoff)
+    for now in _instants(zone, cutoff or dt.time(12, 0)):
+        today = schedule.local_today(office, now)
+        yesterday = today - dt.timedelta(days=1)
+        assert _booking_place_verdict(office, yesterday, now) == "date_past", now
+        closed = schedule.same_day_closed(office, now)
+        expected = "same_day_closed" if closed else "unplanned"
+        assert _booking_place_verdict(office, today, now) == expected, now
+        assert closed == (cutoff is None or now.astimezone(zone).time() >= cutoff)
 
 
 def test_release_time_is_local_to_the_office():

@@ -191,8 +191,11 @@ def _drain(what: str, count: int) -> None:
     from notifications.inbound import inbox_process
     from notifications.models import InboundMessage, InboundState
 
+    # CHUNK: the claim's size (INBOX_CHUNK by default; a drain that keeps up with a
+    # trickle of deliveries claims one or two at a time).
+    chunk = int(os.environ.get("CHUNK") or 0) or None
     with Measure(what, count):
-        while inbox_process():
+        while inbox_process(**({"limit": chunk} if chunk else {})):
             pass
     left = InboundMessage.objects.filter(state=InboundState.PENDING).count()
     assert left == 0, f"{left} left pending"

@@ -270,9 +270,10 @@ BEGIN
     IF v_gate = 'in_draw' THEN
         RETURN jsonb_build_object('refused', 'day_in_draw');
     END IF;
+    -- The release window is written once, in office_released_through
+    -- (offices/sql/release_window.sql), which the calendar reads too.
     IF v_gate IS DISTINCT FROM 'released'
-       AND v_day > v_today + v_o.booking_window_days
-                   - (CASE WHEN v_local::time < v_o.release_time THEN 1 ELSE 0 END) THEN
+       AND v_day > office_released_through(v_zone, v_o.booking_window_days, v_o.release_time, v_now) THEN
         RETURN jsonb_build_object('refused', 'not_released');
     END IF;
 

@@ -7,7 +7,7 @@
 -- opening hours it already loads; every other Python reader asks it through
 -- offices/release_window.py, whose `release_at` words the instant a day opens (its
 -- inverse). The booking function (bookings/sql/booking_place.sql, `not_released`)
--- still writes the rule out inline until it calls this one.
+-- calls it (bookings migration 0012).
 -- offices/tests/test_release_window.py holds all of them to this function at many
 -- instants around the release time and midnight in each zone. It takes the office's
 -- fields, not its id, so a caller that has the row passes them (no read). Pure

@@ -39,11 +39,11 @@ OUTBOX_PHONE_PREFIX = "62816"
 INSERT_DUE = """
 INSERT INTO bookings_booking (office_id, slot_id, date, code, queue_seq, status, service,
     name, birth_date, nik, phone, language, channel, group_code, expires_at,
-    billing_code, created_at, updated_at)
+    billing_code, priority, hold_client, created_at, updated_at)
 SELECT s.office_id, s.id, s.date, 'E' || lpad(to_hex(s.n * 1000 + g), 7, '0'), g,
     'booked', 'new', 'EXPIRY BENCH ' || s.n || ' ' || g, date '1970-01-01' + g,
     '', %s || lpad((s.n * 1000 + g)::text, 7, '0'), 'id', 'web', '',
-    s.starts_at + interval '30 minutes', '', now(), now()
+    s.starts_at + interval '30 minutes', '', false, '', now(), now()
 FROM (SELECT id, office_id, date, starts_at, row_number() OVER (ORDER BY id) AS n
       FROM offices_slot WHERE id = ANY(%s)) s, generate_series(1, %s) g
 """

@@ -114,6 +114,13 @@ def run_expiry_once() -> dict:
         office=office, status=BookingStatus.EXPIRED, name__startswith="EXPIRY"
     )
     events = expired.filter(events__to_status=BookingStatus.EXPIRED).count()
+    # Each no-show told exactly once (the worker may have sent some already: count the
+    # rows, whatever their state).
+    notices = OutboundMessage.objects.filter(
+        kind="booking_expired", to__startswith=EXPIRY_PHONE_PREFIX
+    )
+    notices_told = notices.values("about_id").distinct().count()
+    notices_total = notices.count()
     slots_not_zero = (
         Slot.objects.filter(office=office, capacity=PER_DAY, date__lt=timezone.localdate())
         .exclude(booked=0)
@@ -125,7 +132,13 @@ def run_expiry_once() -> dict:
         "left_booked": left,
         "expiry_events": events,
         "slots_not_freed": slots_not_zero,
-        "correct": probe["expired"] == due and left == 0 and events == due and not slots_not_zero,
+        "notices": notices_total,
+        "notices_distinct": notices_told,
+        "correct": probe["expired"] == due
+        and left == 0
+        and events == due
+        and not slots_not_zero
+        and notices_total == notices_told == due,
     }
     clean_expiry()
     return result

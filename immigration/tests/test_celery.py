@@ -47,7 +47,7 @@ def test_a_killed_worker_leaves_its_task_queued(setting):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_task_an_earlier_test_left_with_the_worker_never_runs_in_the_next(
-    celery_worker_process,
+    celery_worker_process, wait_until
 ):
     """conftest's `_fresh_cache` asks this of the session's worker before each test: a
     deferred send published by one test once ran in the next and sent that test's
@@ -55,13 +55,17 @@ def test_a_task_an_earlier_test_left_with_the_worker_never_runs_in_the_next(
     from notifications.models import OutboundMessage
     from notifications.tasks import send_outbound_messages
 
-    # An earlier test's deferred notice, and its end; the next test commits its own.
-    send_outbound_messages.apply_async(([],), countdown=1)
+    # An earlier test's deferred notice, taken by the worker (one still queued goes with
+    # the cache); then that test's end, and the next commits its own.
+    send_outbound_messages.apply_async(([],), countdown=3)
+    host = celery_worker_process.hostname
+    inspect = app.control.inspect(destination=[host], timeout=30, limit=1)
+    wait_until(lambda: (inspect.scheduled() or {}).get(host), "the worker holds the task")
     assert celery_worker_process.forget_earlier_tasks() == 1
     cache.clear()
     mine = OutboundMessage.objects.create(to="6281234500001", text="x", kind="reply")
     # The worker runs what is due in order of its time: once a later task has run, the
     # earlier one would have.
-    assert ping.apply_async(countdown=2).get(timeout=30) == "pong"
+    assert ping.apply_async(countdown=4).get(timeout=30) == "pong"
     mine.refresh_from_db()
     assert mine.status == "queued"

@@ -57,7 +57,7 @@ def test_a_task_an_earlier_test_left_with_the_worker_never_runs_in_the_next(
 
     # An earlier test's deferred notice, taken by the worker (one still queued goes with
     # the cache); then that test's end, and the next commits its own.
-    send_outbound_messages.apply_async(([],), countdown=3)
+    send_outbound_messages.apply_async(([],), countdown=8)
     host = celery_worker_process.hostname
     inspect = app.control.inspect(destination=[host], timeout=30, limit=1)
     wait_until(lambda: (inspect.scheduled() or {}).get(host), "the worker holds the task")
@@ -66,6 +66,6 @@ def test_a_task_an_earlier_test_left_with_the_worker_never_runs_in_the_next(
     mine = OutboundMessage.objects.create(to="6281234500001", text="x", kind="reply")
     # The worker runs what is due in order of its time: once a later task has run, the
     # earlier one would have.
-    assert ping.apply_async(countdown=4).get(timeout=30) == "pong"
+    assert ping.apply_async(countdown=9).get(timeout=30) == "pong"
     mine.refresh_from_db()
     assert mine.status == "queued"

@@ -6,10 +6,12 @@ import hmac
 import json
 
 import pytest
+import time_machine
 
 from bookings.models import Booking
 from bookings.tests.factories import book
 from bookings.tests.webhook import NOW, PHONE_ID, SECRET, SENDER, STAMP, payload, post, replies
+from immigration.tests.drills import open_day
 from notifications.models import InboundMessage, OutboundMessage
 from offices.models import ApiClient, Office
 from offices.tests.factories import OfficeFactory
@@ -254,14 +256,32 @@ def test_the_gateway_needs_a_key_with_the_scope_and_a_known_office(client, gatew
     assert _gateway(client, {**body, "from": "abc"}, gateway_key).status_code == 400
 
 
+class real_clock(time_machine.travel):
+    """The real clock inside a test on the deliveries' frozen one: the session's real
+    worker books on today's date, so a test it serves must ask for a day open by that
+    clock (a fixed date would turn into the past one day)."""
+
+    def __init__(self):
+        super().__init__(time_machine.escape_hatch.time.time(), tick=True)
+
+    def __enter__(self):
+        super().__enter__()
+        return dt.datetime.now(tz=dt.UTC)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_end_to_end_a_signed_message_is_booked_and_the_worker_sends_the_confirmation(
     client, celery_worker_process, wait_until
 ):
     # Transactional tests may start from an empty database: bring an office of our own.
     Office.objects.filter(whatsapp_phone_number_id=PHONE_ID).update(whatsapp_phone_number_id=None)
-    OfficeFactory(whatsapp_phone_number_id=PHONE_ID)
-    assert post(client, payload("#JOJO#27061978#07122026#")).status_code == 200
+    office = OfficeFactory(whatsapp_phone_number_id=PHONE_ID)
+    with real_clock() as now:
+        delivery = payload(f"#JOJO#27061978#{open_day(office):%d%m%Y}#")
+        delivery["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = str(
+            int(now.timestamp()) - 60
+        )
+        assert post(client, delivery).status_code == 200
     # The real worker may have taken the stored delivery before this test's own turn:
     # whoever processed it, the booking's confirmation is sent, once.
     wait_until(
@@ -276,20 +296,21 @@ def test_end_to_end_through_the_gateway_with_a_real_worker(
     client, celery_worker_process, wait_until
 ):
     Office.objects.filter(whatsapp_number="+628111222333").delete()
-    OfficeFactory(whatsapp_number="+628111222333")
+    office = OfficeFactory(whatsapp_number="+628111222333")
     _c, key = ApiClient.objects.create_key(name="gateway", scopes=["whatsapp:inbound"])
-    body = {
-        "id": "gw-e2e",
-        "from": "6281234567890",
-        "to": "628111222333",
-        "text": "#JOJO#27061978#07122026#",
-    }
-    response = client.post(
-        "/api/v1/whatsapp/messages/",
-        body,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Api-Key {key}",
-    )
+    with real_clock():
+        body = {
+            "id": "gw-e2e",
+            "from": "6281234567890",
+            "to": "628111222333",
+            "text": f"#JOJO#27061978#{open_day(office):%d%m%Y}#",
+        }
+        response = client.post(
+            "/api/v1/whatsapp/messages/",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Api-Key {key}",
+        )
     assert response.status_code == 200
     message = OutboundMessage.objects.get(kind="booking_confirmed")
     assert response.json()["reply"] == message.text

@@ -560,11 +560,14 @@ def waitlist_positions_of_sources(*, sources: list[str]) -> dict[str, int | None
     day) of each request placed with one of `sources`; None when it is no longer
     waiting or unknown. One query per day involved, for the draw's result messages.
     Reads only."""
-    requests = list(
-        WaitlistRequest.objects.filter(source__in=sources).values_list(
-            "source", "office_id", "date", "position", "state"
+    # One array parameter, not an `IN` of a placeholder per source (20,000 for a draw).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT source, office_id, date, position, state "  # noqa: S608 (the model's table)
+            f"FROM {WaitlistRequest._meta.db_table} WHERE source = ANY(%s)",
+            [list(sources)],
         )
-    )
+        requests = cursor.fetchall()
     lists: dict[tuple[int, dt.date], list[int]] = {}
     for _source, office_id, day, _position, state in requests:
         if state == R.WAITING and (office_id, day) not in lists:

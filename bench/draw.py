@@ -50,7 +50,7 @@ from bench.rush import OFFICE, PLACES, bookable_days, letters, reset
 from bench.servers import ROOT
 from bookings.models import ABOUT_BOOKING, HOLDING_STATUSES, Booking
 from notifications.models import MessageStatus, OutboundMessage
-from offices import schedule
+from offices import release_window
 from offices.models import ApiClient, ApiScope, CapacityOverride, Office, Slot
 from release.models import Draw, DrawEntry, DrawEvent, EntryResult, EntryStatus, ReleasePolicy
 from release.services import draw_commit, draw_run, pseudonym
@@ -98,7 +98,7 @@ def prepare(office: Office) -> Draw:
     days = release_days(office)
     reset(office, {days[0]: SMALL_DAYS, days[1]: SMALL_DAYS, days[2]: PLACES})
     now = timezone.now()
-    opens = schedule.release_at(office, days[0])
+    opens = release_window.release_at(office, days[0])
     hours = math.ceil((now - opens).total_seconds() / 3600) + 1
     ReleasePolicy.objects.create(
         office=office,

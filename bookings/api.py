@@ -11,13 +11,14 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings import codes, holds
+from bookings.api_office_day import DAY_PARAMETER, OfficeDayListView
 from bookings.applicant import Applicant
 from bookings.models import Booking, Channel
 from bookings.qr import qr_png, qr_svg
@@ -27,7 +28,6 @@ from bookings.serializers import (
     BookingSerializer,
     CallNextResultSerializer,
     CheckInSerializer,
-    DayQuerySerializer,
     PriorityTicketCreateSerializer,
     PriorityTicketSerializer,
     RescheduleSerializer,
@@ -55,7 +55,7 @@ from immigration.sensitive import sensitive_api_view
 from offices import schedule
 from offices.access import api_client, staff_or_key
 from offices.models import ApiScope, Office
-from offices.roles import ISSUE_TICKETS, MOVE_BOOKINGS, VIEW_BOOKINGS
+from offices.roles import ISSUE_TICKETS, MOVE_BOOKINGS
 from offices.scoping import offices_for_user
 from offices.selectors import active_offices
 from offices.throttling import caller_ident
@@ -440,25 +440,22 @@ class StaffCancelView(APIView):
 
 
 @sensitive_api_view
-class OfficeBookingsView(APIView):
-    permission_classes = [staff_or_key(ApiScope.BOOKINGS_READ, VIEW_BOOKINGS)]
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         summary="An office's bookings of a day (its own staff and keys only)",
-        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, required=True)],
+        parameters=[DAY_PARAMETER],
         responses={200: StaffBookingSerializer(many=True), **ERRORS},
     )
-    def get(self, request, code):
-        office = request.caller.office_for(code)
-        query = DayQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        bookings = list(
-            Booking.objects.filter(office=office, date=query.validated_data["date"])
+)
+class OfficeBookingsView(OfficeDayListView):
+    row_serializer = StaffBookingSerializer
+
+    def rows(self, office, day):
+        return list(
+            Booking.objects.filter(office=office, date=day)
             .select_related("office", "slot")
             .order_by("queue_seq")
         )
-        with timezone.override(schedule.office_zone(office)):
-            return Response(StaffBookingSerializer(bookings, many=True).data)
 
 
 class PriorityTicketView(APIView):

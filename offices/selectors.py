@@ -1,7 +1,8 @@
 """Reads about offices that need thought: the calendar and availability of an office.
 
-`office_availability` answers a month for one office in four queries (hours
-with the draws holding days, overrides, closures, slots), whatever the number of days or slots.
+`office_availability` answers a month for one office in four queries (hours with the
+release window and the draws holding days, overrides, closures, slots), whatever the
+number of days or slots.
 """
 
 import datetime as dt
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from immigration.errors import DomainError
-from offices import schedule
+from offices import release_window, schedule
 from offices.models import CapacityOverride, Closure, Office, OpeningHours, Slot
 
 MAX_RANGE_DAYS = 62
@@ -122,20 +123,22 @@ def office_availability(
     the draw is done released even before its own release time; `full` when
     no place is left; else `open`. A slot that has started is never offered.
 
-    Queries: four; the draws holding days are read inside the hours query.
+    Queries: four; the release window and the draws holding days are read inside the
+    hours query.
     """
     validate_range(start, end)
     now = now or timezone.now()
     holds = _draw_holds(office, start, end)
-    calendar = office_calendar(
-        office=office,
-        start=start,
-        end=end,
-        annotate={"draw_holds": holds.expression} if holds else None,
-    )
-    # An office without hours has no open day, so no day a draw could hold.
+    # Read with the hours: the release window (its one definition is in SQL, the one
+    # the booking is judged by) and the days draws hold.
+    annotate = {"released_through": release_window.released_through(office, now)}
+    if holds:
+        annotate["draw_holds"] = holds.expression
+    calendar = office_calendar(office=office, start=start, end=end, annotate=annotate)
+    # An office without hours has no open day: none a draw could hold or that is released.
     first_hours = next(iter(calendar.hours.values()), None)
     held = holds.days(first_hours.draw_holds) if holds and first_hours else {}
+    last_released = first_hours.released_through if first_hours else start - dt.timedelta(days=1)
     rows_by_day: dict[dt.date, list[Slot]] = {}
     # Retired slots (capacity 0, kept for the history of their bookings) are not offered.
     offered = Slot.objects.filter(office=office, date__range=(start, end), capacity__gt=0)
@@ -143,7 +146,6 @@ def office_availability(
         rows_by_day.setdefault(slot.date, []).append(slot)
 
     today = schedule.local_today(office, now)
-    last_released = schedule.last_released_day(office, now)
     zone = calendar.zone
     result = []
     for day in schedule.days(start, end):
@@ -174,7 +176,7 @@ def office_availability(
                 DayAvailability(
                     day,
                     DayState.NOT_RELEASED,
-                    release_at=schedule.release_at(office, day),
+                    release_at=release_window.release_at(office, day),
                     capacity=plan.capacity,
                     remaining=plan.capacity,
                 )

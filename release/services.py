@@ -40,7 +40,7 @@ from immigration.integrity import violated_constraint
 from immigration.locks import advisory_xact_locks
 from notifications.models import About
 from notifications.services import outbox_collect, outbox_dispatch, outbox_enqueue_many
-from offices import localtime, schedule
+from offices import localtime, release_window, schedule
 from offices.contacts import office_check_takes_holds
 from offices.models import Office, Slot
 from offices.selectors import office_calendar
@@ -98,7 +98,7 @@ def release_for(*, office: Office, day: dt.date) -> Release | None:
     """The draw release `day` belongs to, or None when the day is first come. Releases
     are blocks of `days_per_release` days counted from the policy's first day (a later
     policy cuts the last block short); a block's window opens when its first day would
-    be released (offices/schedule.release_at) and lasts `draw_window_hours`."""
+    be released (offices/release_window.release_at) and lasts `draw_window_hours`."""
     policy = policy_for(office=office, day=day)
     if policy is None or policy.mode != ReleaseMode.DRAW:
         return None
@@ -113,7 +113,7 @@ def release_for(*, office: Office, day: dt.date) -> Release | None:
     )
     if following is not None and last >= following:
         last = following - dt.timedelta(days=1)
-    opens = schedule.release_at(office, first)
+    opens = release_window.release_at(office, first)
     return Release(
         policy=policy,
         first_day=first,
@@ -283,7 +283,7 @@ def draw_to_enter(*, office: Office, now: dt.datetime) -> DrawToEnter | None:
             f"{settings.PUBLIC_BASE_URL}{url}",
         )
     release = release_for(
-        office=office, day=schedule.last_released_day(office, now) + dt.timedelta(days=1)
+        office=office, day=release_window.last_released_day(office, now) + dt.timedelta(days=1)
     )
     if release is None:
         return None
@@ -356,7 +356,7 @@ def draws_commit_upcoming(*, now: dt.datetime | None = None) -> int:
     ).distinct()
     for office in offices:
         day = schedule.local_today(office, now)
-        horizon = schedule.last_released_day(office, ahead) + dt.timedelta(days=31)
+        horizon = release_window.last_released_day(office, ahead) + dt.timedelta(days=31)
         while day <= horizon:
             release = release_for(office=office, day=day)
             if release is None:

@@ -37,7 +37,7 @@ from bookings.services import (
 from immigration.errors import DomainError
 from notifications.inbound import HandlerReply, Inbound, handler_memo
 from notifications.models import OutboundMessage
-from offices import schedule
+from offices import release_window, schedule
 from offices.models import Office
 from offices.selectors import DayState, office_availability
 
@@ -111,7 +111,7 @@ def help_text(office: Office, now: dt.datetime) -> str:
 
 
 def _days_with_room(office: Office, after: dt.date, now: dt.datetime, count: int = 3) -> list[str]:
-    last = schedule.last_released_day(office, now)
+    last = release_window.last_released_day(office, now)
     if after >= last:
         return []
     start = max(after + dt.timedelta(days=1), schedule.local_today(office, now))

@@ -933,7 +933,7 @@ def _notify_results(draw: Draw, now: dt.datetime) -> int:
     the second finds them told. The waiting-list positions are read once (each read
     walks the day's list); only the columns the message needs are read, as tuples."""
     with transaction.atomic(durable=True):
-        Draw.objects.select_for_update(of=("self",)).filter(pk=draw.pk).exists()
+        list(Draw.objects.select_for_update(of=("self",)).filter(pk=draw.pk).values_list("pk"))
         untold = [
             _Untold(*row)
             for row in DrawEntry.objects.filter(

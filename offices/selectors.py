@@ -13,6 +13,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from immigration.compiled import CompiledLookup
 from immigration.errors import DomainError
 from offices import release_window, schedule
 from offices.models import CapacityOverride, Closure, Office, OpeningHours, Slot
@@ -64,6 +65,16 @@ class DayAvailability:
 
 def active_offices() -> QuerySet[Office]:
     return Office.objects.filter(is_active=True)
+
+
+_ACTIVE_OFFICE = CompiledLookup(lambda code: active_offices().filter(code=code))
+
+
+def active_office(code: str) -> Office | None:
+    """The active office with this code, or None: `active_offices()` asked with SQL
+    compiled once per process (immigration/compiled.py), the booking endpoint's lookup
+    at every request of a rush. `code` is a validated slug (no NUL byte)."""
+    return _ACTIVE_OFFICE.get(code)
 
 
 _OFFICE_CODE = re.compile(r"[-a-zA-Z0-9_]{1,40}")

@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("release", "0002_release_gate_function"),
+        ("release", "0003_release_gate_cached_plan"),
     ]
 
     operations = [

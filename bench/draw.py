@@ -53,7 +53,7 @@ from django.utils import timezone
 
 from bench.cpu import Meter
 from bench.inbound import WEBHOOK_PREFIX, wait_answered, webhook_phone_ids
-from bench.load import percentiles, run_load
+from bench.load import TIMEOUT, percentiles, run_load
 from bench.rush import OFFICE, PLACES, bookable_days, letters, reset
 from bench.servers import ROOT
 from bookings.models import ABOUT_BOOKING, HOLDING_STATUSES, Booking
@@ -75,6 +75,8 @@ SMALL_DAYS = 20
 GATEWAY = "bench-draw-gateway"
 DRAIN_TIMEOUT = 900
 VIA = os.environ.get("BENCH_DRAW_VIA", "webhook")
+# How long a request the load generator gave up on may still take the server to store.
+LATE_TIMEOUT = 180
 
 
 def release_days(office: Office) -> list[dt.date]:
@@ -182,12 +184,13 @@ def messages(office: Office, run: int, key: str, wanted: list[tuple[int, list[dt
                     "text": "\n".join(lines),
                 },
                 key,
+                tag=sender(run, i),
             )
         )
     return requests, people
 
 
-def _request(body: dict, key: str):
+def _request(body: dict, key: str, tag: str = ""):
     from bench.load import Request
 
     if VIA == "gateway":
@@ -196,11 +199,12 @@ def _request(body: dict, key: str):
             "/api/v1/whatsapp/messages/",
             body,
             headers={"Authorization": f"Api-Key {key}"},
+            tag=tag,
         )
-    return _delivery(body)
+    return _delivery(body, tag)
 
 
-def _delivery(body: dict):
+def _delivery(body: dict, tag: str = ""):
     """The message as the Cloud API delivers it to the webhook, signed."""
     from bench.load import Request
 
@@ -223,7 +227,11 @@ def _delivery(body: dict):
     secret = settings.WHATSAPP_APP_SECRET.encode()
     signature = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
     return Request(
-        "POST", "/api/v1/whatsapp/webhook/", raw=raw, headers={"X-Hub-Signature-256": signature}
+        "POST",
+        "/api/v1/whatsapp/webhook/",
+        raw=raw,
+        headers={"X-Hub-Signature-256": signature},
+        tag=tag,
     )
 
 
@@ -237,6 +245,35 @@ def _replies(entering, phones: list[str]) -> Counter:
         )
     texts = OutboundMessage.objects.filter(to__in=phones, kind="reply")
     return Counter(text.split("\n")[0][:60] for text in texts.values_list("text", flat=True))
+
+
+def settle_late(draw: Draw, answers, timeout: float = LATE_TIMEOUT) -> dict:
+    """Account for every request by what the database holds, before the window closes.
+
+    A request the load generator stopped waiting for (its 30 s timeout) is still being
+    worked on by the server: the applicant would have been answered late. Wait (up to
+    `timeout`) until each such request's entry is stored, so closing the window does
+    not cut it off; then count it as entered late, or as lost if it never was. A
+    request answered 2xx whose entry is not stored would be a defect (an acceptance
+    without a record): counted, never expected."""
+    entered = DrawEntry.objects.filter(draw=draw, status=EntryStatus.ENTERED)
+    late = {a.tag for a in answers if a.status == 0 and a.error_code == TIMEOUT}
+    begin = time.perf_counter()
+    found: set[str] = set()
+    while True:
+        found = set(entered.filter(phone__in=late).values_list("phone", flat=True))
+        if found == late or time.perf_counter() - begin > timeout:
+            break
+        time.sleep(1)
+    answered = {a.tag for a in answers if 200 <= a.status < 300}
+    stored = set(entered.filter(phone__in=answered).values_list("phone", flat=True))
+    return {
+        "late": len(late),
+        "late_entered": len(found),
+        "late_lost": len(late - found),
+        "late_waited_s": round(time.perf_counter() - begin, 1),
+        "answered_not_stored": len(answered - stored),
+    }
 
 
 def wait_results_sent(draw: Draw, timeout: float = DRAIN_TIMEOUT) -> float | None:
@@ -339,6 +376,7 @@ def run_once(base: str, run: int, meter: Meter | None = None) -> dict:
         # reply tasks both run in the worker.
         replied_s = wait_answered(phones)
     cpu_entry = meter.per(len(requests))
+    late = settle_late(draw, entering.answers)
     replies = _replies(entering, phones)
     # The window ends now instead of in an hour: the draw runs as beat would run it.
     closes = timezone.now()
@@ -365,7 +403,8 @@ def run_once(base: str, run: int, meter: Meter | None = None) -> dict:
         **db,
         "replies": dict(replies.most_common(3)),
         "server_errors": sum(n for s, n in statuses.items() if s >= 500),
-        "connection_errors": statuses.get(0, 0),
+        "connection_errors": statuses.get(0, 0) - late["late"],
+        **late,
         "wall_s": round(entering.wall, 3),
         "requests_per_s": round(len(requests) / entering.wall, 1),
         "latency_ms": entering.latency_ms(),
@@ -393,6 +432,7 @@ def run_once(base: str, run: int, meter: Meter | None = None) -> dict:
         and sent_after is not None
         and verified
         and out["server_errors"] == out["connection_errors"] == 0
+        and late["late_lost"] == late["answered_not_stored"] == 0
     )
     finish(office, days)
     return out

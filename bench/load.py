@@ -34,11 +34,15 @@ class Request:
     raw: bytes | None = None
 
 
+# Answer.error_code of a request the client stopped waiting for (status 0).
+TIMEOUT = "client_timeout"
+
+
 @dataclass
 class Answer:
     started: float
     ended: float
-    status: int  # 0: connection error or timeout
+    status: int  # 0: connection error or timeout (error_code TIMEOUT)
     error_code: str = ""
     body: dict | list | None = None
     tag: str = ""
@@ -144,7 +148,9 @@ async def _client(session, base, queue, answers, keep_body, clock):
                         body = None
                     if isinstance(body, dict) and isinstance(body.get("error"), dict):
                         error_code = body["error"].get("code", "")
-        except (TimeoutError, aiohttp.ClientError, OSError):
+        except TimeoutError:  # the client gave up; the server may still finish it
+            status, error_code = 0, TIMEOUT
+        except (aiohttp.ClientError, OSError):
             status = 0
         answers.append(
             Answer(

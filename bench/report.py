@@ -41,6 +41,8 @@ def brief(run: dict) -> str:
             "answered",
             "server_errors",
             "connection_errors",
+            "late_lost",
+            "answered_not_stored",
             "refusals",
             "unbooked_replies",
             "replies",
@@ -137,6 +139,16 @@ def _draw_rows(runs: list[dict]) -> list[str]:
         _row(f"{name} entering: p50 latency", [r["latency_ms"]["p50"] for r in runs], " ms"),
         _row(f"{name} entering: p99 latency", [r["latency_ms"]["p99"] for r in runs], " ms"),
         _row(f"{name} entering: CPU stolen by the hypervisor", [r["cpu_steal"] for r in runs]),
+        _row(
+            f"{name} entering: answered after the client's 30 s timeout, entered",
+            [r.get("late_entered", 0) for r in runs],
+        ),
+        _row(
+            f"{name} entering: lost (timed out, never entered; or answered, not stored)",
+            [r.get("late_lost", 0) + r.get("answered_not_stored", 0) for r in runs],
+            "",
+            "0",
+        ),
         *_cpu_rows(f"{name}, one entry", [r.get("cpu_ms", {}).get("entry", {}) for r in runs]),
         _row(
             f"{name}: the draw (order, bookings, waiting list, results queued)",

@@ -21,6 +21,21 @@ def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
 
 
+def new_codes(count: int) -> list[str]:
+    """`count` fresh codes (repeats possible, as with `new_code`), drawn from one
+    `secrets.token_bytes` call: a byte below 248 (8 x 31) picks a symbol uniformly,
+    the others are dropped. A draw's waiting list takes 20,000 references at once,
+    where `secrets.choice` per character was a tenth of a second per 5,000."""
+    out: list[str] = []
+    while len(out) < count:
+        raw = secrets.token_bytes(LENGTH * (count - len(out)) * 9 // 8 + 2 * LENGTH)
+        symbols = [ALPHABET[byte % len(ALPHABET)] for byte in raw if byte < 248]
+        out.extend(
+            "".join(symbols[at : at + LENGTH]) for at in range(0, len(symbols) - LENGTH + 1, LENGTH)
+        )
+    return out[:count]
+
+
 def canonical(text: str) -> str | None:
     """The canonical form of a code as a person or scanner gives it back: any case,
     with or without the dash or spaces. None when it cannot be a code."""

@@ -81,6 +81,10 @@ def test_joining_a_full_days_list_and_reading_the_position(
         page.get_by_role("button", name=words["submit"]).click()
         request = WaitlistRequest.objects.get()
         expect(main).to_contain_text(f"YA {request.display_ref}")
+        # The reference in the sentence stays on one line (it broke at its dash at 360 px).
+        reference = page.get_by_role("status").locator("span.nowrap")
+        expect(reference).to_have_text(request.display_ref)
+        assert reference.evaluate("(el) => el.getClientRects().length") == 1
         # The deadline to send it, on the office's clock with its label.
         deadline = request.confirm_by.astimezone(ZoneInfo("Asia/Jayapura"))
         expect(main).to_contain_text(f"{deadline:%H:%M} WIT")

@@ -79,6 +79,14 @@ def outbox_collect() -> Iterator[list[int]]:
         _collected.reset(token)
 
 
+def outbox_dispatch(ids: list[int]) -> None:
+    """Hand committed messages `outbox_collect` gathered to the workers, DISPATCH_CHUNK
+    per task message: for a caller that queues many in one transaction (the draw books
+    a hundred winners per commit) and does not send them itself."""
+    if ids:
+        _dispatch_many(ids)
+
+
 def outbox_send_collected(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
     """Send the messages `outbox_collect` gathered, OUTBOX_BATCH_SIZE per claim, through
     the one batch sender (its pacing, 24-hour window and tiers). Returns a count per

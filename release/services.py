@@ -6,8 +6,9 @@ A draw's life: `draw_commit` (beat, before the window opens: a secret seed from
 `draw_entry_confirm`) -> `draw_run` at the window's end (beat): the order and the
 places are computed by release/algorithm.py from the seed and the entries'
 pseudonyms, stored on the entries, and only then the winners are booked one by one
-through `booking_create_family` (the database's constraints judge every place), the
-results are sent, and the draw is done. Each step commits on its own and is
+through `booking_create_family` (`booking_place` and the database's constraints judge
+every place; a hundred per transaction), the results are queued, and the draw is
+done. Each step commits on its own and is
 re-entrant, so a run that crashed half-way is finished by the next run, and a second
 run of a finished draw changes nothing and sends nothing.
 
@@ -22,6 +23,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -38,7 +40,7 @@ from immigration.errors import ConflictError, DomainError, NotFoundError
 from immigration.integrity import violated_constraint
 from immigration.locks import advisory_xact_locks
 from notifications.models import About
-from notifications.services import outbox_enqueue_many
+from notifications.services import outbox_collect, outbox_dispatch, outbox_enqueue_many
 from offices import localtime, release_window, schedule
 from offices.contacts import office_check_takes_holds
 from offices.models import Office, Slot
@@ -61,7 +63,9 @@ from waitlist.services import Arrival, waitlist_append, waitlist_positions_of_so
 
 MAX_PREFERENCES = 3
 ABOUT_DRAW_ENTRY = "draw_entry"
-NOTIFY_BATCH = 1000
+# Winners booked per transaction: a crash loses at most one batch's work (redone by
+# the next run), and a batch holds the day's slots for a moment, not the whole run.
+PLACE_BATCH = 100
 
 
 # --- which days a draw covers ---------------------------------------------------------
@@ -540,9 +544,13 @@ def _enter_locked(entry: DrawEntry, people: list[Applicant], now: dt.datetime) -
 
 
 def _people_of(entry: DrawEntry) -> list[Applicant]:
+    return _applicants(entry.people)
+
+
+def _applicants(people: list[dict]) -> list[Applicant]:
     return [
         Applicant(p["name"], dt.date.fromisoformat(p["birth_date"]), p.get("nik") or None)
-        for p in entry.people
+        for p in people
     ]
 
 
@@ -769,39 +777,72 @@ def _draw_locked(draw: Draw, now: dt.datetime) -> None:
     )
 
 
-def _place_one(draw: Draw, entry_id: int, now: dt.datetime) -> None:
-    """Book one winner, in its own transaction: the entry row is locked (SKIP LOCKED,
-    so two runs never book it twice; a placed entry is skipped), then
-    `booking_create_family` takes its locks. A refusal (the phone's limit, say) is
-    stored on the entry; its places stay free."""
+_STORE_PLACEMENTS = """
+UPDATE release_drawentry AS e
+SET placement = u.placement, placement_error = u.error, group_code = u.group_code
+FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[])
+    AS u(id, placement, error, group_code)
+WHERE e.id = u.id
+"""
+
+
+def _place_batch(draw: Draw, now: dt.datetime) -> int:
+    """Book the next PLACE_BATCH winners not yet placed, in draw order, in one
+    transaction: each through `booking_create_family` (`booking_place`, the one judge
+    of a booking) in a savepoint of its own, so a refusal (the phone's limit, say)
+    rolls back only that family, is stored on the entry, and its places stay free.
+    The entries are locked SKIP LOCKED, so two runs never book one twice; a placed
+    entry is not selected again. One UPDATE stores the batch's placements. Returns how
+    many winners the batch held (0: none left).
+
+    Per family what is left is the call itself: a transaction, its commit and a
+    workers' task per confirmation each were most of a winner's cost (CPU profile)."""
+    actor = Actor(ActorKind.SYSTEM, Channel.SYSTEM, label=f"draw {draw}")
     with transaction.atomic(durable=True):
-        entry = (
+        batch = list(
             DrawEntry.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=entry_id, placement="")
-            .first()
+            .filter(draw=draw, result=EntryResult.WON, placement="")
+            .order_by("rank")
+            .only("pk", "people", "phone", "service", "language", "won_day", "rank")[:PLACE_BATCH]
         )
-        if entry is None:
-            return
-        try:
-            with transaction.atomic():
-                bookings = booking_create_family(
+        rows = []
+        for entry in batch:
+            try:
+                bookings = booking_create_family(  # atomic: a savepoint when refused
                     office=draw.office,
                     date=entry.won_day,
                     applicants=_people_of(entry),
                     phone=entry.phone,
-                    actor=Actor(ActorKind.SYSTEM, Channel.SYSTEM, label=f"draw {draw}"),
+                    actor=actor,
                     service=entry.service,
                     language=entry.language,
                     now=now,
                     phone_verified=True,
                     draw_placement=True,
                 )
-            entry.placement = Placement.BOOKED
-            entry.group_code = bookings[0].group_code or bookings[0].code
-        except DomainError as exc:
-            entry.placement = Placement.REFUSED
-            entry.placement_error = f"{exc.code}: {exc.message}"[:300]
-        entry.save(update_fields=["placement", "placement_error", "group_code"])
+            except DomainError as exc:
+                rows.append((entry.pk, Placement.REFUSED, f"{exc.code}: {exc.message}"[:300], ""))
+            else:
+                group = bookings[0].group_code or bookings[0].code
+                rows.append((entry.pk, Placement.BOOKED, "", group))
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _STORE_PLACEMENTS, [list(column) for column in zip(*rows, strict=True)]
+                )
+    return len(batch)
+
+
+def _place_winners(draw: Draw, now: dt.datetime) -> None:
+    """Book every winner not yet placed, batch after batch (each commits: a run that
+    crashed keeps the batches done). The winners' confirmations are handed to the
+    workers after each commit in chunks (`outbox_dispatch`), not one task each."""
+    while True:
+        with outbox_collect() as queued:
+            placed = _place_batch(draw, now)
+        outbox_dispatch(queued)
+        if placed < PLACE_BATCH:
+            return
 
 
 @dataclass(frozen=True)
@@ -840,9 +881,23 @@ def _result_words(draw: Draw, language: str) -> _ResultWords:
         )
 
 
-def _result_message(
-    draw: Draw, entry: DrawEntry, position: int | None, words: _ResultWords
-) -> dict:
+class _Untold(NamedTuple):
+    """The columns of a request its result message needs (no model instance: a run
+    words 20,000)."""
+
+    pk: int
+    reference: str
+    pseudonym: str
+    phone: str
+    language: str
+    result: str
+    placement: str
+    placement_error: str
+    won_day: dt.date | None
+    waitlist_position: int | None
+
+
+def _result_message(draw: Draw, entry: _Untold, position: int | None, words: _ResultWords) -> dict:
     office = draw.office
     if entry.result == EntryResult.WON:
         with translation.override(entry.language):
@@ -856,7 +911,8 @@ def _result_message(
             }
     else:
         body = words.waiting % {"position": position or entry.waitlist_position}
-    tail = words.tail % {"reference": entry.display_reference, "pseudonym": entry.pseudonym}
+    reference = codes.display(entry.reference)
+    tail = words.tail % {"reference": reference, "pseudonym": entry.pseudonym}
     return {
         "to": entry.phone,
         "text": "\n".join([words.head, body, tail]),
@@ -865,7 +921,7 @@ def _result_message(
         "sender": office.whatsapp_number,
         "phone_number_id": office.whatsapp_phone_number_id or "",
         "template_name": "antrean_draw_result",
-        "template_params": [office.name, entry.display_reference],
+        "template_params": [office.name, reference],
         "subject": f"draw:{entry.reference}",
         "about": About(ABOUT_DRAW_ENTRY, entry.pk),
     }
@@ -882,103 +938,82 @@ def _waitlist_losers(draw: Draw, now: dt.datetime) -> None:
     language (confirmed when it entered, so it waits at once). After the winners are
     booked, so the places offered from the lists are only those left over. Idempotent
     (waitlist's unique `source` per request): a second or resumed run adds nobody twice.
-    Each day's list commits on its own (waitlist takes its list lock)."""
+    Each day's list commits on its own (waitlist takes its list lock). Reads only the
+    columns it hands over (20,000 model instances were a third of the step)."""
     by_day: dict[dt.date, list[Arrival]] = {}
-    for entry in draw_waitlist(draw=draw):
-        if not entry.people:  # erased: nobody left to offer a place to
+    losers = (
+        DrawEntry.objects.filter(draw=draw, result=EntryResult.WAITLIST)
+        .order_by("waitlist_position")
+        .values_list("reference", "phone", "language", "channel", "people", "preferences")
+    )
+    for reference, phone, language, channel, people, preferences in losers:
+        if not people:  # erased: nobody left to offer a place to
             continue
-        day = dt.date.fromisoformat(entry.preferences[0])
-        by_day.setdefault(day, []).append(
+        by_day.setdefault(dt.date.fromisoformat(preferences[0]), []).append(
             Arrival(
-                source=_waitlist_source(entry.reference),
-                phone=entry.phone,
-                language=entry.language,
-                channel=entry.channel,
-                applicants=_people_of(entry),
+                source=_waitlist_source(reference),
+                phone=phone,
+                language=language,
+                channel=channel,
+                applicants=_applicants(people),
             )
         )
     for day, arrivals in sorted(by_day.items()):
         waitlist_append(office=draw.office, day=day, arrivals=arrivals, now=now)
 
 
-def _mark_told(ids: list[int], now: dt.datetime) -> None:
-    """`notified_at` of a batch, its ids sent as one array: psycopg re-parses a
-    1,000-placeholder `IN (...)` on every batch (cProfile: a third of the UPDATE's
-    time)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE release_drawentry SET notified_at = %s WHERE id = ANY(%s)", [now, ids]
-        )
-
-
 def _notify_results(draw: Draw, now: dt.datetime) -> int:
-    """Queue one result message per entered request not yet told, in batches that
-    commit with the entries' `notified_at`: each request is told exactly once, even
-    across a crash. Winners are told once they are placed (or refused).
+    """Queue one result message per entered request not yet told, all in one
+    transaction: one INSERT for the messages (`outbox_enqueue_many`, immigration/bulk.py)
+    and one UPDATE of the requests' `notified_at`, so each request is told exactly
+    once, even across a crash (all or nothing), and a second run finds nobody untold.
+    Winners are told once they are placed (or refused); one a concurrent run is still
+    placing is told by that run.
 
-    The waiting-list positions are read once for the whole run (each read walks the
-    day's list), the batches follow the draw order by rank (each batch an index range,
-    not a rescan of the requests told already), and only the columns the message needs
-    are loaded."""
-    untold = (
-        DrawEntry.objects.filter(draw=draw, status=EntryStatus.ENTERED, notified_at__isnull=True)
-        .exclude(result=EntryResult.WON, placement="")
-        .order_by("rank")
-    )
-    positions = waitlist_positions_of_sources(
-        sources=[
-            _waitlist_source(reference)
-            for reference in untold.filter(result=EntryResult.WAITLIST).values_list(
-                "reference", flat=True
+    Locks the draw's row first: two runs queue the results one after the other, and
+    the second finds them told. The waiting-list positions are read once (each read
+    walks the day's list); only the columns the message needs are read, as tuples."""
+    with transaction.atomic(durable=True):
+        list(Draw.objects.select_for_update(of=("self",)).filter(pk=draw.pk).values_list("pk"))
+        untold = [
+            _Untold(*row)
+            for row in DrawEntry.objects.filter(
+                draw=draw, status=EntryStatus.ENTERED, notified_at__isnull=True
             )
+            .exclude(result=EntryResult.WON, placement="")
+            .order_by("rank")
+            .values_list(*_Untold._fields)
         ]
-    )
-    words: dict[str, _ResultWords] = {}
-    sent = 0
-    after = 0
-    while True:
-        with transaction.atomic(durable=True):
-            batch = list(
-                untold.select_for_update(skip_locked=True, of=("self",))
-                .filter(rank__gt=after)
-                .only(
-                    "pk",
-                    "reference",
-                    "pseudonym",
-                    "phone",
-                    "language",
-                    "result",
-                    "placement",
-                    "placement_error",
-                    "won_day",
-                    "waitlist_position",
-                    "rank",
-                )[:NOTIFY_BATCH]
+        if not untold:
+            return 0
+        positions = waitlist_positions_of_sources(
+            sources=[
+                _waitlist_source(entry.reference)
+                for entry in untold
+                if entry.result == EntryResult.WAITLIST
+            ]
+        )
+        words: dict[str, _ResultWords] = {}
+        messages = []
+        for entry in untold:
+            if entry.language not in words:
+                words[entry.language] = _result_words(draw, entry.language)
+            position = positions.get(_waitlist_source(entry.reference))
+            messages.append(_result_message(draw, entry, position, words[entry.language]))
+        outbox_enqueue_many(messages)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE release_drawentry SET notified_at = %s WHERE id = ANY(%s)",
+                [now, [entry.pk for entry in untold]],
             )
-            if not batch:
-                return sent
-            messages = []
-            for entry in batch:
-                if entry.language not in words:
-                    words[entry.language] = _result_words(draw, entry.language)
-                messages.append(
-                    _result_message(
-                        draw,
-                        entry,
-                        positions.get(_waitlist_source(entry.reference)),
-                        words[entry.language],
-                    )
-                )
-            outbox_enqueue_many(messages)
-            _mark_told([e.pk for e in batch], now)
-        sent += len(batch)
-        after = batch[-1].rank
+    return len(untold)
 
 
 def draw_run(*, draw: Draw, now: dt.datetime | None = None) -> Draw:
     """Run a draw whose window has closed (beat, `draws_run_due`): compute and store the
     result (one transaction, the draw's lock exclusive), book the winners in draw order
-    (one transaction each), send every result (batches), and mark it done.
+    (PLACE_BATCH per transaction), hand the others to the waiting lists (one transaction
+    per day), queue every result (one transaction), and mark it done.
 
     Idempotent and resumable: each step skips what is already done, so a run after a
     crash finishes the work and a run of a done draw changes nothing and sends
@@ -997,13 +1032,7 @@ def draw_run(*, draw: Draw, now: dt.datetime | None = None) -> Draw:
             _draw_locked(draw, now)
     if draw.state == DrawState.DONE:
         return draw
-    winners = (
-        DrawEntry.objects.filter(draw=draw, result=EntryResult.WON, placement="")
-        .order_by("rank")
-        .values_list("pk", flat=True)
-    )
-    for entry_id in list(winners):
-        _place_one(draw, entry_id, now)
+    _place_winners(draw, now)
     _waitlist_losers(draw, now)
     sent = _notify_results(draw, now)
     with transaction.atomic(durable=True):

@@ -27,7 +27,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -293,8 +293,15 @@ def _new_refs(count: int) -> list[str]:
     constraint on `ref` stays the last word."""
     refs: list[str] = []
     while len(refs) < count:
-        drawn = {codes.new_code() for _ in range(count - len(refs))} - set(refs)
-        taken = set(WaitlistRequest.objects.filter(ref__in=drawn).values_list("ref", flat=True))
+        drawn = set(codes.new_codes(count - len(refs))) - set(refs)
+        # One array parameter, not an `IN` of 20,000 placeholders (psycopg re-parses
+        # such a text in Python).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT ref FROM {WaitlistRequest._meta.db_table} WHERE ref = ANY(%s)",  # noqa: S608 (the model's table)
+                [list(drawn)],
+            )
+            taken = {ref for (ref,) in cursor.fetchall()}
         refs.extend(drawn - taken)
     return refs
 
@@ -491,6 +498,9 @@ def waitlist_append(
         for arrival in arrivals:
             if arrival.source in known:
                 continue
+            if not waiting:  # nobody on the list to leave out (a draw's usual case)
+                fresh.append(arrival)
+                continue
             keys = [_person_key(p.name, p.birth_date) for p in arrival.applicants]
             pairs = zip(arrival.applicants, keys, strict=True)
             left = [person for person, key in pairs if key not in waiting]
@@ -500,7 +510,9 @@ def waitlist_append(
                     there.source = arrival.source
                     there.save(update_fields=["source", "updated_at"])
                 continue
-            fresh.append(replace(arrival, applicants=left))
+            if len(left) < len(arrival.applicants):
+                arrival = replace(arrival, applicants=left)
+            fresh.append(arrival)
         if not fresh:
             return 0
         start = _next_position(office, day)
@@ -548,11 +560,14 @@ def waitlist_positions_of_sources(*, sources: list[str]) -> dict[str, int | None
     day) of each request placed with one of `sources`; None when it is no longer
     waiting or unknown. One query per day involved, for the draw's result messages.
     Reads only."""
-    requests = list(
-        WaitlistRequest.objects.filter(source__in=sources).values_list(
-            "source", "office_id", "date", "position", "state"
+    # One array parameter, not an `IN` of a placeholder per source (20,000 for a draw).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT source, office_id, date, position, state "  # noqa: S608 (the model's table)
+            f"FROM {WaitlistRequest._meta.db_table} WHERE source = ANY(%s)",
+            [list(sources)],
         )
-    )
+        requests = cursor.fetchall()
     lists: dict[tuple[int, dt.date], list[int]] = {}
     for _source, office_id, day, _position, state in requests:
         if state == R.WAITING and (office_id, day) not in lists:

@@ -343,11 +343,13 @@ def test_a_run_that_crashed_half_way_is_finished_by_the_next(monkeypatch):
         return real(**kwargs)
 
     monkeypatch.setattr(services, "booking_create_family", crashing)
+    monkeypatch.setattr(services, "PLACE_BATCH", 4)  # two batches commit, the third dies
     with pytest.raises(RuntimeError):
         draw_run(draw=draw, now=CLOSES)
     half = Draw.objects.get(pk=draw.pk)
     assert half.state == DrawState.DRAWN
-    assert Booking.objects.count() == 8
+    assert Booking.objects.count() == 8  # the two batches committed, the third rolled back
+    assert DrawEntry.objects.exclude(placement="").count() == 8
     assert not OutboundMessage.objects.filter(kind="draw_result").exists()
     seed, ranks = half.seed, dict(DrawEntry.objects.values_list("pk", "rank"))
     monkeypatch.setattr(services, "booking_create_family", real)

@@ -15,9 +15,11 @@ import contextvars
 import datetime as dt
 import logging
 import math
+import time
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
@@ -91,21 +93,68 @@ def outbox_send_collected(ids: list[int], *, now: dt.datetime | None = None) -> 
     return counts
 
 
-def _dispatch(message_id: int, countdown: float | None = None) -> None:
-    from notifications.tasks import send_outbound_message
+# "A sender task is queued": set by whoever publishes one (`_wake_sender`), cleared by
+# the task as it starts. Every notice committed while it is set rides on that task, so
+# a burst of bookings publishes one task, not one per booking (the publish was a
+# booking's largest cost after the service, and a task per notice the worker's). It
+# expires on its own, so a flag whose task was lost stops nothing for long.
+SEND_FLAG = "outbox:drain-queued"
+SEND_FLAG_SECONDS = 10
+# A drain task hands what is left to a fresh task after this long (below the soft time
+# limit, and so that other tasks get their turn on the worker).
+DRAIN_SECONDS = 20.0
+# Redis just answered the flag: one immediate retry only renews a pooled connection
+# that a restart of Redis left stale.
+_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
 
+
+def _wake_sender(*, force: bool = False) -> bool:
+    """Make sure a sender task (`drain_outbox`) starts after this instant and claims
+    every notice due by then: publish one, OUTBOX_GATHER_SECONDS ahead so that the
+    notices of a burst go in one claim, unless the flag says one is queued and not yet
+    started (`force`: publish anyway, the sweep's way). One Redis round trip when a
+    task is already on its way. Fails quietly with Redis down: the rows are the promise
+    and the sweep (`outbox_requeue`) dispatches them. Returns whether a task was
+    published."""
+    from notifications.tasks import drain_outbox
+
+    try:
+        if not cache.add(SEND_FLAG, 1, timeout=SEND_FLAG_SECONDS) and not force:
+            return False
+    except Exception as exc:  # Redis is down: the rows wait for the sweep
+        logger.warning("outbox: sender not woken (%s); the sweep will send", type(exc).__name__)
+        return False
+    try:
+        drain_outbox.apply_async(
+            countdown=settings.OUTBOX_GATHER_SECONDS or None,
+            retry=True,
+            retry_policy=_PUBLISH_RETRY,
+        )
+        return True
+    except Exception as exc:  # the broker is down: the rows wait for the sweep
+        logger.warning("outbox: sender not woken (%s); the sweep will send", type(exc).__name__)
+        with contextlib.suppress(Exception):
+            cache.delete(SEND_FLAG)  # so that the next notice tries again
+        return False
+
+
+def _sender_started() -> None:
+    """Clear the flag before the first claim: a notice committed from now on, which
+    this task's claims may miss, publishes a task of its own."""
+    try:
+        cache.delete(SEND_FLAG)
+    except Exception as exc:  # Redis is down: the flag expires on its own
+        logger.warning("outbox: sender flag not cleared (%s)", type(exc).__name__)
+
+
+def _dispatch(message_id: int) -> None:
+    """After commit of a queued row: the caller's batch (`outbox_collect`) or the
+    sender (the id itself travels nowhere: the sender claims what is due)."""
     collected = _collected.get()
-    if collected is not None and countdown is None:
+    if collected is not None:
         collected.append(message_id)
         return
-    try:
-        # No publish retries: with the broker down the request that booked must not
-        # hang; the row is the promise and the sweep sends it once the broker is back.
-        send_outbound_message.apply_async((message_id,), countdown=countdown, retry=False)
-    except Exception as exc:  # the broker is down: the row waits for the sweep
-        logger.warning(
-            "outbox #%s not dispatched (%s); the sweep will send it", message_id, type(exc).__name__
-        )
+    _wake_sender()
 
 
 def outbox_enqueue(
@@ -165,25 +214,29 @@ def outbox_dispatch_on_commit(message_ids: list[int]) -> None:
     """Hand messages queued by the database itself (a row inserted by SQL, e.g.
     bookings/sql/booking_place.sql) to the workers once this transaction commits,
     as `outbox_enqueue` does for its own rows."""
-    for message_id in message_ids:
-        transaction.on_commit(lambda message_id=message_id: _dispatch(message_id))
+    if message_ids:
+        transaction.on_commit(lambda: _dispatch_many(list(message_ids)))
 
 
 DISPATCH_CHUNK = 100
 
 
 def _dispatch_many(message_ids: list[int], countdown: float | None = None) -> None:
-    """Hand ids to the workers, DISPATCH_CHUNK per task message; no ids: one task
-    that sends whatever is due."""
+    """Hand rows to the workers. Due now: the caller's batch (`outbox_collect`) or the
+    sender (`_wake_sender`), whatever their number. Due later (`countdown`, a limit
+    held them back): tasks that send those ids then, DISPATCH_CHUNK per task message."""
+    collected = _collected.get()
+    if countdown is None:
+        if collected is not None and message_ids:
+            collected.extend(message_ids)
+        else:
+            _wake_sender(force=not message_ids)
+        return
     from notifications.tasks import send_outbound_messages
 
-    collected = _collected.get()
-    if collected is not None and countdown is None and message_ids:
-        collected.extend(message_ids)
-        return
-    for start in range(0, max(len(message_ids), 1), DISPATCH_CHUNK):
+    for start in range(0, len(message_ids), DISPATCH_CHUNK):
         chunk = message_ids[start : start + DISPATCH_CHUNK]
-        label = f"[{chunk[0]}..{chunk[-1]}: {len(chunk)} ids]" if chunk else "[due]"
+        label = f"[{chunk[0]}..{chunk[-1]}: {len(chunk)} ids]"
         try:
             # argsrepr: Celery would otherwise repr the 100 ids for its logs, per message.
             send_outbound_messages.apply_async(
@@ -463,16 +516,21 @@ def outbox_send(*, message_id: int, now: dt.datetime | None = None) -> str:
 
 
 def outbox_drain(
-    *, first: list[int] | None = None, now: dt.datetime | None = None, max_batches: int = 50
+    *,
+    first: list[int] | None = None,
+    now: dt.datetime | None = None,
+    seconds: float = DRAIN_SECONDS,
 ) -> dict[str, int]:
-    """What a sender task does: send `first` (its own ids), then every other due
-    message, batch after batch, until none is due or `max_batches` were sent (then it
-    hands the rest to a new task, so no task outlives its time limit). A task whose
-    messages another task already sent costs one empty claim. Returns a count per
+    """What a sender task does: send `first` (its own ids, if any), then every other
+    due message, batch after batch, until a claim comes back empty or, after `seconds`,
+    hands the rest to a fresh task (so no task outlives its time limit and other tasks
+    get their turn). Two drains at once take disjoint batches (SKIP LOCKED); a drain
+    whose messages another already sent costs one empty claim. Returns a count per
     outcome."""
+    deadline = time.monotonic() + seconds
     counts: dict[str, int] = {}
     only = first or None
-    for _ in range(max_batches):
+    while True:
         outcomes = outbox_send_batch(now=now, only=only)
         for outcome in outcomes.values():
             counts[outcome] = counts.get(outcome, 0) + 1
@@ -480,13 +538,23 @@ def outbox_drain(
             only = None
         elif not outcomes:
             return counts
-    _dispatch_many([])
-    return counts
+        if time.monotonic() > deadline:
+            _wake_sender(force=True)
+            return counts
+
+
+def outbox_drain_task() -> dict[str, int]:
+    """The sender task woken by `_wake_sender` (`drain_outbox`): clears the flag, then
+    drains (`outbox_drain`)."""
+    _sender_started()
+    return outbox_drain()
 
 
 def outbox_requeue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """The sweep (beat, every minute): release rows stuck in `sending`, and dispatch
-    queued rows that are due but were never picked up. Returns rows dispatched."""
+    queued rows that are due but were never picked up (Redis or the worker was down,
+    or a sender task was lost: its flag expires after SEND_FLAG_SECONDS, so the next
+    sweep wakes a sender). Returns rows dispatched."""
     now = now or timezone.now()
     stuck = OutboundMessage.objects.filter(status=S.SENDING, claimed_at__lt=now - STUCK_AFTER)
     # A message that keeps killing its worker is given up on, not retried forever.

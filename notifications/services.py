@@ -294,18 +294,6 @@ def _image(message: OutboundMessage) -> bytes | None:
     return None
 
 
-def _open_sessions(phones: set[str], now: dt.datetime) -> set[str]:
-    """Which of `phones` wrote to us in the last 24 hours: one query for a batch."""
-    return set(
-        InboundMessage.objects.filter(
-            sender__in=list(phones), received_at__gte=now - SESSION_WINDOW
-        )
-        .order_by()
-        .values_list("sender", flat=True)
-        .distinct()
-    )
-
-
 # Claims a batch of queued, due messages and returns them in one round trip, the most
 # urgent first. Whoever claims a row sends it; anyone else finds it no longer queued.
 # Two claimers skip each other's rows (SKIP LOCKED) and take disjoint batches; the ids
@@ -384,11 +372,15 @@ def _defer(message: OutboundMessage, until: dt.datetime) -> None:
 
 def _plan(batch: list[OutboundMessage], now: dt.datetime) -> tuple[list, set[str]]:
     """Which messages of the batch go now (WhatsApp's limits, notifications/pacing.py);
-    the others are deferred in place. Returns (those that go, open sessions)."""
-    phones = {message.to for message in batch}
-    sessions = _open_sessions(phones, now)
+    the others are deferred in place. Two statements whatever the batch's size: what
+    the limits need to know (`pacing.batch_facts`) and the pace of every number
+    (`pacing.pace_take`). Returns (those that go, open sessions)."""
+    facts = pacing.batch_facts(
+        ((message.sender, message.to) for message in batch), now=now, session=SESSION_WINDOW
+    )
+    sessions = facts.open_sessions
     spacing = dt.timedelta(seconds=settings.WHATSAPP_SAME_USER_SECONDS)
-    next_free = {phone: at + spacing for phone, at in pacing.last_sent(phones, now).items()}
+    next_free = {phone: at + spacing for phone, at in facts.last_sent.items()}
     spaced = []
     for message in batch:  # most urgent first: they take the first turn of each phone
         free = next_free.get(message.to, now)
@@ -402,26 +394,29 @@ def _plan(batch: list[OutboundMessage], now: dt.datetime) -> tuple[list, set[str
     for message in spaced:
         by_number.setdefault(message.sender, []).append(message)
     closed = {m.sender for m in spaced if m.to not in sessions}
-    limits = pacing.tier_limits(closed) if closed else {}
-    going = []
+    within: dict[str, list[OutboundMessage]] = {}
     for number, messages in by_number.items():
-        within = messages
-        if number in closed:
-            within = _within_tier(number, messages, sessions, limits[number], now)
-        granted, interval = pacing.pace_take(number=number, wanted=len(within), now=now)
-        going.extend(within[:granted])
-        for position, message in enumerate(within[granted:], start=1):
+        within[number] = (
+            _within_tier(number, messages, sessions, facts, now) if number in closed else messages
+        )
+    wanted = {number: len(messages) for number, messages in within.items() if messages}
+    granted, interval = pacing.pace_take(wanted=wanted, now=now) if wanted else ({}, 0.0)
+    going = []
+    for number, messages in within.items():
+        allowed = granted.get(number, 0)
+        going.extend(messages[:allowed])
+        for position, message in enumerate(messages[allowed:], start=1):
             _defer(message, now + dt.timedelta(seconds=position * interval))
     going.sort(key=lambda message: (message.urgency, message.pk))
     return going, sessions
 
 
 def _within_tier(
-    number: str, messages: list, sessions: set[str], limit: int, now: dt.datetime
+    number: str, messages: list, sessions: set[str], facts: pacing.BatchFacts, now: dt.datetime
 ) -> list[OutboundMessage]:
     """The messages the number's daily tier lets go; the others wait (TIER_RETRY)."""
-    closed_phones = {m.to for m in messages if m.to not in sessions}
-    used, counted = pacing.tier_used(number, closed_phones, now)
+    used, limit = facts.used[number], facts.limits[number]
+    counted = set(facts.counted.get(number, ()))
     within = []
     for message in messages:
         if message.to in sessions or message.to in counted:
@@ -482,11 +477,13 @@ def outbox_send_batch(
     *, now: dt.datetime | None = None, only: list[int] | None = None, limit: int | None = None
 ) -> dict[int, str]:
     """Claim up to `limit` (OUTBOX_BATCH_SIZE) queued, due messages, the most urgent
-    first (only those in `only` when given), and send them. Three statements for the
-    batch whatever its size, besides the limits' own (notifications/pacing.py): the
-    claim (`UPDATE ... RETURNING`, SKIP LOCKED), the 24-hour window of every recipient,
-    and the write-back of every outcome (`_WRITE_BACK`). Autocommit: the claim commits
-    before anything is sent, so no lock is held while the provider answers. Returns
+    first (only those in `only` when given), and send them. Four statements for the
+    batch whatever its size: the claim (`UPDATE ... RETURNING`, SKIP LOCKED), what
+    WhatsApp's limits need to know (the 24-hour window of every recipient among it),
+    the pace of its numbers (`_plan`), and the write-back of every outcome
+    (`_WRITE_BACK`); a number's first batch adds its SenderNumber row. Autocommit:
+    the claim commits before anything is sent, so no lock is held while the provider
+    answers. Returns
     each claimed id's outcome: "sent", "retry", "failed" or "deferred" (a limit held
     it back; it is dispatched again when it may go)."""
     now = now or timezone.now()
@@ -522,21 +519,22 @@ def outbox_drain(
     seconds: float = DRAIN_SECONDS,
 ) -> dict[str, int]:
     """What a sender task does: send `first` (its own ids, if any), then every other
-    due message, batch after batch, until a claim comes back empty or, after `seconds`,
-    hands the rest to a fresh task (so no task outlives its time limit and other tasks
-    get their turn). Two drains at once take disjoint batches (SKIP LOCKED); a drain
-    whose messages another already sent costs one empty claim. Returns a count per
-    outcome."""
+    due message, batch after batch, until a claim takes less than a full batch (it
+    took every row due and not being sent by another claimer; a row queued later wakes
+    a sender of its own), or, after `seconds`, hands the rest to a fresh task (so no
+    task outlives its time limit and other tasks get their turn). Two drains at once
+    take disjoint batches (SKIP LOCKED). Returns a count per outcome."""
     deadline = time.monotonic() + seconds
+    size = settings.OUTBOX_BATCH_SIZE
     counts: dict[str, int] = {}
     only = first or None
     while True:
-        outcomes = outbox_send_batch(now=now, only=only)
+        outcomes = outbox_send_batch(now=now, only=only, limit=size)
         for outcome in outcomes.values():
             counts[outcome] = counts.get(outcome, 0) + 1
         if only is not None:
             only = None
-        elif not outcomes:
+        elif len(outcomes) < size:
             return counts
         if time.monotonic() > deadline:
             _wake_sender(force=True)

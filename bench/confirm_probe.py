@@ -16,11 +16,20 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.servers import BIN, ROOT, configure_environment
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds of a process so far (a PostgreSQL backend)."""
+    from bench.cpu import _stat
+
+    stat = _stat(pid)
+    return stat[1] if stat else 0.0
 
 
 def main() -> int:
@@ -76,6 +85,11 @@ def main() -> int:
             started = time.monotonic()
 
             def post(i: int) -> int:
+                if not hasattr(local, "pid"):
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_backend_pid()")
+                        local.pid = cursor.fetchone()[0]
+                    web_backends[local.pid] = _cpu(local.pid)
                 client = clients[i % threads]
                 return client.post(
                     "/api/v1/bookings/",
@@ -85,8 +99,10 @@ def main() -> int:
                     HTTP_X_FORWARDED_FOR=f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}",
                 ).status_code
 
+            local, web_backends = threading.local(), {}
             with ThreadPoolExecutor(threads) as pool:
                 statuses = list(pool.map(post, range(len(requests))))
+                web_pg = sum(_cpu(pid) - before for pid, before in web_backends.items())
             booked_at = time.monotonic()
             drained = rush.wait_outbox_drained(since)
             done_at = time.monotonic()
@@ -108,7 +124,8 @@ def main() -> int:
         print(
             "CPU ms per booking: "
             f"web(this process) {per['generator']:.2f} / worker {per['worker']:.2f} / "
-            f"postgres {per['postgres']:.2f} / redis {per['redis']:.2f}; "
+            f"postgres {per['postgres']:.2f} (of it the web's backends "
+            f"{web_pg * 1000 / max(accepted, 1):.2f}) / redis {per['redis']:.2f}; "
             f"worker+postgres+redis {per['server']:.2f}"
         )
     finally:

@@ -108,13 +108,13 @@ DRAIN_SECONDS = 20.0
 _PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
 
 
-def _wake_sender(*, force: bool = False) -> bool:
+def _wake_sender(*, force: bool = False, gather: bool = True) -> bool:
     """Make sure a sender task (`drain_outbox`) starts after this instant and claims
-    every notice due by then: publish one, OUTBOX_GATHER_SECONDS ahead so that the
-    notices of a burst go in one claim, unless the flag says one is queued and not yet
-    started (`force`: publish anyway, the sweep's way). One Redis round trip when a
-    task is already on its way. Fails quietly with Redis down: the rows are the promise
-    and the sweep (`outbox_requeue`) dispatches them. Returns whether a task was
+    every notice due by then: publish one, OUTBOX_GATHER_SECONDS ahead (`gather`) so
+    that the notices of a burst go in one claim, unless the flag says one is queued and
+    not yet started (`force`: publish anyway). One Redis round trip when a task is
+    already on its way. Fails quietly with Redis down: the rows are the promise and
+    the sweep (`outbox_requeue`) dispatches them. Returns whether a task was
     published."""
     from notifications.tasks import drain_outbox
 
@@ -126,7 +126,7 @@ def _wake_sender(*, force: bool = False) -> bool:
         return False
     try:
         drain_outbox.apply_async(
-            countdown=settings.OUTBOX_GATHER_SECONDS or None,
+            countdown=(settings.OUTBOX_GATHER_SECONDS or None) if gather else None,
             retry=True,
             retry_policy=_PUBLISH_RETRY,
         )
@@ -523,11 +523,14 @@ def outbox_drain(
     took every row due and not being sent by another claimer; a row queued later wakes
     a sender of its own), or, after `seconds`, hands the rest to a fresh task (so no
     task outlives its time limit and other tasks get their turn). Two drains at once
-    take disjoint batches (SKIP LOCKED). Returns a count per outcome."""
+    take disjoint batches (SKIP LOCKED): the first full batch (a backlog: a sweep's
+    notices, a draw's results) wakes one more sender, so every worker process can
+    help, one queued sender at a time (the flag). Returns a count per outcome."""
     deadline = time.monotonic() + seconds
     size = settings.OUTBOX_BATCH_SIZE
     counts: dict[str, int] = {}
     only = first or None
+    helped = False
     while True:
         outcomes = outbox_send_batch(now=now, only=only, limit=size)
         for outcome in outcomes.values():
@@ -536,6 +539,9 @@ def outbox_drain(
             only = None
         elif len(outcomes) < size:
             return counts
+        elif not helped:
+            helped = True
+            _wake_sender(gather=False)
         if time.monotonic() > deadline:
             _wake_sender(force=True)
             return counts

@@ -13,6 +13,8 @@ RUN apt-get update \
     && useradd --system --create-home --uid 1000 antrean
 
 WORKDIR /app
+# The runtime set only: requirements-local.txt (make run's PostgreSQL wheel) and
+# requirements-dev.txt (tests, lint) stay out of the image.
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

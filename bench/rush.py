@@ -34,7 +34,7 @@ from django.utils import timezone
 from bench.load import LoadResult, Request, percentiles, run_load
 from bookings.models import ABOUT_BOOKING, HOLDING_STATUSES, Booking
 from notifications.models import MessageStatus, OutboundMessage
-from offices import schedule
+from offices import release_window, schedule
 from offices.models import ApiClient, ApiScope, CapacityOverride, Office, Slot
 from offices.selectors import office_calendar
 from offices.services import capacity_overrides_save, slots_ensure
@@ -58,7 +58,7 @@ def bookable_days(office: Office) -> list[dt.date]:
     return open_days(
         office,
         first=today + dt.timedelta(days=2),
-        last=schedule.last_released_day(office, now),
+        last=release_window.last_released_day(office, now),
     )
 
 

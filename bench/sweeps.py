@@ -39,11 +39,11 @@ OUTBOX_PHONE_PREFIX = "62816"
 INSERT_DUE = """
 INSERT INTO bookings_booking (office_id, slot_id, date, code, queue_seq, status, service,
     name, birth_date, nik, phone, language, channel, group_code, expires_at,
-    billing_code, created_at, updated_at)
+    billing_code, priority, hold_client, created_at, updated_at)
 SELECT s.office_id, s.id, s.date, 'E' || lpad(to_hex(s.n * 1000 + g), 7, '0'), g,
     'booked', 'new', 'EXPIRY BENCH ' || s.n || ' ' || g, date '1970-01-01' + g,
     '', %s || lpad((s.n * 1000 + g)::text, 7, '0'), 'id', 'web', '',
-    s.starts_at + interval '30 minutes', '', now(), now()
+    s.starts_at + interval '30 minutes', '', false, '', now(), now()
 FROM (SELECT id, office_id, date, starts_at, row_number() OVER (ORDER BY id) AS n
       FROM offices_slot WHERE id = ANY(%s)) s, generate_series(1, %s) g
 """
@@ -114,6 +114,13 @@ def run_expiry_once() -> dict:
         office=office, status=BookingStatus.EXPIRED, name__startswith="EXPIRY"
     )
     events = expired.filter(events__to_status=BookingStatus.EXPIRED).count()
+    # Each no-show told exactly once (the worker may have sent some already: count the
+    # rows, whatever their state).
+    notices = OutboundMessage.objects.filter(
+        kind="booking_expired", to__startswith=EXPIRY_PHONE_PREFIX
+    )
+    notices_told = notices.values("about_id").distinct().count()
+    notices_total = notices.count()
     slots_not_zero = (
         Slot.objects.filter(office=office, capacity=PER_DAY, date__lt=timezone.localdate())
         .exclude(booked=0)
@@ -125,7 +132,13 @@ def run_expiry_once() -> dict:
         "left_booked": left,
         "expiry_events": events,
         "slots_not_freed": slots_not_zero,
-        "correct": probe["expired"] == due and left == 0 and events == due and not slots_not_zero,
+        "notices": notices_total,
+        "notices_distinct": notices_told,
+        "correct": probe["expired"] == due
+        and left == 0
+        and events == due
+        and not slots_not_zero
+        and notices_total == notices_told == due,
     }
     clean_expiry()
     return result

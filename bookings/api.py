@@ -5,19 +5,20 @@ birth date; staff and integrators act only for the offices in their reach.
 """
 
 import functools
+import threading
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings import codes, holds
+from bookings.api_office_day import DAY_PARAMETER, OfficeDayListView
 from bookings.applicant import Applicant
 from bookings.models import Booking, Channel
 from bookings.qr import qr_png, qr_svg
@@ -27,7 +28,6 @@ from bookings.serializers import (
     BookingSerializer,
     CallNextResultSerializer,
     CheckInSerializer,
-    DayQuerySerializer,
     PriorityTicketCreateSerializer,
     PriorityTicketSerializer,
     RescheduleSerializer,
@@ -55,9 +55,9 @@ from immigration.sensitive import sensitive_api_view
 from offices import schedule
 from offices.access import api_client, staff_or_key
 from offices.models import ApiScope, Office
-from offices.roles import ISSUE_TICKETS, MOVE_BOOKINGS, VIEW_BOOKINGS
+from offices.roles import ISSUE_TICKETS, MOVE_BOOKINGS
 from offices.scoping import offices_for_user
-from offices.selectors import active_offices
+from offices.selectors import active_office
 from offices.throttling import caller_ident
 
 ERROR = API_ERROR
@@ -73,6 +73,30 @@ def _shared(serializer_class):
     state on the instance (`to_representation` reads the fields and the active zone),
     so gunicorn's threads share it."""
     return serializer_class()
+
+
+_reused = threading.local()
+
+
+def _validated(serializer_class, data) -> dict:
+    """`serializer_class(data=data)`'s validated data, raising its ValidationError, as
+    `is_valid(raise_exception=True)` does, through one instance of the class per thread.
+
+    Building an input serializer deep-copies its declared fields (a new instance of
+    each, its validators, its error messages): three quarters of validating a booking
+    request (#19, bench/README.md "The web side of a booking"). The instance keeps no
+    state between calls: the request's data, validated data and errors are set and
+    cleared here, and its fields hold none."""
+    serializer = _reused.__dict__.get(serializer_class)
+    if serializer is None:
+        serializer = _reused.__dict__[serializer_class] = serializer_class(data=None)
+    serializer.initial_data = data
+    try:
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+    finally:
+        for name in ("initial_data", "_validated_data", "_errors"):
+            serializer.__dict__.pop(name, None)
 
 
 def _render(serializer_class, bookings, *, many=False) -> dict | list:
@@ -183,10 +207,10 @@ def booking_create_answer(request, data) -> list[dict]:
     """POST /bookings/'s work once the caller is known and counted: validate `data`,
     book, and the answer's body. Shared by the DRF view and the plain one
     (bookings/api_booking.py), so both refuse and book alike."""
-    valid = BookingCreateSerializer(data=data)
-    valid.is_valid(raise_exception=True)
-    values = valid.validated_data
-    office = get_object_or_404(active_offices(), code=values["office"])
+    values = _validated(BookingCreateSerializer, data)
+    office = active_office(values["office"])
+    if office is None:
+        raise Http404
     people = [Applicant(values["name"], values["birth_date"], values.get("nik"))] + [
         Applicant(m["name"], m["birth_date"], m.get("nik")) for m in values.get("family", [])
     ]
@@ -440,25 +464,22 @@ class StaffCancelView(APIView):
 
 
 @sensitive_api_view
-class OfficeBookingsView(APIView):
-    permission_classes = [staff_or_key(ApiScope.BOOKINGS_READ, VIEW_BOOKINGS)]
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         summary="An office's bookings of a day (its own staff and keys only)",
-        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, required=True)],
+        parameters=[DAY_PARAMETER],
         responses={200: StaffBookingSerializer(many=True), **ERRORS},
     )
-    def get(self, request, code):
-        office = request.caller.office_for(code)
-        query = DayQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        bookings = list(
-            Booking.objects.filter(office=office, date=query.validated_data["date"])
+)
+class OfficeBookingsView(OfficeDayListView):
+    row_serializer = StaffBookingSerializer
+
+    def rows(self, office, day):
+        return list(
+            Booking.objects.filter(office=office, date=day)
             .select_related("office", "slot")
             .order_by("queue_seq")
         )
-        with timezone.override(schedule.office_zone(office)):
-            return Response(StaffBookingSerializer(bookings, many=True).data)
 
 
 class PriorityTicketView(APIView):

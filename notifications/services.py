@@ -25,7 +25,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from immigration.bulk import insert_many
+from immigration.bulk import binding_cursor, insert_many, insert_select_sql
 from immigration.logging import redact
 from immigration.returning import execute_returning
 from notifications import pacing
@@ -261,6 +261,23 @@ def outbox_enqueue_many(messages: list[dict]) -> list[int]:
         row["template_params"] = list(message.get("template_params", ()))
         rows.append({**row, **about_fields(message.get("about"))})
     ids = insert_many(OutboundMessage, rows)
+    if ids:
+        transaction.on_commit(lambda: _dispatch_many(ids))
+    return ids
+
+
+def outbox_enqueue_select(attnames: list[str], select: str, params: list) -> list[int]:
+    """Queue the messages a query gives, with one `INSERT ... SELECT` in the current
+    transaction and no row in Python (immigration/bulk.py, `insert_select_sql`): the
+    no-show sweep's notices, filled in from their bookings by PostgreSQL. `select`'s
+    columns are the OutboundMessage fields `attnames` (`about_kind` and `about_id` for
+    what a message is about); every other field takes its default, as in
+    `outbox_enqueue_many`, and the rows go to the workers after commit in the same
+    chunks. `params` are `select`'s (`%b` placeholders). Returns the rows' ids."""
+    sql, defaults = insert_select_sql(OutboundMessage, attnames, select)
+    with binding_cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING id", [*defaults, *params])
+        ids = [pk for (pk,) in cursor.fetchall()]
     if ids:
         transaction.on_commit(lambda: _dispatch_many(ids))
     return ids

@@ -17,6 +17,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework_api_key.permissions import KeyParser
 
+from immigration.compiled import CompiledLookup
 from offices.models import ApiClient, Office
 from offices.roles import may
 from offices.scoping import offices_for_user
@@ -58,6 +59,22 @@ def _record_use(client: ApiClient, now: dt.datetime) -> None:
         client.last_used_at = now
 
 
+_USABLE_KEY = CompiledLookup(
+    lambda prefix: ApiClient.objects.get_usable_keys().filter(prefix=prefix)
+)
+
+
+def usable_key(key: str) -> ApiClient | None:
+    """The unrevoked key `key` is, or None: `ApiClient.objects.get_from_key` (the
+    prefix's unrevoked key, then its hash checked) with the query compiled once per
+    process (immigration/compiled.py); a gateway's key is read at every booking."""
+    prefix, _, _ = key.partition(".")
+    client = _USABLE_KEY.get(prefix)
+    if client is None or not client.is_valid(key):
+        return None
+    return client
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     """`Authorization: Api-Key <key>`: the caller is the ApiClient (`request.auth`), not a
     user. A key that is unknown, revoked or expired is refused with 401 (the same answer
@@ -70,10 +87,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         key = KeyParser().get(request)
         if not key:
             return None
-        try:
-            client = ApiClient.objects.get_from_key(key)
-        except ApiClient.DoesNotExist:
-            client = None
+        client = usable_key(key)
         if client is None or client.has_expired:
             raise AuthenticationFailed(_("This API key is unknown, revoked or expired."))
         _record_use(client, timezone.now())

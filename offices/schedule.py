@@ -165,21 +165,6 @@ def plan_day(calendar: OfficeCalendar, day: dt.date) -> DayPlan:
     return DayPlan(day, None, slots)
 
 
-def release_at(office: Office, day: dt.date) -> dt.datetime:
-    """When `day` opens for booking: the release time, `booking_window_days` before."""
-    opens_on = day - dt.timedelta(days=office.booking_window_days)
-    return dt.datetime.combine(opens_on, office.release_time, tzinfo=office_zone(office))
-
-
-def last_released_day(office: Office, now: dt.datetime) -> dt.date:
-    """The furthest day that can be booked at `now`."""
-    local = local_now(office, now)
-    released_through = local.date() + dt.timedelta(days=office.booking_window_days)
-    if local.time() < office.release_time:
-        released_through -= dt.timedelta(days=1)
-    return released_through
-
-
 def same_day_closed(office: Office, now: dt.datetime) -> bool:
     """Whether booking for today has closed at `now` (the same-day cut-off passed)."""
     if office.same_day_cutoff is None:

@@ -1,7 +1,8 @@
 """Reads about offices that need thought: the calendar and availability of an office.
 
-`office_availability` answers a month for one office in four queries (hours
-with the draws holding days, overrides, closures, slots), whatever the number of days or slots.
+`office_availability` answers a month for one office in four queries (hours with the
+release window and the draws holding days, overrides, closures, slots), whatever the
+number of days or slots.
 """
 
 import datetime as dt
@@ -12,8 +13,9 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from immigration.compiled import CompiledLookup
 from immigration.errors import DomainError
-from offices import schedule
+from offices import release_window, schedule
 from offices.models import CapacityOverride, Closure, Office, OpeningHours, Slot
 
 MAX_RANGE_DAYS = 62
@@ -63,6 +65,16 @@ class DayAvailability:
 
 def active_offices() -> QuerySet[Office]:
     return Office.objects.filter(is_active=True)
+
+
+_ACTIVE_OFFICE = CompiledLookup(lambda code: active_offices().filter(code=code))
+
+
+def active_office(code: str) -> Office | None:
+    """The active office with this code, or None: `active_offices()` asked with SQL
+    compiled once per process (immigration/compiled.py), the booking endpoint's lookup
+    at every request of a rush. `code` is a validated slug (no NUL byte)."""
+    return _ACTIVE_OFFICE.get(code)
 
 
 _OFFICE_CODE = re.compile(r"[-a-zA-Z0-9_]{1,40}")
@@ -122,20 +134,22 @@ def office_availability(
     the draw is done released even before its own release time; `full` when
     no place is left; else `open`. A slot that has started is never offered.
 
-    Queries: four; the draws holding days are read inside the hours query.
+    Queries: four; the release window and the draws holding days are read inside the
+    hours query.
     """
     validate_range(start, end)
     now = now or timezone.now()
     holds = _draw_holds(office, start, end)
-    calendar = office_calendar(
-        office=office,
-        start=start,
-        end=end,
-        annotate={"draw_holds": holds.expression} if holds else None,
-    )
-    # An office without hours has no open day, so no day a draw could hold.
+    # Read with the hours: the release window (its one definition is in SQL, the one
+    # the booking is judged by) and the days draws hold.
+    annotate = {"released_through": release_window.released_through(office, now)}
+    if holds:
+        annotate["draw_holds"] = holds.expression
+    calendar = office_calendar(office=office, start=start, end=end, annotate=annotate)
+    # An office without hours has no open day: none a draw could hold or that is released.
     first_hours = next(iter(calendar.hours.values()), None)
     held = holds.days(first_hours.draw_holds) if holds and first_hours else {}
+    last_released = first_hours.released_through if first_hours else start - dt.timedelta(days=1)
     rows_by_day: dict[dt.date, list[Slot]] = {}
     # Retired slots (capacity 0, kept for the history of their bookings) are not offered.
     offered = Slot.objects.filter(office=office, date__range=(start, end), capacity__gt=0)
@@ -143,7 +157,6 @@ def office_availability(
         rows_by_day.setdefault(slot.date, []).append(slot)
 
     today = schedule.local_today(office, now)
-    last_released = schedule.last_released_day(office, now)
     zone = calendar.zone
     result = []
     for day in schedule.days(start, end):
@@ -174,7 +187,7 @@ def office_availability(
                 DayAvailability(
                     day,
                     DayState.NOT_RELEASED,
-                    release_at=schedule.release_at(office, day),
+                    release_at=release_window.release_at(office, day),
                     capacity=plan.capacity,
                     remaining=plan.capacity,
                 )

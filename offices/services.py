@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from immigration.errors import ConflictError, DomainError
 from immigration.locks import advisory_xact_lock, office_day_key
-from offices import schedule
+from offices import release_window, schedule
 from offices.models import CapacityOverride, Closure, Office, Slot
 from offices.selectors import office_calendar
 
@@ -222,7 +222,7 @@ def slots_release_due(*, now: dt.datetime | None = None) -> int:
     created = 0
     for office in Office.objects.filter(is_active=True):
         today = schedule.local_today(office, now)
-        last = schedule.last_released_day(office, now)
+        last = release_window.last_released_day(office, now)
         have = set(
             Slot.objects.filter(office=office, date__range=(today, last))
             .values_list("date", flat=True)

@@ -21,6 +21,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -38,7 +39,7 @@ from immigration.integrity import violated_constraint
 from immigration.locks import advisory_xact_locks
 from notifications.models import About
 from notifications.services import outbox_enqueue_many
-from offices import localtime, schedule
+from offices import localtime, release_window, schedule
 from offices.contacts import office_check_takes_holds
 from offices.models import Office, Slot
 from offices.selectors import office_calendar
@@ -80,21 +81,32 @@ class Release:
     def days(self) -> list[dt.date]:
         return list(schedule.days(self.first_day, self.last_day))
 
+    @cached_property
+    def calendar(self) -> schedule.OfficeCalendar:
+        """What the opening of the release's days depends on, read once per Release:
+        the WhatsApp conversation keeps a Release for an inbox chunk
+        (release/whatsapp.py), so a burst of entries reads it once."""
+        return office_calendar(office=self.policy.office, start=self.first_day, end=self.last_day)
+
 
 def policy_for(*, office: Office, day: dt.date) -> ReleasePolicy | None:
-    """The policy in force for a service day: the latest that applies from it or before."""
-    return (
-        ReleasePolicy.objects.filter(office=office, applies_from__lte=day)
-        .order_by("-applies_from")
-        .first()
-    )
+    """The policy in force for a service day: the latest that applies from it or before.
+    Through the office's manager, so `policy.office` is `office` (no query more)."""
+    return office.release_policies.filter(applies_from__lte=day).order_by("-applies_from").first()
+
+
+def office_has_draws(*, office: Office) -> bool:
+    """Whether any policy of the office is in draw mode. When none is, every day is
+    first come (`release_for` is None for all): the WhatsApp conversation asks this
+    once per inbox chunk instead of `release_for` for every booking line. Reads only."""
+    return office.release_policies.filter(mode=ReleaseMode.DRAW).exists()
 
 
 def release_for(*, office: Office, day: dt.date) -> Release | None:
     """The draw release `day` belongs to, or None when the day is first come. Releases
     are blocks of `days_per_release` days counted from the policy's first day (a later
     policy cuts the last block short); a block's window opens when its first day would
-    be released (offices/schedule.release_at) and lasts `draw_window_hours`."""
+    be released (offices/release_window.release_at) and lasts `draw_window_hours`."""
     policy = policy_for(office=office, day=day)
     if policy is None or policy.mode != ReleaseMode.DRAW:
         return None
@@ -109,7 +121,7 @@ def release_for(*, office: Office, day: dt.date) -> Release | None:
     )
     if following is not None and last >= following:
         last = following - dt.timedelta(days=1)
-    opens = schedule.release_at(office, first)
+    opens = release_window.release_at(office, first)
     return Release(
         policy=policy,
         first_day=first,
@@ -279,7 +291,7 @@ def draw_to_enter(*, office: Office, now: dt.datetime) -> DrawToEnter | None:
             f"{settings.PUBLIC_BASE_URL}{url}",
         )
     release = release_for(
-        office=office, day=schedule.last_released_day(office, now) + dt.timedelta(days=1)
+        office=office, day=release_window.last_released_day(office, now) + dt.timedelta(days=1)
     )
     if release is None:
         return None
@@ -352,7 +364,7 @@ def draws_commit_upcoming(*, now: dt.datetime | None = None) -> int:
     ).distinct()
     for office in offices:
         day = schedule.local_today(office, now)
-        horizon = schedule.last_released_day(office, ahead) + dt.timedelta(days=31)
+        horizon = release_window.last_released_day(office, ahead) + dt.timedelta(days=31)
         while day <= horizon:
             release = release_for(office=office, day=day)
             if release is None:
@@ -421,7 +433,9 @@ def _check_window(draw: Draw, now: dt.datetime) -> None:
         )
 
 
-def _check_preferences(office: Office, preferences: list[dt.date]) -> Release:
+def _check_preferences(
+    office: Office, preferences: list[dt.date], release: Release | None = None
+) -> Release:
     if not preferences or len(preferences) > MAX_PREFERENCES:
         raise DomainError(
             code="invalid_preferences",
@@ -435,7 +449,8 @@ def _check_preferences(office: Office, preferences: list[dt.date]) -> Release:
             message=_("The same day is given twice."),
             fields={"days": [_("Each day once.")]},
         )
-    release = release_for(office=office, day=preferences[0])
+    if release is None:
+        release = release_for(office=office, day=preferences[0])
     if release is None:
         raise DomainError(
             code="not_draw_mode",
@@ -453,9 +468,8 @@ def _check_preferences(office: Office, preferences: list[dt.date]) -> Release:
                 },
                 fields={"days": [_("Not in this draw.")]},
             )
-    calendar = office_calendar(office=office, start=release.first_day, end=release.last_day)
     for day in preferences:
-        plan = schedule.plan_day(calendar, day)
+        plan = schedule.plan_day(release.calendar, day)
         if not plan.is_open:
             raise DomainError(
                 code="day_closed",
@@ -488,6 +502,24 @@ def _duplicate_phone() -> str:
     )
 
 
+def _persons_of(entry: DrawEntry, people: list[Applicant]) -> list[DrawPerson]:
+    return [
+        DrawPerson(draw_id=entry.draw_id, entry=entry, key=key)
+        for person in people
+        for key in _person_keys(person)
+    ]
+
+
+def _entered_conflict(exc: IntegrityError) -> ConflictError | None:
+    """The bilingual refusal for a second entered request of the phone or a person
+    already entered, which the database's constraints caught; None for anything else."""
+    if violated_constraint(exc, DrawPerson).constraint == "draw_person_once":
+        return ConflictError(code="person_entered", message=_duplicate_person())
+    if violated_constraint(exc, DrawEntry).constraint == "draw_entry_one_per_phone":
+        return ConflictError(code="phone_entered", message=_duplicate_phone())
+    return None
+
+
 def _enter_locked(entry: DrawEntry, people: list[Applicant], now: dt.datetime) -> None:
     """Make a pending entry take part: the database refuses a second entered request of
     the phone and a person already entered (raises ConflictError, bilingual). Caller's
@@ -497,19 +529,11 @@ def _enter_locked(entry: DrawEntry, people: list[Applicant], now: dt.datetime) -
             DrawEntry.objects.filter(pk=entry.pk).update(
                 status=EntryStatus.ENTERED, confirmed_at=now
             )
-            DrawPerson.objects.bulk_create(
-                [
-                    DrawPerson(draw_id=entry.draw_id, entry=entry, key=key)
-                    for person in people
-                    for key in _person_keys(person)
-                ]
-            )
+            DrawPerson.objects.bulk_create(_persons_of(entry, people))
     except IntegrityError as exc:
-        name = violated_constraint(exc, DrawPerson).constraint
-        if name == "draw_person_once":
-            raise ConflictError(code="person_entered", message=_duplicate_person()) from exc
-        if violated_constraint(exc, DrawEntry).constraint == "draw_entry_one_per_phone":
-            raise ConflictError(code="phone_entered", message=_duplicate_phone()) from exc
+        conflict = _entered_conflict(exc)
+        if conflict is not None:
+            raise conflict from exc
         raise
     entry.status = EntryStatus.ENTERED
     entry.confirmed_at = now
@@ -534,6 +558,7 @@ def draw_enter(
     service: str = ServiceType.NEW,
     phone_verified: bool = False,
     now: dt.datetime | None = None,
+    release: Release | None = None,
 ) -> DrawEntry:
     """A request to the draw of the release `preferences` belong to: the people (one
     family, 1 to BOOKING_FAMILY_MAX), one to three days of that release in order. An
@@ -546,6 +571,13 @@ def draw_enter(
     An office without a published WhatsApp number takes no entry from the web: its
     `YA` could never arrive (offices.contacts.office_check_takes_holds).
 
+    `release`: what `release_for` gives for the first preference, when the caller has
+    it already (the WhatsApp conversation keeps it for an inbox chunk, with its
+    calendar). A request that takes part at once is stored entered, with its persons,
+    in one savepoint: the database's constraints refuse a second request of the phone
+    or a person already in one, as for a confirmed one (`_enter_locked`); a pending
+    one is checked first, so that it is refused at once rather than at its `YA`.
+
     Locks: the draw's advisory lock, shared (the run takes it exclusive)."""
     now = now or timezone.now()
     if not phone_verified:
@@ -554,8 +586,8 @@ def draw_enter(
         raise DomainError(code="invalid_service", message=_("Unknown service."))
     people = _validated_people(office, applicants, now)
     phone = normalise_booking_phone(phone)
-    release = _check_preferences(office, preferences)
-    draw = Draw.objects.filter(office=office, first_day=release.first_day).first()
+    release = _check_preferences(office, preferences, release)
+    draw = office.draws.filter(first_day=release.first_day).first()
     if draw is None:
         raise DomainError(
             code="draw_not_open",
@@ -565,12 +597,14 @@ def draw_enter(
     advisory_xact_locks(shared=[_draw_key(draw)])
     draw.refresh_from_db(fields=["state"])
     _check_window(draw, now)
-    if DrawEntry.objects.filter(draw=draw, phone=phone, status=EntryStatus.ENTERED).exists():
-        raise ConflictError(code="phone_entered", message=_duplicate_phone())
-    keys = [key for person in people for key in _person_keys(person)]
-    if DrawPerson.objects.filter(draw=draw, key__in=keys).exists():
-        raise ConflictError(code="person_entered", message=_duplicate_person())
-    entry = _insert_entry(
+    if not phone_verified:
+        if DrawEntry.objects.filter(draw=draw, phone=phone, status=EntryStatus.ENTERED).exists():
+            raise ConflictError(code="phone_entered", message=_duplicate_phone())
+        keys = [key for person in people for key in _person_keys(person)]
+        if DrawPerson.objects.filter(draw=draw, key__in=keys).exists():
+            raise ConflictError(code="person_entered", message=_duplicate_person())
+    entered = {"status": EntryStatus.ENTERED, "confirmed_at": now} if phone_verified else {}
+    return _insert_entry(
         DrawEntry(
             draw=draw,
             phone=phone,
@@ -584,24 +618,31 @@ def draw_enter(
             people_count=len(people),
             preferences=[day.isoformat() for day in preferences],
             created_at=now,
-        )
+            **entered,
+        ),
+        people if phone_verified else None,
     )
-    if phone_verified:
-        _enter_locked(entry, people, now)
-    return entry
 
 
-def _insert_entry(entry: DrawEntry) -> DrawEntry:
+def _insert_entry(entry: DrawEntry, people: list[Applicant] | None = None) -> DrawEntry:
     """Save with a fresh reference (the booking codes' alphabet, so `YA <reference>`
-    reads like `YA <code>`) and its pseudonym; retries the rare collision."""
+    reads like `YA <code>`) and its pseudonym; retries the rare collision. `people`:
+    the persons of an entry stored entered, inserted in the same savepoint (a person
+    or the phone already entered: ConflictError, bilingual)."""
     for _attempt in range(10):
         entry.reference = codes.new_code()
         entry.pseudonym = pseudonym(entry.reference)
         try:
             with transaction.atomic():
-                entry.save()
+                entry.save(force_insert=True)
+                if people is not None:
+                    DrawPerson.objects.bulk_create(_persons_of(entry, people))
             return entry
         except IntegrityError as exc:
+            conflict = _entered_conflict(exc)
+            if conflict is not None:
+                raise conflict from exc
+            entry.pk = None
             broken = violated_constraint(exc, DrawEntry)
             if broken.constraint != "draw_entry_pseudonym" and broken.columns != ("reference",):
                 raise

@@ -20,7 +20,7 @@ from bookings.conversation.handler import help_text
 from bookings.conversation.parser import Command, parse_date
 from bookings.models import Channel
 from immigration.errors import DomainError
-from notifications.inbound import HandlerReply, Inbound
+from notifications.inbound import HandlerReply, Inbound, handler_memo
 from notifications.models import About
 from offices.models import Office
 from release import services
@@ -53,6 +53,22 @@ def _entered_text(entry, office: Office) -> str:
     return "\n".join(lines)
 
 
+def _release(office: Office, day: dt.date) -> services.Release | None:
+    """`release_for`, kept for the inbox chunk (`handler_memo`): at an office with no
+    policy in draw mode (one query per chunk), every day is first come; at one with,
+    each day's release (and its calendar, `Release.calendar`) is read once per chunk."""
+    memo = handler_memo()
+    draws = ("office_has_draws", office.pk)
+    if draws not in memo:
+        memo[draws] = services.office_has_draws(office=office)
+    if not memo[draws]:
+        return None
+    key = ("release", office.pk, day)
+    if key not in memo:
+        memo[key] = services.release_for(office=office, day=day)
+    return memo[key]
+
+
 def _book(command: Command, office: Office, message: Inbound, language: str, now):
     lines = [
         line.strip()
@@ -63,7 +79,8 @@ def _book(command: Command, office: Office, message: Inbound, language: str, now
     if not read or any(item is None for item in read):
         return None
     first_days = read[0][2]
-    if services.release_for(office=office, day=first_days[0]) is None:
+    release = _release(office, first_days[0])
+    if release is None:
         return None  # first come: the conversation books as before
     if any(item[2] != first_days for item in read):
         return HandlerReply(
@@ -80,6 +97,7 @@ def _book(command: Command, office: Office, message: Inbound, language: str, now
             language=language,
             phone_verified=True,  # WhatsApp authenticates the sender
             now=now,
+            release=release,
         )
     except DomainError as exc:
         return HandlerReply(text=str(exc.message), result={"draw_entry": None, "error": exc.code})

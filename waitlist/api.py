@@ -10,21 +10,18 @@ limit, bookings/lookup.py).
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bookings.api import ERROR, ERRORS, booking_authority, request_language
+from bookings.api_office_day import DAY_PARAMETER, OfficeDayListView
 from bookings.applicant import Applicant
-from bookings.serializers import BirthDateSerializer, DayQuerySerializer
+from bookings.serializers import BirthDateSerializer
 from immigration.sensitive import sensitive_api_view
 from offices import schedule
-from offices.access import staff_or_key
-from offices.models import ApiScope
-from offices.roles import VIEW_BOOKINGS
 from offices.selectors import active_offices
 from offices.throttling import caller_ident
 from waitlist.models import WaitlistRequest
@@ -137,23 +134,19 @@ class WaitlistLeaveView(APIView):
 
 
 @sensitive_api_view
-class OfficeWaitlistView(APIView):
-    permission_classes = [staff_or_key(ApiScope.BOOKINGS_READ, VIEW_BOOKINGS)]
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         summary="An office's waiting list of a day, in list order (its own staff and keys)",
-        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, required=True)],
+        parameters=[DAY_PARAMETER],
         responses={200: StaffWaitlistRequestSerializer(many=True), **ERRORS},
     )
-    def get(self, request, code):
-        office = request.caller.office_for(code)
-        query = DayQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        requests = list(
-            WaitlistRequest.objects.filter(
-                office=office, date=query.validated_data["date"], position__isnull=False
-            )
+)
+class OfficeWaitlistView(OfficeDayListView):
+    row_serializer = StaffWaitlistRequestSerializer
+
+    def rows(self, office, day):
+        return list(
+            WaitlistRequest.objects.filter(office=office, date=day, position__isnull=False)
             .select_related("office")
             .order_by("position")
         )
-        return Response(_render(StaffWaitlistRequestSerializer, requests, office, many=True))

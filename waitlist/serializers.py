@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from bookings.serializer_bases import AwaitingProofSerializer
 from bookings.serializers import BookingCreateSerializer
 from waitlist import confirm
 from waitlist.models import RequestState, WaitlistRequest
@@ -20,17 +21,19 @@ class WaitlistJoinSerializer(BookingCreateSerializer):
     )
 
 
-class WaitlistRequestSerializer(serializers.ModelSerializer):
+class WaitlistRequestSerializer(AwaitingProofSerializer):
     ref = serializers.CharField(source="display_ref")
-    office = serializers.CharField(source="office.code")
-    office_name = serializers.CharField(source="office.name")
-    zone = serializers.CharField(source="office.zone_label")
     people = serializers.IntegerField(source="people_count")
     position = serializers.SerializerMethodField()
     confirm_by = serializers.SerializerMethodField()
-    confirm_text = serializers.SerializerMethodField()
-    confirm_url = serializers.SerializerMethodField()
+    confirm_text = serializers.SerializerMethodField(
+        help_text="Pending: the WhatsApp message that confirms it, from the number typed."
+    )
+    confirm_url = serializers.SerializerMethodField(
+        help_text="Pending: a wa.me link to the office's number with `confirm_text` prefilled."
+    )
     offer_expires_at = serializers.SerializerMethodField()
+    proof = confirm
 
     class Meta:
         model = WaitlistRequest
@@ -49,8 +52,7 @@ class WaitlistRequestSerializer(serializers.ModelSerializer):
             "offer_expires_at",
         ]
 
-    @staticmethod
-    def _pending(request: WaitlistRequest) -> bool:
+    def awaits_proof(self, request: WaitlistRequest) -> bool:
         return request.state == RequestState.PENDING
 
     def get_position(self, request: WaitlistRequest) -> int | None:
@@ -60,25 +62,13 @@ class WaitlistRequestSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_confirm_by(self, request: WaitlistRequest):
         """Pending: when the request lapses unless `confirm_text` arrives. None otherwise."""
-        if not self._pending(request):
-            return None
-        return serializers.DateTimeField().to_representation(request.confirm_by)
-
-    def get_confirm_text(self, request: WaitlistRequest) -> str | None:
-        """Pending: the WhatsApp message that confirms it, from the number typed."""
-        return confirm.confirm_text(request) if self._pending(request) else None
-
-    def get_confirm_url(self, request: WaitlistRequest) -> str | None:
-        """Pending: a wa.me link to the office's number with `confirm_text` prefilled."""
-        return confirm.confirm_url(request) if self._pending(request) else None
+        return self.instant(request.confirm_by) if self.awaits_proof(request) else None
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_offer_expires_at(self, request: WaitlistRequest):
         """Offered: until when `YA` by WhatsApp books the places held for it."""
         offer = waitlist_open_offer(request=request)
-        if offer is None:
-            return None
-        return serializers.DateTimeField().to_representation(offer.expires_at)
+        return self.instant(offer.expires_at if offer else None)
 
 
 class StaffWaitlistRequestSerializer(WaitlistRequestSerializer):

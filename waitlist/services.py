@@ -55,7 +55,7 @@ from immigration.errors import ConflictError, DomainError, NotFoundError
 from immigration.locks import advisory_xact_lock, advisory_xact_locks, office_day_key
 from notifications.models import About
 from notifications.services import outbox_enqueue
-from offices import localtime, schedule
+from offices import localtime, release_window, schedule
 from offices.contacts import office_check_takes_holds
 from offices.models import Office, Slot
 from offices.services import slots_ensure
@@ -124,7 +124,7 @@ def _refuse_day(office: Office, day: dt.date, now: dt.datetime) -> None:
         )
     # A drawn block's later days are released by their draw before their own release
     # time; a day whose draw is still to come refuses with when to enter it instead.
-    if day > schedule.last_released_day(office, now) and not release_gate(
+    if day > release_window.last_released_day(office, now) and not release_gate(
         office, day, now, placing=False
     ):
         raise DomainError(
@@ -981,7 +981,7 @@ def priority_places_keep_due(*, now: dt.datetime | None = None) -> int:
     offices = Office.objects.filter(is_active=True, priority_quotas__isnull=False).distinct()
     for office in offices:
         today = schedule.local_today(office, now)
-        last = schedule.last_released_day(office, now + dt.timedelta(days=1))
+        last = release_window.last_released_day(office, now + dt.timedelta(days=1))
         done = set(
             PriorityDay.objects.filter(office=office, date__range=(today, last)).values_list(
                 "date", flat=True

@@ -54,7 +54,7 @@ from immigration.locks import (
     office_day_key,
 )
 from notifications.services import outbox_dispatch_on_commit
-from offices import localtime, schedule
+from offices import localtime, release_window, schedule
 from offices.contacts import office_check_takes_holds
 from offices.models import Office, Slot, Weekday
 from offices.selectors import office_calendar
@@ -193,7 +193,7 @@ def _refusal(
         return busy_error()  # the draw finished between the two reads: try again
     if code == "not_released":
         _check_open(office, date)  # a closed day says so, even before its release
-        release = schedule.release_at(office, date)
+        release = release_window.release_at(office, date)
         return DomainError(
             code=code,
             message=_("Booking for %(date)s opens on %(release)s.")

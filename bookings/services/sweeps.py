@@ -1,11 +1,9 @@
-"""Batch sweeps: the no-show expiry (raw SQL, per batch, SKIP LOCKED) and the
+"""Batch sweeps: the no-show expiry (two statements per batch, SKIP LOCKED) and the
 reminders of tomorrow's bookings. Each batch commits on its own."""
 
 import datetime as dt
-from collections import Counter
 
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -18,57 +16,79 @@ from bookings.models import (
     Channel,
 )
 from bookings.services.actor import S
-from immigration.bulk import insert_many
-from immigration.returning import execute_returning
+from immigration.bulk import binding_cursor, insert_select_sql
 from offices.models import Office, Slot
 
-# Marks one batch of due bookings expired and returns what the notice needs, in one
-# statement: the batch is chosen, locked and updated by the same round trip, with no
-# model load in between (the ORM's update() cannot return rows; this is the sweep's
-# hot path, bench/README.md). On PostgreSQL the batch's ids are gathered into an array
-# first (an InitPlan, run once): with `id IN (subquery)` the planner hash-joined the
-# batch against a scan of every booked row, a whole-table read per batch of 500.
-_DUE_BATCH = """
-    SELECT id FROM bookings_booking
-    WHERE status = %(booked)s AND expires_at <= %(now)s
-    ORDER BY expires_at
-    LIMIT %(limit)s"""
-
-
-_FORFEIT_DUE = """
-UPDATE bookings_booking SET status = %(expired)s, updated_at = %(now)s
-WHERE id {in_batch}
+# One batch of the no-show sweep, in one statement: choose the due bookings and lock
+# them (SKIP LOCKED: two sweeps take disjoint batches), mark them expired, give their
+# places back to their slots (the slot rows locked in id order first, so two sweeps
+# never wait on each other's slots crosswise) and write an event per booking. Returns
+# a row per slot and language with the ids of the batch's bookings there, which is
+# what the notices are worded by: nothing per booking comes back to Python.
+# The batch's ids are gathered into an array first (an InitPlan, run once): with
+# `id IN (subquery)` the planner hash-joined the batch against a scan of every booked
+# row, a whole-table read per batch of 500 (bench/README.md).
+_EXPIRE_BATCH = """
+WITH due AS (
+    UPDATE bookings_booking SET status = %b, updated_at = %b
+     WHERE id = ANY(ARRAY(
+           SELECT id FROM bookings_booking
+            WHERE status = %b AND expires_at <= %b
+            ORDER BY expires_at
+            LIMIT %b
+              FOR UPDATE SKIP LOCKED))
+    RETURNING id, slot_id, language
+), freed AS (
+    UPDATE offices_slot AS s SET booked = s.booked - c.n
+      FROM (SELECT slot_id, count(*)::integer AS n FROM due GROUP BY slot_id) AS c,
+           (SELECT id FROM offices_slot WHERE id IN (SELECT slot_id FROM due)
+             ORDER BY id FOR UPDATE) AS locked
+     WHERE s.id = c.slot_id AND locked.id = c.slot_id
+    RETURNING s.id, s.office_id, s.date, s.starts_at
+), events AS (
+    {events}
+)
+SELECT d.slot_id, f.office_id, f.date, f.starts_at, d.language, array_agg(d.id ORDER BY d.id)
+  FROM due AS d JOIN freed AS f ON f.id = d.slot_id
+ GROUP BY d.slot_id, f.office_id, f.date, f.starts_at, d.language
 """
 
+# The event of each expired booking, as `insert_select_sql` writes it (its defaults
+# first, then the fields below from the batch).
+_EXPIRED_EVENTS = """
+SELECT id, %b::varchar, %b::varchar, %b::varchar, %b::varchar, %b::varchar FROM due
+"""
+_EXPIRED_EVENT_FIELDS = ["booking_id", "from_status", "to_status", "actor_kind", "channel", "note"]
 
-_IN_DUE_BATCH = {
-    "postgresql": f"= ANY(ARRAY({_DUE_BATCH}\n    FOR UPDATE SKIP LOCKED\n))",
-    # SQLite (make run): one writer at a time, so no row locks to take or skip.
-    "sqlite": f"IN ({_DUE_BATCH}\n)",
-}
 
-
-def _forfeit_due(now: dt.datetime, limit: int) -> list[Booking]:
-    """Expire up to `limit` due bookings; returns them (deferred models with the notice's
-    fields, their slot and office attached by the caller)."""
-    params = {
-        "expired": S.EXPIRED,
-        "booked": S.BOOKED,
-        "now": connection.ops.adapt_datetimefield_value(now),
-        "limit": limit,
-    }
-    sql = _FORFEIT_DUE.format(in_batch=_IN_DUE_BATCH[connection.vendor])
-    columns = {"id", "slot_id", *notices.EXPIRED_NOTICE_COLUMNS}
-    return execute_returning(sql, params, Booking, columns)
+def _expire_batch(now: dt.datetime, limit: int) -> list[tuple]:
+    """Expire up to `limit` due bookings (one statement, `_EXPIRE_BATCH`); returns a row
+    per slot and language: (slot id, office id, date, slot start, language, ids)."""
+    events, defaults = insert_select_sql(BookingEvent, _EXPIRED_EVENT_FIELDS, _EXPIRED_EVENTS)
+    sql = _EXPIRE_BATCH.format(events=events)
+    params = [
+        *(S.EXPIRED, now, S.BOOKED, now, limit),
+        *defaults,
+        *(S.BOOKED, S.EXPIRED, ActorKind.SYSTEM, Channel.SYSTEM, gettext_noop("no-show")),
+    ]
+    with binding_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
     """Forfeit every booking still `booked` after its expiry time, in batches.
 
     Idempotent, and safe with several workers at once: each batch locks its rows with
-    SKIP LOCKED, so two sweeps take disjoint batches and none expires a booking twice.
-    Each batch commits on its own, so it refuses to run inside a caller's transaction
-    (durable: RuntimeError), which would hold every batch's locks to the end.
+    SKIP LOCKED, so two sweeps take disjoint batches and none expires a booking twice;
+    then the batch's slot rows, in id order. Each batch commits on its own with its
+    events and notices (a sweep stopped midway leaves whole batches, and the next one
+    takes the rest), so it refuses to run inside a caller's transaction (durable:
+    RuntimeError), which would hold every batch's locks to the end.
+
+    A batch is two statements whatever its size (bench/README.md): the expiry with its
+    places and events (`_EXPIRE_BATCH`), and the notices, worded once per slot and
+    language and filled in by PostgreSQL (`notices.notify_expired_batch`).
     Returns how many bookings were expired.
     """
     now = now or timezone.now()
@@ -76,39 +96,29 @@ def bookings_expire_no_shows(*, now: dt.datetime | None = None, batch_size: int 
     offices: dict[int, Office] = {}
     while True:
         with transaction.atomic(durable=True):
-            expired = _forfeit_due(now, batch_size)
-            if not expired:
-                return total
-            # Slots in id order: two sweeps never wait on each other's slots crosswise.
-            counts = Counter(booking.slot_id for booking in expired)
-            for slot_id, count in sorted(counts.items()):
-                Slot.objects.filter(pk=slot_id).update(booked=F("booked") - count)
-            insert_many(
-                BookingEvent,
+            groups = _expire_batch(now, batch_size)
+            missing = {office_id for _, office_id, *_ in groups} - offices.keys()
+            offices.update(Office.objects.in_bulk(list(missing)))
+            notices.notify_expired_batch(
                 [
-                    {
-                        "booking_id": booking.pk,
-                        "from_status": S.BOOKED,
-                        "to_status": S.EXPIRED,
-                        "actor_kind": ActorKind.SYSTEM,
-                        "channel": Channel.SYSTEM,
-                        "note": gettext_noop("no-show"),
-                    }
-                    for booking in expired
-                ],
+                    (
+                        Booking(
+                            office=offices[office_id],
+                            slot=Slot(pk=slot_id, office_id=office_id, date=day, starts_at=start),
+                            language=language,
+                        ),
+                        ids,
+                    )
+                    for slot_id, office_id, day, start, language, ids in groups
+                ]
             )
-            slots = Slot.objects.only("starts_at").in_bulk(list(counts))
-            for booking in expired:  # 26 offices: read once a sweep, not once a booking
-                if booking.office_id not in offices:
-                    offices[booking.office_id] = Office.objects.get(pk=booking.office_id)
-                booking.office = offices[booking.office_id]
-                booking.slot = slots[booking.slot_id]
-            notices.notify_expired_many(expired)
-            # A no-show's place is past; a place of a later slot that day is not.
-            for office_id, day in sorted({(b.office_id, b.date) for b in expired}):
+            # Only a slot yet to start has a place the waiting list can offer
+            # (`day_places_left`); a no-show's slot has usually begun.
+            for office_id, day in sorted({(g[1], g[2]) for g in groups if g[3] > now}):
                 places_freed_on_commit(office_id, day)
-            total += len(expired)
-        if len(expired) < batch_size:
+            expired = sum(len(ids) for *_, ids in groups)
+            total += expired
+        if expired < batch_size:
             return total
 
 

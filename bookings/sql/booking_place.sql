@@ -47,34 +47,45 @@ AS $$ SELECT capacity - booked - CASE WHEN priority THEN 0 ELSE priority_kept EN
 -- places left under the capacity rule for such a booking, places left for a priority
 -- booking, lapsed holds not yet released by the sweep, and those of them in slots
 -- that have not started (free places: a booking releases them itself). No lock.
+-- PL/pgSQL, not SQL, for its plan cache: PostgreSQL (15) plans a SQL function called
+-- in FROM again at every call, which cost each booking more than the query (#19,
+-- bench/README.md "The booking call's plans").
 CREATE OR REPLACE FUNCTION booking_day_room(
     office bigint, day date, at timestamptz, priority boolean,
     OUT offered integer, OUT places_left integer, OUT anyone integer,
     OUT lapsed integer, OUT lapsed_free integer
 )
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-SELECT count(*)::integer,
-       coalesce(sum(booking_slot_room(s.capacity, s.booked, s.priority_kept, booking_day_room.priority)), 0)::integer,
-       coalesce(sum(booking_slot_room(s.capacity, s.booked, s.priority_kept, true)), 0)::integer,
-       (SELECT count(*) FROM bookings_booking b
-         WHERE b.office_id = office AND b.date = day AND b.status = 'held'
-           AND b.hold_expires_at <= at)::integer,
-       (SELECT count(*) FROM bookings_booking b JOIN offices_slot t ON t.id = b.slot_id
-         WHERE b.office_id = office AND b.date = day AND b.status = 'held'
-           AND b.hold_expires_at <= at AND t.starts_at > at)::integer
-  FROM offices_slot s
- WHERE s.office_id = office AND s.date = day AND s.starts_at > at AND s.capacity > 0
+BEGIN
+    SELECT count(*)::integer,
+           coalesce(sum(booking_slot_room(s.capacity, s.booked, s.priority_kept, booking_day_room.priority)), 0)::integer,
+           coalesce(sum(booking_slot_room(s.capacity, s.booked, s.priority_kept, true)), 0)::integer,
+           (SELECT count(*) FROM bookings_booking b
+             WHERE b.office_id = booking_day_room.office AND b.date = booking_day_room.day
+               AND b.status = 'held' AND b.hold_expires_at <= booking_day_room.at)::integer,
+           (SELECT count(*) FROM bookings_booking b JOIN offices_slot t ON t.id = b.slot_id
+             WHERE b.office_id = booking_day_room.office AND b.date = booking_day_room.day
+               AND b.status = 'held' AND b.hold_expires_at <= booking_day_room.at
+               AND t.starts_at > booking_day_room.at)::integer
+      INTO offered, places_left, anyone, lapsed, lapsed_free
+      FROM offices_slot s
+     WHERE s.office_id = booking_day_room.office AND s.date = booking_day_room.day
+       AND s.starts_at > booking_day_room.at AND s.capacity > 0;
+END
 $$;
 
 
 -- The day's highest queue number among bookings holding a place (0 for none).
+-- PL/pgSQL for its plan cache, as booking_day_room.
 CREATE OR REPLACE FUNCTION booking_day_top_seq(office bigint, day date) RETURNS integer
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-SELECT coalesce(max(queue_seq), 0) FROM bookings_booking
- WHERE office_id = office AND date = day
-   AND status IN ('held', 'booked', 'checked_in', 'submitted', 'paid', 'ready', 'collected')
+BEGIN
+    RETURN (SELECT coalesce(max(b.queue_seq), 0) FROM bookings_booking b
+             WHERE b.office_id = booking_day_top_seq.office AND b.date = booking_day_top_seq.day
+               AND b.status IN ('held', 'booked', 'checked_in', 'submitted', 'paid', 'ready', 'collected'));
+END
 $$;
 
 
@@ -259,9 +270,10 @@ BEGIN
     IF v_gate = 'in_draw' THEN
         RETURN jsonb_build_object('refused', 'day_in_draw');
     END IF;
+    -- The release window is written once, in office_released_through
+    -- (offices/sql/release_window.sql), which the calendar reads too.
     IF v_gate IS DISTINCT FROM 'released'
-       AND v_day > v_today + v_o.booking_window_days
-                   - (CASE WHEN v_local::time < v_o.release_time THEN 1 ELSE 0 END) THEN
+       AND v_day > office_released_through(v_zone, v_o.booking_window_days, v_o.release_time, v_now) THEN
         RETURN jsonb_build_object('refused', 'not_released');
     END IF;
 

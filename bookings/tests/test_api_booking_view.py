@@ -224,3 +224,34 @@ def test_the_shared_serializer_renders_what_a_fresh_one_renders(client):
             json.loads(json.dumps(fresh))
         )
         assert _render(serializer_class, bookings[0]) == fresh[0]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [("valid", "invalid", "family", "valid"), ("invalid", "family", "invalid", "valid")],
+)
+def test_the_reused_input_serializer_validates_as_a_fresh_one_each_time(order):
+    """bookings.api._validated validates with one serializer per thread: whatever the
+    previous request was (valid, refused, a family), each answer is a fresh
+    serializer's, and nothing of a request stays on the instance afterwards."""
+    from rest_framework.exceptions import ValidationError
+
+    from bookings.api import _reused, _validated
+    from bookings.serializers import BookingCreateSerializer
+
+    bodies = {
+        "valid": _body(1, slot=7, nik="3171"),
+        "invalid": _body(2, date="2026-02-30", name="", phone=None, family="x"),
+        "family": _body(3, family=[{"name": "BUDI", "birth_date": "2012-03-04"}]),
+    }
+    for kind in order:
+        fresh = BookingCreateSerializer(data=bodies[kind])
+        if fresh.is_valid():
+            assert _validated(BookingCreateSerializer, bodies[kind]) == fresh.validated_data
+        else:
+            with pytest.raises(ValidationError) as refused:
+                _validated(BookingCreateSerializer, bodies[kind])
+            assert refused.value.detail == fresh.errors
+            assert refused.value.get_codes() == ValidationError(fresh.errors).get_codes()
+        reused = _reused.__dict__[BookingCreateSerializer]
+        assert not {"initial_data", "_validated_data", "_errors"} & set(vars(reused))

@@ -15,7 +15,10 @@ from offices.models import Slot
 def test_a_worker_expires_a_late_booking(celery_worker_process, wait_until):
     place = office()
     late, upcoming = book(place), book(place)
+    # The worker runs on the real clock: one booking past its expiry on it, the other
+    # not (its slot's own expiry, on the fixed test day, passes on 7 December 2026).
     Booking.objects.filter(pk=late.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    Booking.objects.filter(pk=upcoming.pk).update(expires_at=timezone.now() + dt.timedelta(hours=1))
     expire_no_shows.delay()
     wait_until(
         lambda: Booking.objects.get(pk=late.pk).status == "expired",

@@ -189,6 +189,36 @@ class Worker:
         with broker(self.broker_url):
             return launcher.worker_answers(self.server, self.hostname)
 
+    def forget_earlier_tasks(self, seconds: float = 90) -> int:
+        """Revoke every task this worker holds for later (a countdown's ETA) or has
+        reserved, once it is between tasks: what earlier tests published must not run in
+        the next one, on its committed rows (conftest.py empties the queues themselves
+        next). A solo worker answers control messages only between tasks, so each answer
+        also waits for the task it is running; the revoke's answer means none of them
+        starts later. `seconds` bounds a task's run (CELERY_TASK_TIME_LIMIT, 60 s).
+        Returns how many were revoked."""
+        from immigration.celery import app
+
+        if not self.server.running() or app.conf.broker_url != self.broker_url:
+            return 0  # killed by its test, or a test pointed the app at another broker
+        for attempt in (1, 2):
+            try:
+                inspect = app.control.inspect(destination=[self.hostname], timeout=seconds, limit=1)
+                scheduled = (inspect.scheduled() or {}).get(self.hostname, [])
+                held = [t["request"]["id"] for t in scheduled]
+                held += [t["id"] for t in (inspect.reserved() or {}).get(self.hostname, [])]
+                if held:
+                    app.control.revoke(
+                        held, destination=[self.hostname], reply=True, timeout=seconds, limit=1
+                    )
+                return len(held)
+            except Exception:  # a pooled connection a drill's Redis restart left stale
+                if attempt == 2:
+                    raise
+                app._pool = None
+                app.amqp._producer_pool = None
+        return 0
+
     def kill(self) -> None:
         """SIGKILL: no cleanup, no acknowledgement, connections dropped mid-transaction."""
         self.server.kill()

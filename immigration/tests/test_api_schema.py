@@ -106,3 +106,42 @@ def test_every_success_answer_documents_its_body(schema):
         for code, response in operation["responses"].items():
             if code.startswith("2"):
                 assert response.get("content"), f"{method} {path} {code} has no body"
+
+
+@pytest.mark.parametrize(
+    ("path", "rows"),
+    [
+        ("/api/v1/offices/{code}/bookings/", "StaffBooking"),
+        ("/api/v1/offices/{code}/waitlist/", "StaffWaitlistRequest"),
+    ],
+)
+def test_each_office_day_list_takes_a_date_and_answers_its_own_rows(schema, path, rows):
+    """The two lists share one view (bookings/api_office_day.py); each keeps its schema."""
+    operation = schema["paths"][path]["get"]
+    date = [p for p in operation["parameters"] if p["name"] == "date"]
+    assert date == [
+        {
+            "in": "query",
+            "name": "date",
+            "schema": {"type": "string", "format": "date"},
+            "required": True,
+        }
+    ]
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"type": "array", "items": {"$ref": f"#/components/schemas/{rows}"}}
+    assert operation["summary"].startswith("An office's ")
+
+
+@pytest.mark.parametrize(
+    ("component", "state"), [("Booking", "A hold"), ("WaitlistRequest", "Pending")]
+)
+def test_the_answers_awaiting_proof_say_which_state_waits(schema, component, state):
+    """The booking and the waiting-list request share their office and proof fields
+    (bookings/serializer_bases.py) but each names its own waiting state, and no base's
+    text becomes their description."""
+    shape = schema["components"]["schemas"][component]
+    assert "description" not in shape
+    for field in ("confirm_text", "confirm_url"):
+        assert shape["properties"][field]["description"].startswith(f"{state}: ")
+        assert shape["properties"][field]["nullable"] is True
+    assert {"office", "office_name", "zone"} <= set(shape["required"])

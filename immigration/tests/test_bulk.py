@@ -99,3 +99,37 @@ def test_a_value_shared_by_every_row_is_sent_once_and_still_checked(django_asser
             OutboundMessage, [{"to": "6" * 16, "text": str(i), "kind": "t"} for i in (1, 2)]
         )
     assert not OutboundMessage.objects.filter(kind="t").exists()  # the booking's own stays
+
+
+# --- insert_select_sql: the rows of a query, with the same defaults -----------------------
+
+
+def _insert_select(model, attnames, select, params):
+    from immigration.bulk import binding_cursor, insert_select_sql
+
+    sql, defaults = insert_select_sql(model, attnames, select)
+    with binding_cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING id", [*defaults, *params])
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def test_rows_of_a_query_take_the_defaults_insert_many_gives():
+    [by_list] = insert_many(OutboundMessage, [{"to": "62812", "text": "x", "kind": "k"}])
+    [by_query] = _insert_select(
+        OutboundMessage,
+        ["to", "text", "kind", "template_params"],
+        "SELECT %b::text, %b::text, %b::text, '[]'::jsonb",
+        ["62812", "x", "k"],
+    )
+    fields = [f.attname for f in OutboundMessage._meta.concrete_fields]
+    skip = {"id", "created_at"}
+    first, second = OutboundMessage.objects.filter(pk__in=[by_list, by_query]).order_by("pk")
+    assert {f: getattr(first, f) for f in fields if f not in skip} == {
+        f: getattr(second, f) for f in fields if f not in skip
+    }
+    assert second.created_at is not None
+
+
+def test_a_field_with_a_default_per_row_must_be_selected():
+    with pytest.raises(TypeError, match="template_params"):
+        _insert_select(OutboundMessage, ["to", "text", "kind"], "SELECT '1', '2', '3'", [])

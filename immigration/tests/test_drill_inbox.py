@@ -23,6 +23,7 @@ from immigration.tests.drills import (
     running_worker,
     wait_for,
 )
+from notifications import inbound
 from notifications.inbound import inbox_requeue
 from notifications.models import InboundMessage
 from offices.tests.factories import OfficeFactory
@@ -106,6 +107,9 @@ def test_deliveries_acknowledged_while_redis_is_down_are_processed_after_it_is_b
             (200, {"handled": 1, "ignored": 0})
         ] * 2
         wait_for(lambda: len(provider.sends) == 2, "the first two were processed and confirmed")
+        # The drain ends one gathering wait after its last chunk: let it end, so that
+        # what arrives while Redis is down has no task to take it.
+        time.sleep(10 * inbound.INBOX_GATHER_SECONDS)
 
         with servers.redis_stopped():
             started = time.monotonic()

@@ -106,7 +106,8 @@ def _waiting_on_a_slot_lock() -> int | None:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
             "AND wait_event_type = 'Lock' AND query LIKE %s",
-            ['UPDATE "offices_slot"%'],
+            # The sweep's batch statement (bookings/services/sweeps.py, _EXPIRE_BATCH).
+            ["%UPDATE offices_slot AS s SET booked%"],
         )
         row = cursor.fetchone()
     return row[0] if row else None
@@ -129,8 +130,8 @@ def test_a_worker_killed_in_the_middle_of_the_expiry_job(provider):
         slots = sorted({b.slot_id for b in late})
         assert len(slots) == 3
 
-        # The batch updates its slots in id order: holding the last one stops the
-        # worker after it marked every booking expired and moved two slots' counts.
+        # The batch locks its slots in id order: holding the last one stops the
+        # worker after it marked every booking expired and locked two slots.
         with psycopg.connect(current_database_url()) as holder:
             holder.execute("SELECT 1 FROM offices_slot WHERE id = %s FOR UPDATE", [slots[-1]])
             first = Worker(broker_url=queue, env=provider.worker_env).start()

@@ -155,23 +155,6 @@ def test_a_zero_capacity_override_closes_the_day_with_its_reason():
 
 
 @pytest.mark.django_db
-def test_release_time_is_local_to_the_office():
-    office = OfficeFactory(timezone="Asia/Jayapura", booking_window_days=30)
-    release = schedule.release_at(office, dt.date(2027, 1, 4))
-    assert release == dt.datetime(2026, 12, 5, 8, 0, tzinfo=ZoneInfo("Asia/Jayapura"))
-    assert release.astimezone(UTC) == dt.datetime(2026, 12, 4, 23, 0, tzinfo=UTC)
-
-
-@pytest.mark.django_db
-def test_the_last_released_day_moves_at_the_release_time():
-    office = OfficeFactory(booking_window_days=30)  # WIB, release 08:00
-    before = dt.datetime(2026, 12, 1, 0, 59, tzinfo=UTC)  # 07:59 WIB
-    at = dt.datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 WIB
-    assert schedule.last_released_day(office, before) == dt.date(2026, 12, 30)
-    assert schedule.last_released_day(office, at) == dt.date(2026, 12, 31)
-
-
-@pytest.mark.django_db
 def test_jayapura_is_on_the_next_day_while_jakarta_is_not():
     instant = dt.datetime(2026, 12, 1, 15, 30, tzinfo=UTC)  # 22:30 WIB, 00:30 WIT
     assert schedule.local_today(OfficeFactory(timezone="Asia/Jakarta"), instant) == dt.date(

@@ -11,11 +11,15 @@
 -- from the day or before; its releases are blocks of `days_per_release` days counted
 -- from its first day, and a block's draw is the one of the block's first day.
 -- release/services.py (`first_come_refusal`) asks this same function, and words the
--- refusal. Reads only; no lock.
+-- refusal. Reads only; no lock. PL/pgSQL, not SQL, for its plan cache: PostgreSQL
+-- (15) plans a SQL function with a FROM again at every call, which cost each booking
+-- more than the query (#19, bench/README.md "The booking call's plans").
 CREATE OR REPLACE FUNCTION booking_release_gate(office bigint, day date, draw_placing boolean)
 RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+BEGIN
+RETURN (
 SELECT CASE
     WHEN p.mode IS DISTINCT FROM 'draw' THEN NULL
     WHEN draw_placing THEN 'released'
@@ -33,5 +37,6 @@ LEFT JOIN LATERAL (
      WHERE office_id = booking_release_gate.office
        AND applies_from <= booking_release_gate.day
      ORDER BY applies_from DESC LIMIT 1
-) AS p ON true
+) AS p ON true);
+END
 $$;

@@ -150,3 +150,44 @@ def test_help_at_a_first_come_office_says_nothing_of_a_draw():
     office = OfficeFactory()
     english = _help(office, "HELP")
     assert "draw" not in english.lower()
+
+
+def test_the_hook_reads_whether_an_office_draws_and_each_release_once_per_inbox_chunk(
+    django_assert_num_queries,
+):
+    from notifications.inbound import _memo_scope
+    from offices.tests.factories import OfficeFactory
+    from release import whatsapp
+
+    first_come, drawing = OfficeFactory(), draw_office()
+    with _memo_scope():
+        with django_assert_num_queries(1):  # no policy in draw mode: every day first come
+            assert [whatsapp._release(first_come, day) for day in DAYS] == [None] * len(DAYS)
+        release = whatsapp._release(drawing, DAYS[0])
+        assert release is not None
+        assert release.first_day == DAYS[0]
+        with django_assert_num_queries(0):
+            assert whatsapp._release(drawing, DAYS[0]) is release
+    # A new chunk reads again: a policy changed between chunks is seen.
+    with _memo_scope(), django_assert_num_queries(1):
+        assert whatsapp._release(first_come, DAYS[0]) is None
+
+
+def test_an_entry_by_whatsapp_reads_the_release_calendar_once_per_chunk():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.inbound import _memo_scope
+
+    office = draw_office()
+    committed(office)
+    with _memo_scope(), CaptureQueriesContext(connection) as queries:
+        for n in range(3):
+            reply = _send(
+                office, f"#PESERTA {'ABC'[n]}#09031985#{_d(DAYS[0])}#", sender=f"62812345009{n}"
+            )
+            assert reply.result["draw_entry"]
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len([s for s in sql if 'FROM "offices_openinghours"' in s]) == 1
+    assert len([s for s in sql if 'FROM "offices_closure"' in s]) == 1
+    assert DrawEntry.objects.filter(status=EntryStatus.ENTERED).count() == 3

@@ -1,0 +1,20 @@
+"""The release window in SQL (offices/sql/release_window.sql): the furthest day open
+for booking at an instant. The one definition, asked by the booking function, the
+calendar and offices/release_window.py. The reverse drops it."""
+
+from pathlib import Path
+
+from django.db import migrations
+
+SQL = (Path(__file__).resolve().parent.parent / "sql" / "release_window.sql").read_text()
+
+DROP = """
+DROP FUNCTION IF EXISTS office_released_through(text, integer, time, timestamptz);
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [("offices", "0007_slot_priority_kept")]
+
+    # A list of one: run as one script, not split by sqlparse.
+    operations = [migrations.RunSQL([SQL], reverse_sql=[DROP])]

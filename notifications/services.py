@@ -125,8 +125,11 @@ def _wake_sender(*, force: bool = False, gather: bool = True) -> bool:
         logger.warning("outbox: sender not woken (%s); the sweep will send", type(exc).__name__)
         return False
     try:
+        # The gather is waited out by the task itself, not as a countdown: a message
+        # with an ETA is held unacknowledged by the worker, and kombu's restore of it
+        # when Redis goes away killed the worker (the Redis-down drill).
         drain_outbox.apply_async(
-            countdown=(settings.OUTBOX_GATHER_SECONDS or None) if gather else None,
+            kwargs={"gather": settings.OUTBOX_GATHER_SECONDS if gather else 0.0},
             retry=True,
             retry_policy=_PUBLISH_RETRY,
         )
@@ -564,9 +567,12 @@ def outbox_drain(
             return counts
 
 
-def outbox_drain_task() -> dict[str, int]:
-    """The sender task woken by `_wake_sender` (`drain_outbox`): clears the flag, then
-    drains (`outbox_drain`)."""
+def outbox_drain_task(*, gather: float = 0.0) -> dict[str, int]:
+    """The sender task woken by `_wake_sender` (`drain_outbox`): waits `gather` seconds
+    with the flag still set (the notices of a burst committed meanwhile ride on this
+    task and go in one claim), clears the flag, then drains (`outbox_drain`)."""
+    if gather > 0:
+        time.sleep(min(gather, 1.0))
     _sender_started()
     return outbox_drain()
 

@@ -11,12 +11,13 @@ ERASURE_SOFT_TIME_LIMIT = 1800
 
 
 @shared_task
-def drain_outbox() -> dict[str, int]:
+def drain_outbox(gather: float = 0.0) -> dict[str, int]:
     """Send every due outbox row, batch after batch (one task per burst of notices,
     woken after commit: notifications/services.py, `_wake_sender`; each row's state
     decides whether anything happens, so two drains at once, or a drain delivered
-    twice, send each row once). Returns a count per outcome."""
-    return outbox_drain_task()
+    twice, send each row once). `gather`: seconds to wait first, so that a burst's
+    notices go in one claim. Returns a count per outcome."""
+    return outbox_drain_task(gather=gather)
 
 
 @shared_task

@@ -55,7 +55,9 @@ def test_a_burst_of_notices_publishes_one_sender_task_not_one_per_notice(
     with django_capture_on_commit_callbacks(execute=True):
         _queue(5)
     # One task, started a moment later so that it finds the burst's notices together.
-    assert published == [{"countdown": 0.2, "retry": True, "retry_policy": services._PUBLISH_RETRY}]
+    assert published == [
+        {"kwargs": {"gather": 0.2}, "retry": True, "retry_policy": services._PUBLISH_RETRY}
+    ]
     # Once that task starts (and clears the flag), the next notice wakes another: a
     # notice committed after the task's claims cannot be left behind.
     services._sender_started()
@@ -129,7 +131,7 @@ def test_the_sender_task_clears_the_flag_then_drains_in_batches_without_an_empty
     # The first full batch woke one helper at once (a backlog: both worker processes
     # may drain), no more: the flag it set holds the rest back.
     assert published == [
-        {"countdown": None, "retry": True, "retry_policy": services._PUBLISH_RETRY}
+        {"kwargs": {"gather": 0.0}, "retry": True, "retry_policy": services._PUBLISH_RETRY}
     ]
 
 

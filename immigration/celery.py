@@ -26,6 +26,7 @@ NOTICES, SWEEPS, DEFAULT = "notices", "sweeps", "celery"
 app.conf.task_default_queue = DEFAULT
 app.conf.task_queues = [Queue(name, routing_key=name) for name in (DEFAULT, NOTICES, SWEEPS)]
 _routes = {
+    "notifications.tasks.drain_outbox": {"queue": NOTICES},
     "notifications.tasks.send_outbound_message": {"queue": NOTICES},
     "notifications.tasks.send_outbound_messages": {"queue": NOTICES},
     "notifications.tasks.drain_inbox": {"queue": NOTICES},

@@ -305,6 +305,10 @@ WHATSAPP_GRAPH_URL = env("WHATSAPP_GRAPH_URL", default="https://graph.facebook.c
 # one user (131056), the share of a number's daily unique-user tier that only urgent
 # notices may use (reminders stop first), and the share at which the dashboard warns.
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
+# How long the first notice of a burst waits for others before the sender's task starts:
+# one task and one claim then carry every notice queued meanwhile (a rush's 100
+# confirmations a second go out in batches of ~20 instead of a task each, #19).
+OUTBOX_GATHER_SECONDS = env.float("OUTBOX_GATHER_SECONDS", default=0.2)
 WHATSAPP_SEND_RATE_PER_SECOND = env.int("WHATSAPP_SEND_RATE_PER_SECOND", default=80)
 WHATSAPP_SAME_USER_SECONDS = env.float("WHATSAPP_SAME_USER_SECONDS", default=6.0)
 # A number's tier until staff set it (SenderNumber): 250, 2000, 10000 or 100000.

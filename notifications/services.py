@@ -15,9 +15,11 @@ import contextvars
 import datetime as dt
 import logging
 import math
+import time
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
@@ -99,21 +101,71 @@ def outbox_send_collected(ids: list[int], *, now: dt.datetime | None = None) -> 
     return counts
 
 
-def _dispatch(message_id: int, countdown: float | None = None) -> None:
-    from notifications.tasks import send_outbound_message
+# "A sender task is queued": set by whoever publishes one (`_wake_sender`), cleared by
+# the task as it starts. Every notice committed while it is set rides on that task, so
+# a burst of bookings publishes one task, not one per booking (the publish was a
+# booking's largest cost after the service, and a task per notice the worker's). It
+# expires on its own, so a flag whose task was lost stops nothing for long.
+SEND_FLAG = "outbox:drain-queued"
+SEND_FLAG_SECONDS = 10
+# A drain task hands what is left to a fresh task after this long (below the soft time
+# limit, and so that other tasks get their turn on the worker).
+DRAIN_SECONDS = 20.0
+# Redis just answered the flag: one immediate retry only renews a pooled connection
+# that a restart of Redis left stale.
+_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
 
+
+def _wake_sender(*, force: bool = False, gather: bool = True) -> bool:
+    """Make sure a sender task (`drain_outbox`) starts after this instant and claims
+    every notice due by then: publish one, OUTBOX_GATHER_SECONDS ahead (`gather`) so
+    that the notices of a burst go in one claim, unless the flag says one is queued and
+    not yet started (`force`: publish anyway). One Redis round trip when a task is
+    already on its way. Fails quietly with Redis down: the rows are the promise and
+    the sweep (`outbox_requeue`) dispatches them. Returns whether a task was
+    published."""
+    from notifications.tasks import drain_outbox
+
+    try:
+        if not cache.add(SEND_FLAG, 1, timeout=SEND_FLAG_SECONDS) and not force:
+            return False
+    except Exception as exc:  # Redis is down: the rows wait for the sweep
+        logger.warning("outbox: sender not woken (%s); the sweep will send", type(exc).__name__)
+        return False
+    try:
+        # The gather is waited out by the task itself, not as a countdown: a message
+        # with an ETA is held unacknowledged by the worker, and kombu's restore of it
+        # when Redis goes away killed the worker (the Redis-down drill).
+        drain_outbox.apply_async(
+            kwargs={"gather": settings.OUTBOX_GATHER_SECONDS if gather else 0.0},
+            retry=True,
+            retry_policy=_PUBLISH_RETRY,
+        )
+        return True
+    except Exception as exc:  # the broker is down: the rows wait for the sweep
+        logger.warning("outbox: sender not woken (%s); the sweep will send", type(exc).__name__)
+        with contextlib.suppress(Exception):
+            cache.delete(SEND_FLAG)  # so that the next notice tries again
+        return False
+
+
+def _sender_started() -> None:
+    """Clear the flag before the first claim: a notice committed from now on, which
+    this task's claims may miss, publishes a task of its own."""
+    try:
+        cache.delete(SEND_FLAG)
+    except Exception as exc:  # Redis is down: the flag expires on its own
+        logger.warning("outbox: sender flag not cleared (%s)", type(exc).__name__)
+
+
+def _dispatch(message_id: int) -> None:
+    """After commit of a queued row: the caller's batch (`outbox_collect`) or the
+    sender (the id itself travels nowhere: the sender claims what is due)."""
     collected = _collected.get()
-    if collected is not None and countdown is None:
+    if collected is not None:
         collected.append(message_id)
         return
-    try:
-        # No publish retries: with the broker down the request that booked must not
-        # hang; the row is the promise and the sweep sends it once the broker is back.
-        send_outbound_message.apply_async((message_id,), countdown=countdown, retry=False)
-    except Exception as exc:  # the broker is down: the row waits for the sweep
-        logger.warning(
-            "outbox #%s not dispatched (%s); the sweep will send it", message_id, type(exc).__name__
-        )
+    _wake_sender()
 
 
 def outbox_enqueue(
@@ -173,25 +225,29 @@ def outbox_dispatch_on_commit(message_ids: list[int]) -> None:
     """Hand messages queued by the database itself (a row inserted by SQL, e.g.
     bookings/sql/booking_place.sql) to the workers once this transaction commits,
     as `outbox_enqueue` does for its own rows."""
-    for message_id in message_ids:
-        transaction.on_commit(lambda message_id=message_id: _dispatch(message_id))
+    if message_ids:
+        transaction.on_commit(lambda: _dispatch_many(list(message_ids)))
 
 
 DISPATCH_CHUNK = 100
 
 
 def _dispatch_many(message_ids: list[int], countdown: float | None = None) -> None:
-    """Hand ids to the workers, DISPATCH_CHUNK per task message; no ids: one task
-    that sends whatever is due."""
+    """Hand rows to the workers. Due now: the caller's batch (`outbox_collect`) or the
+    sender (`_wake_sender`), whatever their number. Due later (`countdown`, a limit
+    held them back): tasks that send those ids then, DISPATCH_CHUNK per task message."""
+    collected = _collected.get()
+    if countdown is None:
+        if collected is not None and message_ids:
+            collected.extend(message_ids)
+        else:
+            _wake_sender(force=not message_ids)
+        return
     from notifications.tasks import send_outbound_messages
 
-    collected = _collected.get()
-    if collected is not None and countdown is None and message_ids:
-        collected.extend(message_ids)
-        return
-    for start in range(0, max(len(message_ids), 1), DISPATCH_CHUNK):
+    for start in range(0, len(message_ids), DISPATCH_CHUNK):
         chunk = message_ids[start : start + DISPATCH_CHUNK]
-        label = f"[{chunk[0]}..{chunk[-1]}: {len(chunk)} ids]" if chunk else "[due]"
+        label = f"[{chunk[0]}..{chunk[-1]}: {len(chunk)} ids]"
         try:
             # argsrepr: Celery would otherwise repr the 100 ids for its logs, per message.
             send_outbound_messages.apply_async(
@@ -264,18 +320,6 @@ def _image(message: OutboundMessage) -> bytes | None:
             raise PermanentSendError("no QR drawer registered (outbox_register_qr_drawer)")
         return _qr_drawer(message.image_qr)
     return None
-
-
-def _open_sessions(phones: set[str], now: dt.datetime) -> set[str]:
-    """Which of `phones` wrote to us in the last 24 hours: one query for a batch."""
-    return set(
-        InboundMessage.objects.filter(
-            sender__in=list(phones), received_at__gte=now - SESSION_WINDOW
-        )
-        .order_by()
-        .values_list("sender", flat=True)
-        .distinct()
-    )
 
 
 # Claims a batch of queued, due messages and returns them in one round trip, the most
@@ -356,11 +400,15 @@ def _defer(message: OutboundMessage, until: dt.datetime) -> None:
 
 def _plan(batch: list[OutboundMessage], now: dt.datetime) -> tuple[list, set[str]]:
     """Which messages of the batch go now (WhatsApp's limits, notifications/pacing.py);
-    the others are deferred in place. Returns (those that go, open sessions)."""
-    phones = {message.to for message in batch}
-    sessions = _open_sessions(phones, now)
+    the others are deferred in place. Two statements whatever the batch's size: what
+    the limits need to know (`pacing.batch_facts`) and the pace of every number
+    (`pacing.pace_take`). Returns (those that go, open sessions)."""
+    facts = pacing.batch_facts(
+        ((message.sender, message.to) for message in batch), now=now, session=SESSION_WINDOW
+    )
+    sessions = facts.open_sessions
     spacing = dt.timedelta(seconds=settings.WHATSAPP_SAME_USER_SECONDS)
-    next_free = {phone: at + spacing for phone, at in pacing.last_sent(phones, now).items()}
+    next_free = {phone: at + spacing for phone, at in facts.last_sent.items()}
     spaced = []
     for message in batch:  # most urgent first: they take the first turn of each phone
         free = next_free.get(message.to, now)
@@ -374,26 +422,29 @@ def _plan(batch: list[OutboundMessage], now: dt.datetime) -> tuple[list, set[str
     for message in spaced:
         by_number.setdefault(message.sender, []).append(message)
     closed = {m.sender for m in spaced if m.to not in sessions}
-    limits = pacing.tier_limits(closed) if closed else {}
-    going = []
+    within: dict[str, list[OutboundMessage]] = {}
     for number, messages in by_number.items():
-        within = messages
-        if number in closed:
-            within = _within_tier(number, messages, sessions, limits[number], now)
-        granted, interval = pacing.pace_take(number=number, wanted=len(within), now=now)
-        going.extend(within[:granted])
-        for position, message in enumerate(within[granted:], start=1):
+        within[number] = (
+            _within_tier(number, messages, sessions, facts, now) if number in closed else messages
+        )
+    wanted = {number: len(messages) for number, messages in within.items() if messages}
+    granted, interval = pacing.pace_take(wanted=wanted, now=now) if wanted else ({}, 0.0)
+    going = []
+    for number, messages in within.items():
+        allowed = granted.get(number, 0)
+        going.extend(messages[:allowed])
+        for position, message in enumerate(messages[allowed:], start=1):
             _defer(message, now + dt.timedelta(seconds=position * interval))
     going.sort(key=lambda message: (message.urgency, message.pk))
     return going, sessions
 
 
 def _within_tier(
-    number: str, messages: list, sessions: set[str], limit: int, now: dt.datetime
+    number: str, messages: list, sessions: set[str], facts: pacing.BatchFacts, now: dt.datetime
 ) -> list[OutboundMessage]:
     """The messages the number's daily tier lets go; the others wait (TIER_RETRY)."""
-    closed_phones = {m.to for m in messages if m.to not in sessions}
-    used, counted = pacing.tier_used(number, closed_phones, now)
+    used, limit = facts.used[number], facts.limits[number]
+    counted = set(facts.counted.get(number, ()))
     within = []
     for message in messages:
         if message.to in sessions or message.to in counted:
@@ -454,11 +505,13 @@ def outbox_send_batch(
     *, now: dt.datetime | None = None, only: list[int] | None = None, limit: int | None = None
 ) -> dict[int, str]:
     """Claim up to `limit` (OUTBOX_BATCH_SIZE) queued, due messages, the most urgent
-    first (only those in `only` when given), and send them. Three statements for the
-    batch whatever its size, besides the limits' own (notifications/pacing.py): the
-    claim (`UPDATE ... RETURNING`, SKIP LOCKED), the 24-hour window of every recipient,
-    and the write-back of every outcome (`_WRITE_BACK`). Autocommit: the claim commits
-    before anything is sent, so no lock is held while the provider answers. Returns
+    first (only those in `only` when given), and send them. Four statements for the
+    batch whatever its size: the claim (`UPDATE ... RETURNING`, SKIP LOCKED), what
+    WhatsApp's limits need to know (the 24-hour window of every recipient among it),
+    the pace of its numbers (`_plan`), and the write-back of every outcome
+    (`_WRITE_BACK`); a number's first batch adds its SenderNumber row. Autocommit:
+    the claim commits before anything is sent, so no lock is held while the provider
+    answers. Returns
     each claimed id's outcome: "sent", "retry", "failed" or "deferred" (a limit held
     it back; it is dispatched again when it may go)."""
     now = now or timezone.now()
@@ -488,30 +541,55 @@ def outbox_send(*, message_id: int, now: dt.datetime | None = None) -> str:
 
 
 def outbox_drain(
-    *, first: list[int] | None = None, now: dt.datetime | None = None, max_batches: int = 50
+    *,
+    first: list[int] | None = None,
+    now: dt.datetime | None = None,
+    seconds: float = DRAIN_SECONDS,
 ) -> dict[str, int]:
-    """What a sender task does: send `first` (its own ids), then every other due
-    message, batch after batch, until none is due or `max_batches` were sent (then it
-    hands the rest to a new task, so no task outlives its time limit). A task whose
-    messages another task already sent costs one empty claim. Returns a count per
-    outcome."""
+    """What a sender task does: send `first` (its own ids, if any), then every other
+    due message, batch after batch, until a claim takes less than a full batch (it
+    took every row due and not being sent by another claimer; a row queued later wakes
+    a sender of its own), or, after `seconds`, hands the rest to a fresh task (so no
+    task outlives its time limit and other tasks get their turn). Two drains at once
+    take disjoint batches (SKIP LOCKED): the first full batch (a backlog: a sweep's
+    notices, a draw's results) wakes one more sender, so every worker process can
+    help, one queued sender at a time (the flag). Returns a count per outcome."""
+    deadline = time.monotonic() + seconds
+    size = settings.OUTBOX_BATCH_SIZE
     counts: dict[str, int] = {}
     only = first or None
-    for _ in range(max_batches):
-        outcomes = outbox_send_batch(now=now, only=only)
+    helped = False
+    while True:
+        outcomes = outbox_send_batch(now=now, only=only, limit=size)
         for outcome in outcomes.values():
             counts[outcome] = counts.get(outcome, 0) + 1
         if only is not None:
             only = None
-        elif not outcomes:
+        elif len(outcomes) < size:
             return counts
-    _dispatch_many([])
-    return counts
+        elif not helped:
+            helped = True
+            _wake_sender(gather=False)
+        if time.monotonic() > deadline:
+            _wake_sender(force=True)
+            return counts
+
+
+def outbox_drain_task(*, gather: float = 0.0) -> dict[str, int]:
+    """The sender task woken by `_wake_sender` (`drain_outbox`): waits `gather` seconds
+    with the flag still set (the notices of a burst committed meanwhile ride on this
+    task and go in one claim), clears the flag, then drains (`outbox_drain`)."""
+    if gather > 0:
+        time.sleep(min(gather, 1.0))
+    _sender_started()
+    return outbox_drain()
 
 
 def outbox_requeue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """The sweep (beat, every minute): release rows stuck in `sending`, and dispatch
-    queued rows that are due but were never picked up. Returns rows dispatched."""
+    queued rows that are due but were never picked up (Redis or the worker was down,
+    or a sender task was lost: its flag expires after SEND_FLAG_SECONDS, so the next
+    sweep wakes a sender). Returns rows dispatched."""
     now = now or timezone.now()
     stuck = OutboundMessage.objects.filter(status=S.SENDING, claimed_at__lt=now - STUCK_AFTER)
     # A message that keeps killing its worker is given up on, not retried forever.

@@ -4,16 +4,27 @@ from celery import shared_task
 
 from notifications.inbound import inbox_drain, inbox_process, inbox_requeue
 from notifications.retention import messages_erase_old
-from notifications.services import outbox_drain, outbox_requeue
+from notifications.services import outbox_drain, outbox_drain_task, outbox_requeue
 
 logger = logging.getLogger(__name__)
 ERASURE_SOFT_TIME_LIMIT = 1800
 
 
 @shared_task
+def drain_outbox(gather: float = 0.0) -> dict[str, int]:
+    """Send every due outbox row, batch after batch (one task per burst of notices,
+    woken after commit: notifications/services.py, `_wake_sender`; each row's state
+    decides whether anything happens, so two drains at once, or a drain delivered
+    twice, send each row once). `gather`: seconds to wait first, so that a burst's
+    notices go in one claim. Returns a count per outcome."""
+    return outbox_drain_task(gather=gather)
+
+
+@shared_task
 def send_outbound_message(message_id: int) -> dict[str, int]:
-    """Send one outbox row (by id; the row's state decides whether anything happens),
-    then whatever else is due, in batches (outbox_drain). Returns a count per outcome."""
+    """Send one outbox row (by id), then whatever else is due: what the outbox
+    published per notice before `drain_outbox` (tasks of that shape may still be
+    queued at an upgrade). Returns a count per outcome."""
     return outbox_drain(first=[message_id])
 
 

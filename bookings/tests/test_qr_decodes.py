@@ -11,7 +11,7 @@ import zxingcpp
 from PIL import Image, ImageFilter
 
 from bookings.codes import display, new_code
-from bookings.qr import FIXED_MASK, _qr_of, qr_png, text_qr_svg
+from bookings.qr import CODE_VERSION, FIXED_MASK, _qr, _qr_of, qr_png, text_qr_svg
 
 
 def _decode(image: Image.Image) -> str:
@@ -29,6 +29,31 @@ def test_booking_codes_decode_from_the_png_and_from_a_blurred_small_photo_of_it(
         # About three pixels a module, slightly out of focus: a phone held up to a camera.
         photo = image.resize((image.width * 3 // 8, image.height * 3 // 8), Image.BILINEAR)
         assert _decode(photo.filter(ImageFilter.GaussianBlur(0.8))) == display(code)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_png_has_the_pixels_qrcodes_own_image_of_the_same_code_has(seed):
+    """qr_png writes the PNG itself (a quarter of the CPU of qrcode's PIL image): same
+    size, same pixels, the module grid and quiet zone included."""
+    for _ in range(10):
+        code = new_code()
+        ours = Image.open(io.BytesIO(qr_png(code))).convert("L")
+        buffer = io.BytesIO()
+        _qr(code).make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
+        theirs = Image.open(io.BytesIO(buffer.getvalue())).convert("L")
+        assert ours.size == theirs.size == (29 * 8, 29 * 8)  # version 1: 21 + 2 x 4 modules
+        assert ours.tobytes() == theirs.tobytes()
+
+
+def test_every_booking_code_fits_the_fixed_version():
+    """The version is fixed for codes (no search): the longest and the densest code
+    still fit it; a text that cannot fit is refused, never drawn cut short."""
+    import qrcode.exceptions
+
+    for code in ("ZZZZZZZZ", "22222222", "9A9A9A9A", new_code()):
+        assert _qr(code).version == CODE_VERSION
+    with pytest.raises(qrcode.exceptions.DataOverflowError):
+        _qr_of("X" * 21, version=CODE_VERSION)
 
 
 def test_the_drawing_skips_the_mask_choice():

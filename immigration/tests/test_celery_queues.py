@@ -24,6 +24,7 @@ def _queue(task_name: str) -> str:
 
 def test_what_applicants_wait_for_goes_to_the_notices_queue():
     for task in (
+        "notifications.tasks.drain_outbox",
         "notifications.tasks.send_outbound_message",
         "notifications.tasks.send_outbound_messages",
         "notifications.tasks.drain_inbox",

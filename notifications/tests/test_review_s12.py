@@ -1,0 +1,103 @@
+"""Review of #19's outbox batches (h27-review): a batch interrupted half-way.
+
+The sender claims up to OUTBOX_BATCH_SIZE rows (queued -> sending), sends them one by
+one, and writes every outcome back in one statement at the end. When something
+interrupts the batch between two sends (the Celery task's soft time limit, which a
+slow provider reaches: 50 s against a 10 s timeout per call; or an unexpected error
+drawing one message's QR), the write-back must still record what the provider
+accepted: otherwise those messages stay `sending`, the sweep sends them all again after
+STUCK_AFTER, and every applicant of the batch gets their confirmation twice (the
+module docstring promises "at most the one being sent"). Real PostgreSQL; the clock is
+injected; the backend is the in-memory one, interrupted at a chosen send.
+"""
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+
+from notifications.backends import locmem
+from notifications.backends.locmem import LocmemBackend
+from notifications.models import MessageStatus, OutboundMessage, SenderNumber
+from notifications.services import (
+    STUCK_AFTER,
+    UNFINISHED_SEND,
+    outbox_requeue,
+    outbox_send_batch,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
+OFFICE = "6221000000"
+INTERRUPT_AT = 2  # the third send of the batch is interrupted
+
+
+class InterruptedOnThirdSend(LocmemBackend):
+    """The worker's soft time limit strikes while the third message is being sent."""
+
+    def send(self, message):
+        if len(locmem.outbox) == INTERRUPT_AT:
+            raise SoftTimeLimitExceeded()
+        return super().send(message)
+
+
+@pytest.fixture(autouse=True)
+def _sender(settings):
+    settings.WHATSAPP_SEND_RATE_PER_SECOND = 100_000
+    settings.OUTBOX_BATCH_SIZE = 10
+    SenderNumber.objects.create(number=OFFICE, daily_unique_users=100_000)
+    locmem.outbox.clear()
+    yield
+    locmem.outbox.clear()
+
+
+def _queued(n):
+    return OutboundMessage.objects.bulk_create(
+        OutboundMessage(to=f"62812{i:08d}", sender=OFFICE, text=f"Kode {i}", kind="booked")
+        for i in range(n)
+    )
+
+
+def _interrupted_batch(settings, messages):
+    settings.WHATSAPP_BACKEND = "notifications.tests.test_review_s12.InterruptedOnThirdSend"
+    with pytest.raises(SoftTimeLimitExceeded):
+        outbox_send_batch(now=NOW)
+    settings.WHATSAPP_BACKEND = "notifications.backends.locmem.LocmemBackend"
+
+
+def test_messages_the_provider_accepted_before_an_interruption_are_never_sent_again(settings):
+    messages = _queued(5)
+    _interrupted_batch(settings, messages)
+    accepted = [m.pk for m in messages[:INTERRUPT_AT]]
+    # What the provider accepted is recorded as sent, with its provider id.
+    rows = OutboundMessage.objects.filter(pk__in=accepted)
+    assert sorted(rows.values_list("status", flat=True)) == [MessageStatus.SENT] * INTERRUPT_AT
+    assert all(rows.values_list("provider_message_id", flat=True))
+
+    # The sweep after STUCK_AFTER and the next batches: the accepted ones never go again.
+    later = NOW + STUCK_AFTER + dt.timedelta(minutes=1)
+    outbox_requeue(now=later)
+    while outbox_send_batch(now=later):
+        pass
+    sends = Counter(int(sent.idempotency_key.removeprefix("outbox-")) for sent in locmem.outbox)
+    assert [sends[pk] for pk in accepted] == [1] * INTERRUPT_AT
+    # Every message reached the provider in the end.
+    assert set(sends) == {m.pk for m in messages}
+    # Only the one being sent when it was interrupted may have gone twice, and says so.
+    interrupted = OutboundMessage.objects.get(pk=messages[INTERRUPT_AT].pk)
+    assert interrupted.last_error == UNFINISHED_SEND
+
+
+def test_messages_not_yet_tried_when_a_batch_is_interrupted_go_with_the_next_batch(settings):
+    messages = _queued(5)
+    _interrupted_batch(settings, messages)
+    untried = [m.pk for m in messages[INTERRUPT_AT + 1 :]]
+    # Back in the queue at once, their attempt not counted (the provider never saw
+    # them), not held as `sending` until the sweep ten minutes later.
+    rows = OutboundMessage.objects.filter(pk__in=untried)
+    assert set(rows.values_list("status", flat=True)) == {MessageStatus.QUEUED}
+    assert set(rows.values_list("attempts", flat=True)) == {0}
+    outcomes = outbox_send_batch(now=NOW + dt.timedelta(seconds=1))
+    assert {pk: outcomes.get(pk) for pk in untried} == dict.fromkeys(untried, "sent")

@@ -101,3 +101,45 @@ def test_messages_not_yet_tried_when_a_batch_is_interrupted_go_with_the_next_bat
     assert set(rows.values_list("attempts", flat=True)) == {0}
     outcomes = outbox_send_batch(now=NOW + dt.timedelta(seconds=1))
     assert {pk: outcomes.get(pk) for pk in untried} == dict.fromkeys(untried, "sent")
+
+
+# --- the inbox's wake-up flag when the broker refuses the task -------------------------
+
+
+@pytest.fixture
+def broker_down(unused_tcp_port):
+    """The broker unreachable (nothing listens on its port); the cache (Redis) is up."""
+    from immigration.celery import app
+
+    original = app.conf.broker_url
+    app.conf.broker_url = f"redis://127.0.0.1:{unused_tcp_port}/0"
+    app._pool = None
+    app.amqp._producer_pool = None
+    yield
+    app.conf.broker_url = original
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "notifications/inbound.py (h27-ack's): _wake_drainer keeps the flag when the "
+        "publish fails, so for DRAIN_FLAG_SECONDS no delivery publishes a drain; the "
+        "outbox's _wake_sender deletes it. Fix: in _wake_drainer's except branch, "
+        "cache.delete(DRAIN_FLAG) (suppressing errors) when the flag was ours."
+    ),
+)
+def test_a_drain_the_broker_refused_leaves_no_flag_holding_back_the_next_delivery(broker_down):
+    from django.core.cache import cache
+
+    from notifications.inbound import DRAIN_FLAG, _wake_drainer
+    from notifications.services import SEND_FLAG, _wake_sender
+
+    cache.delete_many([DRAIN_FLAG, SEND_FLAG])
+    # The outbox does it right: a refused publish takes its flag back.
+    assert _wake_sender() is False
+    assert cache.get(SEND_FLAG) is None
+    # The inbox: the next delivery (seconds later, the broker back) must try again.
+    assert _wake_drainer() is False
+    assert cache.get(DRAIN_FLAG) is None

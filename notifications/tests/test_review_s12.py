@@ -23,6 +23,7 @@ from notifications.models import MessageStatus, OutboundMessage, SenderNumber
 from notifications.services import (
     STUCK_AFTER,
     UNFINISHED_SEND,
+    outbox_record_status,
     outbox_requeue,
     outbox_send_batch,
 )
@@ -143,3 +144,60 @@ def test_a_drain_the_broker_refused_leaves_no_flag_holding_back_the_next_deliver
     # The inbox: the next delivery (seconds later, the broker back) must try again.
     assert _wake_drainer() is False
     assert cache.get(DRAIN_FLAG) is None
+
+
+# --- a status callback that arrives while its batch is still sending -------------------
+
+PHONE_NUMBER_ID = "109876500777"
+
+
+class CallbackDuringTheBatch(LocmemBackend):
+    """WhatsApp's status callbacks come within a second or two of a send; a batch of
+    OUTBOX_BATCH_SIZE sends takes longer (an HTTP call each). Here the webhook applies
+    the first message's callback while the batch sends its third message."""
+
+    status = "failed"
+
+    def send(self, message):
+        if len(locmem.outbox) == 2:
+            first = self.sent[0]
+            CallbackDuringTheBatch.found = outbox_record_status(
+                provider_message_id=first,
+                phone_number_id=PHONE_NUMBER_ID,
+                status=self.status,
+                at=NOW + dt.timedelta(seconds=1),
+                error="(#131026) Message undeliverable",
+            )
+        result = super().send(message)
+        self.sent.append(result.provider_message_id)
+        return result
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "notifications/services.py: a batch writes provider_message_id back only after "
+        "its last send, so a callback for an early message of the batch finds no row "
+        "(outbox_record_status returns False) and is lost: a failed confirmation stays "
+        "'sent' for ever. Fix: keep an unmatched callback (a small table, or a "
+        "short-lived cache entry per provider id) and apply it in _write_back; or write "
+        "each provider id back as soon as it is known."
+    ),
+)
+@pytest.mark.parametrize("status", ["failed", "delivered"])
+def test_a_callback_for_a_message_of_a_batch_still_sending_is_not_lost(settings, status):
+    settings.WHATSAPP_BACKEND = "notifications.tests.test_review_s12.CallbackDuringTheBatch"
+    CallbackDuringTheBatch.sent = []
+    CallbackDuringTheBatch.status = status
+    messages = OutboundMessage.objects.bulk_create(
+        OutboundMessage(
+            to=f"62813{i:08d}",
+            sender=OFFICE,
+            phone_number_id=PHONE_NUMBER_ID,
+            text=f"Kode {i}",
+            kind="booked",
+        )
+        for i in range(4)
+    )
+    outbox_send_batch(now=NOW)
+    assert OutboundMessage.objects.get(pk=messages[0].pk).status == status

@@ -150,6 +150,29 @@ class OutboundMessage(AboutMixin):
         return f"{self.kind} #{self.pk} ({self.status})"
 
 
+class EarlyStatusCallback(models.Model):
+    """A delivery callback that came before its message's provider id was written back.
+
+    A batch writes its outcomes back once, after its last send (notifications/services.py,
+    `_write_back`); WhatsApp may call back about the batch's first message before that.
+    Such a callback waits here and is applied by the write-back; one that never finds
+    its message (not ours) is deleted by the outbox's sweep after EARLY_STATUS_KEPT."""
+
+    provider_message_id = models.CharField(max_length=128, db_index=True)
+    phone_number_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=16)
+    at = models.DateTimeField()
+    error = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("early delivery callback")
+        verbose_name_plural = _("early delivery callbacks")
+
+    def __str__(self) -> str:
+        return f"{self.status} ({self.received_at:%Y-%m-%d %H:%M})"
+
+
 class MessagingTier(models.IntegerChoices):
     """WhatsApp's daily limits of unique users reached outside the 24-hour window."""
 

@@ -21,7 +21,7 @@ INBOUND_LIKE = "notifications_inboundmessage_provider_message_id_e8a784bf_like"
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0007_inbound_durable_inbox"),
+        ("notifications", "0008_early_status_callbacks"),
     ]
 
     operations = [

@@ -416,8 +416,10 @@ def _wake_drainer(force: bool = False) -> bool:
     dispatches them later. Returns whether a task was published."""
     from notifications.tasks import drain_inbox
 
+    ours = False
     try:
-        if not cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS) and not force:
+        ours = cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS)
+        if not ours and not force:
             return False
         # Redis just answered the flag: one immediate retry only renews a pooled
         # connection that a restart of Redis left stale (the webhook still answers at
@@ -429,6 +431,9 @@ def _wake_drainer(force: bool = False) -> bool:
             "inbox: drain task not published (%s); the sweep will process the messages",
             type(exc).__name__,
         )
+        if ours:  # no task behind our flag: the next delivery must try again
+            with contextlib.suppress(Exception):
+                cache.delete(DRAIN_FLAG)
         return False
 
 

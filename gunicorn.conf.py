@@ -5,9 +5,15 @@ import os
 
 # Loopback unless told otherwise: a container sets GUNICORN_BIND=0.0.0.0:8000.
 bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
-# Threads let a worker overlap requests waiting on PostgreSQL row locks.
-threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+# A process per core plus one, two threads each (as docker-compose.yml and the bench run
+# it): threads let a process overlap requests waiting on PostgreSQL, and more of them, or
+# more single-threaded processes than cores, cost more CPU per request in GIL hand-offs
+# and context switches. Measured for the webhook on 2 cores (bench/README.md "Session
+# 12"): 3x2 and 2x2 1.6-1.8 gunicorn CPU ms per delivery, 2x4 2.0, 4x1 2.3.
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() + 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 2)
+# The listen backlog stays gunicorn's 2,048 (the kernel caps it at net.core.somaxconn):
+# the bench's 64 keep-alive clients never filled it (ListenOverflows 0).
 # gthread keeps connections alive; `sync` measured slower behind keep-alive clients
 # (bench/README.md). GUNICORN_WORKER_CLASS is there to compare.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"

@@ -21,7 +21,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.servers import BIN, ROOT, Stack, configure_environment, pgbouncer_pool, web_cpus
+from bench.servers import (
+    BIN,
+    ROOT,
+    Stack,
+    configure_environment,
+    pgbouncer_pool,
+    web_cpus,
+    worker_nice,
+)
 
 RESULTS = ROOT / "bench" / "results"
 SCENARIOS = ("rush", "draw", "ceiling", "reads", "inbound", "webhook", "outbox", "expiry")
@@ -81,10 +89,12 @@ def main() -> int:
         gunicorn_threads=stack.threads,
         web_cpus=web_cpus() or "any",
         pgbouncer_pool=pgbouncer_pool(),
+        worker_nice=worker_nice(),
     )
     _say(
         f"{machine['cores']} cores; gunicorn {stack.workers} workers x {stack.threads} "
-        f"threads on CPUs {machine['web_cpus']}, Celery worker 2 processes; "
+        f"threads on CPUs {machine['web_cpus']}, Celery worker 2 processes "
+        f"at nice {machine['worker_nice']}; "
         f"PgBouncer: {machine['pgbouncer_pool'] or 'no'}; {runs} runs each; logs in {logdir}"
     )
     results: dict = {"machine": machine}

@@ -83,6 +83,13 @@ def web_shape(cores: int) -> tuple[int, int]:
     return workers, threads
 
 
+def worker_nice() -> int:
+    """BENCH_WORKER_NICE: the Celery worker's nice value (default: the deployed one,
+    immigration/launcher.py's WORKER_NICE); 0 runs it at the web's priority."""
+    value = os.environ.get("BENCH_WORKER_NICE", "").strip()
+    return int(value) if value else launcher.worker_nice()
+
+
 def pgbouncer_pool() -> int:
     """BENCH_PGBOUNCER=N: gunicorn and the worker reach PostgreSQL through PgBouncer in
     transaction mode with N server connections (bench/pooler.py); 0 or unset: directly."""
@@ -126,6 +133,7 @@ class Stack:
                 loglevel="WARNING",
                 env=env,
                 log=self.logdir / "worker.log",
+                nice=worker_nice(),
             )
         )
         self.servers.start()

@@ -318,6 +318,9 @@ WHATSAPP_TIER_WARN_AT = env.float("WHATSAPP_TIER_WARN_AT", default=0.8)
 # Inbound messages and status callbacks older than this (by the provider's timestamp)
 # are dropped as replays; widen it for a while after an outage longer than this.
 WHATSAPP_WEBHOOK_MAX_AGE_SECONDS = env.int("WHATSAPP_WEBHOOK_MAX_AGE_SECONDS", default=300)
+# The webhook's deliveries answered in front of Django's handler (immigration/wsgi.py,
+# notifications/webhook_wsgi.py); false: by its middleware, as other requests are.
+WHATSAPP_WEBHOOK_FAST_PATH = env.bool("WHATSAPP_WEBHOOK_FAST_PATH", default=True)
 
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -416,8 +416,10 @@ def _wake_drainer(force: bool = False) -> bool:
     dispatches them later. Returns whether a task was published."""
     from notifications.tasks import drain_inbox
 
+    ours = False
     try:
-        if not cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS) and not force:
+        ours = cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS)
+        if not ours and not force:
             return False
         # Redis just answered the flag: one immediate retry only renews a pooled
         # connection that a restart of Redis left stale (the webhook still answers at
@@ -429,6 +431,9 @@ def _wake_drainer(force: bool = False) -> bool:
             "inbox: drain task not published (%s); the sweep will process the messages",
             type(exc).__name__,
         )
+        if ours:  # no task behind our flag: the next delivery must try again
+            with contextlib.suppress(Exception):
+                cache.delete(DRAIN_FLAG)
         return False
 
 
@@ -461,7 +466,7 @@ def inbox_drain(
     deadline = time.monotonic() + seconds
     outcomes: dict[str, int] = {}
     while True:
-        done = inbox_process(now=now)
+        done = inbox_process(now=now, until=deadline)
         for outcome, count in done.items():
             outcomes[outcome] = outcomes.get(outcome, 0) + count
         if not done:
@@ -503,14 +508,20 @@ def _claim(ids: list[int] | None, now: dt.datetime, limit: int) -> list[InboundM
 
 
 def inbox_process(
-    ids: list[int] | None = None, *, now: dt.datetime | None = None, limit: int = INBOX_CHUNK
+    ids: list[int] | None = None,
+    *,
+    now: dt.datetime | None = None,
+    limit: int = INBOX_CHUNK,
+    until: float | None = None,
 ) -> dict[str, int]:
     """Process pending messages (`ids`, or the oldest `limit`), each in its own
     transaction, then send their replies from here: the outbox rows stay the record,
     and go through the outbox's one batch sender with its limits (`outbox_collect`),
     not a task each. The chunk's senders' languages are read at once, and handlers
-    may keep lookups for the chunk (`handler_memo`). Returns a count per outcome:
-    done, skipped (another worker had it), retry, parked."""
+    may keep lookups for the chunk (`handler_memo`). Past `until` (time.monotonic())
+    the chunk's messages not yet begun are given back (`_release`), at least one
+    having been processed. Returns a count per outcome: done, skipped (another worker
+    had it), retry, parked, released."""
     now = now or timezone.now()
     outcomes: dict[str, int] = {}
     claimed = _claim(ids, now, limit)
@@ -518,7 +529,10 @@ def inbox_process(
         return outcomes
     languages = _languages([record.sender for record in claimed])
     with outbox_collect() as queued, _memo_scope():
-        for record in claimed:
+        for n, record in enumerate(claimed):
+            if n and until is not None and time.monotonic() > until:
+                outcomes["released"] = _release(claimed[n:])
+                break
             outcome = _process_one(record, languages)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     try:
@@ -530,6 +544,28 @@ def inbox_process(
             "inbox: %d reply(ies) left to the outbox sweep (%s)", len(queued), type(exc).__name__
         )
     return outcomes
+
+
+_RELEASE = """
+UPDATE {table} SET attempts = attempts - 1, claimed_at = NULL
+WHERE state = %s AND (id, attempts) IN ({pairs})
+"""
+
+
+def _release(records: list[InboundMessage]) -> int:
+    """Give back claimed messages not begun: their claim and its attempt undone (on
+    condition that the claim is still this one), so the next drain takes them at once
+    rather than after INBOX_LEASE. A drain whose time is up (a starved worker: the
+    worker runs below the web's CPU priority, launcher.WORKER_NICE) ends with its
+    chunk half done instead of being killed by the task's hard time limit with the
+    rest of its chunk claimed. Returns how many were given back."""
+    params: list = [InboundState.PENDING]
+    for record in records:
+        params += [record.pk, record.attempts]
+    pairs = ", ".join(["(%s, %s)"] * len(records))
+    with connection.cursor() as cursor:
+        cursor.execute(_RELEASE.format(table=InboundMessage._meta.db_table, pairs=pairs), params)
+        return cursor.rowcount
 
 
 _TAKE = """

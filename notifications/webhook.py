@@ -137,7 +137,7 @@ class WhatsAppWebhookView(APIView):
     def post(self, request):
         # WhatsAppWebhookMiddleware answers this before the view is reached; this is the
         # same answer where that middleware is not installed, and the schema's anchor.
-        return _respond(request, webhook_receive(request))
+        return webhook_respond(request, webhook_receive(request))
 
 
 # A refused delivery: (status, message), by the code the answer carries.
@@ -148,20 +148,30 @@ _REFUSALS = {
 }
 
 
+def webhook_receive(request) -> dict | str:
+    """A signed delivery, received through Django (the middleware, the view): the
+    answer's body, or the code of its refusal (`_REFUSALS`), by `webhook_accept`."""
+    # By the declared length first: Django refuses to read a body over its own limit.
+    if content_length(request) > MAX_BODY_BYTES:
+        return "too_large"
+    return webhook_accept(request.body, request.headers.get("X-Hub-Signature-256", ""))
+
+
 # Its frames and every frame below (the inbox, the status callbacks) keep their local
 # variables, the delivery's personal data, out of error reports.
 @sensitive_variables()
-def webhook_receive(request) -> dict | str:
-    """A signed delivery, received: the answer's body, or the code of its refusal
-    (`_REFUSALS`). Checks the size, then the signature of the raw bytes, then parses;
-    stores the fresh messages in the inbox (one INSERT, committed before the answer:
-    an acknowledged message is never lost) and applies the status callbacks. Nothing
-    else happens in the request."""
-    # By the declared length first: Django refuses to read a body over its own limit.
-    if content_length(request) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+def webhook_accept(body: bytes, signature: str) -> dict | str:
+    """A signed delivery's raw body and its X-Hub-Signature-256 header, received: the
+    answer's body, or the code of its refusal (`_REFUSALS`). The one implementation,
+    whichever way the delivery came in (Django's middleware and view, or the WSGI fast
+    path, notifications/webhook_wsgi.py). Checks the size, then the signature of the
+    raw bytes, then parses; stores the fresh messages in the inbox (one INSERT,
+    committed before the answer: an acknowledged message is never lost) and applies
+    the status callbacks. Nothing else happens in the request. A database that does
+    not answer raises (the caller answers 503, so the provider retries)."""
+    if len(body) > MAX_BODY_BYTES:
         return "too_large"
-    body = request.body
-    if not signature_valid(body, request.headers.get("X-Hub-Signature-256", "")):
+    if not signature_valid(body, signature):
         return "bad_signature"
     try:
         payload = loads(body)
@@ -182,11 +192,12 @@ def webhook_receive(request) -> dict | str:
     return {"handled": handled, "ignored": ignored}
 
 
-def _respond(request, answer: dict | str) -> JsonResponse:
+def webhook_respond(request, answer: dict | str) -> JsonResponse:
+    """The answer to a delivery, whichever way it came in: 200 with the counts, or the
+    refusal in the caller's language (Accept-Language, as the API's other errors)."""
     if isinstance(answer, dict):
         return JsonResponse(answer)
     status, message = _REFUSALS[answer]
-    # In the caller's language (Accept-Language), as the API's other errors.
     with translation.override(translation.get_language_from_request(request)):
         return JsonResponse(error_body(answer, message), status=status)
 
@@ -210,7 +221,7 @@ class WhatsAppWebhookMiddleware:
             if self.path is None:
                 self.path = reverse("api:whatsapp-webhook")
             if request.path == self.path:
-                return _respond(request, webhook_receive(request))
+                return webhook_respond(request, webhook_receive(request))
         return self.get_response(request)
 
 

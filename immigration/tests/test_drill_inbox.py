@@ -39,6 +39,17 @@ def _secret(settings):
     settings.WHATSAPP_APP_SECRET = SECRET
 
 
+@pytest.fixture(params=["django", "fast_path"])
+def client(request):
+    """Deliveries through Django's handler (the webhook's middleware), or through the
+    WSGI application gunicorn serves (its fast path, notifications/webhook_wsgi.py)."""
+    if request.param == "fast_path":
+        from notifications.tests.wsgi_client import FastPathClient
+
+        return FastPathClient()
+    return Client(raise_request_exception=False)
+
+
 def _deliver(client, day: dt.date, n: int) -> tuple[int, dict]:
     """Applicant `n` books `day` through the signed webhook (stamped by the real clock:
     the worker processes cannot share a frozen one)."""
@@ -73,11 +84,10 @@ def _each_confirmed_once(provider, count: int) -> None:
 
 
 def test_deliveries_acknowledged_while_the_worker_is_down_are_processed_when_it_is_back(
-    provider,
+    provider, client
 ):
     office = OfficeFactory(whatsapp_phone_number_id=PHONE_ID)
     day = open_day(office, places=8)
-    client = Client(raise_request_exception=False)
     queue = redis_url(DRILL_DB_INBOX)
     with broker(queue):
         # No worker at all: each delivery is stored, acknowledged, and its task waits.
@@ -96,11 +106,10 @@ def test_deliveries_acknowledged_while_the_worker_is_down_are_processed_when_it_
 
 
 def test_deliveries_acknowledged_while_redis_is_down_are_processed_after_it_is_back(
-    servers, provider
+    servers, provider, client
 ):
     office = OfficeFactory(whatsapp_phone_number_id=PHONE_ID)
     day = open_day(office, places=10)
-    client = Client(raise_request_exception=False)
     queue = redis_url(DRILL_DB_INBOX)
     with broker(queue), running_worker(broker_url=queue, env=provider.worker_env) as worker:
         assert [_deliver(client, day, n) for n in range(2)] == [

@@ -374,3 +374,21 @@ def test_a_reply_the_drain_cannot_send_is_left_queued_for_the_sweep_and_the_drai
     monkeypatch.setattr(services, "_dispatch_many", lambda ids: None)
     assert services.outbox_requeue(now=later) == 2
     assert services.outbox_drain(now=later) == {"sent": 2}
+
+
+@pytest.mark.django_db
+def test_a_drain_out_of_time_gives_back_what_it_had_not_begun(client, office):
+    """A starved drain (the worker runs below the web's CPU priority) stops at its
+    deadline with at least one message done, and its chunk's other messages are free
+    for the next drain at once, their attempt not counted."""
+    senders = [f"62812345009{n}" for n in range(3)]
+    _post(
+        client,
+        *(_message("INFO", message_id=f"wamid.late.{n}", sender=s) for n, s in enumerate(senders)),
+    )
+    assert inbox_process(until=0.0) == {"done": 1, "released": 2}
+    rows = InboundMessage.objects.all()
+    states = sorted((m.state, m.attempts, m.claimed_at is None) for m in rows)
+    assert states == [("done", 1, True), ("pending", 0, True), ("pending", 0, True)]
+    assert inbox_process() == {"done": 2}
+    assert set(rows.values_list("state", flat=True)) == {"done"}

@@ -122,15 +122,6 @@ def broker_down(unused_tcp_port):
     app.amqp._producer_pool = None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "notifications/inbound.py (h27-ack's): _wake_drainer keeps the flag when the "
-        "publish fails, so for DRAIN_FLAG_SECONDS no delivery publishes a drain; the "
-        "outbox's _wake_sender deletes it. Fix: in _wake_drainer's except branch, "
-        "cache.delete(DRAIN_FLAG) (suppressing errors) when the flag was ours."
-    ),
-)
 def test_a_drain_the_broker_refused_leaves_no_flag_holding_back_the_next_delivery(broker_down):
     from django.core.cache import cache
 

@@ -1,0 +1,26 @@
+"""The booking functions again (bookings/sql/booking_place.sql, as 0010 runs it), with
+plans PostgreSQL keeps instead of making again at every booking, and no subtransaction
+per booking row (#19, bench/README.md "Session 12: the verified booking"):
+
+- `booking_queue_seqs` reads a range filled without gaps from its count and highest
+  number, and its plans are generic (the search's custom plan was made at every call);
+- `booking_place`'s plans are generic (two of its statements were planned at every call);
+- its booking row is inserted with ON CONFLICT DO NOTHING on every unique rule instead
+  of inside an exception block (a subtransaction per row), the rule that refused a row
+  found afterwards.
+
+The same signatures and answers; the reverse leaves them (0010's reverse drops them all).
+"""
+
+from pathlib import Path
+
+from django.db import migrations
+
+SQL = (Path(__file__).resolve().parent.parent / "sql" / "booking_place.sql").read_text()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("bookings", "0012_booking_place_reads_release_window")]
+
+    # A list of one: run as one script, not split by sqlparse.
+    operations = [migrations.RunSQL([SQL], reverse_sql=migrations.RunSQL.noop)]

@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 
 def _cpu(pid: int) -> float:
@@ -44,10 +45,18 @@ def _restart_with_pg_stat_statements(connection) -> None:
     connection.close()
     user = os.environ.get("SERVICES_PG_USER")
     subprocess.run(
-        [*(["runuser", "-u", user, "--"] if user else []),
-         f"{os.environ['PG_BIN']}/pg_ctl", "-D", os.environ["SERVICES_PGDATA"],
-         "-l", os.environ["SERVICES_PG_LOG"], "-w", "restart"],
-        check=True, stdout=subprocess.DEVNULL,
+        [
+            *(["runuser", "-u", user, "--"] if user else []),
+            f"{os.environ['PG_BIN']}/pg_ctl",
+            "-D",
+            os.environ["SERVICES_PGDATA"],
+            "-l",
+            os.environ["SERVICES_PG_LOG"],
+            "-w",
+            "restart",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     with connection.cursor() as cursor:
         cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
@@ -82,7 +91,7 @@ def main() -> int:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
         if trial := os.environ.get("PROBE_SQL"):  # a variant of the functions, to compare
-            cursor.execute(open(trial).read())
+            cursor.execute(Path(trial).read_text())
 
     def round_of(run: int):
         rush.reset(office, {day: places})
@@ -130,7 +139,7 @@ def main() -> int:
             if variants:
                 label = variants[r % len(variants)]
                 with connection.cursor() as cursor:
-                    cursor.execute(open(label).read())
+                    cursor.execute(Path(label).read_text())
             print(f"round {r} {label}: {measure(base + r)}", flush=True)
         print(f"load average before: {os_load[0]:.2f}, after: {os.getloadavg()[0]:.2f}")
     elif mode == "profile":
@@ -169,7 +178,8 @@ def main() -> int:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT calls, plans, round((total_plan_time / %s)::numeric, 4),"
-                " round((total_exec_time / %s)::numeric, 4), left(regexp_replace(query, '\\s+', ' ', 'g'), 110)"
+                " round((total_exec_time / %s)::numeric, 4),"
+                " left(regexp_replace(query, '\\s+', ' ', 'g'), 110)"
                 " FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 40",
                 [n, n],
             )
@@ -220,7 +230,7 @@ def main() -> int:
         print(f"=== auto_explain of one booking: {os.environ.get('SERVICES_PG_LOG')}")
         log = os.environ.get("SERVICES_PG_LOG")
         if log:
-            print(open(log).read()[-60000:])
+            print(Path(log).read_text()[-60000:])
     return 0
 
 

@@ -21,6 +21,7 @@ No worker runs: the confirmations stay queued (their delivery is bench/confirm_p
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -76,6 +77,10 @@ def main() -> int:
     import django
 
     django.setup()
+    if drop := os.environ.get("PROBE_DROP_MIDDLEWARE"):  # an ablation: what they cost
+        from django.conf import settings
+
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m.rsplit(".", 1)[1] not in drop]
     from django.db import connection
     from django.test import Client
 
@@ -166,6 +171,85 @@ def main() -> int:
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(90)
         stats.sort_stats("tottime").print_stats(60)
+    elif mode == "parts":
+        # What each step of the view costs this process, each run many times alone.
+        import json
+
+        from django.test import RequestFactory
+
+        from bookings import api
+        from bookings.models import Booking
+        from offices.access import usable_key
+        from offices.selectors import active_office
+        from offices.throttling import request_wait
+
+        post = round_of(base)
+        for i in range(0, 50):
+            assert post(i) == 201
+        key = rush.gateway_key(office)
+        booking = Booking.objects.select_related("office", "slot").filter(office=office).last()
+        body = rush.applicant_requests(office, [day], run=base)[60].body
+        data, body = body, json.dumps(body)
+        request = RequestFactory().post(
+            "/api/v1/bookings/", body, content_type="application/json",
+            HTTP_AUTHORIZATION=f"Api-Key {key}", REMOTE_ADDR="127.0.0.1",
+        )
+        from bookings.api_booking import _authenticate
+
+        _authenticate(request)
+        steps = {
+            "validate": lambda: api._validated(api.BookingCreateSerializer, data),
+            "office": lambda: active_office(office.code),
+            "key": lambda: usable_key(key),
+            "throttle": lambda: request_wait(request, "booking"),
+            "render": lambda: api._render(api.BookingSerializer, [booking], many=True),
+            "json": lambda: api_booking_render([booking]),
+        }
+        from bookings.api_booking import _RENDERER
+
+        def api_booking_render(rows):
+            return _RENDERER.render(api._render(api.BookingSerializer, rows, many=True))
+
+        from django.core.cache import cache
+
+        steps["redis add"] = lambda: cache.add("probe-flag", 1, timeout=10)
+        for name, step in steps.items():
+            t0 = time.process_time()
+            for _ in range(2000):
+                step()
+            print(f"{name}: {(time.process_time() - t0) * 1000 / 2000 * 1000:.0f} us")
+        # The service alone, then whole requests, on a fresh day of many places.
+        from bookings.api import booking_authority
+        from bookings.applicant import Applicant
+        from bookings.services import booking_create_family
+
+        rush.reset(office, {day: 2000})
+        requests = rush.applicant_requests(office, [day], run=base + 1)
+        actor, verified, client = booking_authority(request, office)
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile(time.process_time)
+        if os.environ.get("PROBE_PROFILE_SERVICE"):
+            prof.enable()
+        t0 = time.process_time()
+        for r in requests[:300]:
+            v = r.body
+            booking_create_family(
+                office=office, date=day,
+                applicants=[Applicant(v["name"], dt.date.fromisoformat(v["birth_date"]), None)],
+                phone=v["phone"], actor=actor, service="new", phone_verified=True,
+            )
+        print(f"service: {(time.process_time() - t0) * 1000 / 300 * 1000:.0f} us")
+        prof.disable()
+        if os.environ.get("PROBE_PROFILE_SERVICE"):
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+        post = round_of(base + 2)
+        rush.reset(office, {day: 2000})
+        t0 = time.process_time()
+        for i in range(300):
+            assert post(i) == 201
+        print(f"request: {(time.process_time() - t0) * 1000 / 300 * 1000:.0f} us")
     elif mode == "pgss":
         post = round_of(base)
         for i in range(0, 20):

@@ -7,9 +7,13 @@ per booking row (#19, bench/README.md "Session 12: the verified booking"):
 - `booking_place`'s plans are generic (two of its statements were planned at every call);
 - its booking row is inserted with ON CONFLICT DO NOTHING on every unique rule instead
   of inside an exception block (a subtransaction per row), the rule that refused a row
-  found afterwards.
+  found afterwards;
+- `booking_place_alone`, new: the call as a transaction of its own (one round trip),
+  for a booking made outside any transaction; it raises a refusal that changed
+  something, so that it rolls back.
 
-The same signatures and answers; the reverse leaves them (0010's reverse drops them all).
+The same signatures and answers; the reverse drops `booking_place_alone` and leaves the
+others (0010's reverse drops them).
 """
 
 from pathlib import Path
@@ -23,4 +27,4 @@ class Migration(migrations.Migration):
     dependencies = [("bookings", "0012_booking_place_reads_release_window")]
 
     # A list of one: run as one script, not split by sqlparse.
-    operations = [migrations.RunSQL([SQL], reverse_sql=migrations.RunSQL.noop)]
+    operations = [migrations.RunSQL([SQL], reverse_sql=["DROP FUNCTION IF EXISTS booking_place_alone(jsonb)"])]

@@ -615,3 +615,25 @@ BEGIN
                               'freed', v_freed, 'elsewhere', to_jsonb(v_elsewhere));
 END
 $$;
+
+
+-- `booking_place` as a transaction of its own, for a caller outside any transaction
+-- (bookings/services/allocation.py `_place`): the statement commits with its answer, one
+-- round trip instead of BEGIN, the call and COMMIT (#19, bench/README.md "Session 12").
+-- A refusal after the call changed something (lapsed holds released, slot rows locked:
+-- a transaction id assigned) is raised instead of returned, so the statement's
+-- transaction rolls back, as the caller's rollback does for `booking_place`; its answer
+-- is the error's DETAIL, its SQLSTATE 23B01. A refusal that changed nothing is returned.
+CREATE OR REPLACE FUNCTION booking_place_alone(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    answer jsonb := booking_place(p);
+BEGIN
+    IF answer ? 'refused' AND pg_current_xact_id_if_assigned() IS NOT NULL THEN
+        RAISE EXCEPTION 'booking_place refused: %', answer->>'refused'
+            USING ERRCODE = '23B01', DETAIL = answer::text;
+    END IF;
+    RETURN answer;
+END
+$$;

@@ -2,15 +2,18 @@
 count and highest number when it has no gaps, searched when it has) and codes (a code
 drawn twice takes the spare one), without a subtransaction per row (#19, session 12)."""
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
 from bookings import codes
-from bookings.models import Booking, BookingStatus
+from bookings.models import Booking, BookingEvent, BookingStatus
 from bookings.services import Actor, booking_cancel
 from bookings.tests.factories import DAY, NOW, applicant, book, book_family, office
+from immigration.errors import DomainError
+from notifications.models import OutboundMessage
 from offices.models import Slot
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +120,60 @@ def test_a_booking_row_that_breaks_another_unique_rule_is_an_error_not_a_silent_
     with connection.cursor() as cursor:
         cursor.execute("DROP TRIGGER twin ON bookings_booking")
     assert not Booking.objects.filter(office=place).exists()
+
+
+# --- outside a transaction: the call is its own (booking_place_alone) -------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_booking_is_one_statement_committed_with_its_notice():
+    place = office()
+    book(place)  # the day planned (its first booking makes two calls)
+    seen = []
+
+    def record(execute, sql, params, many, context):
+        seen.append((sql, connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    assert not connection.in_atomic_block
+    with connection.execute_wrapper(record):
+        booking = book(place)
+    assert [sql for sql, _ in seen if "booking_place" in sql] == [
+        "SELECT booking_place_alone(%s::jsonb)"
+    ]
+    assert not any(in_atomic for _, in_atomic in seen)
+    assert Booking.objects.get(pk=booking.pk).queue_seq == 2
+    assert OutboundMessage.objects.filter(about_kind="booking", about_id=booking.pk).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_refusal_after_the_call_changed_something_changes_nothing():
+    """The call releases the day's lapsed hold first, then finds the chosen slot full: the
+    database raises the refusal, so the release is rolled back with it."""
+    place = office(hours__daily_capacity=14)  # one place a slot
+    hold = book(place, phone_verified=False, hold_client="net:198.51.100.1")
+    full = book(place)  # the next slot, confirmed
+    later = NOW + dt.timedelta(minutes=16)  # past BOOKING_HOLD_MINUTES (15)
+    with pytest.raises(DomainError) as refused:
+        book(place, slot_id=full.slot_id, now=later)
+    assert refused.value.code == "slot_full"
+    assert Booking.objects.get(pk=hold.pk).status == BookingStatus.HELD
+    assert Slot.objects.get(pk=hold.slot_id).booked == 1
+    assert not BookingEvent.objects.filter(booking=hold, to_status="released").exists()
+    # Inside a transaction the same refusal is the savepoint's: the same outcome.
+    with pytest.raises(DomainError), transaction.atomic():
+        book(place, slot_id=full.slot_id, now=later)
+    assert Booking.objects.get(pk=hold.pk).status == BookingStatus.HELD
+    # A booking that fits goes through and releases the lapsed hold itself.
+    booked = book(place, now=later)
+    assert booked.slot_id == hold.slot_id
+    assert Booking.objects.get(pk=hold.pk).status == BookingStatus.RELEASED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_first_booking_of_an_unplanned_day_plans_it():
+    place = office()
+    assert not Slot.objects.filter(office=place, date=DAY).exists()
+    booking = book(place)
+    assert booking.queue_seq == 1
+    assert Slot.objects.filter(office=place, date=DAY).count() > 1

@@ -1,6 +1,6 @@
 """What a gateway-verified booking costs the web process and its PostgreSQL backend.
 
-    scripts/with-services .venv/bin/python -m bench.profile_verified [cpu|profile|sql] [N] [ROUNDS]
+    scripts/with-services .venv/bin/python -m bench.profile_verified [MODE] [N] [ROUNDS]
 
 A scratch probe beside `make bench-profile` (#19, session 12): the bench's settings
 (bench/servers.py), the booking endpoint driven in this process through Django's test
@@ -13,9 +13,15 @@ an applicant of its own, N places of a N-place day, ROUNDS times.
   writer and the other background processes a commit wakes) and of Redis.
 - `profile`: pyinstrument over one round (this process only, wall time).
 - `cprofile`: cProfile with `time.process_time` as its clock (this process's CPU).
+- `parts`: each step of the view run alone 2,000 times (CPU us), then the service
+  alone and whole requests.
+- `pgss`: pg_stat_statements per booking (calls, plans, planning and execution ms of
+  every statement, nested ones too), after restarting PostgreSQL to load it.
 - `sql`: the statements of one booking, the functions' times (`track_functions`) and
   the nested plans of one booking call (auto_explain, into the PostgreSQL log).
 
+PROBE_SQL=file.sql runs a file of function definitions first; PROBE_VARIANTS=a.sql,b.sql
+alternates such files between `cpu` rounds; PROBE_DROP_MIDDLEWARE=Name,... an ablation.
 No worker runs: the confirmations stay queued (their delivery is bench/confirm_probe.py's).
 """
 
@@ -191,8 +197,11 @@ def main() -> int:
         body = rush.applicant_requests(office, [day], run=base)[60].body
         data, body = body, json.dumps(body)
         request = RequestFactory().post(
-            "/api/v1/bookings/", body, content_type="application/json",
-            HTTP_AUTHORIZATION=f"Api-Key {key}", REMOTE_ADDR="127.0.0.1",
+            "/api/v1/bookings/",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Api-Key {key}",
+            REMOTE_ADDR="127.0.0.1",
         )
         from bookings.api_booking import _authenticate
 
@@ -225,7 +234,7 @@ def main() -> int:
 
         rush.reset(office, {day: 2000})
         requests = rush.applicant_requests(office, [day], run=base + 1)
-        actor, verified, client = booking_authority(request, office)
+        actor, _verified, _client = booking_authority(request, office)
         import cProfile
         import pstats
 
@@ -236,9 +245,13 @@ def main() -> int:
         for r in requests[:300]:
             v = r.body
             booking_create_family(
-                office=office, date=day,
+                office=office,
+                date=day,
                 applicants=[Applicant(v["name"], dt.date.fromisoformat(v["birth_date"]), None)],
-                phone=v["phone"], actor=actor, service="new", phone_verified=True,
+                phone=v["phone"],
+                actor=actor,
+                service="new",
+                phone_verified=True,
             )
         print(f"service: {(time.process_time() - t0) * 1000 / 300 * 1000:.0f} us")
         prof.disable()

@@ -6,7 +6,8 @@
    that was about a tenth of the request's CPU. A client is thread-safe and its pool
    notices a fork, so keeping it is safe.
 2. `hit(key, window)`: count one hit in a fixed window in one round trip (a pipeline of
-   SET NX EX and INCR), where `add` then `incr` took two. The throttles and the page
+   INCR and EXPIRE NX, Redis 7), where `add` then `incr` took two. Every key it leaves
+   has an expiry, even one that expired between the two commands. The throttles and the page
    rate limits (immigration/ratelimit.py) count with it.
 3. `hits([(key, window), ...])`: several such counts in the same round trip (a
    booking's two throttles, offices/throttling.py).
@@ -37,9 +38,14 @@ class RedisCacheClient(DjangoRedisCacheClient):
         client = self.get_client(counters[0][0], write=True)
         pipe = client.pipeline(transaction=False)
         for key, window_seconds in counters:
-            pipe.set(key, 0, ex=window_seconds, nx=True)
+            # INCR, then an expiry only where the key has none (Redis 7's EXPIRE NX):
+            # the key's first hit starts its window, and a key INCR created again
+            # because it expired a moment before is given its window too. (SET NX EX
+            # then INCR left such a key without expiry: a counter that never reset,
+            # its network, phone or code refused for ever; h27-review.)
             pipe.incr(key)
-        return pipe.execute()[1::2]
+            pipe.expire(key, window_seconds, nx=True)
+        return pipe.execute()[::2]
 
 
 class RedisCache(DjangoRedisCache):

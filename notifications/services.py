@@ -8,6 +8,10 @@ STUCK_AFTER the sweep sends it again, and the applicant may get it twice (the Cl
 takes no idempotency key, and the lost first send left no provider id to compare).
 Such a row keeps UNFINISHED_SEND in `last_error`, so the admin shows which messages
 may have arrived twice. Killed before the provider accepted, the message arrives once.
+A batch interrupted between sends (the task's soft time limit, an error) writes back
+what the provider accepted before the exception goes on (`_interrupted`): only the
+message being sent may go twice. A worker killed outright (SIGKILL, out of memory)
+writes nothing: every message of its batch the provider accepted may go twice.
 """
 
 import contextlib
@@ -501,6 +505,21 @@ def _fail(message: OutboundMessage, reason: str, now: dt.datetime) -> None:
     logger.warning("outbox #%s failed: %s", message.pk, redact(reason)[:200])
 
 
+def _interrupted(batch: list[OutboundMessage], untried: list[OutboundMessage], now) -> None:
+    """A batch stopped between two sends (the task's soft time limit, reached when the
+    provider is slow; an unexpected error drawing one message): write back what is
+    known before the exception goes on. What the provider accepted is recorded as
+    sent, never sent again; the messages not tried go back to the queue, their attempt
+    uncounted; only the one being sent stays `sending` (the sweep's UNFINISHED_SEND
+    case, at most one message per batch, as the module docstring says)."""
+    for message in untried:
+        _defer(message, now)
+    try:
+        _write_back(batch)
+    except Exception as exc:  # the database is gone too: the sweep sends them again
+        logger.warning("outbox: interrupted batch not written back (%s)", type(exc).__name__)
+
+
 def outbox_send_batch(
     *, now: dt.datetime | None = None, only: list[int] | None = None, limit: int | None = None
 ) -> dict[int, str]:
@@ -520,8 +539,14 @@ def outbox_send_batch(
         return {}
     going, sessions = _plan(batch, now)
     outcomes = {message.pk: "deferred" for message in batch}
-    for message in going:
-        outcomes[message.pk] = _send_one(message, message.to in sessions, now)
+    tried = 0
+    try:
+        for message in going:
+            outcomes[message.pk] = _send_one(message, message.to in sessions, now)
+            tried += 1
+    except BaseException:
+        _interrupted(batch, going[tried + 1 :], now)
+        raise
     _write_back(batch)
     later: dict[int, list[int]] = {}
     for message in batch:

@@ -21,6 +21,8 @@ from pathlib import Path
 from django.db import migrations
 
 SQL = (Path(__file__).resolve().parent.parent / "sql" / "booking_place.sql").read_text()
+# The file's SHA-256 as this migration was written (bookings/tests/test_review_s12.py).
+SQL_SHA256 = "6f679242621486a8b30fd35f7dd4c7a234255eda847e2af07e28b1d7dc425f62"
 
 
 class Migration(migrations.Migration):

@@ -74,16 +74,6 @@ def test_a_deeply_nested_body_is_refused_400_without_a_sold_out_day():
     assert response.status_code == 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bookings/soldout.py (the booking path's middleware, h27-verified's): "
-        "_booking_request catches ValueError only, and json.loads raises RecursionError "
-        "on a deep body: a 500 while any day is remembered sold out. Fix: catch "
-        "(ValueError, RecursionError) there, or skip bodies over a few kB (a booking "
-        "request is far smaller) so the strict parser answers them."
-    ),
-)
 @pytest.mark.django_db
 def test_a_deeply_nested_body_during_a_sold_out_moment_is_a_400_not_a_500(sold_out_moment):
     client = Client(raise_request_exception=False)

@@ -93,14 +93,24 @@ class PriorityClaim(models.TextChoices):
 
 
 class Booking(models.Model):
+    # No index of its own: every query by office also names the day, and
+    # booking_office_day_idx (office, date, status) leads with it (the PROTECT check of an
+    # office's deletion uses that one too).
     office = models.ForeignKey(
-        Office, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("office")
+        Office,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name=_("office"),
+        db_index=False,
     )
+    # Indexed for the PROTECT check when a re-plan retires a slot (offices.services._retire).
     slot = models.ForeignKey(
         Slot, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("slot")
     )
     date = models.DateField(_("date"), help_text=_("The office's local date of the visit."))
-    code = models.CharField(_("booking code"), max_length=8, unique=True)
+    # Unique by booking_code_unique (Meta): a plain unique field would also get a
+    # varchar_pattern_ops twin for LIKE 'prefix%', which no query makes.
+    code = models.CharField(_("booking code"), max_length=8)
     # None while held (and once released): a number is given when the phone confirms.
     queue_seq = models.PositiveIntegerField(_("queue number"), null=True, blank=True)
     status = models.CharField(
@@ -135,6 +145,8 @@ class Booking(models.Model):
     expires_at = models.DateTimeField(
         _("expires at"), help_text=_("Forfeited if not checked in by then.")
     )
+    # No index: only the PROTECT check of a fee's deletion (a rare admin act on a
+    # handful of rows) reads bookings by fee, and a scan is fine there.
     fee = models.ForeignKey(
         "Fee",
         on_delete=models.PROTECT,
@@ -142,6 +154,7 @@ class Booking(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("fee"),
+        db_index=False,
     )
     fee_amount = models.PositiveIntegerField(_("fee (Rp)"), null=True, blank=True)
     billing_code = models.CharField(
@@ -173,6 +186,8 @@ class Booking(models.Model):
         verbose_name_plural = _("bookings")
         ordering = ["date", "queue_seq"]
         constraints = [
+            # Serves: every lookup by code, and booking_place's ON CONFLICT (code).
+            models.UniqueConstraint(fields=["code"], name="booking_code_unique"),
             models.UniqueConstraint(
                 fields=["office", "date", "name", "birth_date"],
                 condition=_HOLDING,
@@ -286,6 +301,7 @@ class BookingEvent(models.Model):
     )
     to_status = models.CharField(_("to"), max_length=12, choices=BookingStatus.choices)
     actor_kind = models.CharField(_("by"), max_length=12, choices=ActorKind.choices)
+    # Indexed only where set (event_actor_user_idx): most events are the system's.
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -293,6 +309,7 @@ class BookingEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("staff user"),
+        db_index=False,
     )
     # The integrator's key, when one acted (a gateway vouching for a phone, say).
     actor_client = models.ForeignKey(
@@ -302,6 +319,7 @@ class BookingEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("API client"),
+        db_index=False,
     )
     actor_label = models.CharField(_("actor"), max_length=100, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -312,6 +330,20 @@ class BookingEvent(models.Model):
         verbose_name = _("booking event")
         verbose_name_plural = _("booking events")
         ordering = ["booking", "created_at", "pk"]
+        indexes = [
+            # Serve: SET NULL when a staff user or an API key is deleted. Partial: the
+            # system's events (every sweep's) have neither and add no entry.
+            models.Index(
+                fields=["actor_user"],
+                condition=Q(actor_user__isnull=False),
+                name="event_actor_user_idx",
+            ),
+            models.Index(
+                fields=["actor_client"],
+                condition=Q(actor_client__isnull=False),
+                name="event_actor_client_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         # The title of a history row in the admin: the states as the reader reads them.

@@ -80,7 +80,7 @@ def _booking_request(body: bytes) -> tuple[str, str, int] | None:
     go the whole way and get the full validation's answer."""
     try:
         data = json.loads(body)
-    except (ValueError, RecursionError):  # a deeply nested body: the parser answers it
+    except (ValueError, RecursionError):  # a deeply nested body: the strict parser's 400
         return None
     if not isinstance(data, dict):
         return None

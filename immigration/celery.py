@@ -32,6 +32,7 @@ _routes = {
     "notifications.tasks.drain_inbox": {"queue": NOTICES},
     "notifications.tasks.process_inbound": {"queue": NOTICES},
     "waitlist.tasks.places_freed": {"queue": NOTICES},
+    "notifications.tasks.wake_outbox_due": {"queue": NOTICES},
 }
 
 _beat_schedule = {
@@ -77,18 +78,26 @@ _beat_schedule = {
     "run-due-draws": {"task": "release.tasks.run_due_draws", "schedule": 60.0},
     # Messages whose task was lost (broker down) or that wait for a retry go out here.
     "requeue-outbox": {"task": "notifications.tasks.requeue_outbox", "schedule": 60.0},
+    # Notices a limit held back (the 6 s one-user spacing, a number's pace, a retry's
+    # back-off) wait in the table, not as Celery countdowns (an ETA task held by the
+    # worker killed it when Redis restarted); this wakes a sender once one is due.
+    "wake-outbox-due": {
+        "task": "notifications.tasks.wake_outbox_due",
+        "schedule": float(os.environ.get("OUTBOX_WAKE_DUE_SECONDS", "5")),
+    },
     # Webhook messages stored while Redis or the worker was down are processed here;
     # those that failed too often are parked for an operator (admin).
     "requeue-inbox": {"task": "notifications.tasks.requeue_inbox", "schedule": 60.0},
 }
 # Every periodic job but the heartbeat (which shows that a worker of the default queue
-# is alive) runs on the sweeps queue. (Built as plain dicts: reading app.conf here would
+# is alive) and the outbox's wake-up (what applicants wait for: it must not queue
+# behind a long sweep) runs on the sweeps queue. (Built as plain dicts: reading app.conf here would
 # load Django's settings at import.)
 _routes.update(
     {
         entry["task"]: {"queue": SWEEPS}
         for name, entry in _beat_schedule.items()
-        if name != "heartbeat"
+        if name not in ("heartbeat", "wake-outbox-due")
     }
 )
 app.conf.beat_schedule = _beat_schedule

@@ -76,16 +76,19 @@ class OutboundMessage(AboutMixin):
     template_name = models.CharField(_("template"), max_length=64, blank=True)
     template_params = models.JSONField(_("template parameters"), default=list, blank=True)
     # A label for operators' search only; no code reads it: what a message is about
-    # is about_kind/about_id.
-    subject = models.CharField(_("label"), max_length=64, blank=True, db_index=True)
+    # is about_kind/about_id. Not indexed: the admin's search is a substring match,
+    # which a btree cannot serve.
+    subject = models.CharField(_("label"), max_length=64, blank=True)
     urgency = models.PositiveSmallIntegerField(
         _("urgency"), choices=Urgency.choices, default=Urgency.URGENT
     )
     # Sent outside the recipient's 24-hour window (a template): such messages count
     # against the number's daily limit of unique users (SenderNumber.daily_unique_users).
     business_initiated = models.BooleanField(_("business-initiated"), default=False)
-    # The same notice is never queued twice (e.g. the day-before reminder).
-    dedupe_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    # The same notice is never queued twice (e.g. the day-before reminder): unique where
+    # set (outbox_dedupe_unique); most messages have none (NULL, never "": two blanks
+    # would clash).
+    dedupe_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
 
     status = models.CharField(
         _("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
@@ -94,8 +97,10 @@ class OutboundMessage(AboutMixin):
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
-    provider_message_id = models.CharField(
-        _("provider message id"), max_length=128, unique=True, null=True, blank=True
+    # Unique once sent (outbox_provider_id_unique): a status callback finds its message.
+    # NULL until then, never "" (two blanks would clash).
+    provider_message_id = models.CharField(  # noqa: DJ001
+        _("provider message id"), max_length=128, null=True, blank=True
     )
     created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -111,18 +116,28 @@ class OutboundMessage(AboutMixin):
         verbose_name = _("outbound message")
         verbose_name_plural = _("outbound messages")
         ordering = ["-created_at"]
-        indexes = [
-            # Serves: the sweep of messages waiting (queued) or stuck (sending).
-            models.Index(
-                fields=["status", "next_attempt_at"],
-                condition=Q(status__in=["queued", "sending"]),
-                name="outbox_pending_idx",
+        # Partial: a message has a dedupe key or a provider's id only sometimes, and a
+        # NULL entry would be written (and rewritten at every status change) for nothing.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=Q(dedupe_key__isnull=False),
+                name="outbox_dedupe_unique",
             ),
-            # Serves: the sender's claim of a batch (queued, the most urgent first).
+            models.UniqueConstraint(
+                fields=["provider_message_id"],
+                condition=Q(provider_message_id__isnull=False),
+                name="outbox_provider_id_unique",
+            ),
+        ]
+        indexes = [
+            # Serves: the sender's claim of a batch (queued, the most urgent first), and
+            # the sweep of messages waiting (queued) or stuck (sending); one index for
+            # both, so a queued message costs one entry, not two.
             models.Index(
-                fields=["urgency", "id"],
-                condition=Q(status="queued"),
-                name="outbox_claim_idx",
+                fields=["status", "urgency", "id"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="outbox_queue_idx",
             ),
             # Serves: the retention job (messages not yet erased, oldest first).
             models.Index(
@@ -148,6 +163,29 @@ class OutboundMessage(AboutMixin):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class EarlyStatusCallback(models.Model):
+    """A delivery callback that came before its message's provider id was written back.
+
+    A batch writes its outcomes back once, after its last send (notifications/services.py,
+    `_write_back`); WhatsApp may call back about the batch's first message before that.
+    Such a callback waits here and is applied by the write-back; one that never finds
+    its message (not ours) is deleted by the outbox's sweep after EARLY_STATUS_KEPT."""
+
+    provider_message_id = models.CharField(max_length=128, db_index=True)
+    phone_number_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=16)
+    at = models.DateTimeField()
+    error = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("early delivery callback")
+        verbose_name_plural = _("early delivery callbacks")
+
+    def __str__(self) -> str:
+        return f"{self.status} ({self.received_at:%Y-%m-%d %H:%M})"
 
 
 class MessagingTier(models.IntegerChoices):
@@ -206,7 +244,9 @@ class InboundMessage(AboutMixin):
     "report <tracking code>", never its text (that lives in the complaints app only).
     Until processed, a message keeps what was received."""
 
-    provider_message_id = models.CharField(_("provider message id"), max_length=128, unique=True)
+    # Unique by inbound_provider_id_unique (Meta; the inbox's ON CONFLICT): a plain
+    # unique field would also get a varchar_pattern_ops twin no query uses.
+    provider_message_id = models.CharField(_("provider message id"), max_length=128)
     state = models.CharField(
         _("state"), max_length=10, choices=InboundState.choices, default=InboundState.DONE
     )
@@ -218,7 +258,7 @@ class InboundMessage(AboutMixin):
         _("WhatsApp Cloud API phone-number id"), max_length=32, blank=True
     )
     sender = models.CharField(_("from"), max_length=15)
-    office_code = models.SlugField(_("office"), max_length=40, blank=True)
+    office_code = models.SlugField(_("office"), max_length=40, blank=True, db_index=False)
     text = models.TextField(_("text"), blank=True)
     received_at = models.DateTimeField(_("received at"))
     reply = models.TextField(_("reply"), blank=True)
@@ -229,7 +269,14 @@ class InboundMessage(AboutMixin):
         verbose_name = _("inbound message")
         verbose_name_plural = _("inbound messages")
         ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_message_id"], name="inbound_provider_id_unique"
+            ),
+        ]
         indexes = [
+            # Serves: the admin's filter by office, newest first (and its list of offices).
+            models.Index(fields=["office_code", "received_at"], name="inbound_office_time_idx"),
             # Serves: the 24-hour window (last message from a number) and rate limits.
             models.Index(fields=["sender", "received_at"], name="inbound_sender_time_idx"),
             # Serves: the retention job (oldest first) and the admin's newest-first list.

@@ -18,7 +18,6 @@ import contextlib
 import contextvars
 import datetime as dt
 import logging
-import math
 import time
 from collections.abc import Callable, Iterator
 
@@ -37,6 +36,7 @@ from notifications.backends import get_backend
 from notifications.backends.base import OutgoingMessage, PermanentSendError, TransientSendError
 from notifications.models import (
     About,
+    EarlyStatusCallback,
     InboundMessage,
     MessageStatus,
     OutboundMessage,
@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 STUCK_AFTER = dt.timedelta(minutes=10)
+# A callback that came before its batch wrote its provider id back waits this long;
+# a batch never sends for longer (its soft time limit), so an older one is not ours.
+EARLY_STATUS_KEPT = dt.timedelta(hours=1)
 # A queued row nobody has picked up for this long had its task lost (broker down).
 UNDISPATCHED_AFTER = dt.timedelta(minutes=1)
 SESSION_WINDOW = dt.timedelta(hours=24)
@@ -75,7 +78,7 @@ def outbox_collect() -> Iterator[list[int]]:
     `outbox_send_collected`. The inbox's drain does so (notifications/inbound.py): the
     replies of a burst go out from the task that answered them, one batch for many
     messages instead of a task hop each. A message whose send is deferred (a limit)
-    is dispatched with its countdown as usual; one the caller never sends (it died)
+    waits for `outbox_wake_due` as usual; one the caller never sends (it died)
     is picked up by the sweep after UNDISPATCHED_AFTER."""
     ids: list[int] = []
     token = _collected.set(ids)
@@ -236,33 +239,19 @@ def outbox_dispatch_on_commit(message_ids: list[int]) -> None:
 DISPATCH_CHUNK = 100
 
 
-def _dispatch_many(message_ids: list[int], countdown: float | None = None) -> None:
-    """Hand rows to the workers. Due now: the caller's batch (`outbox_collect`) or the
-    sender (`_wake_sender`), whatever their number. Due later (`countdown`, a limit
-    held them back): tasks that send those ids then, DISPATCH_CHUNK per task message."""
+def _dispatch_many(message_ids: list[int]) -> None:
+    """Hand rows that are due now to the workers: the caller's batch (`outbox_collect`)
+    or the sender (`_wake_sender`), whatever their number. Rows a limit held back
+    (spacing, pace, tier, back-off) are not handed to Celery with a countdown: a task
+    with an ETA is held unacknowledged by the worker, and kombu's restore of it when
+    Redis restarts kills the worker (immigration/tests/test_review_s12_drill.py). They
+    wait in the table, and `outbox_wake_due` (beat, every few seconds) wakes the sender
+    once one is due."""
     collected = _collected.get()
-    if countdown is None:
-        if collected is not None and message_ids:
-            collected.extend(message_ids)
-        else:
-            _wake_sender(force=not message_ids)
-        return
-    from notifications.tasks import send_outbound_messages
-
-    for start in range(0, len(message_ids), DISPATCH_CHUNK):
-        chunk = message_ids[start : start + DISPATCH_CHUNK]
-        label = f"[{chunk[0]}..{chunk[-1]}: {len(chunk)} ids]"
-        try:
-            # argsrepr: Celery would otherwise repr the 100 ids for its logs, per message.
-            send_outbound_messages.apply_async(
-                (chunk,), countdown=countdown, retry=False, argsrepr=label
-            )
-        except Exception as exc:  # the broker is down: the rows wait for the sweep
-            logger.warning(
-                "outbox: %d messages not dispatched (%s); the sweep will send them",
-                len(chunk),
-                type(exc).__name__,
-            )
+    if collected is not None and message_ids:
+        collected.extend(message_ids)
+    else:
+        _wake_sender(force=not message_ids)
 
 
 def outbox_enqueue_many(messages: list[dict]) -> list[int]:
@@ -389,9 +378,32 @@ _WRITTEN_BACK = [
 
 
 def _write_back(batch: list[OutboundMessage]) -> None:
+    """Every outcome of the batch in one statement, then the delivery callbacks that
+    came before it (`EarlyStatusCallback`): one indexed SELECT, empty unless WhatsApp
+    called back about a message while its batch was still sending."""
     columns = [[getattr(m, name) for m in batch] for name in _WRITTEN_BACK]
     with connection.cursor() as cursor:
         cursor.execute(_WRITE_BACK, columns)
+    _apply_early_callbacks([m.provider_message_id for m in batch if m.provider_message_id])
+
+
+def _apply_early_callbacks(provider_ids: list[str]) -> None:
+    """Apply (and delete) the callbacks kept for these provider ids. Applying twice is
+    harmless (a state only moves forward), which is what makes the hand-over safe
+    without a lock: see `outbox_record_status`."""
+    if not provider_ids:
+        return
+    early = list(EarlyStatusCallback.objects.filter(provider_message_id__in=provider_ids))
+    for callback in early:
+        _record_status(
+            provider_message_id=callback.provider_message_id,
+            phone_number_id=callback.phone_number_id,
+            status=callback.status,
+            at=callback.at,
+            error=callback.error,
+        )
+    if early:
+        EarlyStatusCallback.objects.filter(pk__in=[c.pk for c in early]).delete()
 
 
 def _defer(message: OutboundMessage, until: dt.datetime) -> None:
@@ -524,15 +536,15 @@ def outbox_send_batch(
     *, now: dt.datetime | None = None, only: list[int] | None = None, limit: int | None = None
 ) -> dict[int, str]:
     """Claim up to `limit` (OUTBOX_BATCH_SIZE) queued, due messages, the most urgent
-    first (only those in `only` when given), and send them. Four statements for the
+    first (only those in `only` when given), and send them. Five statements for the
     batch whatever its size: the claim (`UPDATE ... RETURNING`, SKIP LOCKED), what
     WhatsApp's limits need to know (the 24-hour window of every recipient among it),
-    the pace of its numbers (`_plan`), and the write-back of every outcome
-    (`_WRITE_BACK`); a number's first batch adds its SenderNumber row. Autocommit:
-    the claim commits before anything is sent, so no lock is held while the provider
-    answers. Returns
+    the pace of its numbers (`_plan`), the write-back of every outcome
+    (`_WRITE_BACK`) and the callbacks that came before it; a number's first batch adds
+    its SenderNumber row. Autocommit: the claim commits before anything is sent, so no
+    lock is held while the provider answers. Returns
     each claimed id's outcome: "sent", "retry", "failed" or "deferred" (a limit held
-    it back; it is dispatched again when it may go)."""
+    it back; `outbox_wake_due` wakes a sender when it may go)."""
     now = now or timezone.now()
     batch = _claim_batch(now, limit or settings.OUTBOX_BATCH_SIZE, only)
     if not batch:
@@ -548,13 +560,8 @@ def outbox_send_batch(
         _interrupted(batch, going[tried + 1 :], now)
         raise
     _write_back(batch)
-    later: dict[int, list[int]] = {}
-    for message in batch:
-        if message.status == S.QUEUED:
-            seconds = max(0, math.ceil((message.next_attempt_at - now).total_seconds()))
-            later.setdefault(seconds, []).append(message.pk)
-    for seconds, ids in sorted(later.items()):
-        _dispatch_many(ids, countdown=seconds)
+    # Held back ("deferred", "retry"): they stay queued with their next_attempt_at, and
+    # `outbox_wake_due` wakes a sender when the first is due.
     return outcomes
 
 
@@ -622,6 +629,7 @@ def outbox_requeue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
         status=S.FAILED, failed_at=now, last_error="gave up: the send never finished"
     )
     stuck.update(status=S.QUEUED, next_attempt_at=now, last_error=UNFINISHED_SEND)
+    EarlyStatusCallback.objects.filter(received_at__lt=now - EARLY_STATUS_KEPT).delete()
     due = (
         OutboundMessage.objects.filter(status=S.QUEUED)
         .filter(
@@ -634,6 +642,19 @@ def outbox_requeue(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     ids = list(due)
     _dispatch_many(ids)
     return len(ids)
+
+
+def outbox_wake_due(*, now: dt.datetime | None = None) -> bool:
+    """Wake a sender when a row a limit held back (the one-user spacing, the number's
+    pace, the tier, a retry's back-off) has become due (beat, every
+    OUTBOX_WAKE_DUE_SECONDS). One indexed EXISTS, no lock; the sender claims the rows
+    itself (SKIP LOCKED), so a wake-up that finds another sender at work is harmless.
+    Returns whether a due row was found."""
+    now = now or timezone.now()
+    due = OutboundMessage.objects.filter(status=S.QUEUED, next_attempt_at__lte=now).exists()
+    if due:
+        _wake_sender(gather=False)
+    return due
 
 
 @transaction.atomic
@@ -672,9 +693,42 @@ def outbox_record_status(
 
     Only a callback under the phone-number id that sent the message counts: one signed
     app carries every office's numbers, and a callback under office A's number must not
-    mark office B's message delivered or read (nor tell whether its id exists)."""
+    mark office B's message delivered or read (nor tell whether its id exists).
+
+    A callback for a message whose batch has not yet written its provider id back
+    (WhatsApp may answer about a batch's first message before its last is sent) is
+    kept (`EarlyStatusCallback`) and applied by the write-back. The hand-over needs no
+    lock: kept, then tried once more, while the write-back writes, then reads what is
+    kept; under READ COMMITTED one of the two sees the other, and applying twice is
+    harmless. That needs each statement committed at once: call it outside a
+    transaction (the webhook does)."""
     if not phone_number_id or status not in {S.SENT, S.DELIVERED, S.READ, S.FAILED}:
         return False
+    fields = {
+        "provider_message_id": provider_message_id,
+        "phone_number_id": phone_number_id,
+        "status": status,
+        "at": at,
+        "error": redact(error)[:300],
+    }
+    if _record_status(**fields):
+        return True
+    early = EarlyStatusCallback.objects.create(**fields, received_at=timezone.now())
+    if _record_status(**fields):  # the write-back came in between
+        early.delete()
+        return True
+    return False
+
+
+def _record_status(
+    *,
+    provider_message_id: str,
+    phone_number_id: str | None,
+    status: str,
+    at: dt.datetime,
+    error: str = "",
+) -> bool:
+    """Apply one callback: one conditional UPDATE (see `outbox_record_status`)."""
     message = OutboundMessage.objects.filter(
         provider_message_id=provider_message_id, phone_number_id=phone_number_id
     )
@@ -683,9 +737,7 @@ def outbox_record_status(
         fields = {
             "status": Case(When(not_read, then=Value(S.FAILED)), default=F("status")),
             "failed_at": Case(When(not_read, then=Value(at)), default=F("failed_at")),
-            "last_error": Case(
-                When(not_read, then=Value(redact(error)[:300])), default=F("last_error")
-            ),
+            "last_error": Case(When(not_read, then=Value(error)), default=F("last_error")),
         }
     else:
         behind = _ORDER[: _ORDER.index(status)]

@@ -4,7 +4,12 @@ from celery import shared_task
 
 from notifications.inbound import inbox_drain, inbox_process, inbox_requeue
 from notifications.retention import messages_erase_old
-from notifications.services import outbox_drain, outbox_drain_task, outbox_requeue
+from notifications.services import (
+    outbox_drain,
+    outbox_drain_task,
+    outbox_requeue,
+    outbox_wake_due,
+)
 
 logger = logging.getLogger(__name__)
 ERASURE_SOFT_TIME_LIMIT = 1800
@@ -40,6 +45,13 @@ def send_outbound_messages(message_ids: list[int]) -> dict[str, int]:
 def requeue_outbox() -> int:
     """Dispatch what is due or stuck (beat, every minute)."""
     return outbox_requeue()
+
+
+@shared_task
+def wake_outbox_due() -> bool:
+    """Wake a sender for rows a limit held back, once one is due (beat, every
+    OUTBOX_WAKE_DUE_SECONDS)."""
+    return outbox_wake_due()
 
 
 @shared_task

@@ -271,8 +271,13 @@ class Slot(models.Model):
     """One bookable time at one office; `booked` is counted by the booking service with
     a conditional UPDATE, and the check constraint makes overbooking impossible."""
 
+    # No index of its own: slot_office_date_idx and slot_unique_start lead with it.
     office = models.ForeignKey(
-        Office, on_delete=models.PROTECT, related_name="slots", verbose_name=_("office")
+        Office,
+        on_delete=models.PROTECT,
+        related_name="slots",
+        verbose_name=_("office"),
+        db_index=False,
     )
     date = models.DateField(_("local date"))
     starts_at = models.DateTimeField(_("starts at"))

@@ -37,11 +37,18 @@ ACTIVE_STATES = [RequestState.WAITING, RequestState.OFFERED]
 class WaitlistRequest(models.Model):
     """One family's (or one person's) place on one office-day's waiting list."""
 
+    # No index of its own: waitlist_unique_position (office, date, position) leads with it.
     office = models.ForeignKey(
-        Office, on_delete=models.PROTECT, related_name="waitlist", verbose_name=_("office")
+        Office,
+        on_delete=models.PROTECT,
+        related_name="waitlist",
+        verbose_name=_("office"),
+        db_index=False,
     )
     date = models.DateField(_("date"), help_text=_("The office's local date wanted."))
-    ref = models.CharField(_("reference"), max_length=8, unique=True)
+    # Unique by waitlist_ref_unique (Meta): a plain unique field would also get a
+    # varchar_pattern_ops twin no query uses.
+    ref = models.CharField(_("reference"), max_length=8)
     # Order on the day's list: first come (max + 1 under the list's lock), or the draw's
     # order when a draw put the request here.
     # None while a web request waits for its phone's `YA <ref>`.
@@ -73,6 +80,7 @@ class WaitlistRequest(models.Model):
         verbose_name_plural = _("waiting-list requests")
         ordering = ["office", "date", "position"]
         constraints = [
+            models.UniqueConstraint(fields=["ref"], name="waitlist_ref_unique"),
             models.UniqueConstraint(
                 fields=["office", "date", "position"], name="waitlist_unique_position"
             ),

@@ -52,7 +52,12 @@ from bookings.services import (
 )
 from immigration.bulk import insert_many
 from immigration.errors import ConflictError, DomainError, NotFoundError
-from immigration.locks import advisory_xact_lock, advisory_xact_locks, office_day_key
+from immigration.locks import (
+    BusyError,
+    advisory_xact_lock,
+    advisory_xact_locks,
+    office_day_key,
+)
 from notifications.models import About
 from notifications.services import outbox_enqueue
 from offices import localtime, release_window, schedule
@@ -793,6 +798,8 @@ def waitlist_offer_accept(
                     booked = booking_hold_confirm(
                         office=office, phone=phone, code=offer.first_booking.code, now=now
                     )
+            except BusyError:
+                raise  # a lock not granted in time: the offer stands, `YA` again
             except DomainError as exc:
                 _close_offer(offer, OfferState.EXPIRED, now)
                 _end_request(offer.request, R.EXPIRED)

@@ -7,7 +7,8 @@ start order, then booking rows. Paths that change an existing booking (cancel,
 confirm a hold, the sweeps) lock its row first and then its slot; a path that holds
 slot rows and meets existing booking rows locks them with SKIP LOCKED, never waiting.
 
-Locks taken here: `_lock` (the booking row, FOR UPDATE, bounded wait);
+Locks taken here: `_lock` (the booking row and its slot's, with the office's for the
+desk, FOR NO KEY UPDATE, bounded wait: a timeout is `busy`);
 `_lock_phone_and_people` (advisory locks on phone and persons).
 """
 
@@ -15,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import OperationalError
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -30,7 +32,7 @@ from bookings.models import (
     Channel,
 )
 from immigration.errors import ConflictError
-from immigration.locks import advisory_xact_locks, bound_lock_waits
+from immigration.locks import advisory_xact_locks, bound_lock_waits, busy_error, is_lock_timeout
 from offices import localtime
 from offices.models import Office, Slot
 
@@ -97,19 +99,35 @@ def _record(booking: Booking, from_status: str, actor: Actor, note: str = "") ->
     )
 
 
-def _lock(booking: Booking) -> Booking:
-    """Lock the booking with its slot and office rows. FOR NO KEY UPDATE: it excludes
-    the other paths that lock these rows (a cancellation, "call next"), but not the
-    foreign-key checks (FOR KEY SHARE) of transactions inserting bookings, offers or
-    events that point at the office or slot; FOR UPDATE blocked those at their
-    commit while the cancellation waited for a slot they held: a deadlock of every
-    cancellation with concurrent bookings of the day (waitlist/tests/test_concurrency)."""
+def _lock(booking: Booking, *, office_row: bool = True) -> Booking:
+    """Lock the booking with its slot row and, unless `office_row` is False, its office
+    row. FOR NO KEY UPDATE: it excludes the other paths that lock these rows (a
+    cancellation, "call next"), but not the foreign-key checks (FOR KEY SHARE) of
+    transactions inserting bookings, offers or events that point at the office or
+    slot; FOR UPDATE blocked those at their commit while the cancellation waited for a
+    slot they held: a deadlock of every cancellation with concurrent bookings of the
+    day (waitlist/tests/test_concurrency).
+
+    The office row serialises the desk's judgement of a turn with "call next"
+    (`booking_counter_service`); a cancellation or a reschedule needs only its own
+    booking and slot (`office_row=False`): locking the office made every cancellation
+    of the office wait for every other, and for their hand-off to the waiting list, a
+    lock timeout under load.
+
+    A lock not granted within LOCK_TIMEOUT_SECONDS is the clean `busy` refusal
+    (BusyError, 503), nothing changed."""
     bound_lock_waits()
-    return (
-        Booking.objects.select_for_update(no_key=True)
-        .select_related("slot", "office")
-        .get(pk=booking.pk)
-    )
+    rows = ("self", "slot", "office") if office_row else ("self", "slot")
+    try:
+        return (
+            Booking.objects.select_for_update(no_key=True, of=rows)
+            .select_related("slot", "office")
+            .get(pk=booking.pk)
+        )
+    except OperationalError as exc:
+        if is_lock_timeout(exc):
+            raise busy_error() from exc
+        raise
 
 
 def _transition(booking: Booking, to: str, actor: Actor, note: str = "", **fields) -> Booking:

@@ -1,8 +1,9 @@
 """The applicant's own changes: finding their booking by code and birth date (with the
 lockout on guessing), cancelling and rescheduling.
 
-Locks taken here: the booking row (`_lock`), then, for a reschedule, the phone and
-persons' advisory locks and the new day's (via allocation)."""
+Locks taken here: the booking row and its slot's (`_lock`, not the office's), then,
+for a reschedule, the phone and persons' advisory locks and the new day's (via
+allocation)."""
 
 import datetime as dt
 
@@ -49,9 +50,10 @@ def booking_for_applicant(*, code: str, birth_date: dt.date, client: str | None)
 def booking_cancel(
     *, booking: Booking, actor: Actor, note: str = "", now: dt.datetime | None = None
 ) -> Booking:
-    """Cancel and free the place at once. Locks the booking row; the rules of who may
+    """Cancel and free the place at once. Locks the booking row and its slot's (a
+    timeout is the `busy` refusal); the rules of who may
     cancel when are `bookings.selectors.booking_cancel_refusal` (the pages ask it too)."""
-    booking = _lock(booking)
+    booking = _lock(booking, office_row=False)
     refusal = booking_cancel_refusal(booking=booking, actor_kind=actor.kind, now=now)
     if refusal is not None:
         raise refusal
@@ -81,7 +83,7 @@ def booking_reschedule(
     _lock_phone_and_people(
         booking.phone, [Applicant(booking.name, booking.birth_date, booking.nik or None)]
     )
-    booking = _lock(booking)
+    booking = _lock(booking, office_row=False)
     refusal = booking_reschedule_refusal(booking=booking, now=now)
     if refusal is not None:
         raise refusal

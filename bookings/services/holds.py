@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from bookings.services.queue_numbers import _day_top_seq, _queue_seqs
 from immigration.bulk import insert_many
 from immigration.errors import ConflictError, NotFoundError
 from immigration.integrity import violated_constraint
+from immigration.locks import busy_error, is_lock_timeout
 from offices.models import Office, Slot
 
 
@@ -163,7 +164,8 @@ def booking_hold_confirm(
     the limit are released.
 
     Locks: advisory locks on the phone and the people, then the held rows, then their
-    slots in start order (for the queue numbers)."""
+    slots in start order (for the queue numbers), each bounded by LOCK_TIMEOUT_SECONDS:
+    a lock not granted in time is the `busy` refusal (BusyError, 503), nothing changed."""
     now = now or timezone.now()
     canonical = codes.canonical(code)
     raw = codes.display(canonical) if canonical else ""
@@ -181,7 +183,23 @@ def booking_hold_confirm(
         if first.group_code
         else Booking.objects.filter(pk=first.pk)
     )
-    refusal = None
+    try:
+        confirmed, refusal = _confirm_group(group, first, phone=phone, now=now)
+    except OperationalError as exc:
+        # The held rows or their slots not granted within LOCK_TIMEOUT_SECONDS (the
+        # advisory locks' own timeout is already `busy`): rolled back, try again.
+        if is_lock_timeout(exc):
+            raise busy_error() from exc
+        raise
+    if refusal is not None:
+        raise refusal
+    return confirmed
+
+
+def _confirm_group(group, first: Booking, *, phone: str, now: dt.datetime):
+    """`booking_hold_confirm`'s transaction: (the bookings, None) or (None, the
+    refusal), a lapsed hold's release committed before its refusal."""
+    confirmed, refusal = None, None
     with transaction.atomic():
         people = [Applicant(b.name, b.birth_date, b.nik or None) for b in group if b.birth_date]
         _lock_phone_and_people(phone, people)
@@ -204,11 +222,8 @@ def booking_hold_confirm(
             )
             refusal = _hold_gone(first)
         else:
-            refusal = None
             confirmed = _confirm_locked(held, phone=phone, now=now)
-    if refusal is not None:
-        raise refusal
-    return confirmed
+    return confirmed, refusal
 
 
 def _hold_gone(booking: Booking) -> ConflictError:

@@ -500,7 +500,10 @@ def test_two_confirmations_at_once_confirm_once_with_one_number():
         ]
     )
     assert len(results) == 1
-    assert [e.code for e in errors] == ["already_confirmed"] * 3
+    # `busy`: a YA that waited for the phone's lock past LOCK_TIMEOUT_SECONDS (a loaded
+    # machine) is refused cleanly and changed nothing, as `already_confirmed` did.
+    assert len(errors) == 3
+    assert {e.code for e in errors} <= {"already_confirmed", "busy"}, errors
     assert OutboundMessage.objects.filter(kind="booking_confirmed").count() == 1
     hold.refresh_from_db()
     assert hold.queue_seq == 1
@@ -576,7 +579,7 @@ def test_a_confirmation_racing_the_owners_verified_booking_never_exceeds_the_pho
         for _ in range(settings.BOOKING_PHONE_MAX_ACTIVE)
     ]
     _results, errors = race(calls)
-    assert {e.code for e in errors} <= {"limit_reached", "hold_not_found", "hold_expired"}
+    assert {e.code for e in errors} <= {"limit_reached", "hold_not_found", "hold_expired", "busy"}
     live = Booking.objects.filter(phone=owner, status__in=["booked", "held"]).count()
     assert live <= settings.BOOKING_PHONE_MAX_ACTIVE
     _places_add_up(place)
@@ -599,4 +602,43 @@ def test_cancelling_a_hold_on_the_web_sends_nothing_by_whatsapp_it_answers():
     assert list(OutboundMessage.objects.values_list("to", "kind")) == [
         (whatsapp.phone, "booking_cancelled")
     ]
+    _places_add_up(place)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "held_elsewhere",
+    [
+        # Another transaction confirming or releasing the same hold (the held row).
+        "SELECT 1 FROM bookings_booking WHERE id = %(hold)s FOR UPDATE",
+        # The expiry sweep or a booking holding the day's slots (the queue numbers).
+        "SELECT 1 FROM offices_slot WHERE office_id = %(office)s ORDER BY starts_at FOR UPDATE",
+    ],
+    ids=["held-row", "slots"],
+)
+def test_a_confirmation_that_waits_past_the_lock_timeout_is_refused_busy(
+    settings, test_database_url, held_elsewhere
+):
+    """`YA <code>` meets a row another transaction holds: after LOCK_TIMEOUT_SECONDS it
+    is the clean `busy` refusal in the applicant's language, never a raw
+    OperationalError (the holds race once raised one), and nothing changed; once the
+    other transaction ends, the same `YA` confirms."""
+    settings.LOCK_TIMEOUT_SECONDS = 0.3
+    place = office()
+    hold = _hold(place)
+    owner = hold.phone
+    with psycopg.connect(test_database_url) as other:
+        other.execute(held_elsewhere, {"hold": hold.pk, "office": place.pk})
+        for language, words in (("id", "coba lagi"), ("en", "Please try again")):
+            with translation.override(language):
+                with pytest.raises(BusyError) as refused:
+                    booking_hold_confirm(office=place, phone=owner, code=hold.code, now=NOW)
+                assert refused.value.code == "busy"
+                assert words in str(refused.value.message)
+        other.rollback()
+    hold.refresh_from_db()
+    assert (hold.status, hold.queue_seq) == ("held", None)
+    assert not OutboundMessage.objects.filter(kind="booking_confirmed").exists()
+    [booked] = booking_hold_confirm(office=place, phone=owner, code=hold.code, now=NOW)
+    assert booked.status == "booked"
     _places_add_up(place)

@@ -30,15 +30,17 @@ def test_what_applicants_wait_for_goes_to_the_notices_queue():
         "notifications.tasks.drain_inbox",
         "notifications.tasks.process_inbound",
         "waitlist.tasks.places_freed",
+        "notifications.tasks.wake_outbox_due",
     ):
         assert task in app.tasks, task
         assert _queue(task) == NOTICES, task
 
 
-def test_every_periodic_job_but_the_heartbeat_goes_to_the_sweeps_queue():
+def test_every_periodic_job_but_the_heartbeat_and_the_outbox_wake_up_goes_to_sweeps():
+    special = {"heartbeat": DEFAULT, "wake-outbox-due": NOTICES}
     for name, entry in app.conf.beat_schedule.items():
         assert entry["task"] in app.tasks, entry["task"]
-        expected = DEFAULT if name == "heartbeat" else SWEEPS
+        expected = special.get(name, SWEEPS)
         assert _queue(entry["task"]) == expected, name
 
 

@@ -1,13 +1,13 @@
 """Drill (review of #19, h27-review): a notice the sender spaced (WhatsApp's one message
-per user about every 6 s) waits as a task with an ETA, which the worker holds
-unacknowledged; Redis restarts meanwhile (empty, as after a crash).
+per user about every 6 s) waits while Redis restarts (empty, as after a crash).
 
 Commit 1aa5d74 moved the sender's gather off Celery's countdown because "a message with
 an ETA was held unacknowledged by the worker, and kombu's restore of it when Redis went
-away killed the worker". The spaced and paced notices still go out through countdowns
-(`_dispatch_many(ids, countdown=...)`): a family booked from one phone is the usual case.
-What must hold: the worker lives through the restart, and the family's second notice
-reaches the provider exactly once.
+away killed the worker". The spaced and paced notices went out through countdowns too,
+and this drill killed the worker; they now wait in the table for the beat's
+`wake_outbox_due` (a family booked from one phone is the usual case). What must hold:
+the worker lives through the restart, and the family's second notice reaches the
+provider exactly once.
 """
 
 import datetime as dt
@@ -36,18 +36,6 @@ DRILL_DB_SPACED = 15  # a Redis database of its own: only this drill's worker re
 SPACING_SECONDS = 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "notifications/services.py outbox_send_batch still hands a deferred notice to "
-        "Celery with a countdown (_dispatch_many(ids, countdown=...)); the worker holding "
-        "that ETA task dies when Redis restarts (a control run without spacing lives). "
-        "Fix: no ETA tasks in the outbox: a short deferral (spacing, pace: seconds) is "
-        "waited out by the draining task itself, as 1aa5d74 did for the gather; a long "
-        "one (tier, back-off) is left to the beat's outbox_requeue, which dispatches "
-        "rows whose next_attempt_at is due."
-    ),
-)
 def test_a_spaced_notice_waiting_in_the_worker_survives_a_redis_restart(servers, provider):
     office = OfficeFactory(whatsapp_phone_number_id="109876500015")
     day = open_day(office, places=2)
@@ -64,14 +52,14 @@ def test_a_spaced_notice_waiting_in_the_worker_survives_a_redis_restart(servers,
         assert response.status_code == 201, response.content
         wait_for(lambda: len(provider.sends) == 1, "the family's first notice went")
         spaced = OutboundMessage.objects.get(to=provider.sends[0]["to"], status="queued")
-        assert spaced.next_attempt_at > timezone.now()  # held back: an ETA in the worker
-        time.sleep(1)  # the worker has taken the ETA task from the queue
+        assert spaced.next_attempt_at > timezone.now()  # held back by the spacing
+        time.sleep(1)  # whatever the worker would hold for later, it holds by now
 
         with servers.redis_stopped():
             time.sleep(3)
 
         wait_for(worker.answers, "the worker lived through the restart", seconds=60)
-        # The beat's sweep once the spacing has passed, should the ETA task be gone.
+        # The beat's sweep once the spacing has passed (this drill runs no beat).
         time.sleep(SPACING_SECONDS)
         outbox_requeue(now=timezone.now() + dt.timedelta(minutes=2))
         wait_for(lambda: len(provider.sends) >= 2, "the spaced notice went", seconds=60)

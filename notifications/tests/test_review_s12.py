@@ -173,17 +173,6 @@ class CallbackDuringTheBatch(LocmemBackend):
         return result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "notifications/services.py: a batch writes provider_message_id back only after "
-        "its last send, so a callback for an early message of the batch finds no row "
-        "(outbox_record_status returns False) and is lost: a failed confirmation stays "
-        "'sent' for ever. Fix: keep an unmatched callback (a small table, or a "
-        "short-lived cache entry per provider id) and apply it in _write_back; or write "
-        "each provider id back as soon as it is known."
-    ),
-)
 @pytest.mark.parametrize("status", ["failed", "delivered"])
 def test_a_callback_for_a_message_of_a_batch_still_sending_is_not_lost(settings, status):
     settings.WHATSAPP_BACKEND = "notifications.tests.test_review_s12.CallbackDuringTheBatch"
@@ -201,3 +190,42 @@ def test_a_callback_for_a_message_of_a_batch_still_sending_is_not_lost(settings,
     )
     outbox_send_batch(now=NOW)
     assert OutboundMessage.objects.get(pk=messages[0].pk).status == status
+
+
+def test_a_callback_that_never_finds_its_message_is_kept_an_hour_then_deleted():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from notifications.models import EarlyStatusCallback
+    from notifications.services import EARLY_STATUS_KEPT, outbox_record_status, outbox_requeue
+
+    found = outbox_record_status(
+        provider_message_id="wamid.not-ours",
+        phone_number_id=PHONE_NUMBER_ID,
+        status="delivered",
+        at=timezone.now(),
+    )
+    assert found is False
+    assert EarlyStatusCallback.objects.count() == 1
+    now = timezone.now()
+    outbox_requeue(now=now + EARLY_STATUS_KEPT - dt.timedelta(minutes=1))
+    assert EarlyStatusCallback.objects.count() == 1
+    outbox_requeue(now=now + EARLY_STATUS_KEPT + dt.timedelta(minutes=1))
+    assert EarlyStatusCallback.objects.count() == 0
+
+
+def test_an_invalid_callback_is_not_kept():
+    from django.utils import timezone
+
+    from notifications.models import EarlyStatusCallback
+    from notifications.services import outbox_record_status
+
+    for phone_number_id, status in ((PHONE_NUMBER_ID, "bogus"), ("", "delivered")):
+        assert not outbox_record_status(
+            provider_message_id="wamid.x",
+            phone_number_id=phone_number_id,
+            status=status,
+            at=timezone.now(),
+        )
+    assert EarlyStatusCallback.objects.count() == 0

@@ -26,7 +26,7 @@ SQL_SHA256 = "6f679242621486a8b30fd35f7dd4c7a234255eda847e2af07e28b1d7dc425f62"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("bookings", "0012_booking_place_reads_release_window")]
+    dependencies = [("bookings", "0013_hot_table_indexes")]
 
     # A list of one: run as one script, not split by sqlparse.
     operations = [migrations.RunSQL([SQL], reverse_sql=["DROP FUNCTION IF EXISTS booking_place_alone(jsonb)"])]

@@ -13,10 +13,20 @@ the marker's place, building the instance as Django's ModelIterable does (the sa
 columns, the same database converters). Only plain lookups qualify: one model, no
 select_related, no annotations, exactly one parameter taken from the call (checked when
 compiling; anything else is a programming error, raised at first use).
+
+On PostgreSQL the statement is prepared on the server once per connection (Django's
+cursors bind client-side and prepare nothing, so PostgreSQL parsed and planned each
+lookup again: 0.1-0.15 ms of its CPU per lookup, more than running it; #19,
+bench/README.md "Session 12"). Not behind a pooler in transaction mode
+(DATABASE_TRANSACTION_POOLING, which sets DISABLE_SERVER_SIDE_CURSORS): a prepared
+statement lives on one server connection, which a pooler hands to others. The cursor is
+Django's wrapper all the same (errors translated, execute wrappers and query logging).
 """
 
 from __future__ import annotations
 
+import functools
+import sys
 import threading
 from collections.abc import Callable
 
@@ -24,6 +34,40 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 
 _MARKER = "\x00compiled-lookup-value\x00"
+
+
+def _cursor(connection):
+    """A cursor that prepares its statements on the server, where that is safe (see
+    the module docstring), else Django's own."""
+    if connection.vendor != "postgresql" or connection.settings_dict.get(
+        "DISABLE_SERVER_SIDE_CURSORS"
+    ):
+        return connection.cursor()
+    # What connection.cursor() does (BaseDatabaseWrapper._cursor), with another cursor.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django opens psycopg connections with prepare_threshold=None, which turns off
+        # preparing altogether, asked or not. Django's own cursors bind client-side and
+        # never prepare; only this one asks, with prepare=True.
+        raw.prepare_threshold = sys.maxsize
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_preparing_cursor_class()(raw))
+
+
+@functools.cache
+def _preparing_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        """Binds on the server and prepares every statement it runs (psycopg keeps
+        the prepared statements per connection, by their SQL)."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparingCursor
 
 
 class CompiledLookup:
@@ -63,7 +107,7 @@ class CompiledLookup:
         params = params.copy()
         params[slot] = value
         connection = connections[self._using]
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if not rows:

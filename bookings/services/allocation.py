@@ -27,9 +27,10 @@ rows takes the same advisory locks here first, then plans the day."""
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -142,15 +143,27 @@ def _lock_keys(phone: str, people: list[Applicant], client: str) -> list[str]:
 _SPARE_CODES = 2
 
 
-def _place(request: dict) -> dict:
-    """One call of `booking_place`; a lock not granted in time is the `busy` answer."""
+# The SQLSTATE `booking_place_alone` raises a refusal with (class 23: Django maps it to
+# IntegrityError, which does not mark the connection for a health check).
+_REFUSED = "23B01"
+
+
+def _place(request: dict, *, alone: bool = False) -> dict:
+    """One call of `booking_place` (`booking_place_alone` outside a transaction); a lock
+    not granted in time is the `busy` answer."""
+    function = "booking_place_alone" if alone else "booking_place"
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT booking_place(%s::jsonb)", [json.dumps(request)])
+            cursor.execute(f"SELECT {function}(%s::jsonb)", [json.dumps(request)])
             answer = cursor.fetchone()[0]
     except OperationalError as exc:
         if is_lock_timeout(exc):
             raise busy_error() from exc
+        raise
+    except IntegrityError as exc:
+        cause = exc.__cause__
+        if getattr(cause, "sqlstate", None) == _REFUSED:  # rolled back: a refusal
+            return json.loads(cause.diag.message_detail)
         raise
     return json.loads(answer) if isinstance(answer, str) else answer
 
@@ -272,7 +285,6 @@ def _refusal(
     raise RuntimeError(f"booking_place refused with an unknown code: {code}")
 
 
-@transaction.atomic
 def booking_create_family(
     *,
     office: Office,
@@ -315,7 +327,10 @@ def booking_create_family(
     One database call (`booking_place`, bookings/sql/booking_place.sql) applies the
     rules and writes the rows; two when the day has no slot rows yet (the calendar
     plans it in between), plus the release gate's read. A refusal the call returns is
-    raised here, which rolls back whatever it changed.
+    raised here, which rolls back whatever it changed. Inside a caller's transaction it
+    runs in a savepoint of it; outside one (an API request, a WhatsApp message) the call
+    is its own transaction, committed with the statement: one round trip, not three
+    (BEGIN, the call, COMMIT), the after-commit work done on its return.
 
     The call takes advisory locks on the phone, each person and the hold client
     (exclusive) and the office-day (shared), then slot row locks (all of the day's,
@@ -393,17 +408,51 @@ def booking_create_family(
         if phone_verified
         else None,
     }
-    answer = _place(request)
+    placed = _Placed(office=office, date=date, now=now, people=people, moved=rescheduled_from)
+    if connection.in_atomic_block:
+        # Within the caller's transaction: a savepoint, so a refusal leaves it as it was.
+        with transaction.atomic():
+            return _place_and_finish(request, placed, keys, alone=False)
+    return _place_and_finish(request, placed, keys, alone=True)
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """What turns `booking_place`'s answer into bookings or a refusal."""
+
+    office: Office
+    date: dt.date
+    now: dt.datetime
+    people: list[Applicant]
+    moved: Booking | None
+
+
+def _place_and_finish(request: dict, placed: _Placed, keys: list[str], *, alone: bool):
+    """The call, and the day's planning when it has no slot rows yet. `alone`: no
+    transaction is open, so the call is one (`booking_place_alone`: committed with the
+    statement, one round trip instead of BEGIN, the call and COMMIT; a refusal after it
+    changed something is raised by the database and rolled back)."""
+    office, date = placed.office, placed.date
+    answer = _place(request, alone=alone)
     if answer.get("refused") == "unplanned":
         # The day has no slot rows yet (nobody has booked it): the calendar says
         # whether it is open, and plans it, under the same locks in the same order
         # (phone and people, then the office-day shared) as the call takes them.
-        advisory_xact_locks(exclusive=keys, shared=[office_day_key(office.pk, date)])
-        _check_open(office, date)
-        slots_ensure(office=office, day=date)
-        answer = _place({**request, "planned": True})
+        with transaction.atomic():
+            advisory_xact_locks(exclusive=keys, shared=[office_day_key(office.pk, date)])
+            _check_open(office, date)
+            slots_ensure(office=office, day=date)
+            return _finish(_place({**request, "planned": True}, alone=False), placed)
+    return _finish(answer, placed)
+
+
+def _finish(answer: dict, placed: _Placed) -> list[Booking]:
+    """The refusal raised, or the after-commit work and the bookings (no query). Run in
+    the call's transaction (its on-commit work waits for the commit) or after it (then
+    at once)."""
+    office, date, now = placed.office, placed.date, placed.now
     if "refused" in answer:
-        raise _refusal(answer, office=office, date=date, now=now, people=people)
+        raise _refusal(answer, office=office, date=date, now=now, people=placed.people)
 
     if answer["freed"]:
         # Lapsed or overridden holds of this day were released by the call.
@@ -422,7 +471,7 @@ def booking_create_family(
             row,
             office=office,
             slot=slots[row["slot_id"]],
-            rescheduled_from=rescheduled_from,
+            rescheduled_from=placed.moved,
         )
         for row in answer["bookings"]
     ]

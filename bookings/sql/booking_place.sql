@@ -94,15 +94,30 @@ $$;
 -- re-planned and ranges moved), the next ones after the day's last. Takes no lock:
 -- the caller holds the slot's row lock, which is what keeps two bookings of the slot
 -- from choosing the same number.
+-- The usual case, a range filled from its start without gaps, is read from the range's
+-- count and highest number (one index-only scan); a range with gaps (a cancellation)
+-- is searched. Its plans are generic: the search's custom plan (chosen by PostgreSQL
+-- for its generate_series) was planned again at every booking, 0.8 ms of PostgreSQL
+-- for a query of 0.1 (#19, bench/README.md "Session 12").
 CREATE OR REPLACE FUNCTION booking_queue_seqs(
     office bigint, day date, queue_base integer, capacity integer, how_many integer
 ) RETURNS integer[]
 LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     free integer[];
     top integer;
+    used integer;
 BEGIN
+    SELECT count(*)::integer, coalesce(max(queue_seq), queue_base) INTO used, top
+      FROM bookings_booking
+     WHERE office_id = office AND date = day
+       AND status IN ('held', 'booked', 'checked_in', 'submitted', 'paid', 'ready', 'collected')
+       AND queue_seq BETWEEN queue_base + 1 AND queue_base + capacity;
+    IF used = top - queue_base AND top + how_many <= queue_base + capacity THEN
+        RETURN ARRAY(SELECT generate_series(top + 1, top + how_many));
+    END IF;
     SELECT coalesce(array_agg(n ORDER BY n), '{}') INTO free FROM (
         SELECT n FROM generate_series(queue_base + 1, queue_base + capacity) AS n
         EXCEPT
@@ -185,8 +200,12 @@ END
 $do$;
 
 
+-- Its statements' plans are generic (cached per connection): two of them (the slots'
+-- rows by id, the client's live holds) were planned again at every booking otherwise.
+-- (The lock_timeout it sets with set_config(..., true) still lasts the transaction.)
 CREATE OR REPLACE FUNCTION booking_place(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_office    bigint := (p->>'office')::bigint;
@@ -239,8 +258,8 @@ DECLARE
     v_start     timestamptz;
     v_zone      text;
     v_label     text := coalesce(p->>'zone_label', '');
-    v_broken    text;
     v_gate      text;
+    v_tries     integer := 0;
 BEGIN
     SELECT array_agg(x.name ORDER BY x.i), array_agg(x.birth_date ORDER BY x.i),
            array_agg(coalesce(x.nik, '') ORDER BY x.i), array_agg(coalesce(x.claim, '') ORDER BY x.i)
@@ -510,45 +529,53 @@ BEGIN
             v_seq := NULL;
         END IF;
         LOOP
-            -- A code drawn twice (astronomically rare) takes the next one drawn.
+            -- ON CONFLICT DO NOTHING on every unique rule, not an exception block: a
+            -- block is a subtransaction per booking row (#19, bench/README.md "Session
+            -- 12"). When nothing was inserted, the rule is found: a code drawn twice
+            -- (astronomically rare) takes the next one drawn; a queue number taken by
+            -- a concurrent booking in another slot (possible only after a re-plan moved
+            -- the ranges) the day's next free number; anything else (a person clash
+            -- cannot get past the locks) is an error, after one more try (the row in
+            -- the way may have been released between the two statements).
             IF v_code_at > cardinality(v_codes) THEN
                 RAISE EXCEPTION 'booking_place: no fresh booking code left';
             END IF;
-            BEGIN
-                INSERT INTO bookings_booking (
-                    office_id, slot_id, date, code, queue_seq, status, service, name,
-                    birth_date, nik, phone, language, channel, group_code,
-                    rescheduled_from_id, expires_at, fee_id, fee_amount, billing_code,
-                    priority, hold_expires_at, hold_client, created_at, updated_at,
-                    personal_data_erased_at)
-                VALUES (
-                    v_office, v_slot_id, v_day, v_codes[v_code_at], v_seq, v_status,
-                    p->>'service', v_names[i], v_births[i], v_niks[i], v_phone,
-                    p->>'language', p->>'channel',
-                    CASE WHEN v_n > 1 AND i = 1 THEN v_codes[v_code_at] ELSE v_group END,
-                    (p->>'rescheduled_from')::bigint,
-                    v_start + make_interval(mins => (v_limits->>'late_minutes')::integer),
-                    NULL, NULL, '', v_claims[i],
-                    CASE WHEN v_verified THEN NULL
-                         ELSE v_now + make_interval(mins => (v_limits->>'hold_minutes')::integer) END,
-                    CASE WHEN v_verified THEN '' ELSE left(coalesce(p->>'client', ''), 64) END,
-                    v_created, v_created, NULL)
-                ON CONFLICT (code) DO NOTHING
-                RETURNING * INTO v_row;
-            EXCEPTION WHEN unique_violation THEN
-                -- Only a queue number taken by a concurrent booking in another slot
-                -- (possible only after a re-plan moved the ranges) gets here: the
-                -- day's next free number. A person clash cannot get past the locks.
-                GET STACKED DIAGNOSTICS v_broken = CONSTRAINT_NAME;
-                IF v_broken IS DISTINCT FROM 'booking_unique_queue_number' THEN
-                    RAISE;
-                END IF;
-                v_seq := booking_day_top_seq(v_office, v_day) + 1;
-                CONTINUE;
-            END;
-            v_code_at := v_code_at + 1;
+            INSERT INTO bookings_booking (
+                office_id, slot_id, date, code, queue_seq, status, service, name,
+                birth_date, nik, phone, language, channel, group_code,
+                rescheduled_from_id, expires_at, fee_id, fee_amount, billing_code,
+                priority, hold_expires_at, hold_client, created_at, updated_at,
+                personal_data_erased_at)
+            VALUES (
+                v_office, v_slot_id, v_day, v_codes[v_code_at], v_seq, v_status,
+                p->>'service', v_names[i], v_births[i], v_niks[i], v_phone,
+                p->>'language', p->>'channel',
+                CASE WHEN v_n > 1 AND i = 1 THEN v_codes[v_code_at] ELSE v_group END,
+                (p->>'rescheduled_from')::bigint,
+                v_start + make_interval(mins => (v_limits->>'late_minutes')::integer),
+                NULL, NULL, '', v_claims[i],
+                CASE WHEN v_verified THEN NULL
+                     ELSE v_now + make_interval(mins => (v_limits->>'hold_minutes')::integer) END,
+                CASE WHEN v_verified THEN '' ELSE left(coalesce(p->>'client', ''), 64) END,
+                v_created, v_created, NULL)
+            ON CONFLICT DO NOTHING
+            RETURNING * INTO v_row;
             EXIT WHEN v_row.id IS NOT NULL;
+            IF EXISTS (SELECT 1 FROM bookings_booking WHERE code = v_codes[v_code_at]) THEN
+                v_code_at := v_code_at + 1;
+            ELSIF v_seq IS NOT NULL AND EXISTS (
+                SELECT 1 FROM bookings_booking
+                 WHERE office_id = v_office AND date = v_day AND queue_seq = v_seq
+                   AND status = ANY(v_holding)) THEN
+                v_seq := booking_day_top_seq(v_office, v_day) + 1;
+            ELSIF v_tries = 0 THEN
+                v_tries := 1;  -- the row in the way changed meanwhile: once more
+            ELSE
+                RAISE unique_violation USING
+                    MESSAGE = 'booking_place: a booking row broke a unique rule other than its code or queue number';
+            END IF;
         END LOOP;
+        v_code_at := v_code_at + 1;
         IF i = 1 AND v_n > 1 THEN
             v_group := v_row.code;
         END IF;
@@ -586,5 +613,27 @@ BEGIN
 
     RETURN jsonb_build_object('bookings', v_rows, 'slots', v_slots, 'outbox', to_jsonb(v_outbox),
                               'freed', v_freed, 'elsewhere', to_jsonb(v_elsewhere));
+END
+$$;
+
+
+-- `booking_place` as a transaction of its own, for a caller outside any transaction
+-- (bookings/services/allocation.py `_place`): the statement commits with its answer, one
+-- round trip instead of BEGIN, the call and COMMIT (#19, bench/README.md "Session 12").
+-- A refusal after the call changed something (lapsed holds released, slot rows locked:
+-- a transaction id assigned) is raised instead of returned, so the statement's
+-- transaction rolls back, as the caller's rollback does for `booking_place`; its answer
+-- is the error's DETAIL, its SQLSTATE 23B01. A refusal that changed nothing is returned.
+CREATE OR REPLACE FUNCTION booking_place_alone(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    answer jsonb := booking_place(p);
+BEGIN
+    IF answer ? 'refused' AND pg_current_xact_id_if_assigned() IS NOT NULL THEN
+        RAISE EXCEPTION 'booking_place refused: %', answer->>'refused'
+            USING ERRCODE = '23B01', DETAIL = answer::text;
+    END IF;
+    RETURN answer;
 END
 $$;

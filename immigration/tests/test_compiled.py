@@ -69,3 +69,36 @@ def test_two_rows_raise_as_get_does():
     by_city = CompiledLookup(lambda city: Office.objects.filter(city=city))
     with pytest.raises(Office.MultipleObjectsReturned):
         by_city.get("Kota Sama")
+
+
+def test_the_lookup_is_prepared_once_per_connection_and_counted_as_a_query():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    OfficeFactory(code="kanim-p")
+    with CaptureQueriesContext(connection) as seen:
+        for _ in range(3):
+            assert active_office("kanim-p").code == "kanim-p"
+    assert len(seen.captured_queries) == 3  # still Django's cursor: logged, wrapped
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%"offices_office"."code" = $1%'],
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+def test_behind_a_transaction_pooler_nothing_is_prepared(settings):
+    from django.db import connection
+
+    OfficeFactory(code="kanim-q")
+    connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+        assert active_office("kanim-q").code == "kanim-q"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone()[0] == 0
+    finally:
+        connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = False

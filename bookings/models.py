@@ -248,6 +248,9 @@ class Booking(models.Model):
             models.Index(fields=["phone", "status"], name="booking_phone_status_idx"),
             # Serves: a person's bookings on a day at any office, and their no-show history.
             models.Index(fields=["name", "birth_date", "date"], name="booking_person_date_idx"),
+            # Rule (b)'s NIK arm in booking_place.sql (one person, one live booking a day
+            # at any office): only rows that carry a NIK.
+            models.Index(fields=["nik", "date"], condition=~Q(nik=""), name="booking_nik_date_idx"),
             # Serves: an office's list for a day (desk, admin).
             models.Index(fields=["office", "date", "status"], name="booking_office_day_idx"),
             # Serves: the retention job (bookings not yet erased, oldest day first); it

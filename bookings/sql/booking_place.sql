@@ -326,16 +326,26 @@ BEGIN
     END IF;
     -- (b) One person, one live booking a day (at any office). The refusal names the
     -- person as the request gave them (their index), never the stored holder.
+    -- Two index lookups, by person (booking_person_date_idx) and by NIK
+    -- (booking_nik_date_idx), not an OR of the two: PostgreSQL cannot split an OR of
+    -- two semi-joins, and read every booking of the day nationwide instead
+    -- (bench/README.md, "Session 12: indexes of the hot tables").
     FOR r IN
         SELECT b.id, b.office_id, b.status,
                (SELECT min(x.i) FROM unnest(v_names, v_births, v_niks) WITH ORDINALITY AS x(name, birth_date, nik, i)
                  WHERE (b.name = x.name AND b.birth_date = x.birth_date)
                     OR (x.nik <> '' AND b.nik = x.nik)) AS idx
           FROM bookings_booking b
-         WHERE b.date = v_day AND b.status = ANY(v_holding)
+         WHERE b.id IN (
+                SELECT b2.id FROM unnest(v_names, v_births) AS x(name, birth_date)
+                  JOIN bookings_booking b2 ON b2.name = x.name AND b2.birth_date = x.birth_date
+                                          AND b2.date = v_day
+                UNION ALL
+                SELECT b3.id FROM unnest(v_niks) AS k
+                  JOIN bookings_booking b3 ON b3.nik = k AND b3.nik <> '' AND b3.date = v_day
+                 WHERE k <> '')
+           AND b.status = ANY(v_holding)
            AND (b.status <> 'held' OR b.hold_expires_at > v_now)
-           AND ((b.name, b.birth_date) IN (SELECT * FROM unnest(v_names, v_births))
-                OR b.nik IN (SELECT k FROM unnest(v_niks) AS k WHERE k <> ''))
          ORDER BY b.queue_seq, b.id
     LOOP
         IF v_verified AND r.status = 'held' THEN
